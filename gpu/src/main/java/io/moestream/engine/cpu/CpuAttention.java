@@ -1,0 +1,148 @@
+package io.moestream.engine.cpu;
+
+import io.moestream.engine.backend.StepBatch;
+import io.moestream.engine.kernel.Kernels;
+import io.moestream.engine.kernel.MatmulInput;
+import io.moestream.engine.kernel.Matrix;
+import io.moestream.engine.kernel.WorkerPool;
+import io.moestream.engine.kv.PagedKvCache;
+import io.moestream.engine.model.AttentionWeights;
+import io.moestream.engine.model.ModelConfig;
+
+/**
+ * Grouped-query causal attention over the paged KV cache, for Qwen2/3-MoE, Mixtral and OLMoE:
+ * q/k/v projections (+ bias) -> q/k RMSNorm (per head or over the projection) -> optional clamp ->
+ * RoPE -> keys and values into the cache -> softmax(q k^T / sqrt(headDim)) v -> o projection.
+ */
+final class CpuAttention {
+  private final ModelConfig config;
+  private final Kernels kernels;
+  private final WorkerPool pool;
+  private final Rope rope;
+
+  CpuAttention(ModelConfig config, Kernels kernels, WorkerPool pool) {
+    this.config = config;
+    this.kernels = kernels;
+    this.pool = pool;
+    this.rope = new Rope(config.headDim(), config.ropeTheta(), config.ropeScaling());
+  }
+
+  /** Per-step rotary tables, shared by every layer. */
+  record RopeTables(float[] cos, float[] sin) {}
+
+  RopeTables ropeTables(int[] positions) {
+    float[] cos = new float[positions.length * rope.half()];
+    float[] sin = new float[positions.length * rope.half()];
+    rope.tables(positions, cos, sin);
+    return new RopeTables(cos, sin);
+  }
+
+  /**
+   * @param normed (numTokens, hiddenSize): the layer input after input_layernorm
+   * @param out (numTokens, hiddenSize): receives the attention block's output
+   */
+  void forward(int layer, AttentionWeights w, StepBatch batch, RopeTables tables, PagedKvCache cache,
+      float[] normed, float[] out) {
+    int numTokens = batch.numTokens();
+    int headDim = config.headDim();
+    int qDim = config.qDim();
+    int kvDim = config.kvDim();
+    MatmulInput input = MatmulInput.of(normed, numTokens, config.hiddenSize());
+    float[] q = new float[numTokens * qDim];
+    float[] k = new float[numTokens * kvDim];
+    float[] v = new float[numTokens * kvDim];
+    project(w.qProj(), input, q);
+    project(w.kProj(), input, k);
+    project(w.vProj(), input, v);
+
+    float[] keyCache = cache.keys(layer);
+    float[] valueCache = cache.values(layer);
+    pool.run(numTokens, t -> {
+      addBias(q, t * qDim, w.qBias(), qDim);
+      addBias(k, t * kvDim, w.kBias(), kvDim);
+      addBias(v, t * kvDim, w.vBias(), kvDim);
+      normalize(q, t * qDim, w.qNorm(), config.numHeads());
+      normalize(k, t * kvDim, w.kNorm(), config.numKvHeads());
+      if (!Double.isNaN(config.clipQkv())) {
+        float clip = (float) config.clipQkv();
+        clamp(q, t * qDim, qDim, clip);
+        clamp(k, t * kvDim, kvDim, clip);
+        clamp(v, t * kvDim, kvDim, clip);
+      }
+      for (int h = 0; h < config.numHeads(); h++) {
+        rope.apply(q, t * qDim + h * headDim, tables.cos(), tables.sin(), t);
+      }
+      for (int h = 0; h < config.numKvHeads(); h++) {
+        rope.apply(k, t * kvDim + h * headDim, tables.cos(), tables.sin(), t);
+      }
+      int slot = batch.kvSequences()[t].slot(batch.positions()[t]);
+      System.arraycopy(k, t * kvDim, keyCache, slot * kvDim, kvDim);
+      System.arraycopy(v, t * kvDim, valueCache, slot * kvDim, kvDim);
+    });
+
+    float[] attended = new float[numTokens * qDim];
+    int numHeads = config.numHeads();
+    int groupSize = numHeads / config.numKvHeads();
+    float scale = (float) (1.0 / Math.sqrt(headDim));
+    pool.run(numTokens * numHeads, task -> {
+      int t = task / numHeads;
+      int h = task % numHeads;
+      int kvOffset = (h / groupSize) * headDim;
+      PagedKvCache.Sequence sequence = batch.kvSequences()[t];
+      int contextLength = batch.positions()[t] + 1;
+      float[] scores = new float[contextLength];
+      int qOffset = t * qDim + h * headDim;
+      float max = Float.NEGATIVE_INFINITY;
+      for (int j = 0; j < contextLength; j++) {
+        float score = kernels.dot(q, qOffset, keyCache, sequence.slot(j) * kvDim + kvOffset, headDim) * scale;
+        scores[j] = score;
+        max = Math.max(max, score);
+      }
+      float sum = 0;
+      for (int j = 0; j < contextLength; j++) {
+        scores[j] = (float) Math.exp(scores[j] - max);
+        sum += scores[j];
+      }
+      float inv = 1f / sum;
+      int outOffset = t * qDim + h * headDim;
+      for (int j = 0; j < contextLength; j++) {
+        kernels.axpy(scores[j] * inv, valueCache, sequence.slot(j) * kvDim + kvOffset, attended, outOffset, headDim);
+      }
+    });
+    project(w.oProj(), MatmulInput.of(attended, numTokens, qDim), out);
+  }
+
+  private void project(Matrix w, MatmulInput input, float[] out) {
+    pool.runRanges(w.rows(), 4, (start, end) -> kernels.matmul(w, input, out, start, end));
+  }
+
+  private static void addBias(float[] x, int offset, float[] bias, int n) {
+    if (bias == null) {
+      return;
+    }
+    for (int i = 0; i < n; i++) {
+      x[offset + i] += bias[i];
+    }
+  }
+
+  /** RMSNorm per head when the weight has headDim values, over the whole projection otherwise. */
+  private void normalize(float[] x, int offset, float[] weight, int heads) {
+    if (weight == null) {
+      return;
+    }
+    int headDim = config.headDim();
+    if (config.qkNorm() == ModelConfig.QkNorm.PER_HEAD) {
+      for (int h = 0; h < heads; h++) {
+        kernels.rmsNorm(x, offset + h * headDim, weight, config.rmsNormEps(), x, offset + h * headDim, headDim);
+      }
+    } else {
+      kernels.rmsNorm(x, offset, weight, config.rmsNormEps(), x, offset, weight.length);
+    }
+  }
+
+  private static void clamp(float[] x, int offset, int n, float limit) {
+    for (int i = offset; i < offset + n; i++) {
+      x[i] = Math.max(-limit, Math.min(limit, x[i]));
+    }
+  }
+}

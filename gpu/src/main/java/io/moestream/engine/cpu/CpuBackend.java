@@ -1,0 +1,132 @@
+package io.moestream.engine.cpu;
+
+import io.moestream.engine.backend.Backend;
+import io.moestream.engine.backend.RoutingObserver;
+import io.moestream.engine.backend.StepBatch;
+import io.moestream.engine.backend.StepOutput;
+import io.moestream.engine.kernel.Kernels;
+import io.moestream.engine.kernel.MatmulInput;
+import io.moestream.engine.kernel.WorkerPool;
+import io.moestream.engine.kv.PagedKvCache;
+import io.moestream.engine.model.LayerWeights;
+import io.moestream.engine.model.ModelConfig;
+import io.moestream.engine.model.ModelWeights;
+import io.moestream.engine.moe.SoftmaxTopKRouter;
+
+/**
+ * The forward pass on the CPU: embedding -> per layer (RMSNorm -> attention -> residual -> RMSNorm ->
+ * MoE or dense MLP -> residual) -> final RMSNorm -> LM head for the tokens whose logits are wanted.
+ * Activations are float32 throughout; weights are read in their checkpoint dtype.
+ */
+public final class CpuBackend implements Backend {
+  private final ModelWeights weights;
+  private final ModelConfig config;
+  private final Kernels kernels;
+  private final WorkerPool pool;
+  private final PagedKvCache kvCache;
+  private final CpuAttention attention;
+  private final CpuMoe moe;
+  private volatile RoutingObserver routingObserver;
+
+  public CpuBackend(ModelWeights weights, Kernels kernels, int threads, PagedKvCache kvCache) {
+    this.weights = weights;
+    this.config = weights.config();
+    this.kernels = kernels;
+    this.pool = new WorkerPool(threads);
+    this.kvCache = kvCache;
+    this.attention = new CpuAttention(config, kernels, pool);
+    this.moe = new CpuMoe(config, kernels, pool, new SoftmaxTopKRouter(config.numExperts(), config.normTopKProb()));
+  }
+
+  /** A KV cache sized for this model's attention: numKvHeads * headDim keys and values per layer. */
+  public static PagedKvCache newKvCache(ModelConfig config, int blockSize, int numBlocks) {
+    return new PagedKvCache(config.numLayers(), config.kvDim(), config.kvDim(), blockSize, numBlocks);
+  }
+
+  @Override
+  public String name() {
+    return "cpu(" + pool.threads() + " threads, " + kernels.getClass().getSimpleName() + ")";
+  }
+
+  @Override
+  public ModelConfig config() {
+    return config;
+  }
+
+  @Override
+  public PagedKvCache kvCache() {
+    return kvCache;
+  }
+
+  @Override
+  public void setRoutingObserver(RoutingObserver observer) {
+    this.routingObserver = observer;
+  }
+
+  @Override
+  public StepOutput forward(StepBatch batch) {
+    int numTokens = batch.numTokens();
+    int hidden = config.hiddenSize();
+    float[] residual = new float[numTokens * hidden]; // (numTokens, hiddenSize)
+    for (int t = 0; t < numTokens; t++) {
+      int token = batch.tokenIds()[t];
+      if (token < 0 || token >= config.vocabSize()) {
+        throw new IllegalArgumentException("token id " + token + " outside the vocabulary [0, " + config.vocabSize() + ")");
+      }
+      weights.embedTokens().copyRow(token, residual, t * hidden);
+    }
+    CpuAttention.RopeTables ropeTables = attention.ropeTables(batch.positions());
+    float[] normed = new float[numTokens * hidden];
+    float[] blockOut = new float[numTokens * hidden];
+    int[] routedExpertsUsed = new int[numTokens];
+    int[] distinctExperts = new int[config.numLayers()];
+    RoutingObserver observer = routingObserver;
+
+    for (int layer = 0; layer < config.numLayers(); layer++) {
+      LayerWeights lw = weights.layers()[layer];
+      rmsNormRows(residual, lw.inputNorm(), normed, numTokens);
+      attention.forward(layer, lw.attention(), batch, ropeTables, kvCache, normed, blockOut);
+      addInto(residual, blockOut);
+      rmsNormRows(residual, lw.postAttentionNorm(), normed, numTokens);
+      if (lw.moe() != null) {
+        distinctExperts[layer] = moe.forward(layer, lw.moe(), numTokens, batch.expertsPerToken()[layer], normed,
+            blockOut, routedExpertsUsed, observer);
+      } else {
+        DenseMlp.forward(lw.denseMlp(), MatmulInput.of(normed, numTokens, hidden), numTokens, hidden, blockOut,
+            kernels, pool);
+      }
+      addInto(residual, blockOut);
+    }
+
+    int[] logitTokens = batch.logitTokens();
+    float[] finalNormed = new float[logitTokens.length * hidden];
+    for (int i = 0; i < logitTokens.length; i++) {
+      kernels.rmsNorm(residual, logitTokens[i] * hidden, weights.finalNorm(), config.rmsNormEps(), finalNormed, i * hidden, hidden);
+    }
+    int vocab = config.vocabSize();
+    float[] logits = new float[logitTokens.length * vocab];
+    if (logitTokens.length > 0) {
+      MatmulInput input = MatmulInput.of(finalNormed, logitTokens.length, hidden);
+      pool.runRanges(vocab, 4, (start, end) -> kernels.matmul(weights.lmHead(), input, logits, start, end));
+    }
+    return new StepOutput(logits, vocab, routedExpertsUsed, distinctExperts);
+  }
+
+  private void rmsNormRows(float[] x, float[] weight, float[] out, int numTokens) {
+    int hidden = config.hiddenSize();
+    for (int t = 0; t < numTokens; t++) {
+      kernels.rmsNorm(x, t * hidden, weight, config.rmsNormEps(), out, t * hidden, hidden);
+    }
+  }
+
+  private static void addInto(float[] target, float[] addend) {
+    for (int i = 0; i < target.length; i++) {
+      target[i] += addend[i];
+    }
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+  }
+}

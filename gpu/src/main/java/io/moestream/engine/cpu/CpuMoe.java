@@ -1,0 +1,171 @@
+package io.moestream.engine.cpu;
+
+import io.moestream.engine.backend.RoutingObserver;
+import io.moestream.engine.kernel.Kernels;
+import io.moestream.engine.kernel.MatmulInput;
+import io.moestream.engine.kernel.Matrix;
+import io.moestream.engine.kernel.WorkerPool;
+import io.moestream.engine.model.ExpertWeights;
+import io.moestream.engine.model.ModelConfig;
+import io.moestream.engine.model.MoeWeights;
+import io.moestream.engine.moe.Router;
+import java.util.Arrays;
+
+/**
+ * The sparse MLP, in vLLM's stages: Router -> Dispatch (group tokens by expert) -> Experts -> Combine.
+ *
+ * <p>Grouping means each activated expert's weights are read once per step for all tokens routed to
+ * it. Each expert writes its outputs into per-(token, slot) rows and the combine sums them in slot
+ * order, so a token's result does not depend on which tokens share its step.
+ */
+final class CpuMoe {
+  private final ModelConfig config;
+  private final Kernels kernels;
+  private final WorkerPool pool;
+  private final Router router;
+  private final int maxK;
+
+  CpuMoe(ModelConfig config, Kernels kernels, WorkerPool pool, Router router) {
+    this.config = config;
+    this.kernels = kernels;
+    this.pool = pool;
+    this.router = router;
+    this.maxK = config.numExpertsPerTok();
+  }
+
+  /** Routing of one step at one layer. */
+  static final class Routing {
+    final int[] expertsPerToken; // (numTokens)
+    final int[] selectedExperts; // (numTokens, maxK)
+    final float[] routingWeights; // (numTokens, maxK)
+
+    Routing(int numTokens, int maxK, int[] expertsPerToken) {
+      this.expertsPerToken = expertsPerToken;
+      this.selectedExperts = new int[numTokens * maxK];
+      this.routingWeights = new float[numTokens * maxK];
+    }
+  }
+
+  /**
+   * @param normed (numTokens, hiddenSize): input after post_attention_layernorm
+   * @param out (numTokens, hiddenSize): receives the MLP output
+   * @return distinct experts the step read
+   */
+  int forward(int layer, MoeWeights w, int numTokens, int[] expertsPerToken, float[] normed, float[] out,
+      int[] routedExpertsUsed, RoutingObserver observer) {
+    int hidden = config.hiddenSize();
+    int numExperts = config.numExperts();
+    MatmulInput input = MatmulInput.of(normed, numTokens, hidden);
+
+    // Router
+    float[] routerLogits = new float[numTokens * numExperts]; // (numTokens, numExperts)
+    Matrix routerWeight = w.router();
+    pool.runRanges(numExperts, 4, (start, end) -> kernels.matmul(routerWeight, input, routerLogits, start, end));
+    Routing routing = new Routing(numTokens, maxK, expertsPerToken);
+    float[] probabilities = new float[numExperts];
+    for (int t = 0; t < numTokens; t++) {
+      int k = expertsPerToken[t];
+      if (k < 1 || k > maxK) {
+        throw new IllegalArgumentException("experts per token must be in [1, " + maxK + "], found " + k
+            + " (layer " + layer + ", token " + t + ")");
+      }
+      router.route(routerLogits, t * numExperts, k, probabilities, routing.selectedExperts,
+          routing.routingWeights, t * maxK);
+      routedExpertsUsed[t] += k;
+      if (observer != null) {
+        observer.onToken(layer, probabilities, Arrays.copyOfRange(routing.selectedExperts, t * maxK, t * maxK + k), k);
+      }
+    }
+
+    // Dispatch: for each expert, the (token * maxK + slot) entries routed to it.
+    int[] counts = new int[numExperts];
+    for (int t = 0; t < numTokens; t++) {
+      for (int j = 0; j < expertsPerToken[t]; j++) {
+        counts[routing.selectedExperts[t * maxK + j]]++;
+      }
+    }
+    int[][] assignments = new int[numExperts][];
+    int active = 0;
+    for (int e = 0; e < numExperts; e++) {
+      if (counts[e] > 0) {
+        assignments[e] = new int[counts[e]];
+        active++;
+      }
+    }
+    int[] fill = new int[numExperts];
+    for (int t = 0; t < numTokens; t++) {
+      for (int j = 0; j < expertsPerToken[t]; j++) {
+        int e = routing.selectedExperts[t * maxK + j];
+        assignments[e][fill[e]++] = t * maxK + j;
+      }
+    }
+    Integer[] order = new Integer[active];
+    for (int e = 0, i = 0; e < numExperts; e++) {
+      if (counts[e] > 0) {
+        order[i++] = e;
+      }
+    }
+    // Largest groups first, so the dynamic hand-out of experts to threads ends balanced.
+    Arrays.sort(order, (a, b) -> counts[b] != counts[a] ? counts[b] - counts[a] : a - b);
+
+    // Experts
+    float[] slotOutputs = new float[numTokens * maxK * hidden]; // (numTokens, maxK, hiddenSize)
+    pool.run(active, i -> {
+      int expert = order[i];
+      ExpertWeights weights = w.experts()[expert];
+      if (weights == null) {
+        throw new IllegalStateException("layer " + layer + ": token routed to pruned expert " + expert);
+      }
+      runExpert(weights, assignments[expert], normed, slotOutputs, maxK);
+    });
+
+    // Combine, in slot order.
+    for (int t = 0; t < numTokens; t++) {
+      Arrays.fill(out, t * hidden, (t + 1) * hidden, 0f);
+      for (int j = 0; j < expertsPerToken[t]; j++) {
+        kernels.axpy(routing.routingWeights[t * maxK + j], slotOutputs, (t * maxK + j) * hidden, out, t * hidden, hidden);
+      }
+    }
+    if (w.sharedExpert() != null) {
+      addSharedExpert(w, input, numTokens, normed, out);
+    }
+    return active;
+  }
+
+  /** One expert over its group: down(silu(gate x) * up x) into each entry's slot row. */
+  private void runExpert(ExpertWeights w, int[] entries, float[] normed, float[] slotOutputs, int maxK) {
+    int hidden = config.hiddenSize();
+    int inter = w.intermediateSize();
+    int n = entries.length;
+    float[] gathered = new float[n * hidden];
+    for (int i = 0; i < n; i++) {
+      System.arraycopy(normed, (entries[i] / maxK) * hidden, gathered, i * hidden, hidden);
+    }
+    MatmulInput x = MatmulInput.of(gathered, n, hidden);
+    float[] gate = new float[n * inter];
+    float[] up = new float[n * inter];
+    kernels.matmul(w.gateProj(), x, gate, 0, inter);
+    kernels.matmul(w.upProj(), x, up, 0, inter);
+    kernels.siluMul(gate, up, 0, n * inter);
+    float[] down = new float[n * hidden];
+    kernels.matmul(w.downProj(), MatmulInput.of(gate, n, inter), down, 0, hidden);
+    for (int i = 0; i < n; i++) {
+      System.arraycopy(down, i * hidden, slotOutputs, entries[i] * hidden, hidden);
+    }
+  }
+
+  /** Qwen2-MoE's shared expert, scaled by sigmoid(shared_expert_gate x) when the model has that gate. */
+  private void addSharedExpert(MoeWeights w, MatmulInput input, int numTokens, float[] normed, float[] out) {
+    int hidden = config.hiddenSize();
+    float[] shared = new float[numTokens * hidden];
+    DenseMlp.forward(w.sharedExpert(), input, numTokens, hidden, shared, kernels, pool);
+    float[] gateLogit = new float[numTokens];
+    if (w.sharedExpertGate() != null) {
+      kernels.matmul(w.sharedExpertGate(), input, gateLogit, 0, 1);
+    }
+    for (int t = 0; t < numTokens; t++) {
+      float scale = w.sharedExpertGate() == null ? 1f : (float) (1.0 / (1.0 + Math.exp(-gateLogit[t])));
+      kernels.axpy(scale, shared, t * hidden, out, t * hidden, hidden);
+    }
+  }
+}

@@ -1,0 +1,26 @@
+package io.moestream.engine.cpu;
+
+import io.moestream.engine.kernel.Kernels;
+import io.moestream.engine.kernel.MatmulInput;
+import io.moestream.engine.kernel.WorkerPool;
+import io.moestream.engine.model.ExpertWeights;
+
+/** A SiLU-gated MLP over all tokens, rows split across threads (dense layers and shared experts). */
+final class DenseMlp {
+  private DenseMlp() {}
+
+  /** out (numTokens, hiddenSize) = down(silu(gate x) * up x) for x (numTokens, hiddenSize). */
+  static void forward(ExpertWeights w, MatmulInput x, int numTokens, int hidden, float[] out, Kernels kernels,
+      WorkerPool pool) {
+    int inter = w.intermediateSize();
+    float[] gate = new float[numTokens * inter];
+    float[] up = new float[numTokens * inter];
+    pool.runRanges(inter, 4, (start, end) -> {
+      kernels.matmul(w.gateProj(), x, gate, start, end);
+      kernels.matmul(w.upProj(), x, up, start, end);
+    });
+    kernels.siluMul(gate, up, 0, numTokens * inter);
+    MatmulInput h = MatmulInput.of(gate, numTokens, inter);
+    pool.runRanges(hidden, 4, (start, end) -> kernels.matmul(w.downProj(), h, out, start, end));
+  }
+}

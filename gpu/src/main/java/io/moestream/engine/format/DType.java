@@ -1,0 +1,38 @@
+package io.moestream.engine.format;
+
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
+/** Element types of safetensors tensors the engine reads. Names are the safetensors header names. */
+public enum DType {
+  F32(4),
+  BF16(2),
+  F16(2),
+  /** FP8 E4M3 (DeepSeek-V3 weights with 128x128 block scales). */
+  F8_E4M3(1),
+  I64(8),
+  I32(4);
+
+  private final int byteSize;
+
+  DType(int byteSize) {
+    this.byteSize = byteSize;
+  }
+
+  public int byteSize() {
+    return byteSize;
+  }
+
+  /** The dtype for a safetensors header name, or an error naming the tensor and the bad value. */
+  public static DType fromHeader(String name, String tensorName, String file) {
+    for (DType type : values()) {
+      if (type.name().equals(name)) {
+        return type;
+      }
+    }
+    throw new CheckpointException(
+        file + ": tensor '" + tensorName + "' has dtype '" + name + "', which moestream does not read"
+            + " (supported: " + Arrays.stream(values()).map(Enum::name).collect(Collectors.joining(", "))
+            + ")");
+  }
+}

@@ -1,0 +1,72 @@
+package io.moestream.engine.format;
+
+/** Scalar conversions between the checkpoint element types and float. */
+public final class Numerics {
+  private Numerics() {}
+
+  /** IEEE half to float, subnormals included. */
+  public static float halfToFloat(short half) {
+    int h = half & 0xFFFF;
+    int sign = (h & 0x8000) << 16;
+    int exponent = (h >>> 10) & 0x1F;
+    int mantissa = h & 0x3FF;
+    if (exponent == 0x1F) {
+      return Float.intBitsToFloat(sign | 0x7F800000 | (mantissa << 13));
+    }
+    // Shifting the exponent+mantissa into float position and scaling by 2^112 rebiases the
+    // exponent (15 -> 127) and handles subnormal halves exactly.
+    float magnitude = Float.intBitsToFloat((h & 0x7FFF) << 13) * 0x1p112f;
+    return Float.intBitsToFloat(sign | Float.floatToRawIntBits(magnitude));
+  }
+
+  /** Float to IEEE half, round to nearest even. */
+  public static short floatToHalf(float value) {
+    int bits = Float.floatToRawIntBits(value);
+    int sign = (bits >>> 16) & 0x8000;
+    float abs = Math.abs(value);
+    if (Float.isNaN(value)) {
+      return (short) (sign | 0x7E00);
+    }
+    if (abs >= 65520f) {
+      return (short) (sign | 0x7C00);
+    }
+    if (abs < 0x1p-14f) {
+      // Subnormal half: the value in units of 2^-24, rounded to nearest even.
+      int units = (int) Math.rint(abs * 0x1p24f);
+      return (short) (sign | units);
+    }
+    int rounded = Float.floatToRawIntBits(abs) + 0xFFF + ((Float.floatToRawIntBits(abs) >>> 13) & 1);
+    int exponent = ((rounded >>> 23) & 0xFF) - 127 + 15;
+    int mantissa = (rounded >>> 13) & 0x3FF;
+    return (short) (sign | (exponent << 10) | mantissa);
+  }
+
+  /** Float to bfloat16, round to nearest even (what PyTorch does). */
+  public static short floatToBf16(float value) {
+    int bits = Float.floatToRawIntBits(value);
+    if (Float.isNaN(value)) {
+      return (short) ((bits >>> 16) | 0x40);
+    }
+    int rounded = bits + 0x7FFF + ((bits >>> 16) & 1);
+    return (short) (rounded >>> 16);
+  }
+
+  public static float bf16ToFloat(short bf16) {
+    return Float.intBitsToFloat((bf16 & 0xFFFF) << 16);
+  }
+
+  /** FP8 E4M3 (the "fn" variant: no infinities, 0x7F/0xFF are NaN) to float. */
+  public static float e4m3ToFloat(byte value) {
+    int v = value & 0xFF;
+    int sign = (v & 0x80) != 0 ? -1 : 1;
+    int exponent = (v >>> 3) & 0xF;
+    int mantissa = v & 0x7;
+    if (exponent == 0xF && mantissa == 0x7) {
+      return Float.NaN;
+    }
+    if (exponent == 0) {
+      return sign * mantissa * 0x1p-9f;
+    }
+    return sign * (1 + mantissa / 8f) * (float) Math.scalb(1.0, exponent - 7);
+  }
+}

@@ -1,0 +1,54 @@
+package io.moestream.engine.generate;
+
+/**
+ * How an engine runs. Immutable; validated on construction.
+ *
+ * @param threads CPU threads for the forward pass (the calling thread included)
+ * @param kernels "vector" (Java Vector API) or "scalar" (the plain reference, for tests)
+ * @param kvCacheBytes memory for the paged KV cache (keys and values, all layers)
+ * @param kvBlockSize tokens per KV block
+ * @param maxBatchTokens tokens one step runs at most (decode tokens plus prompt chunks)
+ * @param maxRunningSequences sequences decoding at once at most
+ */
+public record EngineOptions(
+    int threads, String kernels, long kvCacheBytes, int kvBlockSize, int maxBatchTokens, int maxRunningSequences) {
+
+  public EngineOptions {
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads must be >= 1, found " + threads);
+    }
+    if (!kernels.equals("vector") && !kernels.equals("scalar")) {
+      throw new IllegalArgumentException("kernels must be 'vector' or 'scalar', found '" + kernels + "'");
+    }
+    if (kvCacheBytes < 1 << 16) {
+      throw new IllegalArgumentException("kvCacheBytes must be >= 65536, found " + kvCacheBytes);
+    }
+    if (kvBlockSize < 1 || maxBatchTokens < 1 || maxRunningSequences < 1) {
+      throw new IllegalArgumentException("kvBlockSize, maxBatchTokens and maxRunningSequences must be >= 1");
+    }
+  }
+
+  public static EngineOptions defaults() {
+    return new EngineOptions(Runtime.getRuntime().availableProcessors(), "vector", 512L << 20, 16, 512, 256);
+  }
+
+  public EngineOptions withThreads(int n) {
+    return new EngineOptions(n, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences);
+  }
+
+  public EngineOptions withKernels(String name) {
+    return new EngineOptions(threads, name, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences);
+  }
+
+  public EngineOptions withKvCacheBytes(long bytes) {
+    return new EngineOptions(threads, kernels, bytes, kvBlockSize, maxBatchTokens, maxRunningSequences);
+  }
+
+  public EngineOptions withMaxBatchTokens(int tokens) {
+    return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, tokens, maxRunningSequences);
+  }
+
+  public EngineOptions withMaxRunningSequences(int n) {
+    return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, n);
+  }
+}

@@ -1,0 +1,35 @@
+package io.moestream.engine.generate;
+
+/**
+ * One sequence to generate.
+ *
+ * @param promptIds the prompt's token ids (non-empty)
+ * @param maxNewTokens tokens to generate at most, counting {@code alreadyGenerated}
+ * @param expertsPerLayer (numLayers): routed experts each of this request's tokens uses per layer
+ * @param alreadyGenerated tokens generated before a restore; they are recomputed, not re-sampled, and
+ *     generation continues at index {@code alreadyGenerated.length} with the same random draws
+ */
+public record GenerationRequest(
+    String id,
+    int[] promptIds,
+    SamplingParams sampling,
+    int maxNewTokens,
+    int[] expertsPerLayer,
+    int[] alreadyGenerated) {
+
+  public GenerationRequest {
+    if (promptIds == null || promptIds.length == 0) {
+      throw new IllegalArgumentException("request " + id + ": the prompt has no tokens");
+    }
+    if (maxNewTokens < 1) {
+      throw new IllegalArgumentException("request " + id + ": max_new_tokens must be >= 1, found " + maxNewTokens);
+    }
+    if (alreadyGenerated == null) {
+      alreadyGenerated = new int[0];
+    }
+  }
+
+  public GenerationRequest(String id, int[] promptIds, SamplingParams sampling, int maxNewTokens, int[] expertsPerLayer) {
+    this(id, promptIds, sampling, maxNewTokens, expertsPerLayer, new int[0]);
+  }
+}

@@ -1,0 +1,142 @@
+package io.moestream.engine.generate;
+
+import io.moestream.engine.backend.Backend;
+import io.moestream.engine.backend.StepBatch;
+import io.moestream.engine.backend.StepOutput;
+import io.moestream.engine.cpu.CpuBackend;
+import io.moestream.engine.format.Checkpoint;
+import io.moestream.engine.kernel.Kernels;
+import io.moestream.engine.kv.PagedKvCache;
+import io.moestream.engine.model.GenerationDefaults;
+import io.moestream.engine.model.ModelConfig;
+import io.moestream.engine.model.ModelWeights;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/** A model folder loaded and validated, with its backend and a continuous-batching engine over it. */
+public final class LoadedModel implements AutoCloseable {
+  private final Path folder;
+  private final ModelWeights weights;
+  private final Backend backend;
+  private final Engine engine;
+  private final EngineOptions options;
+
+  private LoadedModel(Path folder, ModelWeights weights, Backend backend, Engine engine, EngineOptions options) {
+    this.folder = folder;
+    this.weights = weights;
+    this.backend = backend;
+    this.engine = engine;
+    this.options = options;
+  }
+
+  /** Reads config.json, maps and checks every tensor, and sizes the KV cache from the options. */
+  public static LoadedModel load(Path folder, EngineOptions options) {
+    ModelConfig config = ModelConfig.read(folder);
+    ModelWeights weights = ModelWeights.load(config, Checkpoint.open(folder));
+    int blocks = PagedKvCache.blocksForBytes(options.kvCacheBytes(), config.numLayers(), config.kvDim(), config.kvDim(),
+        options.kvBlockSize());
+    PagedKvCache cache = CpuBackend.newKvCache(config, options.kvBlockSize(), blocks);
+    Backend backend = new CpuBackend(weights, Kernels.named(options.kernels()), options.threads(), cache);
+    Engine engine = new Engine(backend, options, GenerationDefaults.eosTokenIds(folder, config));
+    return new LoadedModel(folder, weights, backend, engine, options);
+  }
+
+  public Path folder() {
+    return folder;
+  }
+
+  public ModelConfig config() {
+    return weights.config();
+  }
+
+  public ModelWeights weights() {
+    return weights;
+  }
+
+  public Backend backend() {
+    return backend;
+  }
+
+  public Engine engine() {
+    return engine;
+  }
+
+  /**
+   * Teacher-forced logits of one token sequence: row i holds the next-token logits after
+   * {@code tokens[0..i]}. Runs in chunks of the step budget through its own cache sequence.
+   *
+   * @param allPositions every position's row, or only the last one
+   * @return (rows, vocabSize)
+   */
+  public float[][] logits(int[] tokens, int[] expertsPerLayer, boolean allPositions) {
+    ModelConfig config = config();
+    if (tokens.length == 0) {
+      throw new IllegalArgumentException("no token ids given");
+    }
+    if (tokens.length > config.maxPositionEmbeddings()) {
+      throw new IllegalArgumentException(tokens.length + " tokens exceed the model's context of "
+          + config.maxPositionEmbeddings());
+    }
+    for (int token : tokens) {
+      if (token < 0 || token >= config.vocabSize()) {
+        throw new IllegalArgumentException("token id " + token + " outside the vocabulary [0, " + config.vocabSize() + ")");
+      }
+    }
+    PagedKvCache cache = backend.kvCache();
+    PagedKvCache.Sequence sequence = cache.newSequence();
+    if (!cache.reserve(sequence, tokens.length)) {
+      throw new IllegalStateException("KV cache too small for " + tokens.length + " tokens (holds "
+          + (long) cache.numBlocks() * cache.blockSize() + "; raise the KV cache size)");
+    }
+    try {
+      float[][] rows = new float[allPositions ? tokens.length : 1][];
+      int chunk = options.maxBatchTokens();
+      for (int start = 0; start < tokens.length; start += chunk) {
+        int n = Math.min(chunk, tokens.length - start);
+        int[] ids = Arrays.copyOfRange(tokens, start, start + n);
+        int[] positions = new int[n];
+        PagedKvCache.Sequence[] kv = new PagedKvCache.Sequence[n];
+        int[][] experts = new int[config.numLayers()][n];
+        for (int i = 0; i < n; i++) {
+          positions[i] = start + i;
+          kv[i] = sequence;
+          for (int layer = 0; layer < config.numLayers(); layer++) {
+            experts[layer][i] = expertsPerLayer[layer];
+          }
+        }
+        boolean last = start + n == tokens.length;
+        int[] logitTokens = allPositions ? range(n) : last ? new int[] {n - 1} : new int[0];
+        StepOutput out = backend.forward(new StepBatch(ids, positions, kv, experts, logitTokens));
+        sequence.setLength(start + n);
+        for (int i = 0; i < logitTokens.length; i++) {
+          rows[allPositions ? start + i : 0] = out.logitsRow(i);
+        }
+      }
+      return rows;
+    } finally {
+      cache.release(sequence);
+    }
+  }
+
+  private static int[] range(int n) {
+    int[] r = new int[n];
+    for (int i = 0; i < n; i++) {
+      r[i] = i;
+    }
+    return r;
+  }
+
+  /** The per-layer experts array with every sparse layer at {@code k} (the config's when k <= 0). */
+  public int[] expertsPerLayer(int k) {
+    int[] experts = engine.defaultExpertsPerLayer();
+    if (k > 0) {
+      Arrays.fill(experts, k);
+    }
+    return experts;
+  }
+
+  @Override
+  public void close() {
+    engine.close();
+  }
+}

@@ -1,0 +1,129 @@
+package io.moestream.engine.generate;
+
+import io.moestream.engine.backend.StepBatch;
+import io.moestream.engine.backend.StepOutput;
+import io.moestream.engine.kv.PagedKvCache;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * Which tokens of which sequences one step runs: every decoding sequence's pending token first (they
+ * are latency-critical), then prompt chunks in admission order until the token budget is spent. KV
+ * space is reserved here, before the backend runs, so running out is a scheduling decision (preempt a
+ * younger sequence) and never an error deep inside the forward pass.
+ */
+final class StepPlan {
+  private final List<ActiveSequence> sequences = new ArrayList<>();
+  private final List<Integer> counts = new ArrayList<>();
+  private StepBatch batch;
+  private ActiveSequence cannotFit;
+
+  static StepPlan build(List<ActiveSequence> running, int tokenBudget, PagedKvCache cache, int numLayers,
+      Predicate<Set<ActiveSequence>> preemptOneNotIn) {
+    StepPlan plan = new StepPlan();
+    List<ActiveSequence> ordered = new ArrayList<>();
+    for (ActiveSequence s : running) {
+      if (s.pending() == 1) {
+        ordered.add(s);
+      }
+    }
+    for (ActiveSequence s : running) {
+      if (s.pending() > 1) {
+        ordered.add(s);
+      }
+    }
+    Set<ActiveSequence> keep = new HashSet<>();
+    int budget = tokenBudget;
+    for (ActiveSequence s : ordered) {
+      if (budget == 0) {
+        break;
+      }
+      if (!running.contains(s)) {
+        continue; // preempted earlier while planning this step
+      }
+      int n = Math.min(s.pending(), budget);
+      keep.add(s);
+      boolean reserved = cache.reserve(s.kv, s.processed + n);
+      while (!reserved && preemptOneNotIn.test(keep)) {
+        reserved = cache.reserve(s.kv, s.processed + n);
+      }
+      if (!reserved) {
+        keep.remove(s);
+        if (running.size() == 1) {
+          plan.cannotFit = s;
+        }
+        continue;
+      }
+      plan.sequences.add(s);
+      plan.counts.add(n);
+      budget -= n;
+    }
+    plan.batch = plan.toBatch(numLayers);
+    return plan;
+  }
+
+  /** A sequence that cannot get KV space even with every other sequence preempted, or null. */
+  ActiveSequence cannotFit() {
+    return cannotFit;
+  }
+
+  boolean isEmpty() {
+    return sequences.isEmpty();
+  }
+
+  StepBatch batch() {
+    return batch;
+  }
+
+  private StepBatch toBatch(int numLayers) {
+    int total = 0;
+    for (int n : counts) {
+      total += n;
+    }
+    int[] tokenIds = new int[total];
+    int[] positions = new int[total];
+    PagedKvCache.Sequence[] kv = new PagedKvCache.Sequence[total];
+    int[][] experts = new int[numLayers][total];
+    List<Integer> logitTokens = new ArrayList<>();
+    int t = 0;
+    for (int i = 0; i < sequences.size(); i++) {
+      ActiveSequence s = sequences.get(i);
+      int n = counts.get(i);
+      for (int j = 0; j < n; j++) {
+        tokenIds[t] = s.tokens[s.processed + j];
+        positions[t] = s.processed + j;
+        kv[t] = s.kv;
+        for (int layer = 0; layer < numLayers; layer++) {
+          experts[layer][t] = s.expertsPerLayer[layer];
+        }
+        t++;
+      }
+      if (n == s.pending()) {
+        logitTokens.add(t - 1);
+      }
+    }
+    return new StepBatch(tokenIds, positions, kv, experts, logitTokens.stream().mapToInt(Integer::intValue).toArray());
+  }
+
+  /** Applies the step's results: cache lengths, sampled tokens, finished requests. */
+  void complete(StepOutput output, Engine engine, List<TokenEvent> events) {
+    int t = 0;
+    int logitRow = 0;
+    int sparseLayers = 0;
+    for (int layer = 0; layer < engine.config().numLayers(); layer++) {
+      sparseLayers += engine.config().isSparse(layer) ? 1 : 0;
+    }
+    for (int i = 0; i < sequences.size(); i++) {
+      ActiveSequence s = sequences.get(i);
+      int n = counts.get(i);
+      t += n;
+      boolean sample = n == s.pending();
+      float[] row = sample ? output.logitsRow(logitRow++) : null;
+      double expertsMean = sparseLayers == 0 ? 0 : output.routedExpertsUsed()[t - 1] / (double) sparseLayers;
+      engine.advance(s, n, row, expertsMean, events);
+    }
+  }
+}

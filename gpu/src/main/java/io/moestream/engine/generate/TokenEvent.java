@@ -1,0 +1,16 @@
+package io.moestream.engine.generate;
+
+/**
+ * A token generated in a step, or the end of a request.
+ *
+ * @param index the token's index in the generation (0 = first generated token); -1 when no token
+ * @param finishReason null while the request goes on
+ * @param expertsUsedMean routed experts per token per sparse layer, averaged over this token's step
+ */
+public record TokenEvent(
+    String requestId, int tokenId, int index, FinishReason finishReason, String error, double expertsUsedMean) {
+
+  public boolean finished() {
+    return finishReason != null;
+  }
+}

@@ -1,0 +1,37 @@
+package io.moestream.engine.kernel;
+
+/**
+ * The CPU kernels of the forward pass. Two implementations: {@link ScalarKernels}, the plain reference,
+ * and {@link VectorKernels}, the Java Vector API version; tests hold the second to the first.
+ *
+ * <p>All kernels are single-threaded and reentrant: callers split work (rows, experts, heads) across
+ * threads and own every buffer passed in.
+ */
+public interface Kernels {
+
+  /**
+   * {@code out[t * w.rows() + r] = sum_c W[r, c] * x[t, c]} for rows {@code r} in [rowStart, rowEnd)
+   * and every token t: W (rows, cols) @ x (numTokens, cols) -> out (numTokens, rows).
+   */
+  void matmul(Matrix w, MatmulInput x, float[] out, int rowStart, int rowEnd);
+
+  /** a[aOffset..+n) . b[bOffset..+n). */
+  float dot(float[] a, int aOffset, float[] b, int bOffset, int n);
+
+  /** y[yOffset..+n) += alpha * x[xOffset..+n). */
+  void axpy(float alpha, float[] x, int xOffset, float[] y, int yOffset, int n);
+
+  /** out = x / sqrt(mean(x^2) + eps) * weight, over n values. {@code out} may be {@code x}. */
+  void rmsNorm(float[] x, int xOffset, float[] weight, float eps, float[] out, int outOffset, int n);
+
+  /** gate[i] = silu(gate[i]) * up[i] for i in [offset, offset + n). */
+  void siluMul(float[] gate, float[] up, int offset, int n);
+
+  static Kernels named(String name) {
+    return switch (name) {
+      case "vector" -> new VectorKernels();
+      case "scalar" -> new ScalarKernels();
+      default -> throw new IllegalArgumentException("kernels '" + name + "' unknown (vector, scalar)");
+    };
+  }
+}

@@ -1,0 +1,56 @@
+package io.moestream.engine.kernel;
+
+/** Plain Java reference of every kernel: the definition {@link VectorKernels} is tested against. */
+public final class ScalarKernels implements Kernels {
+
+  @Override
+  public void matmul(Matrix w, MatmulInput x, float[] out, int rowStart, int rowEnd) {
+    int cols = w.cols();
+    int rows = w.rows();
+    for (int t = 0; t < x.numTokens; t++) {
+      for (int r = rowStart; r < rowEnd; r++) {
+        double sum = 0;
+        for (int c = 0; c < cols; c++) {
+          sum += (double) w.get(r, c) * x.plain[t * cols + c];
+        }
+        out[t * rows + r] = (float) sum;
+      }
+    }
+  }
+
+  @Override
+  public float dot(float[] a, int aOffset, float[] b, int bOffset, int n) {
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+      sum += (double) a[aOffset + i] * b[bOffset + i];
+    }
+    return (float) sum;
+  }
+
+  @Override
+  public void axpy(float alpha, float[] x, int xOffset, float[] y, int yOffset, int n) {
+    for (int i = 0; i < n; i++) {
+      y[yOffset + i] += alpha * x[xOffset + i];
+    }
+  }
+
+  @Override
+  public void rmsNorm(float[] x, int xOffset, float[] weight, float eps, float[] out, int outOffset, int n) {
+    double sumSquares = 0;
+    for (int i = 0; i < n; i++) {
+      sumSquares += (double) x[xOffset + i] * x[xOffset + i];
+    }
+    float scale = (float) (1.0 / Math.sqrt(sumSquares / n + eps));
+    for (int i = 0; i < n; i++) {
+      out[outOffset + i] = x[xOffset + i] * scale * weight[i];
+    }
+  }
+
+  @Override
+  public void siluMul(float[] gate, float[] up, int offset, int n) {
+    for (int i = offset; i < offset + n; i++) {
+      float g = gate[i];
+      gate[i] = (float) (g / (1.0 + Math.exp(-g))) * up[i];
+    }
+  }
+}

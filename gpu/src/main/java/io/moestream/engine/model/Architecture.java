@@ -1,0 +1,83 @@
+package io.moestream.engine.model;
+
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
+/**
+ * The model families the engine runs, keyed by config.json's {@code model_type}, with the Hugging Face
+ * tensor names each uses. Layer-level names are relative to {@code model.layers.N.}.
+ */
+public enum Architecture {
+  QWEN3_MOE("qwen3_moe", "mlp.gate", "mlp.experts.%d.", "gate_proj", "up_proj", "down_proj"),
+  QWEN2_MOE("qwen2_moe", "mlp.gate", "mlp.experts.%d.", "gate_proj", "up_proj", "down_proj"),
+  MIXTRAL("mixtral", "block_sparse_moe.gate", "block_sparse_moe.experts.%d.", "w1", "w3", "w2"),
+  OLMOE("olmoe", "mlp.gate", "mlp.experts.%d.", "gate_proj", "up_proj", "down_proj");
+
+  private final String modelType;
+  /** The router's weight, (numExperts, hiddenSize). HF calls it "gate"; here it is the router. */
+  private final String routerName;
+  private final String expertPrefix;
+  /** Names of the SiLU-gated projection (w1), the up projection (w3) and the down projection (w2). */
+  private final String expertGateProj;
+  private final String expertUpProj;
+  private final String expertDownProj;
+
+  Architecture(String modelType, String routerName, String expertPrefix,
+      String expertGateProj, String expertUpProj, String expertDownProj) {
+    this.modelType = modelType;
+    this.routerName = routerName;
+    this.expertPrefix = expertPrefix;
+    this.expertGateProj = expertGateProj;
+    this.expertUpProj = expertUpProj;
+    this.expertDownProj = expertDownProj;
+  }
+
+  public String modelType() {
+    return modelType;
+  }
+
+  public static Architecture fromModelType(String modelType, String configFile) {
+    for (Architecture a : values()) {
+      if (a.modelType.equals(modelType)) {
+        return a;
+      }
+    }
+    throw new ConfigException(configFile + ": model_type '" + modelType + "' is not supported (supported: "
+        + Arrays.stream(values()).map(Architecture::modelType).collect(Collectors.joining(", ")) + ")");
+  }
+
+  public static String layerPrefix(int layer) {
+    return "model.layers." + layer + ".";
+  }
+
+  public String router(int layer) {
+    return layerPrefix(layer) + routerName + ".weight";
+  }
+
+  public String expertGateProj(int layer, int expert) {
+    return layerPrefix(layer) + String.format(expertPrefix, expert) + expertGateProj + ".weight";
+  }
+
+  public String expertUpProj(int layer, int expert) {
+    return layerPrefix(layer) + String.format(expertPrefix, expert) + expertUpProj + ".weight";
+  }
+
+  public String expertDownProj(int layer, int expert) {
+    return layerPrefix(layer) + String.format(expertPrefix, expert) + expertDownProj + ".weight";
+  }
+
+  /** The dense MLP of a layer without experts: {@code mlp.{gate,up,down}_proj}. */
+  public String denseProj(int layer, String proj) {
+    return layerPrefix(layer) + "mlp." + proj + ".weight";
+  }
+
+  /** Qwen2-MoE's always-on expert: {@code mlp.shared_expert.{gate,up,down}_proj}. */
+  public String sharedExpertProj(int layer, String proj) {
+    return layerPrefix(layer) + "mlp.shared_expert." + proj + ".weight";
+  }
+
+  /** Qwen2-MoE's scalar gate of the shared expert, (1, hiddenSize). */
+  public String sharedExpertGate(int layer) {
+    return layerPrefix(layer) + "mlp.shared_expert_gate.weight";
+  }
+}

@@ -1,0 +1,26 @@
+package io.moestream.engine.model;
+
+import io.moestream.engine.kernel.Matrix;
+
+/**
+ * Grouped-query attention weights of one layer.
+ *
+ * @param qProj (numHeads * headDim, hiddenSize)
+ * @param kProj (numKvHeads * headDim, hiddenSize)
+ * @param vProj (numKvHeads * headDim, hiddenSize)
+ * @param oProj (hiddenSize, numHeads * headDim)
+ * @param qBias (numHeads * headDim) or null
+ * @param kBias (numKvHeads * headDim) or null
+ * @param vBias (numKvHeads * headDim) or null
+ * @param qNorm (headDim) per head, or (numHeads * headDim) over the projection, or null
+ * @param kNorm (headDim) per head, or (numKvHeads * headDim) over the projection, or null
+ */
+public record AttentionWeights(
+    Matrix qProj, Matrix kProj, Matrix vProj, Matrix oProj,
+    float[] qBias, float[] kBias, float[] vBias,
+    float[] qNorm, float[] kNorm) {
+
+  public long byteSize() {
+    return qProj.byteSize() + kProj.byteSize() + vProj.byteSize() + oProj.byteSize();
+  }
+}

@@ -1,0 +1,204 @@
+package io.moestream.engine.model;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * What the engine needs from a Hugging Face config.json, read once and validated. Shapes of every
+ * tensor follow from it ({@link ModelWeights} checks them against the checkpoint).
+ *
+ * @param sparseLayers which layers have experts (others run a dense MLP of {@code intermediateSize})
+ * @param sharedExpertIntermediateSize 0 when the model has no shared expert
+ * @param clipQkv OLMoE's clamp of q, k, v; NaN when absent
+ */
+public record ModelConfig(
+    Architecture architecture,
+    int vocabSize,
+    int hiddenSize,
+    int numLayers,
+    int numHeads,
+    int numKvHeads,
+    int headDim,
+    int intermediateSize,
+    int numExperts,
+    int numExpertsPerTok,
+    int moeIntermediateSize,
+    boolean normTopKProb,
+    int sharedExpertIntermediateSize,
+    boolean sharedExpertGated,
+    boolean[] sparseLayers,
+    QkNorm qkNorm,
+    boolean attentionBias,
+    double clipQkv,
+    float rmsNormEps,
+    double ropeTheta,
+    RopeScaling ropeScaling,
+    int maxPositionEmbeddings,
+    boolean tieWordEmbeddings,
+    int[] eosTokenIds,
+    String torchDtype) {
+
+  public static final String FILE = "config.json";
+
+  /** How queries and keys are normalized before RoPE. */
+  public enum QkNorm {
+    NONE,
+    /** Qwen3: RMSNorm over each head's headDim values. */
+    PER_HEAD,
+    /** OLMoE: RMSNorm over the whole projection (numHeads * headDim values). */
+    WHOLE_PROJECTION
+  }
+
+  public static ModelConfig read(Path modelFolder) {
+    ConfigJson json = ConfigJson.read(modelFolder.resolve(FILE));
+    Architecture arch = Architecture.fromModelType(json.requireString("model_type"), json.file());
+    int hiddenSize = json.requireInt("hidden_size");
+    int numLayers = json.requireInt("num_hidden_layers");
+    int numHeads = json.requireInt("num_attention_heads");
+    int numKvHeads = json.optInt("num_key_value_heads", numHeads);
+    int headDim = json.optInt("head_dim", numHeads > 0 ? hiddenSize / numHeads : 0);
+
+    int numExperts;
+    int moeIntermediate;
+    int denseIntermediate;
+    boolean normTopK;
+    int sharedIntermediate = 0;
+    boolean sharedGated = false;
+    switch (arch) {
+      case MIXTRAL -> {
+        numExperts = json.requireInt("num_local_experts");
+        moeIntermediate = json.requireInt("intermediate_size");
+        denseIntermediate = moeIntermediate;
+        normTopK = true; // Mixtral always renormalizes its top-k routing weights
+      }
+      case OLMOE -> {
+        numExperts = json.requireInt("num_experts");
+        moeIntermediate = json.requireInt("intermediate_size");
+        denseIntermediate = moeIntermediate;
+        normTopK = json.optBoolean("norm_topk_prob", false);
+      }
+      case QWEN2_MOE -> {
+        numExperts = json.requireInt("num_experts");
+        moeIntermediate = json.requireInt("moe_intermediate_size");
+        denseIntermediate = json.optInt("intermediate_size", moeIntermediate);
+        normTopK = json.optBoolean("norm_topk_prob", false);
+        sharedIntermediate = json.optInt("shared_expert_intermediate_size", 0);
+        sharedGated = sharedIntermediate > 0;
+      }
+      default -> {
+        numExperts = json.requireInt("num_experts");
+        moeIntermediate = json.requireInt("moe_intermediate_size");
+        denseIntermediate = json.optInt("intermediate_size", moeIntermediate);
+        normTopK = json.optBoolean("norm_topk_prob", false);
+      }
+    }
+    int topK = json.requireInt("num_experts_per_tok");
+
+    boolean[] sparse = new boolean[Math.max(numLayers, 0)];
+    Set<Integer> mlpOnly = new HashSet<>();
+    if (json.has("mlp_only_layers")) {
+      for (int layer : json.optIntOrList("mlp_only_layers")) {
+        mlpOnly.add(layer);
+      }
+    }
+    int sparseStep = json.optInt("decoder_sparse_step", 1);
+    if (sparseStep < 1) {
+      throw new ConfigException(json.file() + ": decoder_sparse_step must be >= 1, found " + sparseStep);
+    }
+    for (int layer = 0; layer < sparse.length; layer++) {
+      sparse[layer] = !mlpOnly.contains(layer) && numExperts > 0 && (layer + 1) % sparseStep == 0;
+    }
+
+    QkNorm qkNorm = switch (arch) {
+      case QWEN3_MOE -> QkNorm.PER_HEAD;
+      case OLMOE -> QkNorm.WHOLE_PROJECTION;
+      default -> QkNorm.NONE;
+    };
+    boolean attentionBias = arch == Architecture.QWEN2_MOE || json.optBoolean("attention_bias", false);
+
+    int[] eos = json.optIntOrList("eos_token_id");
+    ModelConfig config = new ModelConfig(arch, json.requireInt("vocab_size"), hiddenSize, numLayers,
+        numHeads, numKvHeads, headDim, denseIntermediate, numExperts, topK, moeIntermediate, normTopK,
+        sharedIntermediate, sharedGated, sparse, qkNorm, attentionBias,
+        json.has("clip_qkv") ? json.optDouble("clip_qkv", Double.NaN) : Double.NaN,
+        (float) json.optDouble("rms_norm_eps", 1e-6), json.optDouble("rope_theta", 10000.0),
+        RopeScaling.parse(json.node("rope_scaling"), json.file()),
+        json.optInt("max_position_embeddings", 4096), json.optBoolean("tie_word_embeddings", false), eos,
+        json.has("torch_dtype") ? json.requireString("torch_dtype") : "unknown");
+    config.validate(json.file());
+    return config;
+  }
+
+  private void validate(String file) {
+    positive(file, "vocab_size", vocabSize);
+    positive(file, "hidden_size", hiddenSize);
+    positive(file, "num_hidden_layers", numLayers);
+    positive(file, "num_attention_heads", numHeads);
+    positive(file, "num_key_value_heads", numKvHeads);
+    positive(file, "head_dim", headDim);
+    positive(file, "max_position_embeddings", maxPositionEmbeddings);
+    if (numHeads % numKvHeads != 0) {
+      throw new ConfigException(file + ": num_attention_heads (" + numHeads
+          + ") must be a multiple of num_key_value_heads (" + numKvHeads + ")");
+    }
+    if (headDim % 2 != 0) {
+      throw new ConfigException(file + ": head_dim must be even for rotary embeddings, found " + headDim);
+    }
+    if (numExperts > 0) {
+      positive(file, "moe_intermediate_size", moeIntermediateSize);
+      if (numExpertsPerTok < 1 || numExpertsPerTok > numExperts) {
+        throw new ConfigException(file + ": num_experts_per_tok must be in [1, " + numExperts
+            + "] (the number of experts), found " + numExpertsPerTok);
+      }
+    }
+    for (boolean s : sparseLayers) {
+      if (!s) {
+        positive(file, "intermediate_size", intermediateSize);
+      }
+    }
+    if (!(rmsNormEps > 0)) {
+      throw new ConfigException(file + ": rms_norm_eps must be > 0, found " + rmsNormEps);
+    }
+    if (!(ropeTheta > 0)) {
+      throw new ConfigException(file + ": rope_theta must be > 0, found " + ropeTheta);
+    }
+  }
+
+  private static void positive(String file, String field, int value) {
+    if (value <= 0) {
+      throw new ConfigException(file + ": field '" + field + "' must be > 0, found " + value);
+    }
+  }
+
+  public boolean isSparse(int layer) {
+    return sparseLayers[layer];
+  }
+
+  public int qDim() {
+    return numHeads * headDim;
+  }
+
+  public int kvDim() {
+    return numKvHeads * headDim;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ModelConfig other && toString().equals(other.toString());
+  }
+
+  @Override
+  public int hashCode() {
+    return toString().hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return architecture.modelType() + "{hidden=" + hiddenSize + ", layers=" + numLayers + ", heads=" + numHeads
+        + "/" + numKvHeads + "x" + headDim + ", experts=" + numExperts + " top-" + numExpertsPerTok
+        + " x" + moeIntermediateSize + ", shared=" + sharedExpertIntermediateSize + ", vocab=" + vocabSize
+        + ", sparse=" + Arrays.toString(sparseLayers) + ", eos=" + Arrays.toString(eosTokenIds) + "}";
+  }
+}

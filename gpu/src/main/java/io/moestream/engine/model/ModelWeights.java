@@ -1,0 +1,128 @@
+package io.moestream.engine.model;
+
+import io.moestream.engine.format.Checkpoint;
+import io.moestream.engine.kernel.Matrix;
+import java.nio.file.Path;
+
+/**
+ * Every weight of a model, checked against its config before the first step. Matrices stay in the
+ * memory-mapped checkpoint; only norm weights and biases (small) are copied to the heap.
+ *
+ * @param embedTokens (vocabSize, hiddenSize)
+ * @param finalNorm (hiddenSize)
+ * @param lmHead (vocabSize, hiddenSize); the same matrix as embedTokens when the config ties them
+ */
+public record ModelWeights(
+    ModelConfig config, Matrix embedTokens, LayerWeights[] layers, float[] finalNorm, Matrix lmHead) {
+
+  public static ModelWeights load(Path modelFolder) {
+    ModelConfig config = ModelConfig.read(modelFolder);
+    return load(config, Checkpoint.open(modelFolder));
+  }
+
+  public static ModelWeights load(ModelConfig config, Checkpoint checkpoint) {
+    TensorChecker tensors = new TensorChecker(checkpoint);
+    Architecture arch = config.architecture();
+    int hidden = config.hiddenSize();
+    Matrix embed = tensors.matrix("model.embed_tokens.weight", config.vocabSize(), hidden);
+    LayerWeights[] layers = new LayerWeights[config.numLayers()];
+    for (int layer = 0; layer < layers.length; layer++) {
+      String prefix = Architecture.layerPrefix(layer);
+      AttentionWeights attention = attention(config, tensors, prefix);
+      MoeWeights moe = null;
+      ExpertWeights dense = null;
+      if (config.isSparse(layer)) {
+        moe = moe(config, tensors, layer);
+      } else {
+        int inter = config.intermediateSize();
+        dense = new ExpertWeights(
+            tensors.matrix(arch.denseProj(layer, "gate_proj"), inter, hidden),
+            tensors.matrix(arch.denseProj(layer, "up_proj"), inter, hidden),
+            tensors.matrix(arch.denseProj(layer, "down_proj"), hidden, inter));
+      }
+      layers[layer] = new LayerWeights(
+          tensors.vector(prefix + "input_layernorm.weight", hidden), attention,
+          tensors.vector(prefix + "post_attention_layernorm.weight", hidden), moe, dense);
+    }
+    float[] finalNorm = tensors.vector("model.norm.weight", hidden);
+    Matrix lmHead = config.tieWordEmbeddings() && !tensors.has("lm_head.weight")
+        ? embed
+        : tensors.matrix("lm_head.weight", config.vocabSize(), hidden);
+    tensors.throwIfProblems();
+    return new ModelWeights(config, embed, layers, finalNorm, lmHead);
+  }
+
+  private static AttentionWeights attention(ModelConfig config, TensorChecker tensors, String prefix) {
+    int hidden = config.hiddenSize();
+    int qDim = config.qDim();
+    int kvDim = config.kvDim();
+    String p = prefix + "self_attn.";
+    boolean bias = config.attentionBias();
+    float[] qNorm = null;
+    float[] kNorm = null;
+    switch (config.qkNorm()) {
+      case PER_HEAD -> {
+        qNorm = tensors.vector(p + "q_norm.weight", config.headDim());
+        kNorm = tensors.vector(p + "k_norm.weight", config.headDim());
+      }
+      case WHOLE_PROJECTION -> {
+        qNorm = tensors.vector(p + "q_norm.weight", qDim);
+        kNorm = tensors.vector(p + "k_norm.weight", kvDim);
+      }
+      default -> { }
+    }
+    return new AttentionWeights(
+        tensors.matrix(p + "q_proj.weight", qDim, hidden),
+        tensors.matrix(p + "k_proj.weight", kvDim, hidden),
+        tensors.matrix(p + "v_proj.weight", kvDim, hidden),
+        tensors.matrix(p + "o_proj.weight", hidden, qDim),
+        bias ? tensors.vector(p + "q_proj.bias", qDim) : null,
+        bias ? tensors.vector(p + "k_proj.bias", kvDim) : null,
+        bias ? tensors.vector(p + "v_proj.bias", kvDim) : null,
+        qNorm, kNorm);
+  }
+
+  private static MoeWeights moe(ModelConfig config, TensorChecker tensors, int layer) {
+    Architecture arch = config.architecture();
+    int hidden = config.hiddenSize();
+    int inter = config.moeIntermediateSize();
+    ExpertWeights[] experts = new ExpertWeights[config.numExperts()];
+    for (int e = 0; e < experts.length; e++) {
+      experts[e] = new ExpertWeights(
+          tensors.matrix(arch.expertGateProj(layer, e), inter, hidden),
+          tensors.matrix(arch.expertUpProj(layer, e), inter, hidden),
+          tensors.matrix(arch.expertDownProj(layer, e), hidden, inter));
+    }
+    ExpertWeights shared = null;
+    Matrix sharedGate = null;
+    if (config.sharedExpertIntermediateSize() > 0) {
+      int sharedInter = config.sharedExpertIntermediateSize();
+      shared = new ExpertWeights(
+          tensors.matrix(arch.sharedExpertProj(layer, "gate_proj"), sharedInter, hidden),
+          tensors.matrix(arch.sharedExpertProj(layer, "up_proj"), sharedInter, hidden),
+          tensors.matrix(arch.sharedExpertProj(layer, "down_proj"), hidden, sharedInter));
+      if (config.sharedExpertGated()) {
+        sharedGate = tensors.matrix(arch.sharedExpertGate(layer), 1, hidden);
+      }
+    }
+    return new MoeWeights(tensors.matrix(arch.router(layer), config.numExperts(), hidden), experts, shared, sharedGate);
+  }
+
+  /** Bytes of weights a decode step reads for one token at {@code expertsPerToken}, LM head included. */
+  public long bytesPerTokenAt(int expertsPerToken) {
+    long bytes = lmHead.byteSize();
+    for (LayerWeights layer : layers) {
+      bytes += layer.attention().byteSize();
+      if (layer.moe() != null) {
+        bytes += layer.moe().router().byteSize();
+        bytes += expertsPerToken * layer.moe().experts()[0].byteSize();
+        if (layer.moe().sharedExpert() != null) {
+          bytes += layer.moe().sharedExpert().byteSize();
+        }
+      } else {
+        bytes += layer.denseMlp().byteSize();
+      }
+    }
+    return bytes;
+  }
+}

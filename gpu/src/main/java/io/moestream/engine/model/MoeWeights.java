@@ -1,0 +1,13 @@
+package io.moestream.engine.model;
+
+import io.moestream.engine.kernel.Matrix;
+
+/**
+ * The sparse MLP of one layer.
+ *
+ * @param router (numExperts, hiddenSize): routerLogits = router @ x
+ * @param experts numExperts routed experts; an entry is null when the expert was pruned
+ * @param sharedExpert the always-on expert, or null
+ * @param sharedExpertGate (1, hiddenSize): scales the shared expert by sigmoid(gate @ x), or null
+ */
+public record MoeWeights(Matrix router, ExpertWeights[] experts, ExpertWeights sharedExpert, Matrix sharedExpertGate) {}

@@ -1,0 +1,38 @@
+package io.moestream.engine.tokenizer;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+
+/**
+ * Tokenizer files shipped inside the moestream jar. Demo models with random weights have no
+ * tokenizer of their own; they get the Qwen3 one so that text goes in and comes out.
+ */
+public final class BundledTokenizers {
+  private static final String QWEN3 = "/io/moestream/engine/tokenizer/qwen3/";
+  private static final List<String> QWEN3_FILES =
+      List.of(TokenizerLoader.TOKENIZER_JSON, TokenizerLoader.TOKENIZER_CONFIG_JSON, "LICENSE");
+
+  private BundledTokenizers() {}
+
+  /** Writes the Qwen3 tokenizer.json, tokenizer_config.json and LICENSE into {@code dir}. */
+  public static void copyQwen3To(Path dir) {
+    try {
+      Files.createDirectories(dir);
+      for (String name : QWEN3_FILES) {
+        try (InputStream in = BundledTokenizers.class.getResourceAsStream(QWEN3 + name)) {
+          if (in == null) {
+            throw new TokenizerException("bundled resource " + QWEN3 + name + " is missing from the jar");
+          }
+          Files.copy(in, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the bundled Qwen3 tokenizer to " + dir, e);
+    }
+  }
+}

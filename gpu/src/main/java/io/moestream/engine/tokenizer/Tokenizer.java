@@ -1,0 +1,252 @@
+package io.moestream.engine.tokenizer;
+
+import io.moestream.engine.tokenizer.AddedTokenMatcher.Segment;
+import io.moestream.engine.tokenizer.bpe.BpeModel;
+import io.moestream.engine.tokenizer.chat.ChatTemplate;
+import io.moestream.engine.tokenizer.decode.Decoder;
+import io.moestream.engine.tokenizer.normalize.Normalizer;
+import io.moestream.engine.tokenizer.pretokenize.Piece;
+import io.moestream.engine.tokenizer.pretokenize.PreTokenizers;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Set;
+
+/**
+ * A Hugging Face tokenizer read from a model folder's tokenizer.json and tokenizer_config.json,
+ * producing exactly the ids of the reference (the Rust tokenizers library behind transformers):
+ * byte-level BPE (Qwen2/Qwen3, DeepSeek-V2/V3, Llama 3, OLMoE) and SentencePiece-style BPE with byte
+ * fallback (Mixtral, Llama 2). Encoding runs, as in the reference: added tokens are cut out of the
+ * raw text, the rest is normalized (then added tokens marked "normalized" are cut out), split into
+ * words by the pre-tokenizers, and each word is merged by the BPE model; the post-processor adds
+ * BOS/EOS on request.
+ *
+ * <p>Why not the native tokenizers library through DJL's JNI binding: in a Flink session cluster the
+ * job jar is loaded by a fresh classloader on every submission, and a JNI library can be loaded by one
+ * classloader per JVM only, so the second submission fails with "Native Library ... already loaded in
+ * another classloader"; and DJL contacts a cloud metadata address at start-up unless told not to,
+ * which stalls or leaks on locked-down clusters. Plain Java has neither problem.
+ *
+ * <p>Immutable and thread-safe after {@link #load}; the BPE word cache is a concurrent map.
+ */
+public final class Tokenizer {
+  /** The parts a tokenizer is made of, as read from its files. */
+  record Parts(Normalizer normalizer, PreTokenizers.Pipeline preTokenizers, BpeModel model,
+      List<AddedToken> addedTokens, PostProcessor postProcessor, Decoder decoder,
+      TokenizerConfig config) {
+    Parts withPostProcessor(PostProcessor replacement) {
+      return new Parts(normalizer, preTokenizers, model, addedTokens, replacement, decoder, config);
+    }
+  }
+
+  private final Parts parts;
+  private final Map<Integer, AddedToken> addedById = new HashMap<>();
+  private final Map<String, Integer> addedIdByContent = new HashMap<>();
+  /** Added tokens matched in the raw input, before normalization. */
+  private final AddedTokenMatcher rawMatcher;
+  /** Added tokens matched in normalized text. */
+  private final AddedTokenMatcher normalizedMatcher;
+  private final int[] specialIds;
+  private final int vocabSize;
+  private volatile ChatTemplate chatTemplate;
+
+  Tokenizer(Parts parts) {
+    this.parts = parts;
+    List<AddedToken> raw = new ArrayList<>();
+    List<AddedToken> normalized = new ArrayList<>();
+    Set<Integer> special = new LinkedHashSet<>();
+    int maxId = parts.model().vocabulary().size() - 1;
+    for (AddedToken token : parts.addedTokens()) {
+      addedById.put(token.id(), token);
+      addedIdByContent.put(token.content(), token.id());
+      (token.normalized() ? normalized : raw).add(token);
+      if (token.special()) {
+        special.add(token.id());
+      }
+      maxId = Math.max(maxId, token.id());
+    }
+    rawMatcher = new AddedTokenMatcher(raw);
+    normalizedMatcher = new AddedTokenMatcher(normalized);
+    specialIds = special.stream().mapToInt(Integer::intValue).sorted().toArray();
+    vocabSize = maxId + 1;
+  }
+
+  /** Loads {@code modelDir/tokenizer.json} and, when present, tokenizer_config.json. */
+  public static Tokenizer load(Path modelDir) {
+    return TokenizerLoader.load(modelDir);
+  }
+
+  /** Whether {@code modelDir} has a tokenizer.json to load. */
+  public static boolean isPresent(Path modelDir) {
+    return Files.isRegularFile(modelDir.resolve(TokenizerLoader.TOKENIZER_JSON));
+  }
+
+  /** The ids of {@code text} without BOS/EOS (transformers' add_special_tokens=False). */
+  public int[] encode(String text) {
+    return encode(text, false);
+  }
+
+  /** The ids of {@code text}, with the post-processor's BOS/EOS when {@code addSpecialTokens}. */
+  public int[] encode(String text, boolean addSpecialTokens) {
+    IntList out = new IntList(text.length() / 3 + 4);
+    for (Segment segment : split(rawMatcher, text)) {
+      if (segment.tokenId() >= 0) {
+        out.add(segment.tokenId());
+        continue;
+      }
+      String normalizedText = parts.normalizer().normalize(segment.text());
+      for (Segment inner : split(normalizedMatcher, normalizedText)) {
+        if (inner.tokenId() >= 0) {
+          out.add(inner.tokenId());
+        } else {
+          boolean atInputStart = segment.start() == 0 && inner.start() == 0;
+          encodeWords(new Piece(inner.text(), atInputStart), out);
+        }
+      }
+    }
+    int[] ids = out.toArray();
+    return addSpecialTokens ? parts.postProcessor().apply(ids) : ids;
+  }
+
+  private static List<Segment> split(AddedTokenMatcher matcher, String text) {
+    if (text.isEmpty()) {
+      return List.of();
+    }
+    return matcher.isEmpty() ? List.of(new Segment(-1, text, 0)) : matcher.split(text);
+  }
+
+  private void encodeWords(Piece segment, IntList out) {
+    for (Piece word : parts.preTokenizers().split(segment)) {
+      parts.model().encodeWord(word.text(), out);
+    }
+  }
+
+  /** The text of {@code ids}, special tokens included. */
+  public String decode(int[] ids) {
+    return decode(ids, false);
+  }
+
+  /**
+   * The text of {@code ids}. As in the reference, ids that name no token are left out (models often
+   * pad their embedding matrix beyond the vocabulary).
+   */
+  public String decode(int[] ids, boolean skipSpecialTokens) {
+    return decode(ids, 0, ids.length, skipSpecialTokens);
+  }
+
+  String decode(int[] ids, int from, int to, boolean skipSpecialTokens) {
+    List<String> tokens = new ArrayList<>(to - from);
+    for (int i = from; i < to; i++) {
+      AddedToken added = addedById.get(ids[i]);
+      if (added != null) {
+        if (!(skipSpecialTokens && added.special())) {
+          tokens.add(added.content());
+        }
+        continue;
+      }
+      String token = parts.model().vocabulary().token(ids[i]);
+      if (token != null) {
+        tokens.add(token);
+      }
+    }
+    String text = parts.decoder().decode(tokens);
+    return parts.config().cleanUpTokenizationSpaces() ? cleanUpTokenizationSpaces(text) : text;
+  }
+
+  /** transformers' clean_up_tokenization: drops the space the old BERT tokenizers put before punctuation. */
+  static String cleanUpTokenizationSpaces(String text) {
+    return text.replace(" .", ".").replace(" ?", "?").replace(" !", "!").replace(" ,", ",")
+        .replace(" ' ", "'").replace(" n't", "n't").replace(" 'm", "'m").replace(" 's", "'s")
+        .replace(" 've", "'ve").replace(" 're", "'re");
+  }
+
+  /** A streaming decoder that returns text only once its UTF-8 characters are complete. */
+  public IncrementalDecoder newIncrementalDecoder() {
+    return new IncrementalDecoder(this, false);
+  }
+
+  public IncrementalDecoder newIncrementalDecoder(boolean skipSpecialTokens) {
+    return new IncrementalDecoder(this, skipSpecialTokens);
+  }
+
+  /** One more than the largest id of the vocabulary and the added tokens. */
+  public int vocabSize() {
+    return vocabSize;
+  }
+
+  /** The id of a token string (an added token or a vocabulary entry, in its vocabulary spelling). */
+  public OptionalInt tokenId(String token) {
+    Integer added = addedIdByContent.get(token);
+    if (added != null) {
+      return OptionalInt.of(added);
+    }
+    int id = parts.model().vocabulary().id(token);
+    return id < 0 ? OptionalInt.empty() : OptionalInt.of(id);
+  }
+
+  /** The ids of the added tokens marked special, ascending. */
+  public int[] specialTokenIds() {
+    return specialIds.clone();
+  }
+
+  public Set<Integer> specialTokenIdSet() {
+    Set<Integer> set = new LinkedHashSet<>();
+    for (int id : specialIds) {
+      set.add(id);
+    }
+    return Collections.unmodifiableSet(set);
+  }
+
+  public boolean isSpecial(int id) {
+    AddedToken added = addedById.get(id);
+    return added != null && added.special();
+  }
+
+  /** The id of tokenizer_config.json's "bos_token", if set. */
+  public OptionalInt bosTokenId() {
+    return parts.config().bosToken().map(this::tokenId).orElse(OptionalInt.empty());
+  }
+
+  /** The id of tokenizer_config.json's "eos_token", if set. */
+  public OptionalInt eosTokenId() {
+    return parts.config().eosToken().map(this::tokenId).orElse(OptionalInt.empty());
+  }
+
+  public TokenizerConfig config() {
+    return parts.config();
+  }
+
+  public boolean hasChatTemplate() {
+    return parts.config().chatTemplate().isPresent();
+  }
+
+  /**
+   * Renders the chat template of tokenizer_config.json for {@code messages}, as transformers'
+   * apply_chat_template(messages, tokenize=False, add_generation_prompt=...) does.
+   */
+  public String applyChatTemplate(List<ChatMessage> messages, boolean addGenerationPrompt) {
+    return chatTemplate().render(messages, addGenerationPrompt);
+  }
+
+  private ChatTemplate chatTemplate() {
+    ChatTemplate template = chatTemplate;
+    if (template == null) {
+      synchronized (this) {
+        if (chatTemplate == null) {
+          String source = parts.config().chatTemplate().orElseThrow(() -> new TokenizerException(
+              "tokenizer_config.json: no chat_template (and no chat_template.jinja)"));
+          chatTemplate = new ChatTemplate(source, parts.config().bosToken().orElse(""),
+              parts.config().eosToken().orElse(""));
+        }
+        template = chatTemplate;
+      }
+    }
+    return template;
+  }
+}

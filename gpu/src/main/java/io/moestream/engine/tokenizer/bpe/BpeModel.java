@@ -91,9 +91,14 @@ public final class BpeModel {
         return new int[] {whole};
       }
     }
-    IntList symbols = byteLevel ? byteSymbols(utf8) : charSymbols(word);
-    int[] ids = symbols.toArray();
+    int[] ids = (byteLevel ? byteSymbols(utf8) : charSymbols(word)).toArray();
     return ids.length <= QUADRATIC_MAX_SYMBOLS ? mergeQuadratic(ids) : mergeWithHeap(ids);
+  }
+
+  /** The ids of the word's symbols before any merge (for tests comparing the merge loops). */
+  int[] initialSymbols(String word) {
+    return (byteLevel ? byteSymbols(word.getBytes(StandardCharsets.UTF_8)) : charSymbols(word))
+        .toArray();
   }
 
   private IntList byteSymbols(byte[] utf8) {

@@ -1,0 +1,70 @@
+package io.moestream.operators.codec;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import org.apache.avro.io.BinaryDecoder;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.specific.SpecificDatumReader;
+import org.apache.avro.specific.SpecificDatumWriter;
+import org.apache.avro.specific.SpecificRecordBase;
+
+/**
+ * The wire format of every topic: plain Avro binary of one record per Kafka value, written with the
+ * schema in schemas/src/main/avro (no schema registry header, no single-object header).
+ */
+public final class AvroCodec<T extends SpecificRecordBase> {
+  private final Class<T> type;
+  private final SpecificDatumWriter<T> writer;
+  private final SpecificDatumReader<T> reader;
+
+  public AvroCodec(Class<T> type) {
+    this.type = type;
+    this.writer = new SpecificDatumWriter<>(type);
+    this.reader = new SpecificDatumReader<>(type);
+  }
+
+  public byte[] encode(T record) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
+    BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(bytes, null);
+    try {
+      writer.write(record, encoder);
+      encoder.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  /**
+   * Decodes one record; trailing bytes are an error too (a value holding more than one record, or a
+   * different schema's bytes that happen to parse).
+   *
+   * @throws IllegalArgumentException with a readable reason when the bytes are not one {@code T}
+   */
+  public T decode(byte[] value) {
+    if (value == null) {
+      throw new IllegalArgumentException("the record has no value");
+    }
+    BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(value, null);
+    T record;
+    try {
+      record = reader.read(null, decoder);
+      if (!decoder.isEnd()) {
+        throw new IllegalArgumentException("not a " + type.getSimpleName() + ": bytes left over after the record");
+      }
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof IllegalArgumentException iae && iae.getMessage().startsWith("not a ")) {
+        throw iae;
+      }
+      throw new IllegalArgumentException("not a valid Avro " + type.getSimpleName() + ": " + describe(e), e);
+    }
+    return record;
+  }
+
+  private static String describe(Exception e) {
+    return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage());
+  }
+}

@@ -1,0 +1,52 @@
+package io.moestream.operators.codec;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.moestream.schemas.DeadLetter;
+import io.moestream.schemas.Generation;
+import java.util.Base64;
+
+/** One-line JSON views of the output records, for people and shell pipelines (demo, consume). */
+public final class GenerationJson {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private GenerationJson() {}
+
+  public static String toJson(Generation g) {
+    ObjectNode o = MAPPER.createObjectNode();
+    o.put("request_id", g.getRequestId());
+    o.put("text", g.getText());
+    var ids = o.putArray("token_ids");
+    g.getTokenIds().forEach(ids::add);
+    o.put("finish_reason", g.getFinishReason().name().toLowerCase(java.util.Locale.ROOT));
+    if (g.getError() != null) {
+      o.put("error", g.getError());
+    }
+    o.put("prompt_tokens", g.getPromptTokens());
+    o.put("completion_tokens", g.getCompletionTokens());
+    o.putObject("experts_per_token").put("min", g.getExpertsPerToken().getMin())
+        .put("mean", g.getExpertsPerToken().getMean());
+    o.putObject("timings").put("queued_ms", g.getTimings().getQueuedMs())
+        .put("time_to_first_token_ms", g.getTimings().getTimeToFirstTokenMs())
+        .put("total_ms", g.getTimings().getTotalMs());
+    o.put("model", g.getModel());
+    return o.toString();
+  }
+
+  public static String toJson(DeadLetter d) {
+    ObjectNode o = MAPPER.createObjectNode();
+    o.put("request_id", d.getRequestId());
+    o.put("topic", d.getTopic());
+    o.put("partition", d.getPartition());
+    o.put("offset", d.getOffset());
+    o.put("stage", d.getStage());
+    o.put("reason", d.getReason());
+    if (d.getRaw() != null) {
+      java.nio.ByteBuffer raw = d.getRaw().duplicate();
+      byte[] bytes = new byte[raw.remaining()];
+      raw.get(bytes);
+      o.put("raw_base64", Base64.getEncoder().encodeToString(bytes));
+    }
+    return o.toString();
+  }
+}

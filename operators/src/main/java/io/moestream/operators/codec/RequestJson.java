@@ -1,0 +1,213 @@
+package io.moestream.operators.codec;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.moestream.schemas.ChatMessage;
+import io.moestream.schemas.InferenceRequest;
+import io.moestream.schemas.Priority;
+import io.moestream.schemas.Sampling;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The JSON input option: one InferenceRequest per Kafka value (or per line of a prompts file) with
+ * the Avro field names, written the way people write JSON ({@code "prompt": "hi"}, not Avro's
+ * {@code {"string": "hi"}}). Strict: unknown fields, wrong types and unknown enum values are errors
+ * that name the field.
+ */
+public final class RequestJson {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final Set<String> FIELDS = Set.of("request_id", "prompt", "messages", "max_new_tokens", "sampling",
+      "priority", "deadline_epoch_ms", "min_experts_per_token");
+  private static final Set<String> SAMPLING_FIELDS = Set.of("temperature", "top_p", "top_k", "seed", "stop");
+
+  private RequestJson() {}
+
+  /** @throws IllegalArgumentException naming the field at fault */
+  public static InferenceRequest parse(byte[] json) {
+    JsonNode root;
+    try {
+      root = MAPPER.readTree(json);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalArgumentException("not valid JSON: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new IllegalArgumentException("not valid JSON: " + e.getMessage());
+    }
+    return fromTree(root);
+  }
+
+  public static InferenceRequest parse(String json) {
+    return parse(json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  static InferenceRequest fromTree(JsonNode root) {
+    if (root == null || !root.isObject()) {
+      throw new IllegalArgumentException("a request must be a JSON object");
+    }
+    checkKnown(root, FIELDS, "");
+    InferenceRequest.Builder b = InferenceRequest.newBuilder();
+    b.setRequestId(text(root, "request_id", true));
+    b.setPrompt(text(root, "prompt", false));
+    JsonNode messages = root.get("messages");
+    if (messages != null && !messages.isNull()) {
+      if (!messages.isArray()) {
+        throw new IllegalArgumentException("messages: expected an array of {role, content}");
+      }
+      List<ChatMessage> list = new ArrayList<>();
+      for (int i = 0; i < messages.size(); i++) {
+        JsonNode m = messages.get(i);
+        String where = "messages[" + i + "]";
+        if (!m.isObject()) {
+          throw new IllegalArgumentException(where + ": expected an object {role, content}");
+        }
+        checkKnown(m, Set.of("role", "content"), where + ".");
+        list.add(new ChatMessage(text(m, "role", true, where + ".role"), text(m, "content", true, where + ".content")));
+      }
+      b.setMessages(list);
+    }
+    if (root.has("max_new_tokens")) {
+      b.setMaxNewTokens(integer(root.get("max_new_tokens"), "max_new_tokens"));
+    }
+    b.setSampling(sampling(root.get("sampling")));
+    JsonNode priority = root.get("priority");
+    if (priority != null && !priority.isNull()) {
+      b.setPriority(priority(priority));
+    }
+    JsonNode deadline = root.get("deadline_epoch_ms");
+    b.setDeadlineEpochMs(deadline == null || deadline.isNull() ? null : longValue(deadline, "deadline_epoch_ms"));
+    JsonNode floor = root.get("min_experts_per_token");
+    b.setMinExpertsPerToken(floor == null || floor.isNull() ? null : integer(floor, "min_experts_per_token"));
+    return b.build();
+  }
+
+  private static Sampling sampling(JsonNode node) {
+    Sampling.Builder s = Sampling.newBuilder();
+    if (node == null || node.isNull()) {
+      return s.build();
+    }
+    if (!node.isObject()) {
+      throw new IllegalArgumentException("sampling: expected an object");
+    }
+    checkKnown(node, SAMPLING_FIELDS, "sampling.");
+    if (node.has("temperature")) {
+      s.setTemperature((float) number(node.get("temperature"), "sampling.temperature"));
+    }
+    if (node.has("top_p")) {
+      s.setTopP((float) number(node.get("top_p"), "sampling.top_p"));
+    }
+    if (node.has("top_k")) {
+      s.setTopK(integer(node.get("top_k"), "sampling.top_k"));
+    }
+    if (node.has("seed")) {
+      s.setSeed(longValue(node.get("seed"), "sampling.seed"));
+    }
+    JsonNode stop = node.get("stop");
+    if (stop != null && !stop.isNull()) {
+      if (!stop.isArray()) {
+        throw new IllegalArgumentException("sampling.stop: expected an array of strings");
+      }
+      List<String> strings = new ArrayList<>();
+      for (JsonNode item : stop) {
+        if (!item.isTextual()) {
+          throw new IllegalArgumentException("sampling.stop: expected strings, found " + item.getNodeType());
+        }
+        strings.add(item.asText());
+      }
+      s.setStop(strings);
+    }
+    return s.build();
+  }
+
+  private static Priority priority(JsonNode node) {
+    if (!node.isTextual()) {
+      throw new IllegalArgumentException("priority: expected one of LOW, NORMAL, HIGH");
+    }
+    try {
+      return Priority.valueOf(node.asText().toUpperCase(java.util.Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("priority: unknown value '" + node.asText() + "' (expected LOW, NORMAL or HIGH)");
+    }
+  }
+
+  private static void checkKnown(JsonNode node, Set<String> known, String prefix) {
+    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+      String name = it.next();
+      if (!known.contains(name)) {
+        throw new IllegalArgumentException(prefix + name + ": unknown field");
+      }
+    }
+  }
+
+  private static String text(JsonNode node, String field, boolean required) {
+    return text(node, field, required, field);
+  }
+
+  private static String text(JsonNode node, String field, boolean required, String where) {
+    JsonNode value = node.get(field);
+    if (value == null || value.isNull()) {
+      if (required) {
+        throw new IllegalArgumentException(where + ": missing");
+      }
+      return null;
+    }
+    if (!value.isTextual()) {
+      throw new IllegalArgumentException(where + ": expected a string, found " + value.getNodeType());
+    }
+    return value.asText();
+  }
+
+  private static int integer(JsonNode value, String where) {
+    if (!value.canConvertToInt() || !value.isIntegralNumber()) {
+      throw new IllegalArgumentException(where + ": expected an integer in int range, found " + value);
+    }
+    return value.asInt();
+  }
+
+  private static long longValue(JsonNode value, String where) {
+    if (!value.canConvertToLong() || !value.isIntegralNumber()) {
+      throw new IllegalArgumentException(where + ": expected an integer, found " + value);
+    }
+    return value.asLong();
+  }
+
+  private static double number(JsonNode value, String where) {
+    if (!value.isNumber()) {
+      throw new IllegalArgumentException(where + ": expected a number, found " + value);
+    }
+    return value.asDouble();
+  }
+
+  /** The JSON form of a request (what {@link #parse} reads back). */
+  public static String toJson(InferenceRequest r) {
+    ObjectNode o = MAPPER.createObjectNode();
+    o.put("request_id", r.getRequestId());
+    if (r.getPrompt() != null) {
+      o.put("prompt", r.getPrompt());
+    }
+    if (r.getMessages() != null) {
+      var array = o.putArray("messages");
+      for (ChatMessage m : r.getMessages()) {
+        array.addObject().put("role", m.getRole()).put("content", m.getContent());
+      }
+    }
+    o.put("max_new_tokens", r.getMaxNewTokens());
+    Sampling s = r.getSampling();
+    ObjectNode so = o.putObject("sampling");
+    so.put("temperature", s.getTemperature()).put("top_p", s.getTopP()).put("top_k", s.getTopK()).put("seed", s.getSeed());
+    var stop = so.putArray("stop");
+    s.getStop().forEach(stop::add);
+    o.put("priority", r.getPriority().name());
+    if (r.getDeadlineEpochMs() != null) {
+      o.put("deadline_epoch_ms", r.getDeadlineEpochMs());
+    }
+    if (r.getMinExpertsPerToken() != null) {
+      o.put("min_experts_per_token", r.getMinExpertsPerToken());
+    }
+    return o.toString();
+  }
+
+}

@@ -1,0 +1,106 @@
+package io.moestream.operators.inference;
+
+import io.moestream.engine.tokenizer.IncrementalDecoder;
+import io.moestream.engine.tokenizer.Tokenizer;
+import io.moestream.operators.records.InFlightRequest;
+import io.moestream.operators.records.TokenizedRequest;
+import java.util.Arrays;
+
+/** A request the inference operator has accepted: its tokens so far, its text, its timings. */
+final class ActiveGeneration {
+  final TokenizedRequest request;
+  /** The engine's id: unique even when callers reuse request ids. */
+  final String engineId;
+  final int expertsPerToken;
+  final long admittedAtMs;
+  private int[] generated;
+  private int length;
+  private double expertsUsedSum;
+  private long firstTokenAtMs;
+  private final IncrementalDecoder decoder;
+  private final StringBuilder text = new StringBuilder();
+  /** Where a stop string starts in {@link #text}; -1 while none has appeared. */
+  private int stopAt = -1;
+
+  ActiveGeneration(InFlightRequest state, String engineId, Tokenizer tokenizer) {
+    this.request = state.request;
+    this.engineId = engineId;
+    this.expertsPerToken = state.expertsPerToken;
+    this.admittedAtMs = state.admittedAtMs;
+    this.generated = new int[Math.max(8, state.generated.length + 8)];
+    this.expertsUsedSum = state.expertsUsedSum;
+    this.firstTokenAtMs = state.firstTokenAtMs;
+    this.decoder = tokenizer == null ? null : tokenizer.newIncrementalDecoder(true);
+    for (int token : state.generated) {
+      appendToken(token);
+    }
+  }
+
+  /** Records a generated token; returns true when a stop string has now appeared in the text. */
+  boolean accept(int token, double expertsUsedMean, long nowMs) {
+    if (firstTokenAtMs == 0) {
+      firstTokenAtMs = nowMs;
+    }
+    expertsUsedSum += expertsUsedMean;
+    return appendToken(token);
+  }
+
+  private boolean appendToken(int token) {
+    if (length == generated.length) {
+      generated = Arrays.copyOf(generated, length * 2);
+    }
+    generated[length++] = token;
+    if (decoder == null || stopAt >= 0) {
+      return stopAt >= 0;
+    }
+    int before = text.length();
+    text.append(decoder.accept(token));
+    stopAt = StopStrings.firstMatch(text, request.stop, before);
+    return stopAt >= 0;
+  }
+
+  int[] generated() {
+    return Arrays.copyOf(generated, length);
+  }
+
+  int generatedCount() {
+    return length;
+  }
+
+  double expertsUsedMean() {
+    return length == 0 ? expertsPerToken : expertsUsedSum / length;
+  }
+
+  long firstTokenAtMs() {
+    return firstTokenAtMs;
+  }
+
+  /** The completion: decoded without special tokens, cut before a stop string. */
+  String finalText() {
+    if (decoder == null) {
+      return "";
+    }
+    if (stopAt >= 0) {
+      return text.substring(0, stopAt);
+    }
+    String tail = decoder.flush();
+    text.append(tail);
+    int late = StopStrings.firstMatch(text, request.stop, text.length() - tail.length());
+    return late >= 0 ? text.substring(0, late) : text.toString();
+  }
+
+  boolean stoppedByString() {
+    return stopAt >= 0;
+  }
+
+  InFlightRequest toState() {
+    InFlightRequest s = new InFlightRequest();
+    s.request = request;
+    s.generated = generated();
+    s.expertsPerToken = expertsPerToken;
+    s.expertsUsedSum = expertsUsedSum;
+    s.admittedAtMs = admittedAtMs;
+    s.firstTokenAtMs = firstTokenAtMs;
+    return s;
+  }
+}

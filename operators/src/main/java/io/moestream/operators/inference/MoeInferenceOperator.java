@@ -1,0 +1,276 @@
+package io.moestream.operators.inference;
+
+import io.moestream.engine.generate.Engine;
+import io.moestream.engine.generate.FinishReason;
+import io.moestream.engine.generate.GenerationRequest;
+import io.moestream.engine.generate.LoadedModel;
+import io.moestream.engine.generate.SamplingParams;
+import io.moestream.engine.generate.TokenEvent;
+import io.moestream.engine.tokenizer.Tokenizer;
+import io.moestream.operators.metrics.LoadSignals;
+import io.moestream.operators.metrics.MetricNames;
+import io.moestream.operators.records.InFlightRequest;
+import io.moestream.operators.records.RequestBatch;
+import io.moestream.operators.records.TokenizedRequest;
+import io.moestream.schemas.ExpertsUsed;
+import io.moestream.schemas.Generation;
+import io.moestream.schemas.Timings;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.flink.api.common.operators.MailboxExecutor;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.BoundedOneInput;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+
+/**
+ * The stateful MoE operator: one engine per subtask, loaded once in {@link #open()}, fed by
+ * micro-batches and run with continuous batching.
+ *
+ * <p>Threading: everything runs on the task thread. Each engine step is one mailbox letter that
+ * enqueues the next while the engine has work, so input records, timers and checkpoint barriers are
+ * handled between steps; a checkpoint never waits for a generation to finish.
+ *
+ * <p>Bounded memory: at most {@code maxInFlight} requests are accepted and unanswered. When the cap
+ * is reached {@link #processElement} yields to the mailbox (running steps) until a request finishes;
+ * meanwhile the task reads no input, so backpressure travels up to the Kafka source.
+ *
+ * <p>State: every accepted, unanswered request with the tokens generated so far is written at each
+ * checkpoint ({@link #IN_FLIGHT_STATE}) and resubmitted in {@link #open()} after a restore; the
+ * engine recomputes the known tokens and continues with the same random draws (they depend only on
+ * the seed and the token index), so the generation is the one the first attempt would have produced.
+ */
+public final class MoeInferenceOperator extends AbstractStreamOperator<Generation>
+    implements OneInputStreamOperator<RequestBatch, Generation>, BoundedOneInput {
+  private static final long serialVersionUID = 1L;
+
+  /** Accepted, unanswered requests with their tokens so far, at the checkpoint. */
+  public static final String IN_FLIGHT_STATE = "moe-in-flight-requests";
+
+  private final InferenceSettings settings;
+  private final ExpertBudget expertBudget;
+  private final transient MailboxExecutor mailbox;
+
+  private transient LoadedModel model;
+  private transient Engine engine;
+  private transient Tokenizer tokenizer;
+  private transient String modelName;
+  private transient ListState<InFlightRequest> inFlightState;
+  private transient List<InFlightRequest> restored;
+  /** By engine id, in acceptance order. */
+  private transient Map<String, ActiveGeneration> active;
+  private transient boolean stepScheduled;
+  private transient LoadSignals load;
+  private transient Counter generations;
+  private transient Counter generatedTokens;
+  private transient Counter decodeSteps;
+  private transient Counter replayed;
+
+  MoeInferenceOperator(StreamOperatorParameters<Generation> parameters, InferenceSettings settings,
+      ExpertBudget expertBudget) {
+    super(parameters);
+    this.settings = settings;
+    this.expertBudget = expertBudget;
+    this.mailbox = parameters.getMailboxExecutor();
+  }
+
+  @Override
+  public void initializeState(StateInitializationContext context) throws Exception {
+    super.initializeState(context);
+    inFlightState = context.getOperatorStateStore().getListState(
+        new ListStateDescriptor<>(IN_FLIGHT_STATE, InFlightRequest.class));
+    restored = new ArrayList<>();
+    if (context.isRestored()) {
+      inFlightState.get().forEach(restored::add);
+    }
+  }
+
+  @Override
+  public void open() throws Exception {
+    super.open();
+    Path dir = Path.of(settings.modelDir());
+    model = LoadedModel.load(dir, settings.engineOptions());
+    engine = model.engine();
+    tokenizer = Tokenizer.isPresent(dir) ? Tokenizer.load(dir) : null;
+    modelName = dir.getFileName().toString();
+    active = new LinkedHashMap<>();
+    load = new LoadSignals(settings.maxInFlight());
+    load.register(getMetricGroup());
+    generations = getMetricGroup().counter(MetricNames.GENERATIONS);
+    generatedTokens = getMetricGroup().counter(MetricNames.GENERATED_TOKENS);
+    decodeSteps = getMetricGroup().counter(MetricNames.DECODE_STEPS);
+    replayed = getMetricGroup().counter(MetricNames.REPLAYED_REQUESTS);
+    for (InFlightRequest state : restored) {
+      submit(state);
+      replayed.inc();
+    }
+    restored = null;
+    scheduleStep();
+  }
+
+  @Override
+  public void processElement(StreamRecord<RequestBatch> element) throws Exception {
+    for (TokenizedRequest request : element.getValue().requests) {
+      waitForRoom();
+      accept(request);
+    }
+    scheduleStep();
+  }
+
+  /** Runs engine steps (through the mailbox) until a request can be accepted. */
+  private void waitForRoom() throws InterruptedException {
+    if (active.size() < settings.maxInFlight()) {
+      return;
+    }
+    scheduleStep();
+    long start = System.nanoTime();
+    while (active.size() >= settings.maxInFlight()) {
+      mailbox.yield();
+    }
+    load.backpressured(start, System.nanoTime());
+  }
+
+  private void accept(TokenizedRequest request) {
+    int modelDefault = model.config().numExpertsPerTok();
+    int k = Math.min(modelDefault, Math.max(request.minExpertsPerToken,
+        expertBudget.expertsPerToken(load, modelDefault)));
+    load.expertsPerToken(k);
+    InFlightRequest state = new InFlightRequest();
+    state.request = request;
+    state.generated = new int[0];
+    state.expertsPerToken = Math.max(1, k);
+    state.admittedAtMs = System.currentTimeMillis();
+    submit(state);
+  }
+
+  /** Hands a request (new or restored) to the engine; a request the engine refuses is answered at once. */
+  private void submit(InFlightRequest state) {
+    TokenizedRequest r = state.request;
+    ActiveGeneration generation = new ActiveGeneration(state, r.requestId + "#" + UUID.randomUUID(), tokenizer);
+    try {
+      if (r.deadlineEpochMs > 0 && System.currentTimeMillis() > r.deadlineEpochMs) {
+        throw new IllegalArgumentException("deadline passed before the request was admitted");
+      }
+      SamplingParams sampling = new SamplingParams(r.temperature, r.topP, r.topK, r.seed);
+      engine.submit(new GenerationRequest(generation.engineId, r.promptIds, sampling, r.maxNewTokens,
+          model.expertsPerLayer(state.expertsPerToken), state.generated));
+    } catch (IllegalArgumentException e) {
+      emit(generation, FinishReason.ERROR, e.getMessage());
+      return;
+    }
+    active.put(generation.engineId, generation);
+  }
+
+  private void scheduleStep() {
+    if (!stepScheduled && engine.hasWork()) {
+      stepScheduled = true;
+      mailbox.execute(this::step, "moe decode step");
+    }
+  }
+
+  /** One engine step: a mailbox letter. */
+  private void step() {
+    stepScheduled = false;
+    if (!engine.hasWork()) {
+      return;
+    }
+    List<TokenEvent> events = engine.step();
+    decodeSteps.inc();
+    long now = System.currentTimeMillis();
+    for (TokenEvent event : events) {
+      ActiveGeneration generation = active.get(event.requestId());
+      if (generation == null) {
+        continue; // cancelled by a stop string in this very step
+      }
+      boolean stopString = false;
+      if (event.tokenId() >= 0) {
+        generatedTokens.inc();
+        stopString = generation.accept(event.tokenId(), event.expertsUsedMean(), now);
+      }
+      if (stopString && !event.finished()) {
+        engine.cancel(generation.engineId);
+        emit(generation, FinishReason.STOP, null);
+      } else if (event.finished()) {
+        emit(generation, stopString ? FinishReason.STOP : event.finishReason(), event.error());
+      } else if (generation.request.deadlineEpochMs > 0 && now > generation.request.deadlineEpochMs) {
+        engine.cancel(generation.engineId);
+        emit(generation, FinishReason.ERROR, "deadline passed after " + generation.generatedCount() + " tokens");
+      }
+    }
+    load.update(engine.waitingCount(), engine.runningCount(), active.size(), engine.kvCache().freeBlocks());
+    if (!active.isEmpty() && !engine.hasWork()) {
+      throw new IllegalStateException(active.size() + " requests in flight but the engine has no work");
+    }
+    scheduleStep();
+  }
+
+  private void emit(ActiveGeneration g, FinishReason reason, String error) {
+    active.remove(g.engineId);
+    long now = System.currentTimeMillis();
+    long received = g.request.receivedAtMs;
+    Generation out = Generation.newBuilder()
+        .setRequestId(g.request.requestId)
+        .setText(g.finalText())
+        .setTokenIds(toList(g.generated()))
+        .setFinishReason(io.moestream.schemas.FinishReason.valueOf(reason.name()))
+        .setError(error)
+        .setPromptTokens(g.request.promptIds.length)
+        .setCompletionTokens(g.generatedCount())
+        .setExpertsPerToken(new ExpertsUsed(g.expertsPerToken, g.expertsUsedMean()))
+        .setTimings(new Timings(Math.max(0, g.admittedAtMs - received),
+            g.firstTokenAtMs() == 0 ? -1 : g.firstTokenAtMs() - received, now - received))
+        .setModel(modelName)
+        .build();
+    generations.inc();
+    output.collect(new StreamRecord<>(out));
+  }
+
+  private static List<Integer> toList(int[] ids) {
+    List<Integer> list = new ArrayList<>(ids.length);
+    for (int id : ids) {
+      list.add(id);
+    }
+    return list;
+  }
+
+  @Override
+  public void snapshotState(StateSnapshotContext context) throws Exception {
+    super.snapshotState(context);
+    List<InFlightRequest> states = new ArrayList<>(active.size());
+    for (ActiveGeneration g : active.values()) {
+      states.add(g.toState());
+    }
+    inFlightState.update(states);
+  }
+
+  @Override
+  public void endInput() throws Exception {
+    scheduleStep();
+    while (!active.isEmpty()) {
+      mailbox.yield();
+    }
+  }
+
+  /** Requests accepted and not yet answered (for tests and metrics). */
+  int inFlight() {
+    return active.size();
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (model != null) {
+      model.close();
+    }
+    super.close();
+  }
+}

@@ -1,0 +1,33 @@
+package io.moestream.operators.inference;
+
+import io.moestream.operators.records.RequestBatch;
+import io.moestream.schemas.Generation;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperatorFactory;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperatorFactory;
+import org.apache.flink.streaming.api.operators.StreamOperator;
+import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
+
+/** Creates {@link MoeInferenceOperator}s with the task's mailbox executor (what the operator steps through). */
+public final class MoeInferenceOperatorFactory extends AbstractStreamOperatorFactory<Generation>
+    implements OneInputStreamOperatorFactory<RequestBatch, Generation> {
+  private static final long serialVersionUID = 1L;
+
+  private final InferenceSettings settings;
+  private final ExpertBudget expertBudget;
+
+  public MoeInferenceOperatorFactory(InferenceSettings settings, ExpertBudget expertBudget) {
+    this.settings = settings;
+    this.expertBudget = expertBudget;
+  }
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public <T extends StreamOperator<Generation>> T createStreamOperator(StreamOperatorParameters<Generation> parameters) {
+    return (T) new MoeInferenceOperator(parameters, settings, expertBudget);
+  }
+
+  @Override
+  public Class<? extends StreamOperator<?>> getStreamOperatorClass(ClassLoader classLoader) {
+    return MoeInferenceOperator.class;
+  }
+}

@@ -1,0 +1,118 @@
+package io.moestream.operators.metrics;
+
+import org.apache.flink.metrics.MetricGroup;
+
+/**
+ * The load the inference operator is under, gathered in one place: what the expert-activation
+ * policy decides from and what the metrics show. Written by the task thread only; gauges read
+ * plain fields (a metric reporter may see a value one step old, which is fine).
+ *
+ * <p>Consumer lag is not here: the Kafka source reports it itself as {@code pendingRecords}.
+ */
+public final class LoadSignals {
+  private volatile int waitingRequests;
+  private volatile int runningBatchSize;
+  private volatile int inFlightRequests;
+  private final int maxInFlightRequests;
+  private volatile long backpressuredNanos;
+  private volatile int kvFreeBlocks;
+  private volatile int expertsPerToken;
+  private final BackpressureWindow window = new BackpressureWindow();
+
+  public LoadSignals(int maxInFlightRequests) {
+    this.maxInFlightRequests = maxInFlightRequests;
+  }
+
+  /** Registers every signal as a gauge of {@code group}. */
+  public void register(MetricGroup group) {
+    group.gauge(MetricNames.WAITING_REQUESTS, () -> waitingRequests);
+    group.gauge(MetricNames.RUNNING_BATCH_SIZE, () -> runningBatchSize);
+    group.gauge(MetricNames.IN_FLIGHT_REQUESTS, () -> inFlightRequests);
+    group.gauge(MetricNames.MAX_IN_FLIGHT_REQUESTS, () -> maxInFlightRequests);
+    group.gauge(MetricNames.BACKPRESSURED_TIME_MS, () -> backpressuredNanos / 1_000_000);
+    group.gauge(MetricNames.BACKPRESSURED_RATIO, () -> window.ratio(System.nanoTime()));
+    group.gauge(MetricNames.KV_FREE_BLOCKS, () -> kvFreeBlocks);
+    group.gauge(MetricNames.EXPERTS_PER_TOKEN, () -> expertsPerToken);
+  }
+
+  public void update(int waiting, int running, int inFlight, int freeBlocks) {
+    this.waitingRequests = waiting;
+    this.runningBatchSize = running;
+    this.inFlightRequests = inFlight;
+    this.kvFreeBlocks = freeBlocks;
+  }
+
+  public void expertsPerToken(int k) {
+    this.expertsPerToken = k;
+  }
+
+  /** Adds a spell of refusing input that ran from {@code startNanos} to {@code endNanos}. */
+  public void backpressured(long startNanos, long endNanos) {
+    backpressuredNanos += endNanos - startNanos;
+    window.add(startNanos, endNanos);
+  }
+
+  public int waitingRequests() {
+    return waitingRequests;
+  }
+
+  public int runningBatchSize() {
+    return runningBatchSize;
+  }
+
+  public int inFlightRequests() {
+    return inFlightRequests;
+  }
+
+  public int maxInFlightRequests() {
+    return maxInFlightRequests;
+  }
+
+  public long backpressuredMs() {
+    return backpressuredNanos / 1_000_000;
+  }
+
+  /** Share of the last second spent refusing input. */
+  public double backpressuredRatio(long nowNanos) {
+    return window.ratio(nowNanos);
+  }
+
+  public int kvFreeBlocks() {
+    return kvFreeBlocks;
+  }
+
+  /** Backpressured time over a sliding one-second window, kept as one-second buckets. */
+  static final class BackpressureWindow {
+    private static final long SECOND = 1_000_000_000L;
+    private long bucketStart;
+    private long current;
+    private long previous;
+
+    synchronized void add(long startNanos, long endNanos) {
+      roll(endNanos);
+      current += endNanos - startNanos;
+    }
+
+    synchronized double ratio(long nowNanos) {
+      roll(nowNanos);
+      double elapsed = (double) (nowNanos - bucketStart) / SECOND;
+      double weighted = current + previous * (1 - elapsed);
+      return Math.min(1.0, weighted / SECOND);
+    }
+
+    private void roll(long now) {
+      if (bucketStart == 0) {
+        bucketStart = now;
+      }
+      while (now - bucketStart >= SECOND) {
+        previous = current;
+        current = 0;
+        bucketStart += SECOND;
+        if (now - bucketStart >= SECOND) {
+          previous = 0;
+          bucketStart = now - (now - bucketStart) % SECOND;
+        }
+      }
+    }
+  }
+}

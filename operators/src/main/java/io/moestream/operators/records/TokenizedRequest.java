@@ -1,0 +1,26 @@
+package io.moestream.operators.records;
+
+/**
+ * A request ready for the engine: prompt token ids and flat sampling settings. A Flink POJO; it is
+ * also what the micro-batcher and the inference operator keep in state, so its fields are the
+ * state's schema.
+ */
+public class TokenizedRequest {
+  public String requestId;
+  public int[] promptIds;
+  public int maxNewTokens;
+  public float temperature;
+  public float topP;
+  public int topK;
+  public long seed;
+  public String[] stop;
+  /** 0 low, 1 normal, 2 high. */
+  public int priority;
+  /** 0 when the request has no deadline. */
+  public long deadlineEpochMs;
+  /** 0 when the request sets no quality floor. */
+  public int minExpertsPerToken;
+  public long receivedAtMs;
+
+  public TokenizedRequest() {}
+}

@@ -1,0 +1,74 @@
+package io.moestream.operators.tokenize;
+
+import io.moestream.engine.model.ModelConfig;
+import io.moestream.engine.tokenizer.Tokenizer;
+import io.moestream.operators.deadletter.DeadLetters;
+import io.moestream.operators.metrics.MetricNames;
+import io.moestream.operators.records.TokenizedRequest;
+import io.moestream.operators.records.ValidatedRequest;
+import io.moestream.schemas.InferenceRequest;
+import io.moestream.schemas.Sampling;
+import java.nio.file.Path;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Tokenizes validated requests with the model folder's tokenizer (loaded once per subtask);
+ * prompts that do not fit the model's context go to the dead letters.
+ */
+public final class TokenizeFunction extends ProcessFunction<ValidatedRequest, TokenizedRequest> {
+  private static final long serialVersionUID = 1L;
+
+  private final String modelDir;
+  private transient PromptTokenizer tokenizer;
+  private transient Counter deadLetters;
+
+  public TokenizeFunction(String modelDir) {
+    this.modelDir = modelDir;
+  }
+
+  @Override
+  public void open(OpenContext context) {
+    Path dir = Path.of(modelDir);
+    if (!Tokenizer.isPresent(dir)) {
+      throw new IllegalStateException(dir + " has no tokenizer.json: the streaming job needs a tokenizer");
+    }
+    tokenizer = new PromptTokenizer(Tokenizer.load(dir), ModelConfig.read(dir).maxPositionEmbeddings());
+    deadLetters = getRuntimeContext().getMetricGroup().counter(MetricNames.DEAD_LETTERS_TOKENIZE);
+  }
+
+  @Override
+  public void processElement(ValidatedRequest in, Context ctx, Collector<TokenizedRequest> out) {
+    int[] ids;
+    try {
+      ids = tokenizer.promptIds(in.request);
+    } catch (RuntimeException e) {
+      deadLetters.inc();
+      ctx.output(DeadLetters.TAG, DeadLetters.rejected(in.request.getRequestId(), in.topic, in.partition, in.offset,
+          DeadLetters.STAGE_TOKENIZE, e.getMessage()));
+      return;
+    }
+    out.collect(toTokenized(in.request, ids, in.receivedAtMs));
+  }
+
+  /** The engine-facing form of a request whose prompt is {@code promptIds}. */
+  public static TokenizedRequest toTokenized(InferenceRequest r, int[] promptIds, long receivedAtMs) {
+    TokenizedRequest t = new TokenizedRequest();
+    t.requestId = r.getRequestId();
+    t.promptIds = promptIds;
+    t.maxNewTokens = r.getMaxNewTokens();
+    Sampling s = r.getSampling();
+    t.temperature = s.getTemperature();
+    t.topP = s.getTopP();
+    t.topK = s.getTopK();
+    t.seed = s.getSeed();
+    t.stop = s.getStop().toArray(new String[0]);
+    t.priority = r.getPriority().ordinal();
+    t.deadlineEpochMs = r.getDeadlineEpochMs() == null ? 0 : r.getDeadlineEpochMs();
+    t.minExpertsPerToken = r.getMinExpertsPerToken() == null ? 0 : r.getMinExpertsPerToken();
+    t.receivedAtMs = receivedAtMs;
+    return t;
+  }
+}

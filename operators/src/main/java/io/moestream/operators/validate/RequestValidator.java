@@ -1,0 +1,94 @@
+package io.moestream.operators.validate;
+
+import io.moestream.schemas.ChatMessage;
+import io.moestream.schemas.InferenceRequest;
+import io.moestream.schemas.Sampling;
+import java.util.Optional;
+import java.util.Set;
+
+/** The checks a decoded request must pass before it costs any tokenizer or engine time. */
+public final class RequestValidator {
+  static final Set<String> ROLES = Set.of("system", "user", "assistant", "tool");
+
+  private final RequestLimits limits;
+
+  public RequestValidator(RequestLimits limits) {
+    this.limits = limits;
+  }
+
+  /** The first problem found, naming the field, or empty when the request is good. */
+  public Optional<String> problem(InferenceRequest r) {
+    String id = r.getRequestId();
+    if (id == null || id.isBlank()) {
+      return Optional.of("request_id: missing or blank");
+    }
+    if (id.length() > RequestLimits.MAX_REQUEST_ID_LENGTH) {
+      return Optional.of("request_id: longer than " + RequestLimits.MAX_REQUEST_ID_LENGTH + " characters");
+    }
+    boolean hasPrompt = r.getPrompt() != null;
+    boolean hasMessages = r.getMessages() != null;
+    if (hasPrompt == hasMessages) {
+      return Optional.of(hasPrompt ? "prompt and messages: give one, not both" : "prompt: missing (give prompt or messages)");
+    }
+    if (hasPrompt && r.getPrompt().isBlank()) {
+      return Optional.of("prompt: empty");
+    }
+    if (hasMessages) {
+      Optional<String> problem = messagesProblem(r);
+      if (problem.isPresent()) {
+        return problem;
+      }
+    }
+    int maxNew = r.getMaxNewTokens();
+    if (maxNew < 1 || maxNew > limits.maxNewTokens()) {
+      return Optional.of("max_new_tokens: must be in [1, " + limits.maxNewTokens() + "], found " + maxNew);
+    }
+    Optional<String> sampling = samplingProblem(r.getSampling());
+    if (sampling.isPresent()) {
+      return sampling;
+    }
+    Integer floor = r.getMinExpertsPerToken();
+    if (floor != null && (floor < 1 || floor > limits.maxExpertsPerToken())) {
+      return Optional.of("min_experts_per_token: must be in [1, " + limits.maxExpertsPerToken()
+          + "] (the model's experts per token), found " + floor);
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<String> messagesProblem(InferenceRequest r) {
+    if (r.getMessages().isEmpty()) {
+      return Optional.of("messages: empty");
+    }
+    for (int i = 0; i < r.getMessages().size(); i++) {
+      ChatMessage m = r.getMessages().get(i);
+      if (!ROLES.contains(m.getRole())) {
+        return Optional.of("messages[" + i + "].role: unknown value '" + m.getRole() + "' (expected " + String.join(", ",
+            new java.util.TreeSet<>(ROLES)) + ")");
+      }
+    }
+    return Optional.empty();
+  }
+
+  private Optional<String> samplingProblem(Sampling s) {
+    float t = s.getTemperature();
+    if (!(t >= 0 && t <= RequestLimits.MAX_TEMPERATURE)) {
+      return Optional.of("sampling.temperature: must be in [0, " + RequestLimits.MAX_TEMPERATURE + "], found " + t);
+    }
+    float p = s.getTopP();
+    if (!(p > 0 && p <= 1)) {
+      return Optional.of("sampling.top_p: must be in (0, 1], found " + p);
+    }
+    if (s.getTopK() < 0) {
+      return Optional.of("sampling.top_k: must be >= 0, found " + s.getTopK());
+    }
+    if (s.getStop().size() > limits.maxStopStrings()) {
+      return Optional.of("sampling.stop: at most " + limits.maxStopStrings() + " strings, found " + s.getStop().size());
+    }
+    for (String stop : s.getStop()) {
+      if (stop.isEmpty()) {
+        return Optional.of("sampling.stop: empty stop string");
+      }
+    }
+    return Optional.empty();
+  }
+}

@@ -1,0 +1,129 @@
+package io.moestream.operators.inference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.moestream.operators.records.RequestBatch;
+import io.moestream.operators.records.TokenizedRequest;
+import io.moestream.schemas.FinishReason;
+import io.moestream.schemas.Generation;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+class MoeInferenceOperatorTest {
+  private static OneInputStreamOperatorTestHarness<RequestBatch, Generation> harness(int maxInFlight) throws Exception {
+    InferenceSettings settings = new InferenceSettings(ReferenceGenerations.TINY_MODEL.toString(), maxInFlight, 1,
+        "vector", 8L << 20, 64, 8);
+    return new OneInputStreamOperatorTestHarness<>(new MoeInferenceOperatorFactory(settings, ExpertBudget.MODEL_DEFAULT));
+  }
+
+  private static List<TokenizedRequest> requests(int n) {
+    List<TokenizedRequest> list = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      list.add(ReferenceGenerations.request("r" + i, 3 + i % 5, 6 + i % 3, i % 2 == 0 ? 0f : 0.9f, 100 + i));
+    }
+    return list;
+  }
+
+  private static void runMail(OneInputStreamOperatorTestHarness<?, ?> h, int maxLetters) throws Exception {
+    TaskMailbox mailbox = h.getTaskMailbox();
+    for (int i = 0; i < maxLetters && mailbox.hasMail(); i++) {
+      mailbox.take(TaskMailbox.MIN_PRIORITY).run();
+    }
+  }
+
+  private static Map<String, Generation> byId(List<Generation> out) {
+    Map<String, Generation> map = new HashMap<>();
+    for (Generation g : out) {
+      assertTrue(map.put(g.getRequestId(), g) == null, "duplicate generation for " + g.getRequestId());
+    }
+    return map;
+  }
+
+  @Test
+  void batchedGenerationsEqualEachRequestRunAlone() throws Exception {
+    List<TokenizedRequest> requests = requests(6);
+    try (var h = harness(16)) {
+      h.open();
+      h.processElement(new RequestBatch(requests.subList(0, 4).toArray(new TokenizedRequest[0])), 0);
+      runMail(h, 2);
+      h.processElement(new RequestBatch(requests.subList(4, 6).toArray(new TokenizedRequest[0])), 0); // joins mid-decode
+      runMail(h, 1000);
+      Map<String, Generation> out = byId(h.extractOutputValues());
+      assertEquals(6, out.size());
+      for (TokenizedRequest r : requests) {
+        Generation g = out.get(r.requestId);
+        assertEquals(ReferenceGenerations.alone(r), g.getTokenIds(), r.requestId);
+        assertEquals(r.promptIds.length, g.getPromptTokens());
+        assertEquals(g.getTokenIds().size(), g.getCompletionTokens());
+        assertTrue(g.getFinishReason() == FinishReason.LENGTH || g.getFinishReason() == FinishReason.STOP);
+        assertEquals(4, g.getExpertsPerToken().getMin());
+      }
+    }
+  }
+
+  @Test
+  void requestsInFlightAtACheckpointAreReplayedToTheSameGeneration() throws Exception {
+    List<TokenizedRequest> requests = requests(5);
+    OperatorSubtaskState snapshot;
+    List<Generation> beforeFailure;
+    try (var h = harness(16)) {
+      h.open();
+      h.processElement(new RequestBatch(requests.toArray(new TokenizedRequest[0])), 0);
+      runMail(h, 3); // part-way: every request has some tokens, none is finished
+      snapshot = h.snapshot(1, 1);
+      beforeFailure = new ArrayList<>(h.extractOutputValues());
+      runMail(h, 2); // work after the checkpoint is lost with the failure
+    }
+    assertTrue(beforeFailure.isEmpty(), "nothing should be finished after 3 steps");
+    try (var restored = harness(16)) {
+      restored.initializeState(snapshot);
+      restored.open();
+      runMail(restored, 1000);
+      Map<String, Generation> out = byId(restored.extractOutputValues());
+      assertEquals(5, out.size());
+      for (TokenizedRequest r : requests) {
+        assertEquals(ReferenceGenerations.alone(r), out.get(r.requestId).getTokenIds(), r.requestId);
+      }
+    }
+  }
+
+  @Test
+  void inputWaitsWhileTheInFlightCapIsReached() throws Exception {
+    List<TokenizedRequest> requests = requests(7);
+    try (var h = harness(3)) {
+      h.open();
+      // a batch of 7 with room for 3: processElement itself runs steps until each request fits
+      h.processElement(new RequestBatch(requests.toArray(new TokenizedRequest[0])), 0);
+      MoeInferenceOperator operator = (MoeInferenceOperator) h.getOneInputOperator();
+      assertTrue(operator.inFlight() <= 3, "in flight " + operator.inFlight());
+      assertTrue(h.extractOutputValues().size() >= 4, "the first requests had to finish to make room");
+      runMail(h, 1000);
+      assertEquals(7, byId(h.extractOutputValues()).size());
+    }
+  }
+
+  @Test
+  void aQualityFloorIsHonoured() throws Exception {
+    TokenizedRequest r = ReferenceGenerations.request("floor", 4, 3, 0f, 1);
+    r.minExpertsPerToken = 3;
+    InferenceSettings settings = new InferenceSettings(ReferenceGenerations.TINY_MODEL.toString(), 4, 1, "vector",
+        8L << 20, 64, 8);
+    ExpertBudget lowLoadBudget = (load, modelDefault) -> 1;
+    try (var h = new OneInputStreamOperatorTestHarness<RequestBatch, Generation>(
+        new MoeInferenceOperatorFactory(settings, lowLoadBudget))) {
+      h.open();
+      h.processElement(new RequestBatch(new TokenizedRequest[] {r}), 0);
+      runMail(h, 100);
+      Generation g = h.extractOutputValues().get(0);
+      assertEquals(3, g.getExpertsPerToken().getMin());
+      assertEquals(3.0, g.getExpertsPerToken().getMean(), 1e-9);
+    }
+  }
+}

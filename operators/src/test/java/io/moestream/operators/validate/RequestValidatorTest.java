@@ -1,0 +1,46 @@
+package io.moestream.operators.validate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.moestream.operators.codec.RequestJson;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class RequestValidatorTest {
+  private final RequestValidator validator = new RequestValidator(new RequestLimits(256, 4, 4));
+
+  private Optional<String> check(String json) {
+    return validator.problem(RequestJson.parse(json));
+  }
+
+  @Test
+  void aGoodRequestPasses() {
+    assertEquals(Optional.empty(), check("{\"request_id\":\"a\",\"prompt\":\"hi\",\"max_new_tokens\":256}"));
+    assertEquals(Optional.empty(), check("{\"request_id\":\"a\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"));
+  }
+
+  @Test
+  void eachProblemIsNamed() {
+    assertProblem("prompt: missing", "{\"request_id\":\"a\"}");
+    assertProblem("prompt: empty", "{\"request_id\":\"a\",\"prompt\":\"  \"}");
+    assertProblem("prompt and messages", "{\"request_id\":\"a\",\"prompt\":\"x\",\"messages\":[]}");
+    assertProblem("messages: empty", "{\"request_id\":\"a\",\"messages\":[]}");
+    assertProblem("messages[0].role: unknown value 'robot'",
+        "{\"request_id\":\"a\",\"messages\":[{\"role\":\"robot\",\"content\":\"x\"}]}");
+    assertProblem("max_new_tokens: must be in [1, 256], found 0", "{\"request_id\":\"a\",\"prompt\":\"x\",\"max_new_tokens\":0}");
+    assertProblem("max_new_tokens: must be in [1, 256], found -3", "{\"request_id\":\"a\",\"prompt\":\"x\",\"max_new_tokens\":-3}");
+    assertProblem("max_new_tokens: must be in [1, 256], found 1000000",
+        "{\"request_id\":\"a\",\"prompt\":\"x\",\"max_new_tokens\":1000000}");
+    assertProblem("sampling.top_p", "{\"request_id\":\"a\",\"prompt\":\"x\",\"sampling\":{\"top_p\":0}}");
+    assertProblem("sampling.temperature", "{\"request_id\":\"a\",\"prompt\":\"x\",\"sampling\":{\"temperature\":-1}}");
+    assertProblem("min_experts_per_token: must be in [1, 4]",
+        "{\"request_id\":\"a\",\"prompt\":\"x\",\"min_experts_per_token\":9}");
+    assertProblem("request_id: missing or blank", "{\"request_id\":\" \",\"prompt\":\"x\"}");
+  }
+
+  private void assertProblem(String expected, String json) {
+    Optional<String> problem = check(json);
+    assertTrue(problem.isPresent() && problem.get().startsWith(expected), json + " -> " + problem);
+  }
+}

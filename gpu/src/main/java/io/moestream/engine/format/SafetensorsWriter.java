@@ -3,6 +3,7 @@ package io.moestream.engine.format;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -11,41 +12,56 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
- * Writes a {@code .safetensors} file the way the reference implementation does: the JSON header padded
- * with spaces to a multiple of 8 bytes, tensors in the order added, {@code __metadata__ {"format":"pt"}}.
+ * Writes a {@code .safetensors} file as the reference implementation does: the JSON header padded with
+ * spaces to a multiple of 8 bytes, tensors in the order added, {@code __metadata__ {"format":"pt"}}.
+ * Values are produced chunk by chunk at write time, so multi-gigabyte files need little memory.
  */
 public final class SafetensorsWriter {
-  private record Pending(String name, DType dtype, long[] shape, byte[] data) {}
+  private static final int CHUNK = 1 << 20;
+
+  /** Produces a tensor's values in order: fills {@code buffer[0..count)} with elements from {@code start}. */
+  @FunctionalInterface
+  public interface ValueSource {
+    void fill(float[] buffer, long start, int count);
+  }
+
+  private record Pending(String name, DType dtype, long[] shape, ValueSource values, byte[] raw) {
+    long numElements() {
+      return Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+    }
+
+    long byteLength() {
+      return raw != null ? raw.length : numElements() * dtype.byteSize();
+    }
+  }
 
   private final List<Pending> tensors = new ArrayList<>();
 
-  /** Adds a tensor from float values, converted to {@code dtype} (F32, BF16 or F16). */
+  /** Adds a tensor whose float values are converted to {@code dtype} (F32, BF16 or F16). */
   public SafetensorsWriter add(String name, DType dtype, long[] shape, float[] values) {
-    long expected = 1;
-    for (long d : shape) {
-      expected *= d;
-    }
+    long expected = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
     if (expected != values.length) {
       throw new IllegalArgumentException(name + ": shape needs " + expected + " values, got " + values.length);
     }
-    ByteBuffer buffer = ByteBuffer.allocate(values.length * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
-    for (float v : values) {
-      switch (dtype) {
-        case F32 -> buffer.putFloat(v);
-        case BF16 -> buffer.putShort(Numerics.floatToBf16(v));
-        case F16 -> buffer.putShort(Numerics.floatToHalf(v));
-        default -> throw new IllegalArgumentException(name + ": cannot write floats as " + dtype);
-      }
-    }
-    return addRaw(name, dtype, shape, buffer.array());
+    return add(name, dtype, shape, (buffer, start, count) -> System.arraycopy(values, (int) start, buffer, 0, count));
   }
 
-  /** Adds a tensor from its raw little-endian bytes. */
+  /** Adds a tensor whose values {@code source} produces while the file is written. */
+  public SafetensorsWriter add(String name, DType dtype, long[] shape, ValueSource source) {
+    if (dtype != DType.F32 && dtype != DType.BF16 && dtype != DType.F16) {
+      throw new IllegalArgumentException(name + ": cannot write floats as " + dtype);
+    }
+    tensors.add(new Pending(name, dtype, shape.clone(), source, null));
+    return this;
+  }
+
+  /** Adds a tensor from its raw little-endian bytes (any dtype, FP8 included). */
   public SafetensorsWriter addRaw(String name, DType dtype, long[] shape, byte[] data) {
-    tensors.add(new Pending(name, dtype, shape.clone(), data));
+    tensors.add(new Pending(name, dtype, shape.clone(), null, data.clone()));
     return this;
   }
 
@@ -61,19 +77,38 @@ public final class SafetensorsWriter {
       for (long d : t.shape) {
         shape.add(d);
       }
-      entry.putArray("data_offsets").add(offset).add(offset + t.data.length);
-      offset += t.data.length;
+      entry.putArray("data_offsets").add(offset).add(offset + t.byteLength());
+      offset += t.byteLength();
     }
     byte[] headerBytes = json.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
     int padded = (headerBytes.length + 7) / 8 * 8;
     byte[] headerPadded = new byte[padded];
-    java.util.Arrays.fill(headerPadded, (byte) ' ');
+    Arrays.fill(headerPadded, (byte) ' ');
     System.arraycopy(headerBytes, 0, headerPadded, 0, headerBytes.length);
-    try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(file), 1 << 20)) {
+    try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 20)) {
       out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
       out.write(headerPadded);
+      float[] values = new float[CHUNK];
+      ByteBuffer bytes = ByteBuffer.allocate(CHUNK * 4).order(ByteOrder.LITTLE_ENDIAN);
       for (Pending t : tensors) {
-        out.write(t.data);
+        if (t.raw != null) {
+          out.write(t.raw);
+          continue;
+        }
+        long total = t.numElements();
+        for (long start = 0; start < total; start += CHUNK) {
+          int count = (int) Math.min(CHUNK, total - start);
+          t.values.fill(values, start, count);
+          bytes.clear();
+          for (int i = 0; i < count; i++) {
+            switch (t.dtype) {
+              case F32 -> bytes.putFloat(values[i]);
+              case BF16 -> bytes.putShort(Numerics.floatToBf16(values[i]));
+              default -> bytes.putShort(Numerics.floatToHalf(values[i]));
+            }
+          }
+          out.write(bytes.array(), 0, bytes.position());
+        }
       }
     }
   }

@@ -1,0 +1,119 @@
+package io.moestream.engine.testmodel;
+
+import io.moestream.engine.format.DType;
+import io.moestream.engine.model.Architecture;
+
+/**
+ * The shape of a random-weight model for tests, benchmarks and the demo. Defaults are tiny; every
+ * dimension can be set. Validated when written.
+ *
+ * @param intermediateSize the dense MLP size (layers without experts)
+ * @param sharedExpertIntermediateSize Qwen2-MoE's shared expert (0 for none; ignored by other families)
+ * @param decoderSparseStep every n-th layer has experts (Qwen2/3-MoE)
+ */
+public record TestModelSpec(
+    Architecture architecture,
+    long seed,
+    DType dtype,
+    int hiddenSize,
+    int numLayers,
+    int numHeads,
+    int numKvHeads,
+    int headDim,
+    int numExperts,
+    int expertsPerToken,
+    int moeIntermediateSize,
+    int intermediateSize,
+    int sharedExpertIntermediateSize,
+    int decoderSparseStep,
+    int vocabSize,
+    int maxPositionEmbeddings,
+    int bosTokenId,
+    int eosTokenId) {
+
+  public static TestModelSpec defaults(Architecture architecture) {
+    return new TestModelSpec(architecture, 42, DType.F32, 64, 2, 4, 2, 16, 8, 2, 32, 128,
+        architecture == Architecture.QWEN2_MOE ? 48 : 0, 1, 512, 4096, 510, 511);
+  }
+
+  public TestModelSpec withSeed(long v) {
+    return new TestModelSpec(architecture, v, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
+        expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
+        maxPositionEmbeddings, bosTokenId, eosTokenId);
+  }
+
+  public TestModelSpec withDType(DType v) {
+    return new TestModelSpec(architecture, seed, v, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
+        expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
+        maxPositionEmbeddings, bosTokenId, eosTokenId);
+  }
+
+  public TestModelSpec withAttention(int hidden, int heads, int kvHeads, int headDimension) {
+    return new TestModelSpec(architecture, seed, dtype, hidden, numLayers, heads, kvHeads, headDimension, numExperts,
+        expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
+        maxPositionEmbeddings, bosTokenId, eosTokenId);
+  }
+
+  public TestModelSpec withNumLayers(int v) {
+    return new TestModelSpec(architecture, seed, dtype, hiddenSize, v, numHeads, numKvHeads, headDim, numExperts,
+        expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
+        maxPositionEmbeddings, bosTokenId, eosTokenId);
+  }
+
+  public TestModelSpec withExperts(int experts, int perToken, int moeIntermediate) {
+    return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, experts,
+        perToken, moeIntermediate, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
+        maxPositionEmbeddings, bosTokenId, eosTokenId);
+  }
+
+  public TestModelSpec withDenseLayers(int intermediate, int sparseStep) {
+    return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
+        expertsPerToken, moeIntermediateSize, intermediate, sharedExpertIntermediateSize, sparseStep, vocabSize,
+        maxPositionEmbeddings, bosTokenId, eosTokenId);
+  }
+
+  public TestModelSpec withSharedExpert(int intermediate) {
+    return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
+        expertsPerToken, moeIntermediateSize, intermediateSize, intermediate, decoderSparseStep, vocabSize,
+        maxPositionEmbeddings, bosTokenId, eosTokenId);
+  }
+
+  /** The vocabulary; BOS and EOS become its last two ids unless set by {@link #withSpecialTokens}. */
+  public TestModelSpec withVocabSize(int v) {
+    return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
+        expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, v,
+        maxPositionEmbeddings, v - 2, v - 1);
+  }
+
+  public TestModelSpec withSpecialTokens(int bos, int eos) {
+    return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
+        expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
+        maxPositionEmbeddings, bos, eos);
+  }
+
+  public TestModelSpec withMaxPositionEmbeddings(int v) {
+    return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
+        expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
+        v, bosTokenId, eosTokenId);
+  }
+
+  void validate() {
+    require(hiddenSize > 0, "hidden-size", hiddenSize);
+    require(numLayers > 0, "num-layers", numLayers);
+    require(numHeads > 0, "num-heads", numHeads);
+    require(numKvHeads > 0 && numHeads % numKvHeads == 0, "num-kv-heads (must divide num-heads)", numKvHeads);
+    require(headDim > 0 && headDim % 2 == 0, "head-dim (even)", headDim);
+    require(numExperts > 0, "num-experts", numExperts);
+    require(expertsPerToken > 0 && expertsPerToken <= numExperts, "experts-per-token (1..num-experts)", expertsPerToken);
+    require(moeIntermediateSize > 0, "moe-intermediate-size", moeIntermediateSize);
+    require(vocabSize > 2, "vocab-size", vocabSize);
+    require(decoderSparseStep >= 1, "decoder-sparse-step", decoderSparseStep);
+    require(dtype == DType.F32 || dtype == DType.BF16 || dtype == DType.F16, "dtype", dtype);
+  }
+
+  private static void require(boolean ok, String field, Object value) {
+    if (!ok) {
+      throw new IllegalArgumentException("invalid test model " + field + ": " + value);
+    }
+  }
+}

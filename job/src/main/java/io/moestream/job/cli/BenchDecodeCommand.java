@@ -1,0 +1,117 @@
+package io.moestream.job.cli;
+
+import io.moestream.engine.generate.Engine;
+import io.moestream.engine.generate.GenerationRequest;
+import io.moestream.engine.generate.LoadedModel;
+import io.moestream.engine.generate.SamplingParams;
+import io.moestream.engine.generate.TokenEvent;
+import io.moestream.engine.model.ModelConfig;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "bench-decode", mixinStandardHelpOptions = true,
+    description = {"Measures prefill and decode throughput of the engine for each batch size and experts",
+        "per token: B sequences of --prompt-tokens random ids are prefilled together, then decode --tokens",
+        "more each (end-of-sequence ignored). Decode tok/s is the aggregate over the batch."})
+final class BenchDecodeCommand implements Callable<Integer> {
+  @Option(names = "--model", required = true) Path model;
+
+  @Option(names = "--batch", defaultValue = "1,4,16", split = ",", description = "Batch sizes. Default: ${DEFAULT-VALUE}.")
+  List<Integer> batches;
+
+  @Option(names = "--experts-per-token", split = ",", description = "Values of k (default: the config's).")
+  List<Integer> expertsPerToken;
+
+  @Option(names = "--tokens", defaultValue = "128", description = "Decoded tokens per sequence. Default: ${DEFAULT-VALUE}.")
+  int tokens;
+
+  @Option(names = "--prompt-tokens", defaultValue = "32", description = "Prompt length. Default: ${DEFAULT-VALUE}.")
+  int promptTokens;
+
+  @Option(names = "--warmup-tokens", defaultValue = "32", description = "Untimed decode tokens first (JIT warm-up).")
+  int warmupTokens;
+
+  @Option(names = "--csv", description = "Also write batch,experts_per_token,prefill_tok_s,decode_tok_s to this file.")
+  Path csv;
+
+  @Mixin EngineOptionsMixin engineOptions;
+
+  record Result(int batch, int k, double prefillTokS, double decodeTokS, double weightGbS) {}
+
+  @Override
+  public Integer call() throws Exception {
+    try (LoadedModel loaded = LoadedModel.load(model, engineOptions.toOptions().withMaxRunningSequences(1024))) {
+      ModelConfig config = loaded.config();
+      List<Integer> ks = expertsPerToken == null ? List.of(config.numExpertsPerTok()) : expertsPerToken;
+      System.err.printf(Locale.ROOT, "model %s, %s, backend %s, Java %s%n", model, config, loaded.backend().name(),
+          Runtime.version());
+      // End-of-sequence ids are left out so every sequence decodes exactly --tokens tokens.
+      Engine engine = new Engine(loaded.backend(), engineOptions.toOptions().withMaxRunningSequences(1024), new int[0]);
+      run(engine, loaded, 1, ks.get(0), warmupTokens);
+      List<Result> results = new ArrayList<>();
+      System.out.printf(Locale.ROOT, "%6s %4s %14s %14s %22s%n", "batch", "k", "prefill tok/s", "decode tok/s",
+          "decode weight GB/s*");
+      for (int batch : batches) {
+        for (int k : ks) {
+          ExpertsOption.check(k, config);
+          Result r = run(engine, loaded, batch, k, tokens);
+          results.add(r);
+          System.out.printf(Locale.ROOT, "%6d %4d %14.1f %14.1f %22.1f%n", r.batch, r.k, r.prefillTokS, r.decodeTokS,
+              r.weightGbS);
+        }
+      }
+      System.out.println("* B=1 only: bytes of weights one decode token reads x decode tok/s (memory-bandwidth use)");
+      if (csv != null) {
+        try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(csv))) {
+          w.println("batch,experts_per_token,prefill_tok_s,decode_tok_s");
+          for (Result r : results) {
+            w.printf(Locale.ROOT, "%d,%d,%.2f,%.2f%n", r.batch, r.k, r.prefillTokS, r.decodeTokS);
+          }
+        }
+      }
+    }
+    return 0;
+  }
+
+  private Result run(Engine engine, LoadedModel loaded, int batch, int k, int decodeTokens) {
+    SplittableRandom random = new SplittableRandom(batch * 31L + k);
+    int vocab = loaded.config().vocabSize();
+    for (int s = 0; s < batch; s++) {
+      int[] prompt = random.ints(promptTokens, 0, vocab).toArray();
+      engine.submit(new GenerationRequest("bench-" + s, prompt, SamplingParams.GREEDY, decodeTokens + 1,
+          loaded.expertsPerLayer(k)));
+    }
+    long start = System.nanoTime();
+    int firstTokens = 0;
+    while (firstTokens < batch) {
+      for (TokenEvent e : engine.step()) {
+        if (e.index() == 0) {
+          firstTokens++;
+        }
+      }
+    }
+    long prefillDone = System.nanoTime();
+    int decoded = 0;
+    while (engine.hasWork()) {
+      for (TokenEvent e : engine.step()) {
+        if (e.tokenId() >= 0 && e.index() > 0) {
+          decoded++;
+        }
+      }
+    }
+    long end = System.nanoTime();
+    double prefill = batch * (double) promptTokens / ((prefillDone - start) / 1e9);
+    double decode = decoded / ((end - prefillDone) / 1e9);
+    double gbs = batch == 1 ? loaded.weights().bytesPerTokenAt(k) * decode / 1e9 : Double.NaN;
+    return new Result(batch, k, prefill, decode, gbs);
+  }
+}

@@ -1,0 +1,30 @@
+package io.moestream.job.cli;
+
+import io.moestream.engine.generate.EngineOptions;
+import picocli.CommandLine.Option;
+
+/** Engine options shared by every command that loads a model. */
+final class EngineOptionsMixin {
+  @Option(names = "--threads", description = "CPU threads for the forward pass (default: all cores).")
+  Integer threads;
+
+  @Option(names = "--kernels", defaultValue = "vector",
+      description = "CPU kernels: vector (Java Vector API) or scalar (plain reference). Default: ${DEFAULT-VALUE}.")
+  String kernels;
+
+  @Option(names = "--kv-cache-mb", defaultValue = "512",
+      description = "Memory for the paged KV cache in MiB. Default: ${DEFAULT-VALUE}.")
+  long kvCacheMb;
+
+  @Option(names = "--max-batch-tokens", defaultValue = "512",
+      description = "Tokens one step runs at most. Default: ${DEFAULT-VALUE}.")
+  int maxBatchTokens;
+
+  EngineOptions toOptions() {
+    EngineOptions options = EngineOptions.defaults()
+        .withKernels(kernels)
+        .withKvCacheBytes(kvCacheMb << 20)
+        .withMaxBatchTokens(maxBatchTokens);
+    return threads == null ? options : options.withThreads(threads);
+  }
+}

@@ -1,0 +1,155 @@
+package io.moestream.job.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.moestream.engine.generate.Engine;
+import io.moestream.engine.generate.GenerationRequest;
+import io.moestream.engine.generate.LoadedModel;
+import io.moestream.engine.generate.SamplingParams;
+import io.moestream.engine.generate.TokenEvent;
+import io.moestream.engine.tokenizer.ChatMessage;
+import io.moestream.engine.tokenizer.IncrementalDecoder;
+import io.moestream.engine.tokenizer.Tokenizer;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "generate", mixinStandardHelpOptions = true,
+    description = {"Generates a continuation and prints it: text, streamed as it is generated, when the",
+        "model folder has a tokenizer; otherwise the generated token ids, comma-separated, on one line."})
+final class GenerateCommand implements Callable<Integer> {
+  @Option(names = "--model", required = true, description = "Hugging Face model folder.")
+  Path model;
+
+  static final class Prompt {
+    @Option(names = "--prompt", description = "Prompt text (needs tokenizer.json in the model folder).")
+    String text;
+
+    @Option(names = "--token-ids", description = "Prompt as comma-separated token ids.")
+    String tokenIds;
+  }
+
+  @ArgGroup(multiplicity = "1") Prompt prompt;
+
+  @Option(names = "--chat", description = "Wrap --prompt as a user message in the model's chat template.")
+  boolean chat;
+
+  @Option(names = "--system", description = "With --chat: a system message before the prompt.")
+  String system;
+
+  @Option(names = "--max-new-tokens", defaultValue = "64", description = "Default: ${DEFAULT-VALUE}.")
+  int maxNewTokens;
+
+  @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy. Default: ${DEFAULT-VALUE}.")
+  float temperature;
+
+  @Option(names = "--top-p", defaultValue = "1", description = "Nucleus mass, (0, 1]. Default: ${DEFAULT-VALUE}.")
+  float topP;
+
+  @Option(names = "--top-k", defaultValue = "0", description = "Keep the k most likely tokens; 0 = off.")
+  int topK;
+
+  @Option(names = "--seed", defaultValue = "0", description = "Seed of the sampling draws. Default: ${DEFAULT-VALUE}.")
+  long seed;
+
+  @Option(names = "--experts-per-token", defaultValue = "0",
+      description = "Routed experts per token in every sparse layer (default: the config's num_experts_per_tok).")
+  int expertsPerToken;
+
+  @Option(names = "--json", description = "Print one JSON object (ids, text, finish_reason) instead.")
+  boolean json;
+
+  @Mixin EngineOptionsMixin engineOptions;
+
+  @Override
+  public Integer call() throws Exception {
+    if (maxNewTokens < 1) {
+      throw new IllegalArgumentException("--max-new-tokens must be >= 1, found " + maxNewTokens);
+    }
+    Tokenizer tokenizer = Tokenizer.isPresent(model) ? Tokenizer.load(model) : null;
+    int[] promptIds = promptIds(tokenizer);
+    SamplingParams sampling = new SamplingParams(temperature, topP, topK, seed);
+    PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+    try (LoadedModel loaded = LoadedModel.load(model, engineOptions.toOptions())) {
+      int k = ExpertsOption.check(expertsPerToken, loaded.config());
+      Engine engine = loaded.engine();
+      engine.submit(new GenerationRequest("cli", promptIds, sampling, maxNewTokens, loaded.expertsPerLayer(k)));
+      IncrementalDecoder decoder = tokenizer == null ? null : tokenizer.newIncrementalDecoder(true);
+      List<Integer> generated = new ArrayList<>();
+      StringBuilder text = new StringBuilder();
+      String finish = null;
+      while (finish == null && engine.hasWork()) {
+        for (TokenEvent event : engine.step()) {
+          if (event.tokenId() >= 0) {
+            generated.add(event.tokenId());
+            if (decoder != null) {
+              String piece = decoder.accept(event.tokenId());
+              text.append(piece);
+              if (!json) {
+                out.print(piece);
+              }
+            }
+          }
+          if (event.finished()) {
+            finish = event.finishReason().name().toLowerCase();
+            if (event.error() != null) {
+              throw new IllegalStateException(event.error());
+            }
+          }
+        }
+      }
+      if (decoder != null) {
+        String rest = decoder.flush();
+        text.append(rest);
+        if (!json) {
+          out.print(rest);
+        }
+      }
+      if (json) {
+        ObjectNode result = new ObjectMapper().createObjectNode();
+        result.putPOJO("ids", generated);
+        if (tokenizer != null) {
+          result.put("text", text.toString());
+        }
+        result.put("finish_reason", finish);
+        out.println(result);
+      } else if (decoder == null) {
+        out.println(generated.stream().map(String::valueOf).reduce((a, b) -> a + "," + b).orElse(""));
+      } else {
+        out.println();
+      }
+    }
+    return 0;
+  }
+
+  private int[] promptIds(Tokenizer tokenizer) {
+    if (prompt.tokenIds != null) {
+      if (chat) {
+        throw new IllegalArgumentException("--chat needs --prompt text, not --token-ids");
+      }
+      return TokenIds.parse(prompt.tokenIds, "--token-ids");
+    }
+    if (tokenizer == null) {
+      throw new IllegalArgumentException(model + " has no tokenizer.json: give the prompt as --token-ids");
+    }
+    if (!chat) {
+      return tokenizer.encode(prompt.text);
+    }
+    if (!tokenizer.hasChatTemplate()) {
+      throw new IllegalArgumentException(model + ": tokenizer_config.json has no chat_template for --chat");
+    }
+    List<ChatMessage> messages = new ArrayList<>();
+    if (system != null) {
+      messages.add(new ChatMessage("system", system));
+    }
+    messages.add(new ChatMessage("user", prompt.text));
+    return tokenizer.encode(tokenizer.applyChatTemplate(messages, true));
+  }
+}

@@ -1,0 +1,58 @@
+package io.moestream.job.cli;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.moestream.engine.generate.LoadedModel;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "logits", mixinStandardHelpOptions = true,
+    description = {"Prints next-token logits for a token-id sequence as ONE JSON object on stdout:",
+        "{\"logits\": [[...], ...]}, one row per position (default: the last one), each the full vocabulary.",
+        "Needs no tokenizer in the model folder."})
+final class LogitsCommand implements Callable<Integer> {
+  @Option(names = "--model", required = true, description = "Hugging Face model folder.")
+  Path model;
+
+  @Option(names = "--token-ids", required = true, description = "Comma-separated token ids, e.g. 1,2,3.")
+  String tokenIds;
+
+  @Option(names = "--experts-per-token", defaultValue = "0",
+      description = "Routed experts per token in every sparse layer (1..num_experts_per_tok; default: the config's).")
+  int expertsPerToken;
+
+  @Option(names = "--all-positions", description = "One row per position instead of the last only.")
+  boolean allPositions;
+
+  @Mixin EngineOptionsMixin engineOptions;
+
+  @Override
+  public Integer call() throws Exception {
+    int[] ids = TokenIds.parse(tokenIds, "--token-ids");
+    try (LoadedModel loaded = LoadedModel.load(model, engineOptions.toOptions())) {
+      int k = ExpertsOption.check(expertsPerToken, loaded.config());
+      float[][] rows = loaded.logits(ids, loaded.expertsPerLayer(k), allPositions);
+      PrintStream stdout = System.out;
+      try (JsonGenerator json = new JsonFactory().createGenerator((OutputStream) new java.io.BufferedOutputStream(stdout, 1 << 16))) {
+        json.writeStartObject();
+        json.writeArrayFieldStart("logits");
+        for (float[] row : rows) {
+          json.writeStartArray();
+          for (float v : row) {
+            json.writeNumber(v);
+          }
+          json.writeEndArray();
+        }
+        json.writeEndArray();
+        json.writeEndObject();
+      }
+      stdout.println();
+      return 0;
+    }
+  }
+}

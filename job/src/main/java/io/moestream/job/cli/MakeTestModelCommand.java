@@ -1,0 +1,107 @@
+package io.moestream.job.cli;
+
+import io.moestream.engine.format.DType;
+import io.moestream.engine.model.Architecture;
+import io.moestream.engine.testmodel.TestModelSpec;
+import io.moestream.engine.testmodel.TestModelWriter;
+import io.moestream.engine.tokenizer.Tokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "make-test-model", mixinStandardHelpOptions = true,
+    description = {"Writes a random-weight model folder (config.json + model.safetensors) that Hugging Face",
+        "transformers would load: for tests, benchmarks and the demo. Its outputs are meaningless text."})
+final class MakeTestModelCommand implements Callable<Integer> {
+  @Option(names = "--arch", required = true, description = "qwen3_moe, qwen2_moe, mixtral or olmoe.")
+  String arch;
+
+  @Option(names = "--out", required = true, description = "Folder to write (created if missing).")
+  Path out;
+
+  @Option(names = "--seed", defaultValue = "42") long seed;
+  @Option(names = "--dtype", defaultValue = "f32", description = "f32, bf16 or f16. Default: ${DEFAULT-VALUE}.") String dtype;
+  @Option(names = "--hidden-size") Integer hiddenSize;
+  @Option(names = "--num-layers") Integer numLayers;
+  @Option(names = "--num-heads") Integer numHeads;
+  @Option(names = "--num-kv-heads") Integer numKvHeads;
+  @Option(names = "--head-dim") Integer headDim;
+  @Option(names = "--num-experts") Integer numExperts;
+  @Option(names = "--experts-per-token") Integer expertsPerToken;
+  @Option(names = "--moe-intermediate-size") Integer moeIntermediateSize;
+  @Option(names = "--intermediate-size", description = "Dense MLP size (layers without experts).") Integer intermediateSize;
+  @Option(names = "--decoder-sparse-step", description = "Every n-th layer has experts (qwen2_moe, qwen3_moe).") Integer sparseStep;
+  @Option(names = "--shared-expert-intermediate-size", description = "qwen2_moe shared expert size.") Integer sharedExpert;
+  @Option(names = "--vocab-size") Integer vocabSize;
+  @Option(names = "--max-position-embeddings") Integer maxPositions;
+
+  @Option(names = "--tokenizer",
+      description = "Folder with tokenizer.json + tokenizer_config.json to copy in; the vocabulary then covers it.")
+  Path tokenizer;
+
+  @Override
+  public Integer call() throws Exception {
+    Architecture architecture = Architecture.fromModelType(arch, "--arch");
+    TestModelSpec spec = TestModelSpec.defaults(architecture).withSeed(seed).withDType(parseDType(dtype));
+    if (hiddenSize != null || numHeads != null || numKvHeads != null || headDim != null) {
+      int hidden = hiddenSize != null ? hiddenSize : spec.hiddenSize();
+      int heads = numHeads != null ? numHeads : spec.numHeads();
+      int kvHeads = numKvHeads != null ? numKvHeads : Math.min(heads, spec.numKvHeads());
+      int dim = headDim != null ? headDim : hidden / heads;
+      spec = spec.withAttention(hidden, heads, kvHeads, dim);
+    }
+    if (numLayers != null) {
+      spec = spec.withNumLayers(numLayers);
+    }
+    if (numExperts != null || expertsPerToken != null || moeIntermediateSize != null) {
+      spec = spec.withExperts(numExperts != null ? numExperts : spec.numExperts(),
+          expertsPerToken != null ? expertsPerToken : spec.expertsPerToken(),
+          moeIntermediateSize != null ? moeIntermediateSize : spec.moeIntermediateSize());
+    }
+    if (intermediateSize != null || sparseStep != null) {
+      spec = spec.withDenseLayers(intermediateSize != null ? intermediateSize : spec.intermediateSize(),
+          sparseStep != null ? sparseStep : spec.decoderSparseStep());
+    }
+    if (sharedExpert != null) {
+      spec = spec.withSharedExpert(sharedExpert);
+    }
+    if (maxPositions != null) {
+      spec = spec.withMaxPositionEmbeddings(maxPositions);
+    }
+    Tokenizer tok = null;
+    if (tokenizer != null) {
+      tok = Tokenizer.load(tokenizer);
+      int needed = tok.vocabSize();
+      spec = spec.withVocabSize(vocabSize != null ? Math.max(vocabSize, needed) : needed);
+      int eos = tok.eosTokenId().orElse(spec.eosTokenId());
+      int bos = tok.bosTokenId().orElse(eos);
+      spec = spec.withSpecialTokens(bos, eos);
+    } else if (vocabSize != null) {
+      spec = spec.withVocabSize(vocabSize);
+    }
+    long started = System.nanoTime();
+    TestModelWriter.write(spec, out);
+    if (tokenizer != null) {
+      for (String file : new String[] {"tokenizer.json", "tokenizer_config.json"}) {
+        Files.copy(tokenizer.resolve(file), out.resolve(file), StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+    System.err.printf(Locale.ROOT, "wrote %s model to %s (%d MiB, %.1f s): random weights, its text is meaningless%n",
+        architecture.modelType(), out, Files.size(out.resolve("model.safetensors")) >> 20,
+        (System.nanoTime() - started) / 1e9);
+    return 0;
+  }
+
+  private static DType parseDType(String name) {
+    return switch (name.toLowerCase(Locale.ROOT)) {
+      case "f32", "float32" -> DType.F32;
+      case "bf16", "bfloat16" -> DType.BF16;
+      case "f16", "float16" -> DType.F16;
+      default -> throw new IllegalArgumentException("--dtype must be f32, bf16 or f16, found '" + name + "'");
+    };
+  }
+}

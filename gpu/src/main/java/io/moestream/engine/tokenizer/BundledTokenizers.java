@@ -17,7 +17,24 @@ public final class BundledTokenizers {
   private static final List<String> QWEN3_FILES =
       List.of(TokenizerLoader.TOKENIZER_JSON, TokenizerLoader.TOKENIZER_CONFIG_JSON, "LICENSE");
 
+  private static final String ENGLISH_PROSE = "/io/moestream/engine/tokenizer/bench/english-prose.txt";
+
   private BundledTokenizers() {}
+
+  /**
+   * About 4.7 KB of English prose written for this project (bench/english-prose.txt), the default
+   * text of the tokenizer benchmark.
+   */
+  public static String englishProse() {
+    try (InputStream in = BundledTokenizers.class.getResourceAsStream(ENGLISH_PROSE)) {
+      if (in == null) {
+        throw new TokenizerException("bundled resource " + ENGLISH_PROSE + " is missing from the jar");
+      }
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
 
   /** Writes the Qwen3 tokenizer.json, tokenizer_config.json and LICENSE into {@code dir}. */
   public static void copyQwen3To(Path dir) {

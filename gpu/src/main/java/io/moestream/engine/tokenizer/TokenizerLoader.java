@@ -1,13 +1,18 @@
 package io.moestream.engine.tokenizer;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.moestream.engine.tokenizer.bpe.BpeJson;
 import io.moestream.engine.tokenizer.bpe.BpeModel;
 import io.moestream.engine.tokenizer.bpe.BpeModels;
 import io.moestream.engine.tokenizer.decode.Decoders;
 import io.moestream.engine.tokenizer.normalize.Normalizers;
 import io.moestream.engine.tokenizer.pretokenize.PreTokenizers;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -15,6 +20,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -33,14 +39,19 @@ final class TokenizerLoader {
       "LlamaTokenizer", "LlamaTokenizerFast", "CodeLlamaTokenizer", "CodeLlamaTokenizerFast",
       "GemmaTokenizer", "GemmaTokenizerFast");
 
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .enable(JsonParser.Feature.ALLOW_NON_NUMERIC_NUMBERS);
+  /**
+   * Field names are not canonicalized or interned: the vocabulary's 150k token strings are field
+   * names, and pooling them would only cost time.
+   */
+  private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
+      .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES)
+      .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
+      .build());
 
   private TokenizerLoader() {}
 
   static Tokenizer load(Path modelDir) {
     Path tokenizerJson = modelDir.resolve(TOKENIZER_JSON);
-    JsonNode root = readJson(tokenizerJson);
     Path configPath = modelDir.resolve(TOKENIZER_CONFIG_JSON);
     Optional<String> templateFile = Optional.empty();
     Path templatePath = modelDir.resolve(CHAT_TEMPLATE_JINJA);
@@ -54,16 +65,70 @@ final class TokenizerLoader {
     TokenizerConfig config = Files.isRegularFile(configPath)
         ? TokenizerConfig.fromJson(readJson(configPath), templateFile)
         : TokenizerConfig.EMPTY;
-    return build(root, config, tokenizerJson.toString());
+    return stream(tokenizerJson, config);
   }
 
+  /**
+   * Parses tokenizer.json with a streaming parser: the model's "vocab" and "merges" go straight into
+   * their final maps, everything else (small) becomes a tree. Building a full tree of the 11 MB
+   * Qwen3 file first would take most of the one-second loading budget.
+   */
+  private static Tokenizer stream(Path file, TokenizerConfig config) {
+    String where = file.toString();
+    try (JsonParser parser = JSON.createParser(file.toFile())) {
+      if (parser.nextToken() != JsonToken.START_OBJECT) {
+        throw new TokenizerException(where + ": must hold a JSON object");
+      }
+      ObjectNode root = JSON.createObjectNode();
+      Map<String, Integer> vocab = null;
+      BpeJson.Merges merges = null;
+      while (parser.nextToken() == JsonToken.FIELD_NAME) {
+        String field = parser.currentName();
+        JsonToken value = parser.nextToken();
+        if (!field.equals("model") || value != JsonToken.START_OBJECT) {
+          root.set(field, parser.readValueAsTree());
+          continue;
+        }
+        ObjectNode model = root.putObject("model");
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+          String modelField = parser.currentName();
+          JsonToken modelValue = parser.nextToken();
+          if (modelField.equals("vocab") && modelValue == JsonToken.START_OBJECT) {
+            vocab = BpeJson.readVocab(parser, where + ": model.vocab");
+          } else if (modelField.equals("merges") && modelValue == JsonToken.START_ARRAY) {
+            merges = BpeJson.readMerges(parser, where + ": model.merges");
+          } else {
+            model.set(modelField, parser.readValueAsTree());
+          }
+        }
+      }
+      return build(root, vocab, merges, config, where);
+    } catch (NoSuchFileException | FileNotFoundException e) {
+      throw new TokenizerException(where + ": file not found", e);
+    } catch (IOException e) {
+      throw new TokenizerException(where + ": not valid JSON: " + e.getMessage(), e);
+    }
+  }
+
+  /** Builds a tokenizer from a fully parsed tokenizer.json (small files, tests). */
   static Tokenizer build(JsonNode root, TokenizerConfig config, String file) {
     if (!root.isObject()) {
       throw new TokenizerException(file + ": must hold a JSON object");
     }
+    JsonNode model = JsonFields.object(root, "model", file);
+    String where = file + ": model";
+    Map<String, Integer> vocab = model.has("vocab")
+        ? BpeJson.vocab(JsonFields.object(model, "vocab", where), where + ".vocab") : null;
+    BpeJson.Merges merges = model.has("merges")
+        ? BpeJson.merges(JsonFields.array(model, "merges", where), where + ".merges") : null;
+    return build(root, vocab, merges, config, file);
+  }
+
+  private static Tokenizer build(JsonNode root, Map<String, Integer> vocab, BpeJson.Merges merges,
+      TokenizerConfig config, String file) {
     PreTokenizers.Pipeline preTokenizers =
         PreTokenizers.fromJson(root.get("pre_tokenizer"), file + ": pre_tokenizer");
-    BpeModel model = BpeModels.fromJson(JsonFields.object(root, "model", file),
+    BpeModel model = BpeModels.build(JsonFields.object(root, "model", file), vocab, merges,
         preTokenizers.byteLevel(), file + ": model");
     List<AddedToken> addedTokens = addedTokens(root.get("added_tokens"), file);
     Tokenizer.Parts parts = new Tokenizer.Parts(

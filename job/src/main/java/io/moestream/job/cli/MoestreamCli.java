@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
       GenerateCommand.class,
       MakeTestModelCommand.class,
       BenchDecodeCommand.class,
+      TokenizeCommand.class, DetokenizeCommand.class, BenchTokenizeCommand.class,
       CommandLine.HelpCommand.class,
     })
 public final class MoestreamCli implements Runnable {

@@ -1,6 +1,5 @@
 package io.moestream.engine.tokenizer.bpe;
 
-import java.util.HashMap;
 import java.util.Map;
 
 /** The model's vocabulary ("model.vocab"): token string to id and back. Immutable. */
@@ -9,8 +8,9 @@ public final class Vocabulary {
   /** Token of each id; null for ids the vocabulary does not use. */
   private final String[] tokensById;
 
+  /** Takes ownership of {@code idsByToken}, which must not be changed afterwards. */
   Vocabulary(Map<String, Integer> idsByToken) {
-    this.idsByToken = new HashMap<>(idsByToken);
+    this.idsByToken = idsByToken;
     int maxId = idsByToken.values().stream().mapToInt(Integer::intValue).max().orElse(-1);
     tokensById = new String[maxId + 1];
     idsByToken.forEach((token, id) -> tokensById[id] = token);

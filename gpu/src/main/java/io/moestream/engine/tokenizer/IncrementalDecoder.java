@@ -15,6 +15,12 @@ package io.moestream.engine.tokenizer;
  */
 public final class IncrementalDecoder {
   private static final char REPLACEMENT = '\uFFFD';
+  /**
+   * A UTF-8 character is at most 4 bytes, so at most 4 byte tokens: text still ending in U+FFFD
+   * after this many pending ids holds a genuinely invalid sequence and is released, which keeps the
+   * decoded window (and the cost of each step) bounded on a stream of garbage bytes.
+   */
+  static final int MAX_PENDING_IDS = 8;
 
   private final Tokenizer tokenizer;
   private final boolean skipSpecialTokens;
@@ -36,7 +42,12 @@ public final class IncrementalDecoder {
     int end = ids.size();
     String prefixText = tokenizer.decode(all, prefixOffset, readOffset, skipSpecialTokens);
     String newText = tokenizer.decode(all, prefixOffset, end, skipSpecialTokens);
-    if (newText.length() <= prefixText.length() || newText.charAt(newText.length() - 1) == REPLACEMENT) {
+    if (newText.length() <= prefixText.length()) {
+      return "";
+    }
+    boolean incomplete = newText.charAt(newText.length() - 1) == REPLACEMENT
+        && end - readOffset < MAX_PENDING_IDS;
+    if (incomplete) {
       return "";
     }
     prefixOffset = readOffset;

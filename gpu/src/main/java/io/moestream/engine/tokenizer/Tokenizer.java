@@ -65,7 +65,15 @@ public final class Tokenizer {
     for (AddedToken token : parts.addedTokens()) {
       addedById.put(token.id(), token);
       addedIdByContent.put(token.content(), token.id());
-      (token.normalized() ? normalized : raw).add(token);
+      if (token.normalized()) {
+        // As in the reference, a "normalized" token is looked for in normalized text in its
+        // normalized spelling (e.g. lowercased when the normalizer lowercases).
+        String content = parts.normalizer().normalize(token.content());
+        normalized.add(content.isEmpty() ? token : new AddedToken(token.id(), content,
+            token.special(), token.lstrip(), token.rstrip(), token.singleWord(), true));
+      } else {
+        raw.add(token);
+      }
       if (token.special()) {
         special.add(token.id());
       }

@@ -53,4 +53,33 @@ class IncrementalDecoderTest {
       assertEquals(-1, chunk.indexOf('\uFFFD'), () -> "broken character in " + chunks);
     }
   }
+
+  @Test
+  void aStreamOfInvalidBytesIsReleasedAfterABoundedNumberOfIds() {
+    // Qwen3 byte tokens for lone continuation bytes 0x80..0x87 never complete a character.
+    Tokenizer qwen3 = TestTokenizers.qwen3();
+    IncrementalDecoder decoder = qwen3.newIncrementalDecoder();
+    int continuationByte = qwen3.tokenId(String.valueOf(
+        io.moestream.engine.tokenizer.bpe.ByteLevelAlphabet.charOf(0x80))).getAsInt();
+    StringBuilder streamed = new StringBuilder();
+    int released = -1;
+    for (int i = 0; i < 3 * IncrementalDecoder.MAX_PENDING_IDS; i++) {
+      String chunk = decoder.accept(continuationByte);
+      if (!chunk.isEmpty() && released < 0) {
+        released = i;
+      }
+      streamed.append(chunk);
+    }
+    streamed.append(decoder.flush());
+    assertEquals(IncrementalDecoder.MAX_PENDING_IDS - 1, released);
+    assertEquals("\uFFFD".repeat(3 * IncrementalDecoder.MAX_PENDING_IDS), streamed.toString());
+  }
+
+  @Test
+  void leadingSkippedSpecialTokenGivesNoText() {
+    Tokenizer qwen3 = TestTokenizers.qwen3();
+    IncrementalDecoder decoder = qwen3.newIncrementalDecoder(true);
+    assertEquals("", decoder.accept(qwen3.tokenId("<|im_start|>").getAsInt()));
+    assertEquals("Hello", decoder.accept(9707));
+  }
 }

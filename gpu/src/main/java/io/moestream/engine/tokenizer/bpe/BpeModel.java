@@ -24,7 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@link #CACHE_CAPACITY} entries (frequent words are seen early, so a full cache still hits well).
  */
 public final class BpeModel {
-  static final int CACHE_CAPACITY = 200_000;
+  static final int CACHE_CAPACITY = 100_000;
   /** Longer words are encoded each time: rare, and they would crowd the cache. */
   private static final int CACHE_MAX_WORD_LENGTH = 64;
   /** Words with more symbols use the heap-based merge loop instead of the quadratic one. */

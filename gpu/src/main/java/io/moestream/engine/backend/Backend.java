@@ -24,6 +24,11 @@ public interface Backend extends AutoCloseable {
     throw new UnsupportedOperationException(name() + " does not report routing");
   }
 
+  /** The rule that picks each token's experts from its ranked candidates (default: as the batch asks). */
+  default void setExpertSelection(io.moestream.engine.moe.ExpertSelection selection) {
+    throw new UnsupportedOperationException(name() + " does not take an expert selection rule");
+  }
+
   @Override
   void close();
 }

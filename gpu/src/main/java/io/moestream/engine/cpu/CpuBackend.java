@@ -11,6 +11,7 @@ import io.moestream.engine.kv.PagedKvCache;
 import io.moestream.engine.model.LayerWeights;
 import io.moestream.engine.model.ModelConfig;
 import io.moestream.engine.model.ModelWeights;
+import io.moestream.engine.moe.ExpertSelection;
 import io.moestream.engine.moe.SoftmaxTopKRouter;
 
 /**
@@ -35,7 +36,7 @@ public final class CpuBackend implements Backend {
     this.pool = new WorkerPool(threads);
     this.kvCache = kvCache;
     this.attention = new CpuAttention(config, kernels, pool);
-    this.moe = new CpuMoe(config, kernels, pool, new SoftmaxTopKRouter(config.numExperts(), config.normTopKProb()));
+    this.moe = new CpuMoe(config, kernels, pool, new SoftmaxTopKRouter(config.numExperts(), config.numExpertsPerTok(), config.normTopKProb()));
   }
 
   /** A KV cache sized for this model's attention: numKvHeads * headDim keys and values per layer. */
@@ -61,6 +62,11 @@ public final class CpuBackend implements Backend {
   @Override
   public void setRoutingObserver(RoutingObserver observer) {
     this.routingObserver = observer;
+  }
+
+  @Override
+  public void setExpertSelection(ExpertSelection selection) {
+    moe.setSelection(selection);
   }
 
   @Override

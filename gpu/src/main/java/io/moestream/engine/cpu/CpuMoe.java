@@ -8,6 +8,7 @@ import io.moestream.engine.kernel.WorkerPool;
 import io.moestream.engine.model.ExpertWeights;
 import io.moestream.engine.model.ModelConfig;
 import io.moestream.engine.model.MoeWeights;
+import io.moestream.engine.moe.ExpertSelection;
 import io.moestream.engine.moe.Router;
 import java.util.Arrays;
 
@@ -24,26 +25,18 @@ final class CpuMoe {
   private final WorkerPool pool;
   private final Router router;
   private final int maxK;
+  private volatile ExpertSelection selection = ExpertSelection.AS_REQUESTED;
 
   CpuMoe(ModelConfig config, Kernels kernels, WorkerPool pool, Router router) {
     this.config = config;
     this.kernels = kernels;
     this.pool = pool;
     this.router = router;
-    this.maxK = config.numExpertsPerTok();
+    this.maxK = router.maxK();
   }
 
-  /** Routing of one step at one layer. */
-  static final class Routing {
-    final int[] expertsPerToken; // (numTokens)
-    final int[] selectedExperts; // (numTokens, maxK)
-    final float[] routingWeights; // (numTokens, maxK)
-
-    Routing(int numTokens, int maxK, int[] expertsPerToken) {
-      this.expertsPerToken = expertsPerToken;
-      this.selectedExperts = new int[numTokens * maxK];
-      this.routingWeights = new float[numTokens * maxK];
-    }
+  void setSelection(ExpertSelection selection) {
+    this.selection = selection;
   }
 
   /**
@@ -57,31 +50,45 @@ final class CpuMoe {
     int numExperts = config.numExperts();
     MatmulInput input = MatmulInput.of(normed, numTokens, hidden);
 
-    // Router
+    // Router: rank every token's candidates, let the selection rule pick each token's k, then weigh.
     float[] routerLogits = new float[numTokens * numExperts]; // (numTokens, numExperts)
     Matrix routerWeight = w.router();
     pool.runRanges(numExperts, 4, (start, end) -> kernels.matmul(routerWeight, input, routerLogits, start, end));
-    Routing routing = new Routing(numTokens, maxK, expertsPerToken);
-    float[] probabilities = new float[numExperts];
+    float[] scores = new float[numTokens * numExperts]; // (numTokens, numExperts)
+    int[] candidates = new int[numTokens * maxK]; // (numTokens, maxK)
+    float[] tokenScores = new float[numExperts];
     for (int t = 0; t < numTokens; t++) {
       int k = expertsPerToken[t];
       if (k < 1 || k > maxK) {
         throw new IllegalArgumentException("experts per token must be in [1, " + maxK + "], found " + k
             + " (layer " + layer + ", token " + t + ")");
       }
-      router.route(routerLogits, t * numExperts, k, probabilities, routing.selectedExperts,
-          routing.routingWeights, t * maxK);
+      router.rank(routerLogits, t * numExperts, tokenScores, candidates, t * maxK);
+      System.arraycopy(tokenScores, 0, scores, t * numExperts, numExperts);
+    }
+    int[] selectedK = new int[numTokens];
+    selection.select(layer, numTokens, expertsPerToken, scores, numExperts, candidates, maxK, selectedK);
+    float[] routingWeights = new float[numTokens * maxK]; // (numTokens, maxK)
+    for (int t = 0; t < numTokens; t++) {
+      int k = selectedK[t];
+      if (k < 1 || k > expertsPerToken[t]) {
+        throw new IllegalStateException("expert selection chose " + k + " experts for token " + t + " at layer " + layer
+            + "; allowed 1.." + expertsPerToken[t]);
+      }
+      router.weights(Arrays.copyOfRange(scores, t * numExperts, (t + 1) * numExperts), candidates, t * maxK, k,
+          routingWeights);
       routedExpertsUsed[t] += k;
       if (observer != null) {
-        observer.onToken(layer, probabilities, Arrays.copyOfRange(routing.selectedExperts, t * maxK, t * maxK + k), k);
+        observer.onToken(layer, Arrays.copyOfRange(scores, t * numExperts, (t + 1) * numExperts),
+            Arrays.copyOfRange(candidates, t * maxK, t * maxK + k), k);
       }
     }
 
     // Dispatch: for each expert, the (token * maxK + slot) entries routed to it.
     int[] counts = new int[numExperts];
     for (int t = 0; t < numTokens; t++) {
-      for (int j = 0; j < expertsPerToken[t]; j++) {
-        counts[routing.selectedExperts[t * maxK + j]]++;
+      for (int j = 0; j < selectedK[t]; j++) {
+        counts[candidates[t * maxK + j]]++;
       }
     }
     int[][] assignments = new int[numExperts][];
@@ -94,8 +101,8 @@ final class CpuMoe {
     }
     int[] fill = new int[numExperts];
     for (int t = 0; t < numTokens; t++) {
-      for (int j = 0; j < expertsPerToken[t]; j++) {
-        int e = routing.selectedExperts[t * maxK + j];
+      for (int j = 0; j < selectedK[t]; j++) {
+        int e = candidates[t * maxK + j];
         assignments[e][fill[e]++] = t * maxK + j;
       }
     }
@@ -122,8 +129,8 @@ final class CpuMoe {
     // Combine, in slot order.
     for (int t = 0; t < numTokens; t++) {
       Arrays.fill(out, t * hidden, (t + 1) * hidden, 0f);
-      for (int j = 0; j < expertsPerToken[t]; j++) {
-        kernels.axpy(routing.routingWeights[t * maxK + j], slotOutputs, (t * maxK + j) * hidden, out, t * hidden, hidden);
+      for (int j = 0; j < selectedK[t]; j++) {
+        kernels.axpy(routingWeights[t * maxK + j], slotOutputs, (t * maxK + j) * hidden, out, t * hidden, hidden);
       }
     }
     if (w.sharedExpert() != null) {

@@ -118,6 +118,7 @@ public record ModelConfig(
     };
     boolean attentionBias = arch == Architecture.QWEN2_MOE || json.optBoolean("attention_bias", false);
 
+    rejectSlidingWindow(json, arch);
     int[] eos = json.optIntOrList("eos_token_id");
     ModelConfig config = new ModelConfig(arch, json.requireInt("vocab_size"), hiddenSize, numLayers,
         numHeads, numKvHeads, headDim, denseIntermediate, numExperts, topK, moeIntermediate, normTopK,
@@ -129,6 +130,21 @@ public record ModelConfig(
         json.has("torch_dtype") ? json.requireString("torch_dtype") : "unknown");
     config.validate(json.file());
     return config;
+  }
+
+  /**
+   * Sliding-window attention changes what a token attends to; no released checkpoint of these families
+   * enables it, and computing full attention instead would be silently wrong, so it is refused.
+   */
+  private static void rejectSlidingWindow(ConfigJson json, Architecture arch) {
+    boolean qwenWindow = (arch == Architecture.QWEN2_MOE || arch == Architecture.QWEN3_MOE)
+        && json.optBoolean("use_sliding_window", false);
+    boolean mixtralWindow = arch == Architecture.MIXTRAL && json.has("sliding_window")
+        && json.requireInt("sliding_window") < json.optInt("max_position_embeddings", Integer.MAX_VALUE);
+    if (qwenWindow || mixtralWindow) {
+      throw new ConfigException(json.file() + ": sliding-window attention (" + (qwenWindow ? "use_sliding_window"
+          : "sliding_window") + ") is not supported; set it to false/null to run with full attention");
+    }
   }
 
   private void validate(String file) {

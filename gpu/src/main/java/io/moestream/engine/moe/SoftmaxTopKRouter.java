@@ -8,21 +8,31 @@ package io.moestream.engine.moe;
  */
 public final class SoftmaxTopKRouter implements Router {
   private final int numExperts;
+  private final int maxK;
   private final boolean normalizeTopK;
 
-  public SoftmaxTopKRouter(int numExperts, boolean normalizeTopK) {
+  public SoftmaxTopKRouter(int numExperts, int maxK, boolean normalizeTopK) {
     this.numExperts = numExperts;
+    this.maxK = maxK;
     this.normalizeTopK = normalizeTopK;
   }
 
   @Override
-  public void route(float[] routerLogits, int logitsOffset, int k, float[] probabilities,
-      int[] selectedExperts, float[] routingWeights, int outOffset) {
-    softmax(routerLogits, logitsOffset, numExperts, probabilities);
-    selectTopK(probabilities, numExperts, k, selectedExperts, outOffset);
+  public int maxK() {
+    return maxK;
+  }
+
+  @Override
+  public void rank(float[] routerLogits, int logitsOffset, float[] scores, int[] candidates, int outOffset) {
+    softmax(routerLogits, logitsOffset, numExperts, scores);
+    selectTopK(scores, numExperts, maxK, candidates, outOffset);
+  }
+
+  @Override
+  public void weights(float[] scores, int[] candidates, int outOffset, int k, float[] routingWeights) {
     float sum = 0;
     for (int j = 0; j < k; j++) {
-      float p = probabilities[selectedExperts[outOffset + j]];
+      float p = scores[candidates[outOffset + j]];
       routingWeights[outOffset + j] = p;
       sum += p;
     }
@@ -33,7 +43,8 @@ public final class SoftmaxTopKRouter implements Router {
     }
   }
 
-  static void softmax(float[] logits, int offset, int n, float[] out) {
+  /** Numerically stable softmax of {@code n} logits into {@code out[0..n)}. */
+  public static void softmax(float[] logits, int offset, int n, float[] out) {
     float max = Float.NEGATIVE_INFINITY;
     for (int i = 0; i < n; i++) {
       max = Math.max(max, logits[offset + i]);
@@ -50,18 +61,24 @@ public final class SoftmaxTopKRouter implements Router {
     }
   }
 
-  /** Writes the indices of the k largest scores, largest first, lower index first among equals. */
+  /**
+   * Writes the indices of the k largest scores, largest first, lower index first among equals.
+   * Experts whose score is NaN or -infinity (pruned ones) are never chosen.
+   */
   public static void selectTopK(float[] scores, int n, int k, int[] out, int outOffset) {
     for (int j = 0; j < k; j++) {
       int best = -1;
       for (int i = 0; i < n; i++) {
-        if (best >= 0 && !(scores[i] > scores[best])) {
+        if (!(scores[i] > Float.NEGATIVE_INFINITY) || (best >= 0 && !(scores[i] > scores[best]))) {
           continue;
         }
         if (alreadySelected(out, outOffset, j, i)) {
           continue;
         }
         best = i;
+      }
+      if (best < 0) {
+        throw new IllegalStateException("fewer than " + k + " selectable experts (scores " + java.util.Arrays.toString(scores) + ")");
       }
       out[outOffset + j] = best;
     }

@@ -1,0 +1,138 @@
+package io.moestream.engine.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.moestream.engine.format.DType;
+import io.moestream.engine.generate.EngineOptions;
+import io.moestream.engine.generate.LoadedModel;
+import io.moestream.engine.model.Architecture;
+import io.moestream.engine.testmodel.TestModelSpec;
+import io.moestream.engine.testmodel.TestModelWriter;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The engine's logits for every position against {@link ReferenceForward} (float64, written from the
+ * Hugging Face modeling code) on random-weight models of each family.
+ *
+ * <p>Tolerance: max|engine - reference| / max|reference| over all positions <= 1e-4 for F32 weights and
+ * 1e-3 for BF16 (the reference reads the same bf16 values; the engine keeps activations in float32).
+ * The argmax must agree wherever the reference's top-two gap exceeds 10x the tolerance (in units of
+ * max|reference|). Sequences of 1, 7 and 40 tokens; k = the config's top-k and k = 1 below it.
+ */
+class ArchitecturesTest {
+  private static final int[] LENGTHS = {1, 7, 40};
+
+  @TempDir
+  static Path models;
+
+  private record Case(String name, TestModelSpec spec) {}
+
+  private static List<Case> cases() {
+    List<Case> cases = new ArrayList<>();
+    for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
+      for (Architecture arch : Architecture.values()) {
+        // Defaults: GQA (4 query heads over 2 KV heads), 8 experts, top-2; Qwen2-MoE with a shared expert.
+        cases.add(new Case(arch.modelType() + " gqa", TestModelSpec.defaults(arch).withDType(dtype)));
+      }
+      for (Architecture arch : new Architecture[] {Architecture.QWEN3_MOE, Architecture.QWEN2_MOE}) {
+        // Layers 0 and 2 dense (decoder_sparse_step 2), layer 1 sparse.
+        cases.add(new Case(arch.modelType() + " dense layers",
+            TestModelSpec.defaults(arch).withNumLayers(3).withDenseLayers(96, 2).withDType(dtype)));
+      }
+      cases.add(new Case("qwen2_moe no shared expert",
+          TestModelSpec.defaults(Architecture.QWEN2_MOE).withSharedExpert(0).withDType(dtype)));
+      // One KV head for 4 query heads, head_dim 24 so q_proj is (96, 64), not square.
+      cases.add(new Case("qwen3_moe mqa head_dim 24",
+          TestModelSpec.defaults(Architecture.QWEN3_MOE).withAttention(64, 4, 1, 24).withExperts(6, 3, 40)
+              .withSeed(7).withDType(dtype)));
+      cases.add(new Case("mixtral top-3 of 6",
+          TestModelSpec.defaults(Architecture.MIXTRAL).withExperts(6, 3, 40).withSeed(9).withDType(dtype)));
+    }
+    return cases;
+  }
+
+  @TestFactory
+  Stream<DynamicTest> engineMatchesFloat64Reference() {
+    List<DynamicTest> tests = new ArrayList<>();
+    int index = 0;
+    for (Case c : cases()) {
+      String label = c.name + " " + c.spec.dtype();
+      Path folder = models.resolve("model-" + index++);
+      tests.add(DynamicTest.dynamicTest(label, () -> check(c.spec, folder, label)));
+    }
+    return tests.stream();
+  }
+
+  private static void check(TestModelSpec spec, Path folder, String label) throws IOException {
+    TestModelWriter.write(spec, folder);
+    double tolerance = spec.dtype() == DType.F32 ? 1e-4 : 1e-3;
+    ReferenceForward reference = new ReferenceForward(folder);
+    SplittableRandom random = new SplittableRandom(spec.seed() + 1);
+    EngineOptions options = EngineOptions.defaults().withThreads(2).withKvCacheBytes(4 << 20);
+    try (LoadedModel model = LoadedModel.load(folder, options)) {
+      for (int k : new int[] {spec.expertsPerToken(), 1}) {
+        for (int length : LENGTHS) {
+          int[] ids = random.ints(length, 0, spec.vocabSize()).toArray();
+          float[][] ours = model.logits(ids, model.expertsPerLayer(k), true);
+          double[][] expected = reference.logits(ids, k);
+          String where = label + " k=" + k + " " + length + " tokens (smallest routing gap "
+              + reference.smallestRoutingGap + ")";
+          assertClose(expected, ours, tolerance, where);
+        }
+      }
+    }
+  }
+
+  static void assertClose(double[][] expected, float[][] actual, double tolerance, String where) {
+    assertEquals(expected.length, actual.length, where + ": rows");
+    double maxRef = 0;
+    double maxDiff = 0;
+    for (int p = 0; p < expected.length; p++) {
+      assertEquals(expected[p].length, actual[p].length, where + ": vocab");
+      for (int i = 0; i < expected[p].length; i++) {
+        maxRef = Math.max(maxRef, Math.abs(expected[p][i]));
+        maxDiff = Math.max(maxDiff, Math.abs(expected[p][i] - actual[p][i]));
+      }
+    }
+    assertTrue(maxRef > 0.1, where + ": degenerate reference logits, max " + maxRef);
+    assertTrue(maxDiff <= tolerance * maxRef,
+        where + ": max|diff| " + maxDiff + " / max|ref| " + maxRef + " = " + maxDiff / maxRef + " > " + tolerance);
+    for (int p = 0; p < expected.length; p++) {
+      int best = argmax(expected[p]);
+      double second = Double.NEGATIVE_INFINITY;
+      for (int i = 0; i < expected[p].length; i++) {
+        if (i != best) {
+          second = Math.max(second, expected[p][i]);
+        }
+      }
+      if (expected[p][best] - second > 10 * tolerance * maxRef) {
+        int ours = 0;
+        for (int i = 1; i < actual[p].length; i++) {
+          if (actual[p][i] > actual[p][ours]) {
+            ours = i;
+          }
+        }
+        assertEquals(best, ours, where + ": argmax at position " + p);
+      }
+    }
+  }
+
+  private static int argmax(double[] values) {
+    int best = 0;
+    for (int i = 1; i < values.length; i++) {
+      if (values[i] > values[best]) {
+        best = i;
+      }
+    }
+    return best;
+  }
+}

@@ -1,0 +1,334 @@
+package io.moestream.engine.cpu;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.moestream.engine.format.Checkpoint;
+import io.moestream.engine.format.TensorData;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * A float64 forward pass written from the Hugging Face modeling code, independent of the engine: plain
+ * loops, no paging, no batching, weights read element by element from the checkpoint (so a BF16 model
+ * is evaluated on exactly its bf16 values). Covers qwen3_moe, qwen2_moe, mixtral and olmoe.
+ *
+ * <p>Per layer (modeling_*.py, DecoderLayer.forward):
+ * <pre>
+ *   h += o_proj(attention(rope(qk_norm(q_proj(rms(h)) [+bias]), ...)))
+ *   h += mlp(rms(h))            mlp = sparse MoE block, or the dense MLP where the config says so
+ * </pre>
+ * then the final RMSNorm and the LM head.
+ */
+final class ReferenceForward {
+  private final Checkpoint checkpoint;
+  private final String modelType;
+  private final int hidden;
+  private final int numLayers;
+  private final int numHeads;
+  private final int numKvHeads;
+  private final int headDim;
+  private final int vocab;
+  private final int numExperts;
+  private final int topK;
+  private final boolean normTopKProb;
+  private final double eps;
+  private final double theta;
+  private final boolean[] sparse;
+  private final boolean tied;
+
+  /** Smallest gap between the k-th and (k+1)-th routing probability seen in the last forward call. */
+  double smallestRoutingGap = Double.POSITIVE_INFINITY;
+
+  ReferenceForward(Path folder) throws IOException {
+    JsonNode c = new ObjectMapper().readTree(folder.resolve("config.json").toFile());
+    checkpoint = Checkpoint.open(folder);
+    modelType = c.get("model_type").asText();
+    hidden = c.get("hidden_size").asInt();
+    numLayers = c.get("num_hidden_layers").asInt();
+    numHeads = c.get("num_attention_heads").asInt();
+    numKvHeads = c.has("num_key_value_heads") ? c.get("num_key_value_heads").asInt() : numHeads;
+    headDim = c.has("head_dim") && !c.get("head_dim").isNull() ? c.get("head_dim").asInt() : hidden / numHeads;
+    vocab = c.get("vocab_size").asInt();
+    numExperts = modelType.equals("mixtral") ? c.get("num_local_experts").asInt() : c.get("num_experts").asInt();
+    topK = c.get("num_experts_per_tok").asInt();
+    // MixtralSparseMoeBlock always renormalizes; the others follow norm_topk_prob (default False).
+    normTopKProb = modelType.equals("mixtral") || c.path("norm_topk_prob").asBoolean(false);
+    eps = c.get("rms_norm_eps").asDouble();
+    theta = c.path("rope_theta").asDouble(10000.0);
+    tied = c.path("tie_word_embeddings").asBoolean(false);
+    sparse = new boolean[numLayers];
+    Set<Integer> mlpOnly = new HashSet<>();
+    c.path("mlp_only_layers").forEach(n -> mlpOnly.add(n.asInt()));
+    int step = c.path("decoder_sparse_step").asInt(1);
+    for (int layer = 0; layer < numLayers; layer++) {
+      boolean qwen = modelType.equals("qwen2_moe") || modelType.equals("qwen3_moe");
+      // Qwen2/3-MoE: experts where (layer + 1) % decoder_sparse_step == 0 and not in mlp_only_layers;
+      // Mixtral and OLMoE have experts in every layer.
+      sparse[layer] = !qwen || (!mlpOnly.contains(layer) && numExperts > 0 && (layer + 1) % step == 0);
+    }
+  }
+
+  /** Logits (tokens.length, vocab) for every position, each token using {@code k} routed experts. */
+  double[][] logits(int[] tokens, int k) {
+    smallestRoutingGap = Double.POSITIVE_INFINITY;
+    int n = tokens.length;
+    double[][] h = new double[n][];
+    for (int t = 0; t < n; t++) {
+      h[t] = row("model.embed_tokens.weight", tokens[t], hidden);
+    }
+    for (int layer = 0; layer < numLayers; layer++) {
+      String p = "model.layers." + layer + ".";
+      double[] inputNorm = vector(p + "input_layernorm.weight", hidden);
+      double[][] x = new double[n][];
+      for (int t = 0; t < n; t++) {
+        x[t] = rmsNorm(h[t], 0, hidden, inputNorm);
+      }
+      double[][] attn = attention(p + "self_attn.", x);
+      for (int t = 0; t < n; t++) {
+        add(h[t], attn[t]);
+      }
+      double[] postNorm = vector(p + "post_attention_layernorm.weight", hidden);
+      for (int t = 0; t < n; t++) {
+        double[] normed = rmsNorm(h[t], 0, hidden, postNorm);
+        add(h[t], sparse[layer] ? moe(layer, normed, k) : mlp(p + "mlp.", "gate_proj", "up_proj", "down_proj", normed));
+      }
+    }
+    double[] finalNorm = vector("model.norm.weight", hidden);
+    String head = tied && checkpoint.find("lm_head.weight").isEmpty() ? "model.embed_tokens.weight" : "lm_head.weight";
+    double[][] logits = new double[n][];
+    for (int t = 0; t < n; t++) {
+      logits[t] = linear(head, vocab, hidden, rmsNorm(h[t], 0, hidden, finalNorm));
+    }
+    return logits;
+  }
+
+  // ---- attention ------------------------------------------------------------------------------
+
+  private double[][] attention(String p, double[][] x) {
+    int n = x.length;
+    int qDim = numHeads * headDim;
+    int kvDim = numKvHeads * headDim;
+    double[][] q = new double[n][];
+    double[][] k = new double[n][];
+    double[][] v = new double[n][];
+    for (int t = 0; t < n; t++) {
+      q[t] = linear(p + "q_proj.weight", qDim, hidden, x[t]);
+      k[t] = linear(p + "k_proj.weight", kvDim, hidden, x[t]);
+      v[t] = linear(p + "v_proj.weight", kvDim, hidden, x[t]);
+      if (modelType.equals("qwen2_moe")) { // Qwen2MoeAttention: q/k/v_proj have bias=True
+        add(q[t], vector(p + "q_proj.bias", qDim));
+        add(k[t], vector(p + "k_proj.bias", kvDim));
+        add(v[t], vector(p + "v_proj.bias", kvDim));
+      }
+      if (modelType.equals("qwen3_moe")) { // q_norm/k_norm over head_dim, on each head
+        double[] qNorm = vector(p + "q_norm.weight", headDim);
+        double[] kNorm = vector(p + "k_norm.weight", headDim);
+        for (int head = 0; head < numHeads; head++) {
+          System.arraycopy(rmsNorm(q[t], head * headDim, headDim, qNorm), 0, q[t], head * headDim, headDim);
+        }
+        for (int head = 0; head < numKvHeads; head++) {
+          System.arraycopy(rmsNorm(k[t], head * headDim, headDim, kNorm), 0, k[t], head * headDim, headDim);
+        }
+      }
+      if (modelType.equals("olmoe")) { // q_norm/k_norm over the whole projection, before the head split
+        q[t] = rmsNorm(q[t], 0, qDim, vector(p + "q_norm.weight", qDim));
+        k[t] = rmsNorm(k[t], 0, kvDim, vector(p + "k_norm.weight", kvDim));
+      }
+      for (int head = 0; head < numHeads; head++) {
+        rotateHalf(q[t], head * headDim, t);
+      }
+      for (int head = 0; head < numKvHeads; head++) {
+        rotateHalf(k[t], head * headDim, t);
+      }
+    }
+    // repeat_kv: query head h reads key/value head h / (numHeads / numKvHeads).
+    int groups = numHeads / numKvHeads;
+    double scale = 1.0 / Math.sqrt(headDim);
+    double[][] attended = new double[n][qDim];
+    for (int t = 0; t < n; t++) {
+      for (int head = 0; head < numHeads; head++) {
+        int kvHead = head / groups;
+        double[] scores = new double[t + 1]; // causal: positions 0..t
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j <= t; j++) {
+          double s = 0;
+          for (int d = 0; d < headDim; d++) {
+            s += q[t][head * headDim + d] * k[j][kvHead * headDim + d];
+          }
+          scores[j] = s * scale;
+          max = Math.max(max, scores[j]);
+        }
+        double sum = 0;
+        for (int j = 0; j <= t; j++) {
+          scores[j] = Math.exp(scores[j] - max);
+          sum += scores[j];
+        }
+        for (int j = 0; j <= t; j++) {
+          for (int d = 0; d < headDim; d++) {
+            attended[t][head * headDim + d] += scores[j] / sum * v[j][kvHead * headDim + d];
+          }
+        }
+      }
+    }
+    double[][] out = new double[n][];
+    for (int t = 0; t < n; t++) {
+      out[t] = linear(p + "o_proj.weight", hidden, qDim, attended[t]);
+    }
+    return out;
+  }
+
+  /** rotate_half RoPE: (x1, x2) = halves; x * cos + rotate_half(x) * sin, inv_freq[i] = theta^(-2i/d). */
+  private void rotateHalf(double[] x, int offset, int position) {
+    int half = headDim / 2;
+    for (int i = 0; i < half; i++) {
+      double invFreq = Math.pow(theta, -2.0 * i / headDim);
+      double angle = position * invFreq;
+      double cos = Math.cos(angle);
+      double sin = Math.sin(angle);
+      double x1 = x[offset + i];
+      double x2 = x[offset + half + i];
+      x[offset + i] = x1 * cos - x2 * sin;
+      x[offset + half + i] = x2 * cos + x1 * sin;
+    }
+  }
+
+  // ---- MLPs -----------------------------------------------------------------------------------
+
+  private double[] moe(int layer, double[] x, int k) {
+    String p = "model.layers." + layer + ".";
+    boolean mixtral = modelType.equals("mixtral");
+    String block = mixtral ? "block_sparse_moe." : "mlp.";
+    double[] routerLogits = linear(p + block + "gate.weight", numExperts, hidden, x);
+    double[] probabilities = softmax(routerLogits);
+    // torch.topk: largest first; among equal values the lower index.
+    int[] selected = new int[k];
+    boolean[] taken = new boolean[numExperts];
+    for (int j = 0; j < k; j++) {
+      int best = -1;
+      for (int e = 0; e < numExperts; e++) {
+        if (!taken[e] && (best < 0 || probabilities[e] > probabilities[best])) {
+          best = e;
+        }
+      }
+      taken[best] = true;
+      selected[j] = best;
+    }
+    double nextBest = 0;
+    for (int e = 0; e < numExperts; e++) {
+      if (!taken[e]) {
+        nextBest = Math.max(nextBest, probabilities[e]);
+      }
+    }
+    smallestRoutingGap = Math.min(smallestRoutingGap, probabilities[selected[k - 1]] - nextBest);
+    double weightSum = 0;
+    for (int e : selected) {
+      weightSum += probabilities[e];
+    }
+    double[] out = new double[hidden];
+    for (int e : selected) {
+      double weight = normTopKProb ? probabilities[e] / weightSum : probabilities[e];
+      String expert = p + block + "experts." + e + ".";
+      double[] y = mixtral ? mlp(expert, "w1", "w3", "w2", x) : mlp(expert, "gate_proj", "up_proj", "down_proj", x);
+      for (int i = 0; i < hidden; i++) {
+        out[i] += weight * y[i];
+      }
+    }
+    if (modelType.equals("qwen2_moe") && checkpoint.find(p + "mlp.shared_expert.gate_proj.weight").isPresent()) {
+      // Qwen2MoeSparseMoeBlock: sigmoid(shared_expert_gate(x)) * shared_expert(x)
+      double[] shared = mlp(p + "mlp.shared_expert.", "gate_proj", "up_proj", "down_proj", x);
+      double gate = linear(p + "mlp.shared_expert_gate.weight", 1, hidden, x)[0];
+      double scale = 1.0 / (1.0 + Math.exp(-gate));
+      for (int i = 0; i < hidden; i++) {
+        out[i] += scale * shared[i];
+      }
+    }
+    return out;
+  }
+
+  /** down(silu(gate(x)) * up(x)). */
+  private double[] mlp(String prefix, String gateName, String upName, String downName, double[] x) {
+    TensorData gateWeight = checkpoint.require(prefix + gateName + ".weight");
+    int inter = (int) gateWeight.dim(0);
+    double[] gate = linear(prefix + gateName + ".weight", inter, hidden, x);
+    double[] up = linear(prefix + upName + ".weight", inter, hidden, x);
+    for (int i = 0; i < inter; i++) {
+      gate[i] = gate[i] / (1.0 + Math.exp(-gate[i])) * up[i];
+    }
+    return linear(prefix + downName + ".weight", hidden, inter, gate);
+  }
+
+  // ---- basics ---------------------------------------------------------------------------------
+
+  /** y = W x for W (rows, cols) as stored (nn.Linear layout). */
+  private double[] linear(String name, int rows, int cols, double[] x) {
+    TensorData w = checkpoint.require(name);
+    if (w.dim(0) != rows || w.dim(1) != cols) {
+      throw new IllegalStateException(name + " is not (" + rows + ", " + cols + ")");
+    }
+    double[] y = new double[rows];
+    for (int r = 0; r < rows; r++) {
+      double sum = 0;
+      for (int c = 0; c < cols; c++) {
+        sum += w.getFloat((long) r * cols + c) * x[c];
+      }
+      y[r] = sum;
+    }
+    return y;
+  }
+
+  private double[] row(String name, int row, int cols) {
+    TensorData w = checkpoint.require(name);
+    double[] out = new double[cols];
+    for (int c = 0; c < cols; c++) {
+      out[c] = w.getFloat((long) row * cols + c);
+    }
+    return out;
+  }
+
+  private double[] vector(String name, int n) {
+    TensorData w = checkpoint.require(name);
+    if (w.numElements() != n) {
+      throw new IllegalStateException(name + " does not hold " + n + " values");
+    }
+    return row(name, 0, n);
+  }
+
+  /** x / sqrt(mean(x^2) + eps) * weight over x[offset..offset+n). */
+  private double[] rmsNorm(double[] x, int offset, int n, double[] weight) {
+    double sumSquares = 0;
+    for (int i = 0; i < n; i++) {
+      sumSquares += x[offset + i] * x[offset + i];
+    }
+    double inv = 1.0 / Math.sqrt(sumSquares / n + eps);
+    double[] out = new double[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = x[offset + i] * inv * weight[i];
+    }
+    return out;
+  }
+
+  private static double[] softmax(double[] logits) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (double l : logits) {
+      max = Math.max(max, l);
+    }
+    double[] out = new double[logits.length];
+    double sum = 0;
+    for (int i = 0; i < logits.length; i++) {
+      out[i] = Math.exp(logits[i] - max);
+      sum += out[i];
+    }
+    for (int i = 0; i < out.length; i++) {
+      out[i] /= sum;
+    }
+    return out;
+  }
+
+  private static void add(double[] target, double[] addend) {
+    for (int i = 0; i < target.length; i++) {
+      target[i] += addend[i];
+    }
+  }
+}

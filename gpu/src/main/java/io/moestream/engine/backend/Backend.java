@@ -19,6 +19,9 @@ public interface Backend extends AutoCloseable {
   /** Runs one step: writes the batch's keys/values into the cache and returns the requested logits. */
   StepOutput forward(StepBatch batch);
 
+  /** Time spent per phase of the steps run so far. */
+  PhaseTimes phaseTimes();
+
   /** Optional hook that sees every token's routing probabilities (expert profiling, metrics). */
   default void setRoutingObserver(RoutingObserver observer) {
     throw new UnsupportedOperationException(name() + " does not report routing");

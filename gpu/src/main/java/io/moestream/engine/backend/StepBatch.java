@@ -13,13 +13,23 @@ import io.moestream.engine.kv.PagedKvCache;
  * @param expertsPerToken (numLayers, numTokens): routed experts each token uses at each layer, from 1 to
  *     the config's num_experts_per_tok (entries of dense layers are ignored)
  * @param logitTokens indices of the tokens whose next-token logits are wanted, in output order
+ * @param minExpertsPerToken (numTokens), or null for none: each token's floor (its request's minimum
+ *     experts per token); an {@link io.moestream.engine.moe.ExpertSelection} never goes below
+ *     {@code min(floor, expertsPerToken)}
  */
 public record StepBatch(
     int[] tokenIds,
     int[] positions,
     PagedKvCache.Sequence[] kvSequences,
     int[][] expertsPerToken,
-    int[] logitTokens) {
+    int[] logitTokens,
+    int[] minExpertsPerToken) {
+
+  /** A batch without per-token floors. */
+  public StepBatch(int[] tokenIds, int[] positions, PagedKvCache.Sequence[] kvSequences, int[][] expertsPerToken,
+      int[] logitTokens) {
+    this(tokenIds, positions, kvSequences, expertsPerToken, logitTokens, null);
+  }
 
   public int numTokens() {
     return tokenIds.length;

@@ -1,6 +1,8 @@
 package io.moestream.engine.cpu;
 
 import io.moestream.engine.backend.Backend;
+import io.moestream.engine.backend.PhaseTimes;
+import io.moestream.engine.backend.PhaseTimes.Phase;
 import io.moestream.engine.backend.RoutingObserver;
 import io.moestream.engine.backend.StepBatch;
 import io.moestream.engine.backend.StepOutput;
@@ -28,6 +30,7 @@ public final class CpuBackend implements Backend {
   private final CpuAttention attention;
   private final CpuMoe moe;
   private volatile RoutingObserver routingObserver;
+  private final PhaseTimes phaseTimes = new PhaseTimes();
 
   public CpuBackend(ModelWeights weights, Kernels kernels, int threads, PagedKvCache kvCache) {
     this.weights = weights;
@@ -60,6 +63,11 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
+  public PhaseTimes phaseTimes() {
+    return phaseTimes;
+  }
+
+  @Override
   public void setRoutingObserver(RoutingObserver observer) {
     this.routingObserver = observer;
   }
@@ -88,18 +96,24 @@ public final class CpuBackend implements Backend {
     int[] distinctExperts = new int[config.numLayers()];
     RoutingObserver observer = routingObserver;
 
+    long clock = System.nanoTime();
     for (int layer = 0; layer < config.numLayers(); layer++) {
       LayerWeights lw = weights.layers()[layer];
       rmsNormRows(residual, lw.inputNorm(), normed, numTokens);
+      clock = lap(Phase.EMBED_AND_NORMS, clock);
       attention.forward(layer, lw.attention(), batch, ropeTables, kvCache, normed, blockOut);
       addInto(residual, blockOut);
+      clock = lap(Phase.ATTENTION, clock);
       rmsNormRows(residual, lw.postAttentionNorm(), normed, numTokens);
+      clock = lap(Phase.EMBED_AND_NORMS, clock);
       if (lw.moe() != null) {
-        distinctExperts[layer] = moe.forward(layer, lw.moe(), numTokens, batch.expertsPerToken()[layer], normed,
-            blockOut, routedExpertsUsed, observer);
+        distinctExperts[layer] = moe.forward(layer, lw.moe(), numTokens, batch.expertsPerToken()[layer],
+            batch.minExpertsPerToken(), normed, blockOut, routedExpertsUsed, observer, phaseTimes);
+        clock = System.nanoTime();
       } else {
         DenseMlp.forward(lw.denseMlp(), MatmulInput.of(normed, numTokens, hidden), numTokens, hidden, blockOut,
             kernels, pool);
+        clock = lap(Phase.DENSE_MLP, clock);
       }
       addInto(residual, blockOut);
     }
@@ -115,7 +129,14 @@ public final class CpuBackend implements Backend {
       MatmulInput input = MatmulInput.of(finalNormed, logitTokens.length, hidden);
       pool.runRanges(vocab, 4, (start, end) -> kernels.matmul(weights.lmHead(), input, logits, start, end));
     }
+    lap(Phase.LM_HEAD, clock);
     return new StepOutput(logits, vocab, routedExpertsUsed, distinctExperts);
+  }
+
+  private long lap(Phase phase, long since) {
+    long now = System.nanoTime();
+    phaseTimes.add(phase, now - since);
+    return now;
   }
 
   private void rmsNormRows(float[] x, float[] weight, float[] out, int numTokens) {

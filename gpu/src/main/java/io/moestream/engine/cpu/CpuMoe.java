@@ -1,5 +1,6 @@
 package io.moestream.engine.cpu;
 
+import io.moestream.engine.backend.PhaseTimes;
 import io.moestream.engine.backend.RoutingObserver;
 import io.moestream.engine.kernel.Kernels;
 import io.moestream.engine.kernel.MatmulInput;
@@ -41,11 +42,13 @@ final class CpuMoe {
 
   /**
    * @param normed (numTokens, hiddenSize): input after post_attention_layernorm
+   * @param minExpertsPerToken (numTokens): each token's floor for the selection rule, or null
    * @param out (numTokens, hiddenSize): receives the MLP output
    * @return distinct experts the step read
    */
-  int forward(int layer, MoeWeights w, int numTokens, int[] expertsPerToken, float[] normed, float[] out,
-      int[] routedExpertsUsed, RoutingObserver observer) {
+  int forward(int layer, MoeWeights w, int numTokens, int[] expertsPerToken, int[] minExpertsPerToken, float[] normed,
+      float[] out, int[] routedExpertsUsed, RoutingObserver observer, PhaseTimes times) {
+    long started = System.nanoTime();
     int hidden = config.hiddenSize();
     int numExperts = config.numExperts();
     MatmulInput input = MatmulInput.of(normed, numTokens, hidden);
@@ -54,6 +57,7 @@ final class CpuMoe {
     float[] routerLogits = new float[numTokens * numExperts]; // (numTokens, numExperts)
     Matrix routerWeight = w.router();
     pool.runRanges(numExperts, 4, (start, end) -> kernels.matmul(routerWeight, input, routerLogits, start, end));
+    maskPrunedExperts(w, numTokens, routerLogits);
     float[] scores = new float[numTokens * numExperts]; // (numTokens, numExperts)
     int[] candidates = new int[numTokens * maxK]; // (numTokens, maxK)
     float[] tokenScores = new float[numExperts];
@@ -67,7 +71,8 @@ final class CpuMoe {
       System.arraycopy(tokenScores, 0, scores, t * numExperts, numExperts);
     }
     int[] selectedK = new int[numTokens];
-    selection.select(layer, numTokens, expertsPerToken, scores, numExperts, candidates, maxK, selectedK);
+    selection.select(layer, numTokens, expertsPerToken, minExpertsPerToken, scores, numExperts, candidates, maxK,
+        selectedK);
     float[] routingWeights = new float[numTokens * maxK]; // (numTokens, maxK)
     for (int t = 0; t < numTokens; t++) {
       int k = selectedK[t];
@@ -115,6 +120,9 @@ final class CpuMoe {
     // Largest groups first, so the dynamic hand-out of experts to threads ends balanced.
     Arrays.sort(order, (a, b) -> counts[b] != counts[a] ? counts[b] - counts[a] : a - b);
 
+    long routed = System.nanoTime();
+    times.add(PhaseTimes.Phase.ROUTER, routed - started);
+
     // Experts
     float[] slotOutputs = new float[numTokens * maxK * hidden]; // (numTokens, maxK, hiddenSize)
     pool.run(active, i -> {
@@ -136,7 +144,23 @@ final class CpuMoe {
     if (w.sharedExpert() != null) {
       addSharedExpert(w, input, numTokens, normed, out);
     }
+    times.add(PhaseTimes.Phase.EXPERTS, System.nanoTime() - routed);
     return active;
+  }
+
+  /**
+   * A pruned expert (null weights) gets a router logit of -infinity: the softmax runs over the kept
+   * experts only and top-k never picks a pruned one, so its weights are never read.
+   */
+  private static void maskPrunedExperts(MoeWeights w, int numTokens, float[] routerLogits) {
+    ExpertWeights[] experts = w.experts();
+    for (int e = 0; e < experts.length; e++) {
+      if (experts[e] == null) {
+        for (int t = 0; t < numTokens; t++) {
+          routerLogits[t * experts.length + e] = Float.NEGATIVE_INFINITY;
+        }
+      }
+    }
   }
 
   /** One expert over its group: down(silu(gate x) * up x) into each entry's slot row. */

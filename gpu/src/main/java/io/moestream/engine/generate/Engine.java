@@ -197,15 +197,17 @@ public final class Engine implements AutoCloseable {
 
   // ---- called by StepPlan ----------------------------------------------------------------------
 
-  /** Marks {@code n} more tokens processed and, if logits came back, samples the next token. */
-  void advance(ActiveSequence s, int n, float[] logitsRow, double expertsUsedMean, List<TokenEvent> events) {
+  /** Marks {@code n} more tokens processed and, if the step returned its logits row, samples the next token. */
+  void advance(ActiveSequence s, int n, StepOutput output, int logitsRow, double expertsUsedMean,
+      List<TokenEvent> events) {
     s.processed += n;
     s.kv.setLength(s.processed);
-    if (logitsRow == null) {
+    if (logitsRow < 0) {
       return;
     }
     int index = s.generated;
-    int token = Sampler.sample(logitsRow, s.request.sampling(), index);
+    int vocab = output.vocabSize();
+    int token = Sampler.sample(output.logits(), logitsRow * vocab, vocab, s.request.sampling(), index);
     s.append(token);
     FinishReason reason = null;
     if (isEos(token)) {

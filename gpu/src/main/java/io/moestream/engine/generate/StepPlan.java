@@ -121,9 +121,9 @@ final class StepPlan {
       int n = counts.get(i);
       t += n;
       boolean sample = n == s.pending();
-      float[] row = sample ? output.logitsRow(logitRow++) : null;
+      int row = sample ? logitRow++ : -1;
       double expertsMean = sparseLayers == 0 ? 0 : output.routedExpertsUsed()[t - 1] / (double) sparseLayers;
-      engine.advance(s, n, row, expertsMean, events);
+      engine.advance(s, n, output, row, expertsMean, events);
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.moestream.job.cli;
 
+import io.moestream.engine.backend.PhaseTimes;
 import io.moestream.engine.generate.Engine;
 import io.moestream.engine.generate.GenerationRequest;
 import io.moestream.engine.generate.LoadedModel;
@@ -42,6 +43,9 @@ final class BenchDecodeCommand implements Callable<Integer> {
 
   @Option(names = "--csv", description = "Also write batch,experts_per_token,prefill_tok_s,decode_tok_s to this file.")
   Path csv;
+
+  @Option(names = "--profile", description = "Print where decode time goes (attention, router, experts, LM head).")
+  boolean profile;
 
   @Mixin EngineOptionsMixin engineOptions;
 
@@ -100,6 +104,8 @@ final class BenchDecodeCommand implements Callable<Integer> {
       }
     }
     long prefillDone = System.nanoTime();
+    PhaseTimes times = loaded.backend().phaseTimes();
+    times.reset();
     int decoded = 0;
     while (engine.hasWork()) {
       for (TokenEvent e : engine.step()) {
@@ -109,6 +115,14 @@ final class BenchDecodeCommand implements Callable<Integer> {
       }
     }
     long end = System.nanoTime();
+    if (profile) {
+      long inBackend = 0;
+      for (PhaseTimes.Phase phase : PhaseTimes.Phase.values()) {
+        inBackend += times.nanos(phase);
+      }
+      System.err.printf(Locale.ROOT, "  decode B=%d k=%d: %s | outside the backend (scheduling, sampling) %.1f ms%n",
+          batch, k, times.summary(), (end - prefillDone - inBackend) / 1e6);
+    }
     double prefill = batch * (double) promptTokens / ((prefillDone - start) / 1e9);
     double decode = decoded / ((end - prefillDone) / 1e9);
     double gbs = batch == 1 ? loaded.weights().bytesPerTokenAt(k) * decode / 1e9 : Double.NaN;

@@ -48,9 +48,15 @@ public final class Sampler {
     int[] order = candidatesAbove(weights, floor, best);
     int kept = Math.min(topK, order.length);
     if (topP < 1.0) {
+      // The nucleus is a share of the top-k set's mass, or of all tokens' mass without top-k: the
+      // candidates alone would miss the tokens below the floor and cut the nucleus short.
       double keptMass = 0;
-      for (int i = 0; i < kept; i++) {
-        keptMass += weights[order[i]];
+      if (topK < n) {
+        for (int i = 0; i < kept; i++) {
+          keptMass += weights[order[i]];
+        }
+      } else {
+        keptMass = total;
       }
       double cumulative = 0;
       int nucleus = 0;

@@ -62,9 +62,8 @@ final class TokenizerLoader {
         throw new TokenizerException(templatePath + ": cannot be read: " + e.getMessage(), e);
       }
     }
-    TokenizerConfig config = Files.isRegularFile(configPath)
-        ? TokenizerConfig.fromJson(readJson(configPath), templateFile)
-        : TokenizerConfig.EMPTY;
+    TokenizerConfig config = TokenizerConfig.fromJson(
+        Files.isRegularFile(configPath) ? readJson(configPath) : JSON.createObjectNode(), templateFile);
     return stream(tokenizerJson, config);
   }
 

@@ -140,7 +140,8 @@ final class GenerateCommand implements Callable<Integer> {
       throw new IllegalArgumentException(model + " has no tokenizer.json: give the prompt as --token-ids");
     }
     if (!chat) {
-      return tokenizer.encode(prompt.text);
+      // As transformers' tokenizer(text) does by default: BOS where the tokenizer defines one.
+      return tokenizer.encode(prompt.text, true);
     }
     if (!tokenizer.hasChatTemplate()) {
       throw new IllegalArgumentException(model + ": tokenizer_config.json has no chat_template for --chat");

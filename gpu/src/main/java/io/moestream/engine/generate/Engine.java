@@ -30,6 +30,7 @@ public final class Engine implements AutoCloseable {
   private final List<ActiveSequence> running = new ArrayList<>();
   private final List<TokenEvent> pendingEvents = new ArrayList<>();
   private long admissions;
+  private volatile int[] expertLevel; // (numLayers): caps every request's experts per token; null = none
 
   public Engine(Backend backend, EngineOptions options, int[] eosTokenIds) {
     this.backend = backend;
@@ -56,6 +57,38 @@ public final class Engine implements AutoCloseable {
     int[] k = new int[config.numLayers()];
     Arrays.fill(k, config.numExpertsPerTok());
     return k;
+  }
+
+  /**
+   * Sets the expert-activation level every following step runs at: each token uses
+   * {@code min(its request's k, level[layer])} experts, raised to its request's floor (the model's k for
+   * a full-quality request). Null (the default) runs every request exactly as it asked. Takes effect
+   * at the next step; call from the stepping thread or between steps.
+   *
+   * @param levelExpertsPerLayer (numLayers), each sparse layer's entry in [1, num_experts_per_tok]
+   */
+  public void setExpertLevel(int[] levelExpertsPerLayer) {
+    if (levelExpertsPerLayer != null) {
+      if (levelExpertsPerLayer.length != config.numLayers()) {
+        throw new IllegalArgumentException("expert level has " + levelExpertsPerLayer.length + " entries, the model has "
+            + config.numLayers() + " layers");
+      }
+      for (int layer = 0; layer < levelExpertsPerLayer.length; layer++) {
+        int k = levelExpertsPerLayer[layer];
+        if (config.isSparse(layer) && (k < 1 || k > config.numExpertsPerTok())) {
+          throw new IllegalArgumentException("expert level at layer " + layer + " must be in [1, "
+              + config.numExpertsPerTok() + "], found " + k);
+        }
+      }
+      levelExpertsPerLayer = levelExpertsPerLayer.clone();
+    }
+    this.expertLevel = levelExpertsPerLayer;
+  }
+
+  /** The level set by {@link #setExpertLevel}, or null. */
+  public int[] expertLevel() {
+    int[] level = expertLevel;
+    return level == null ? null : level.clone();
   }
 
   /**
@@ -143,7 +176,8 @@ public final class Engine implements AutoCloseable {
     List<TokenEvent> events = new ArrayList<>(pendingEvents);
     pendingEvents.clear();
     admit();
-    StepPlan plan = StepPlan.build(running, options.maxBatchTokens(), cache, config.numLayers(), this::preemptOne);
+    StepPlan plan = StepPlan.build(running, options.maxBatchTokens(), cache, config.numLayers(), this::preemptOne,
+        expertLevel, config.numExpertsPerTok());
     if (plan.cannotFit() != null) {
       failForCache(plan.cannotFit(), events);
     }

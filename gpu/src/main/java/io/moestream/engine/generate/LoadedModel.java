@@ -31,8 +31,17 @@ public final class LoadedModel implements AutoCloseable {
 
   /** Reads config.json, maps and checks every tensor, and sizes the KV cache from the options. */
   public static LoadedModel load(Path folder, EngineOptions options) {
+    return load(folder, options, java.util.function.UnaryOperator.identity());
+  }
+
+  /**
+   * The same, with the checked weights passed through {@code weightsTransform} before the backend sees
+   * them (expert pruning nulls experts there, so their weights are never read).
+   */
+  public static LoadedModel load(Path folder, EngineOptions options,
+      java.util.function.UnaryOperator<ModelWeights> weightsTransform) {
     ModelConfig config = ModelConfig.read(folder);
-    ModelWeights weights = ModelWeights.load(config, Checkpoint.open(folder));
+    ModelWeights weights = weightsTransform.apply(ModelWeights.load(config, Checkpoint.open(folder)));
     int blocks = PagedKvCache.blocksForBytes(options.kvCacheBytes(), config.numLayers(), config.kvDim(), config.kvDim(),
         options.kvBlockSize());
     PagedKvCache cache = CpuBackend.newKvCache(config, options.kvBlockSize(), blocks);

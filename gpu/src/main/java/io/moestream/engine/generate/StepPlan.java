@@ -22,7 +22,7 @@ final class StepPlan {
   private ActiveSequence cannotFit;
 
   static StepPlan build(List<ActiveSequence> running, int tokenBudget, PagedKvCache cache, int numLayers,
-      Predicate<Set<ActiveSequence>> preemptOneNotIn) {
+      Predicate<Set<ActiveSequence>> preemptOneNotIn, int[] expertLevel, int maxK) {
     StepPlan plan = new StepPlan();
     List<ActiveSequence> ordered = new ArrayList<>();
     for (ActiveSequence s : running) {
@@ -61,7 +61,7 @@ final class StepPlan {
       plan.counts.add(n);
       budget -= n;
     }
-    plan.batch = plan.toBatch(numLayers);
+    plan.batch = plan.toBatch(numLayers, expertLevel, maxK);
     return plan;
   }
 
@@ -78,7 +78,7 @@ final class StepPlan {
     return batch;
   }
 
-  private StepBatch toBatch(int numLayers) {
+  private StepBatch toBatch(int numLayers, int[] expertLevel, int maxK) {
     int total = 0;
     for (int n : counts) {
       total += n;
@@ -87,6 +87,8 @@ final class StepPlan {
     int[] positions = new int[total];
     PagedKvCache.Sequence[] kv = new PagedKvCache.Sequence[total];
     int[][] experts = new int[numLayers][total];
+    int[] floors = new int[total];
+    boolean anyFloor = false;
     List<Integer> logitTokens = new ArrayList<>();
     int t = 0;
     for (int i = 0; i < sequences.size(); i++) {
@@ -96,16 +98,35 @@ final class StepPlan {
         tokenIds[t] = s.tokens[s.processed + j];
         positions[t] = s.processed + j;
         kv[t] = s.kv;
+        int floor = s.request.fullQuality() ? maxK : Math.min(maxK, s.request.minExpertsPerToken());
         for (int layer = 0; layer < numLayers; layer++) {
-          experts[layer][t] = s.expertsPerLayer[layer];
+          experts[layer][t] = expertsAt(s, layer, expertLevel, floor, maxK);
         }
+        floors[t] = floor;
+        anyFloor |= floor > 1;
         t++;
       }
       if (n == s.pending()) {
         logitTokens.add(t - 1);
       }
     }
-    return new StepBatch(tokenIds, positions, kv, experts, logitTokens.stream().mapToInt(Integer::intValue).toArray());
+    return new StepBatch(tokenIds, positions, kv, experts, logitTokens.stream().mapToInt(Integer::intValue).toArray(),
+        anyFloor ? floors : null);
+  }
+
+  /**
+   * A token's k at one layer: its request's own, capped by the engine's level, raised to its floor
+   * (the model's k for a full-quality request).
+   */
+  private static int expertsAt(ActiveSequence s, int layer, int[] expertLevel, int floor, int maxK) {
+    if (s.request.fullQuality()) {
+      return maxK;
+    }
+    int k = s.expertsPerLayer[layer];
+    if (expertLevel != null) {
+      k = Math.min(k, expertLevel[layer]);
+    }
+    return Math.max(k, floor);
   }
 
   /** Applies the step's results: cache lengths, sampled tokens, finished requests. */

@@ -20,6 +20,23 @@ public interface ExpertSelection {
   void select(int layer, int numTokens, int[] requestedK, float[] scores, int numExperts, int[] candidates, int maxK,
       int[] selectedK);
 
+  /**
+   * The same, with each token's floor: the result must stay at or above {@code min(minK[t], requestedK[t])}.
+   * The default runs {@link #select} and raises any token below its floor, so a rule written without
+   * floors still honours them; rules that trade choices between tokens override this.
+   *
+   * @param minK (numTokens), or null for none
+   */
+  default void select(int layer, int numTokens, int[] requestedK, int[] minK, float[] scores, int numExperts,
+      int[] candidates, int maxK, int[] selectedK) {
+    select(layer, numTokens, requestedK, scores, numExperts, candidates, maxK, selectedK);
+    if (minK != null) {
+      for (int t = 0; t < numTokens; t++) {
+        selectedK[t] = Math.max(selectedK[t], Math.min(minK[t], requestedK[t]));
+      }
+    }
+  }
+
   /** Uses exactly the requested k. */
   ExpertSelection AS_REQUESTED =
       (layer, numTokens, requestedK, scores, numExperts, candidates, maxK, selectedK) ->

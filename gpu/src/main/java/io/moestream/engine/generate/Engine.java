@@ -122,10 +122,13 @@ public final class Engine implements AutoCloseable {
       throw new IllegalArgumentException("request " + id + ": prompt of " + contextLength
           + " tokens does not fit the model's context of " + config.maxPositionEmbeddings() + " positions");
     }
-    for (int token : request.promptIds()) {
-      if (token < 0 || token >= config.vocabSize()) {
-        throw new IllegalArgumentException("request " + id + ": token id " + token + " outside the vocabulary [0, "
-            + config.vocabSize() + ")");
+    for (int[] tokens : new int[][] {request.promptIds(), request.alreadyGenerated()}) {
+      // Generated tokens of a restored request run through the model like the prompt.
+      for (int token : tokens) {
+        if (token < 0 || token >= config.vocabSize()) {
+          throw new IllegalArgumentException("request " + id + ": token id " + token + " outside the vocabulary [0, "
+              + config.vocabSize() + ")");
+        }
       }
     }
   }

@@ -3,6 +3,7 @@ package io.moestream.engine.cpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.moestream.engine.ModelFolderEdits;
 import io.moestream.engine.format.DType;
 import io.moestream.engine.generate.EngineOptions;
 import io.moestream.engine.generate.LoadedModel;
@@ -34,7 +35,17 @@ class ArchitecturesTest {
   @TempDir
   static Path models;
 
-  private record Case(String name, TestModelSpec spec) {}
+  /** A change to the written folder (config fields, extra or missing tensors). */
+  @FunctionalInterface
+  private interface FolderEdit {
+    void apply(Path folder) throws IOException;
+  }
+
+  private record Case(String name, TestModelSpec spec, FolderEdit edit) {
+    Case(String name, TestModelSpec spec) {
+      this(name, spec, folder -> { });
+    }
+  }
 
   private static List<Case> cases() {
     List<Case> cases = new ArrayList<>();
@@ -57,6 +68,32 @@ class ArchitecturesTest {
               .withSeed(7).withDType(dtype)));
       cases.add(new Case("mixtral top-3 of 6",
           TestModelSpec.defaults(Architecture.MIXTRAL).withExperts(6, 3, 40).withSeed(9).withDType(dtype)));
+      // Dense layers chosen by mlp_only_layers instead of decoder_sparse_step.
+      cases.add(new Case("qwen3_moe mlp_only_layers",
+          TestModelSpec.defaults(Architecture.QWEN3_MOE).withNumLayers(3).withDenseLayers(96, 2).withDType(dtype),
+          folder -> ModelFolderEdits.editConfig(folder, c -> {
+            c.put("decoder_sparse_step", 1);
+            c.putArray("mlp_only_layers").add(0).add(2);
+          })));
+      cases.add(new Case("olmoe clip_qkv 0.4", TestModelSpec.defaults(Architecture.OLMOE).withDType(dtype),
+          folder -> ModelFolderEdits.editConfig(folder, c -> c.put("clip_qkv", 0.4))));
+      cases.add(new Case("qwen3_moe tied embeddings", TestModelSpec.defaults(Architecture.QWEN3_MOE).withDType(dtype),
+          folder -> {
+            ModelFolderEdits.editConfig(folder, c -> c.put("tie_word_embeddings", true));
+            ModelFolderEdits.rewriteTensors(folder, (t, out) -> {
+              if (!t.name().equals("lm_head.weight")) {
+                ModelFolderEdits.copy(t, out);
+              }
+            }, out -> { });
+          }));
+    }
+    // F16 weights (the rebias widening in the matmul), at the BF16 tolerance.
+    cases.add(new Case("qwen3_moe gqa", TestModelSpec.defaults(Architecture.QWEN3_MOE).withDType(DType.F16)));
+    cases.add(new Case("mixtral gqa", TestModelSpec.defaults(Architecture.MIXTRAL).withDType(DType.F16)));
+    for (Architecture arch : new Architecture[] {Architecture.QWEN3_MOE, Architecture.OLMOE}) {
+      // attention_bias: q/k/v_proj and o_proj all get a bias in Hugging Face's Qwen3-MoE and OLMoE.
+      cases.add(new Case(arch.modelType() + " attention_bias", TestModelSpec.defaults(arch),
+          folder -> addAttentionBiases(folder, TestModelSpec.defaults(arch))));
     }
     return cases;
   }
@@ -68,13 +105,36 @@ class ArchitecturesTest {
     for (Case c : cases()) {
       String label = c.name + " " + c.spec.dtype();
       Path folder = models.resolve("model-" + index++);
-      tests.add(DynamicTest.dynamicTest(label, () -> check(c.spec, folder, label)));
+      tests.add(DynamicTest.dynamicTest(label, () -> check(c, folder, label)));
     }
     return tests.stream();
   }
 
-  private static void check(TestModelSpec spec, Path folder, String label) throws IOException {
+  private static void addAttentionBiases(Path folder, TestModelSpec spec) throws IOException {
+    ModelFolderEdits.editConfig(folder, c -> c.put("attention_bias", true));
+    int qDim = spec.numHeads() * spec.headDim();
+    int kvDim = spec.numKvHeads() * spec.headDim();
+    SplittableRandom random = new SplittableRandom(77);
+    ModelFolderEdits.rewriteTensors(folder, ModelFolderEdits::copy, out -> {
+      for (int layer = 0; layer < spec.numLayers(); layer++) {
+        String p = "model.layers." + layer + ".self_attn.";
+        for (String[] bias : new String[][] {{"q_proj", "" + qDim}, {"k_proj", "" + kvDim}, {"v_proj", "" + kvDim},
+            {"o_proj", "" + spec.hiddenSize()}}) {
+          int n = Integer.parseInt(bias[1]);
+          float[] values = new float[n];
+          for (int i = 0; i < n; i++) {
+            values[i] = (float) (random.nextDouble() * 0.4 - 0.2);
+          }
+          out.add(p + bias[0] + ".bias", spec.dtype(), new long[] {n}, values);
+        }
+      }
+    });
+  }
+
+  private static void check(Case c, Path folder, String label) throws IOException {
+    TestModelSpec spec = c.spec;
     TestModelWriter.write(spec, folder);
+    c.edit.apply(folder);
     double tolerance = spec.dtype() == DType.F32 ? 1e-4 : 1e-3;
     ReferenceForward reference = new ReferenceForward(folder);
     SplittableRandom random = new SplittableRandom(spec.seed() + 1);

@@ -37,6 +37,12 @@ final class ReferenceForward {
   private final double theta;
   private final boolean[] sparse;
   private final boolean tied;
+  /** q/k/v_proj have biases: Qwen2-MoE always; Qwen3-MoE and OLMoE when attention_bias. */
+  private final boolean qkvBias;
+  /** o_proj has a bias: Qwen3-MoE and OLMoE when attention_bias (never Qwen2-MoE or Mixtral). */
+  private final boolean oBias;
+  /** OLMoE's clamp of q, k and v after the norms; NaN when absent. */
+  private final double clipQkv;
 
   /** Smallest gap between the k-th and (k+1)-th routing probability seen in the last forward call. */
   double smallestRoutingGap = Double.POSITIVE_INFINITY;
@@ -58,6 +64,11 @@ final class ReferenceForward {
     eps = c.get("rms_norm_eps").asDouble();
     theta = c.path("rope_theta").asDouble(10000.0);
     tied = c.path("tie_word_embeddings").asBoolean(false);
+    boolean attentionBias = c.path("attention_bias").asBoolean(false)
+        && (modelType.equals("qwen3_moe") || modelType.equals("olmoe"));
+    qkvBias = modelType.equals("qwen2_moe") || attentionBias;
+    oBias = attentionBias;
+    clipQkv = modelType.equals("olmoe") && c.hasNonNull("clip_qkv") ? c.get("clip_qkv").asDouble() : Double.NaN;
     sparse = new boolean[numLayers];
     Set<Integer> mlpOnly = new HashSet<>();
     c.path("mlp_only_layers").forEach(n -> mlpOnly.add(n.asInt()));
@@ -117,7 +128,7 @@ final class ReferenceForward {
       q[t] = linear(p + "q_proj.weight", qDim, hidden, x[t]);
       k[t] = linear(p + "k_proj.weight", kvDim, hidden, x[t]);
       v[t] = linear(p + "v_proj.weight", kvDim, hidden, x[t]);
-      if (modelType.equals("qwen2_moe")) { // Qwen2MoeAttention: q/k/v_proj have bias=True
+      if (qkvBias) {
         add(q[t], vector(p + "q_proj.bias", qDim));
         add(k[t], vector(p + "k_proj.bias", kvDim));
         add(v[t], vector(p + "v_proj.bias", kvDim));
@@ -135,6 +146,13 @@ final class ReferenceForward {
       if (modelType.equals("olmoe")) { // q_norm/k_norm over the whole projection, before the head split
         q[t] = rmsNorm(q[t], 0, qDim, vector(p + "q_norm.weight", qDim));
         k[t] = rmsNorm(k[t], 0, kvDim, vector(p + "k_norm.weight", kvDim));
+      }
+      if (!Double.isNaN(clipQkv)) { // OlmoeAttention: clamp_ after the norms, before RoPE
+        for (double[] values : new double[][] {q[t], k[t], v[t]}) {
+          for (int i = 0; i < values.length; i++) {
+            values[i] = Math.max(-clipQkv, Math.min(clipQkv, values[i]));
+          }
+        }
       }
       for (int head = 0; head < numHeads; head++) {
         rotateHalf(q[t], head * headDim, t);
@@ -175,6 +193,9 @@ final class ReferenceForward {
     double[][] out = new double[n][];
     for (int t = 0; t < n; t++) {
       out[t] = linear(p + "o_proj.weight", hidden, qDim, attended[t]);
+      if (oBias) {
+        add(out[t], vector(p + "o_proj.bias", hidden));
+      }
     }
     return out;
   }

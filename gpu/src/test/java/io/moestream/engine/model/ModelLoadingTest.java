@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.moestream.engine.ModelFolderEdits;
 import io.moestream.engine.format.CheckpointException;
 import io.moestream.engine.format.DType;
 import io.moestream.engine.format.SafetensorsFile;
@@ -19,12 +20,10 @@ import io.moestream.engine.testmodel.TestModelWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,35 +50,14 @@ class ModelLoadingTest {
 
   // ---- tensors --------------------------------------------------------------------------------
 
-  /** Rewrites model.safetensors tensor by tensor; {@code edit} adds each (possibly changed) tensor. */
-  private interface TensorEdit {
-    void apply(TensorData tensor, SafetensorsWriter out);
-  }
-
-  private static void rewrite(Path folder, TensorEdit edit) throws IOException {
-    Path file = folder.resolve("model.safetensors");
-    Map<String, TensorData> tensors = SafetensorsFile.open(file).tensors();
-    SafetensorsWriter out = new SafetensorsWriter();
-    for (TensorData t : tensors.values()) {
-      edit.apply(t, out);
-    }
-    Path tmp = folder.resolve("model.safetensors.tmp");
-    out.write(tmp);
-    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-  }
-
-  private static void copy(TensorData t, SafetensorsWriter out) {
-    out.add(t.name(), t.dtype(), t.shape(), t.toFloatArray());
-  }
-
   @Test
   void aMissingTensorIsNamedWithItsExpectedShape() throws IOException {
     Path folder = model("missing");
-    rewrite(folder, (t, out) -> {
+    ModelFolderEdits.rewriteTensors(folder, (t, out) -> {
       if (!t.name().equals(LAYER0_Q)) {
-        copy(t, out);
+        ModelFolderEdits.copy(t, out);
       }
-    });
+    }, out -> { });
     CheckpointException e = assertThrows(CheckpointException.class, () -> LoadedModel.load(folder, OPTIONS));
     assertTrue(e.getMessage().contains("missing tensor '" + LAYER0_Q + "'"), e.getMessage());
     assertTrue(e.getMessage().contains("[64, 64]"), e.getMessage());
@@ -88,13 +66,13 @@ class ModelLoadingTest {
   @Test
   void aTensorOfTheWrongShapeNamesFileTensorAndBothShapes() throws IOException {
     Path folder = model("shape");
-    rewrite(folder, (t, out) -> {
+    ModelFolderEdits.rewriteTensors(folder, (t, out) -> {
       if (t.name().equals(LAYER0_Q)) {
         out.add(t.name(), t.dtype(), new long[] {32, 128}, t.toFloatArray());
       } else {
-        copy(t, out);
+        ModelFolderEdits.copy(t, out);
       }
-    });
+    }, out -> { });
     CheckpointException e = assertThrows(CheckpointException.class, () -> LoadedModel.load(folder, OPTIONS));
     String m = e.getMessage();
     assertTrue(m.contains(folder.resolve("model.safetensors").toString()), m);
@@ -105,13 +83,13 @@ class ModelLoadingTest {
   void anIntegerTensorIsRejectedWithItsDtype() throws IOException {
     Path folder = model("dtype");
     String norm = "model.layers.1.post_attention_layernorm.weight";
-    rewrite(folder, (t, out) -> {
+    ModelFolderEdits.rewriteTensors(folder, (t, out) -> {
       if (t.name().equals(norm)) {
         out.addRaw(t.name(), DType.I64, t.shape(), new byte[(int) t.numElements() * 8]);
       } else {
-        copy(t, out);
+        ModelFolderEdits.copy(t, out);
       }
-    });
+    }, out -> { });
     CheckpointException e = assertThrows(CheckpointException.class, () -> LoadedModel.load(folder, OPTIONS));
     assertTrue(e.getMessage().contains("'" + norm + "'") && e.getMessage().contains("I64"), e.getMessage());
   }
@@ -119,11 +97,11 @@ class ModelLoadingTest {
   @Test
   void severalProblemsAreReportedTogether() throws IOException {
     Path folder = model("several");
-    rewrite(folder, (t, out) -> {
+    ModelFolderEdits.rewriteTensors(folder, (t, out) -> {
       if (!t.name().startsWith("model.layers.1.mlp.experts.3.")) {
-        copy(t, out);
+        ModelFolderEdits.copy(t, out);
       }
-    });
+    }, out -> { });
     CheckpointException e = assertThrows(CheckpointException.class, () -> LoadedModel.load(folder, OPTIONS));
     assertTrue(e.getMessage().contains("3 problems"), e.getMessage());
     assertTrue(e.getMessage().contains("experts.3.down_proj"), e.getMessage());
@@ -161,18 +139,10 @@ class ModelLoadingTest {
 
   // ---- config.json ----------------------------------------------------------------------------
 
-  private static void editConfig(Path folder, Consumer<ObjectNode> edit) throws IOException {
-    ObjectMapper json = new ObjectMapper();
-    Path file = folder.resolve("config.json");
-    ObjectNode config = (ObjectNode) json.readTree(file.toFile());
-    edit.accept(config);
-    json.writeValue(file.toFile(), config);
-  }
-
   @Test
   void anUnknownModelTypeListsTheSupportedOnes() throws IOException {
     Path folder = model("type");
-    editConfig(folder, c -> c.put("model_type", "llama4_moe"));
+    ModelFolderEdits.editConfig(folder, c -> c.put("model_type", "llama4_moe"));
     ConfigException e = assertThrows(ConfigException.class, () -> LoadedModel.load(folder, OPTIONS));
     String m = e.getMessage();
     assertTrue(m.contains("llama4_moe") && m.contains("config.json"), m);
@@ -195,7 +165,7 @@ class ModelLoadingTest {
     for (String field : List.of("model_type", "hidden_size", "num_hidden_layers", "num_attention_heads", "vocab_size",
         "num_experts", "moe_intermediate_size", "num_experts_per_tok")) {
       Path folder = model("field-" + field);
-      editConfig(folder, c -> c.remove(field));
+      ModelFolderEdits.editConfig(folder, c -> c.remove(field));
       ConfigException e = assertThrows(ConfigException.class, () -> LoadedModel.load(folder, OPTIONS), field);
       assertTrue(e.getMessage().contains("'" + field + "'"), field + ": " + e.getMessage());
     }
@@ -205,7 +175,7 @@ class ModelLoadingTest {
   void mixtralNeedsNumLocalExperts() throws IOException {
     Path folder = dir.resolve("mixtral");
     TestModelWriter.write(TestModelSpec.defaults(Architecture.MIXTRAL), folder);
-    editConfig(folder, c -> c.remove("num_local_experts"));
+    ModelFolderEdits.editConfig(folder, c -> c.remove("num_local_experts"));
     ConfigException e = assertThrows(ConfigException.class, () -> LoadedModel.load(folder, OPTIONS));
     assertTrue(e.getMessage().contains("'num_local_experts'"), e.getMessage());
   }
@@ -213,7 +183,7 @@ class ModelLoadingTest {
   @Test
   void fieldsOfTheWrongTypeAreNamed() throws IOException {
     Path folder = model("wrongtype");
-    editConfig(folder, c -> c.put("hidden_size", "64"));
+    ModelFolderEdits.editConfig(folder, c -> c.put("hidden_size", "64"));
     ConfigException e = assertThrows(ConfigException.class, () -> LoadedModel.load(folder, OPTIONS));
     assertTrue(e.getMessage().contains("'hidden_size'") && e.getMessage().contains("\"64\""), e.getMessage());
   }
@@ -221,7 +191,7 @@ class ModelLoadingTest {
   @Test
   void moreExpertsPerTokenThanExpertsIsRejected() throws IOException {
     Path folder = model("topk");
-    editConfig(folder, c -> c.put("num_experts_per_tok", 9));
+    ModelFolderEdits.editConfig(folder, c -> c.put("num_experts_per_tok", 9));
     ConfigException e = assertThrows(ConfigException.class, () -> LoadedModel.load(folder, OPTIONS));
     assertTrue(e.getMessage().contains("num_experts_per_tok") && e.getMessage().contains("9")
         && e.getMessage().contains("8"), e.getMessage());
@@ -230,7 +200,7 @@ class ModelLoadingTest {
   @Test
   void headsThatDoNotGroupAreRejected() throws IOException {
     Path folder = model("heads");
-    editConfig(folder, c -> c.put("num_key_value_heads", 3));
+    ModelFolderEdits.editConfig(folder, c -> c.put("num_key_value_heads", 3));
     ConfigException e = assertThrows(ConfigException.class, () -> LoadedModel.load(folder, OPTIONS));
     assertTrue(e.getMessage().contains("num_key_value_heads") && e.getMessage().contains("3"), e.getMessage());
   }
@@ -256,7 +226,7 @@ class ModelLoadingTest {
     List<String> names = new ArrayList<>(tensors.keySet());
     for (String name : names) {
       boolean inSecond = name.startsWith("model.layers.1.") || name.equals("lm_head.weight");
-      copy(tensors.get(name), inSecond ? second : first);
+      ModelFolderEdits.copy(tensors.get(name), inSecond ? second : first);
       weightMap.put(name, inSecond ? SHARD2 : SHARD1);
     }
     indexExtra.forEach(weightMap::put);

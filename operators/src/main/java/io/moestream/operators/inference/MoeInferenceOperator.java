@@ -57,6 +57,9 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
   /** Accepted, unanswered requests with their tokens so far, at the checkpoint. */
   public static final String IN_FLIGHT_STATE = "moe-in-flight-requests";
 
+  /** {@link io.moestream.schemas.Priority#HIGH}: served at the model's full experts per token. */
+  static final int HIGH_PRIORITY = io.moestream.schemas.Priority.HIGH.ordinal();
+
   private final InferenceSettings settings;
   private final ExpertBudget expertBudget;
   private final transient MailboxExecutor mailbox;
@@ -163,7 +166,8 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
       }
       SamplingParams sampling = new SamplingParams(r.temperature, r.topP, r.topK, r.seed);
       engine.submit(new GenerationRequest(generation.engineId, r.promptIds, sampling, r.maxNewTokens,
-          model.expertsPerLayer(state.expertsPerToken), state.generated));
+          model.expertsPerLayer(state.expertsPerToken), state.generated)
+          .withQuality(r.minExpertsPerToken, r.priority == HIGH_PRIORITY));
     } catch (IllegalArgumentException e) {
       emit(generation, FinishReason.ERROR, e.getMessage());
       return;

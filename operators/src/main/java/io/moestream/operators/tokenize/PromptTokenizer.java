@@ -8,8 +8,9 @@ import java.util.List;
 
 /**
  * Turns a request's prompt into token ids exactly as {@code ./moestream generate} does: raw text is
- * encoded as is (no BOS/EOS added); chat messages are rendered with the model's chat template, the
- * generation prompt appended, then encoded.
+ * encoded with the tokenizer's special tokens (its post-processor's BOS, as transformers does by
+ * default); chat messages are rendered with the model's chat template, the generation prompt
+ * appended, then encoded as is (the template writes its own special tokens).
  */
 public final class PromptTokenizer {
   private final Tokenizer tokenizer;
@@ -33,7 +34,7 @@ public final class PromptTokenizer {
       }
       ids = tokenizer.encode(tokenizer.applyChatTemplate(messages, true));
     } else {
-      ids = tokenizer.encode(request.getPrompt());
+      ids = tokenizer.encode(request.getPrompt(), true);
     }
     if (ids.length == 0) {
       throw new IllegalArgumentException("prompt: encodes to no tokens");

@@ -1,0 +1,57 @@
+package io.moestream.job.cli;
+
+import io.moestream.job.kafka.TopicClients;
+import io.moestream.operators.codec.AvroCodec;
+import io.moestream.operators.codec.GenerationJson;
+import io.moestream.schemas.DeadLetter;
+import io.moestream.schemas.Generation;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "consume", mixinStandardHelpOptions = true,
+    description = {"Prints the records of a generations topic (or, with --dead-letters, a dead-letter",
+        "topic) as JSON lines. Reads committed records only (isolation.level=read_committed)."})
+final class ConsumeCommand implements Callable<Integer> {
+  @Option(names = "--bootstrap-servers", required = true) String bootstrapServers;
+  @Option(names = "--topic", defaultValue = "moestream.generations", description = "Default: ${DEFAULT-VALUE}.") String topic;
+  @Option(names = "--dead-letters", description = "The topic holds DeadLetter records.") boolean deadLetters;
+  @Option(names = "--group-id", description = "Consumer group (default: a new one, reading from the start).") String groupId;
+  @Option(names = "--max", defaultValue = "0", description = "Stop after this many records (0: never).") int max;
+  @Option(names = "--timeout", defaultValue = "0", description = "Stop after this many seconds without a record (0: never).")
+  long timeoutSeconds;
+
+  @Override
+  public Integer call() {
+    AvroCodec<Generation> generations = new AvroCodec<>(Generation.class);
+    AvroCodec<DeadLetter> letters = new AvroCodec<>(DeadLetter.class);
+    PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+    int seen = 0;
+    long quietSince = System.nanoTime();
+    try (KafkaConsumer<byte[], byte[]> consumer = TopicClients.committedReader(bootstrapServers, groupId)) {
+      consumer.subscribe(List.of(topic));
+      while (max == 0 || seen < max) {
+        var records = consumer.poll(Duration.ofMillis(500));
+        for (ConsumerRecord<byte[], byte[]> record : records) {
+          out.println(deadLetters ? GenerationJson.toJson(letters.decode(record.value()))
+              : GenerationJson.toJson(generations.decode(record.value())));
+          if (++seen == max) {
+            break;
+          }
+        }
+        if (!records.isEmpty()) {
+          quietSince = System.nanoTime();
+        } else if (timeoutSeconds > 0 && System.nanoTime() - quietSince > timeoutSeconds * 1_000_000_000L) {
+          break;
+        }
+      }
+    }
+    return 0;
+  }
+}

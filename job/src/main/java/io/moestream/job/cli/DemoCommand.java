@@ -1,0 +1,233 @@
+package io.moestream.job.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.moestream.job.config.JobConfig;
+import io.moestream.job.kafka.EmbeddedKafka;
+import io.moestream.job.kafka.TopicClients;
+import io.moestream.job.pipeline.DemoModel;
+import io.moestream.job.pipeline.InferencePipeline;
+import io.moestream.operators.codec.AvroCodec;
+import io.moestream.operators.codec.GenerationJson;
+import io.moestream.operators.codec.RequestJson;
+import io.moestream.schemas.DeadLetter;
+import io.moestream.schemas.Generation;
+import io.moestream.schemas.InferenceRequest;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "demo", mixinStandardHelpOptions = true,
+    description = {"Runs the whole streaming job on this machine: a Kafka broker (KRaft) and a Flink cluster",
+        "with its dashboard on 127.0.0.1:8081 start in this process, N requests are produced, and each",
+        "generation is printed as one JSON line on stdout as it arrives (logs go to stderr). Exits 0",
+        "once all N are answered (generations or dead letters), non-zero on failure or --timeout."})
+final class DemoCommand implements Callable<Integer> {
+  private static final String[] SAMPLE_PROMPTS = {
+      "Explain in one sentence what a mixture-of-experts model is.",
+      "Write a haiku about stream processing.",
+      "What is the capital of France?",
+      "List three uses of Apache Kafka.",
+      "Translate 'good morning' into German.",
+      "Why do checkpoints make a streaming job fault tolerant?",
+      "Give me a name for a friendly robot.",
+      "Summarize the plot of a detective story in two sentences.",
+  };
+
+  @Mixin JobConfigOptions options;
+
+  @Option(names = "--prompts", paramLabel = "FILE.jsonl",
+      description = "InferenceRequest-shaped JSON lines (request_id optional) instead of the sample prompts.")
+  Path prompts;
+
+  @Option(names = "--count", defaultValue = "8", description = "Requests to send. Default: ${DEFAULT-VALUE}.")
+  int count;
+
+  @Option(names = "--max-new-tokens", defaultValue = "16", description = "For the sample prompts. Default: ${DEFAULT-VALUE}.")
+  int maxNewTokens;
+
+  @Option(names = "--timeout", defaultValue = "300", description = "Seconds to wait for all answers. Default: ${DEFAULT-VALUE}.")
+  long timeoutSeconds;
+
+  @Option(names = "--dashboard-port", defaultValue = "8081", description = "Flink web dashboard port. Default: ${DEFAULT-VALUE}.")
+  int dashboardPort;
+
+  private final PrintStream log = System.err;
+
+  @Override
+  public Integer call() throws Exception {
+    if (count < 1) {
+      throw new IllegalArgumentException("--count must be >= 1, found " + count);
+    }
+    List<InferenceRequest> requests = requests();
+    boolean madeModel = options.model == null;
+    Path model = madeModel ? makeModel() : options.model.toAbsolutePath();
+    try {
+      return run(requests, model);
+    } finally {
+      if (madeModel) {
+        deleteQuietly(model);
+      }
+    }
+  }
+
+  private int run(List<InferenceRequest> requests, Path model) throws Exception {
+    Path given = options.model;
+    try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+      log.println("moestream demo: Kafka broker (KRaft, in this process) at " + kafka.bootstrapServers());
+      options.model = model;
+      options.bootstrapServers = kafka.bootstrapServers();
+      JobConfig config = options.loader().set("kafka.starting_offsets", "earliest").build();
+      int partitions = config.flink().parallelism();
+      kafka.createTopics(partitions, config.kafka().inputTopic(), config.kafka().outputTopic(),
+          config.kafka().deadLetterTopic());
+
+      StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flinkConf(partitions));
+      InferencePipeline.define(env, config);
+      JobClient job = env.executeAsync(config.flink().jobName());
+      log.println("moestream demo: Flink dashboard at http://127.0.0.1:" + dashboardPort + " (job " + job.getJobID() + ")");
+      try {
+        produce(kafka.bootstrapServers(), config.kafka().inputTopic(), requests, config.kafka().inputFormat());
+        return collect(kafka.bootstrapServers(), config, requests.size(), job);
+      } finally {
+        if (!job.getJobStatus().get().isGloballyTerminalState()) {
+          job.cancel().get();
+        }
+      }
+    } finally {
+      options.model = given;
+    }
+  }
+
+  private static void deleteQuietly(Path dir) {
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (Exception e) {
+      // a temporary folder left behind is harmless
+    }
+  }
+
+  private Configuration flinkConf(int slots) {
+    Configuration conf = new Configuration();
+    conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
+    conf.set(RestOptions.ADDRESS, "127.0.0.1");
+    conf.set(RestOptions.PORT, dashboardPort);
+    conf.set(TaskManagerOptions.NUM_TASK_SLOTS, slots);
+    return conf;
+  }
+
+  private Path makeModel() throws Exception {
+    Path dir = Files.createTempDirectory("moestream-demo-model-");
+    DemoModel.write(DemoModel.spec(), dir);
+    log.println("moestream demo: NOTE no --model given, so this demo runs a small RANDOM-WEIGHT Qwen3-MoE model");
+    log.println("  (written to " + dir + ") with the real Qwen3 tokenizer: prompts are tokenized for real, but the");
+    log.println("  generated text is MEANINGLESS. For real text point it at a checkpoint, e.g.");
+    log.println("  ./moestream demo --model /path/to/Qwen3-30B-A3B   (a Hugging Face folder: config.json, *.safetensors, tokenizer.json)");
+    return dir;
+  }
+
+  private List<InferenceRequest> requests() throws Exception {
+    List<InferenceRequest> list = new ArrayList<>();
+    if (prompts == null) {
+      for (int i = 0; i < count; i++) {
+        ObjectNode line = new ObjectMapper().createObjectNode().put("request_id", "demo-" + i)
+            .put("prompt", SAMPLE_PROMPTS[i % SAMPLE_PROMPTS.length]).put("max_new_tokens", maxNewTokens);
+        line.putObject("sampling").put("temperature", i % 2 == 0 ? 0.0 : 0.7).put("seed", i);
+        list.add(RequestJson.parse(line.toString()));
+      }
+      return list;
+    }
+    ObjectMapper mapper = new ObjectMapper();
+    List<String> lines = Files.readAllLines(prompts).stream().filter(l -> !l.isBlank()).toList();
+    if (lines.isEmpty()) {
+      throw new IllegalArgumentException("--prompts " + prompts + " has no lines");
+    }
+    for (int i = 0; i < count; i++) {
+      String text = lines.get(i % lines.size());
+      JsonNode node;
+      try {
+        node = mapper.readTree(text);
+      } catch (Exception e) {
+        throw new IllegalArgumentException("--prompts line " + (i % lines.size() + 1) + ": not JSON");
+      }
+      if (node instanceof ObjectNode object && (!object.has("request_id") || i >= lines.size())) {
+        object.put("request_id", "demo-" + i);
+      }
+      try {
+        list.add(RequestJson.parse(node.toString()));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--prompts line " + (i % lines.size() + 1) + ": " + e.getMessage());
+      }
+    }
+    return list;
+  }
+
+  private void produce(String bootstrap, String topic, List<InferenceRequest> requests, String format) {
+    AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.class);
+    try (KafkaProducer<byte[], byte[]> producer = TopicClients.producer(bootstrap)) {
+      for (InferenceRequest r : requests) {
+        byte[] value = format.equals("json") ? RequestJson.toJson(r).getBytes(StandardCharsets.UTF_8) : codec.encode(r);
+        producer.send(new ProducerRecord<>(topic, r.getRequestId().getBytes(StandardCharsets.UTF_8), value));
+      }
+      producer.flush();
+    }
+    log.println("moestream demo: produced " + requests.size() + " requests to " + topic);
+  }
+
+  /** Prints answers until all are in; 0 when they are, 1 on job failure or timeout. */
+  private int collect(String bootstrap, JobConfig config, int expected, JobClient job) throws Exception {
+    AvroCodec<Generation> generations = new AvroCodec<>(Generation.class);
+    AvroCodec<DeadLetter> deadLetters = new AvroCodec<>(DeadLetter.class);
+    PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+    long deadline = System.nanoTime() + Duration.ofSeconds(timeoutSeconds).toNanos();
+    int answered = 0;
+    int rejected = 0;
+    try (KafkaConsumer<byte[], byte[]> consumer = TopicClients.committedReader(bootstrap, null)) {
+      consumer.subscribe(List.of(config.kafka().outputTopic(), config.kafka().deadLetterTopic()));
+      while (answered < expected) {
+        if (System.nanoTime() > deadline) {
+          log.println("moestream demo: error: timed out after " + timeoutSeconds + " s with " + answered + " of "
+              + expected + " answers");
+          return 1;
+        }
+        JobStatus status = job.getJobStatus().get();
+        if (status.isGloballyTerminalState()) {
+          log.println("moestream demo: error: the job ended (" + status + ") with " + answered + " of " + expected
+              + " answers; see the log above");
+          return 1;
+        }
+        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(300))) {
+          answered++;
+          if (record.topic().equals(config.kafka().outputTopic())) {
+            out.println(GenerationJson.toJson(generations.decode(record.value())));
+          } else {
+            rejected++;
+            log.println("moestream demo: dead letter: " + GenerationJson.toJson(deadLetters.decode(record.value())));
+          }
+        }
+      }
+    }
+    log.println("moestream demo: all " + expected + " requests answered (" + (expected - rejected) + " generations, "
+        + rejected + " dead letters)");
+    return 0;
+  }
+}

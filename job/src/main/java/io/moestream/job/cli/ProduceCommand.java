@@ -1,0 +1,84 @@
+package io.moestream.job.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.moestream.job.kafka.TopicClients;
+import io.moestream.operators.codec.AvroCodec;
+import io.moestream.operators.codec.RequestJson;
+import io.moestream.schemas.InferenceRequest;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "produce", mixinStandardHelpOptions = true,
+    description = {"Writes InferenceRequests to a topic: JSON lines from --file (or stdin), or --prompt",
+        "--count times. Each line is checked against the schema first; values are Avro binary (the",
+        "job's default input format) or the JSON itself with --format json."})
+final class ProduceCommand implements Callable<Integer> {
+  @Option(names = "--bootstrap-servers", required = true) String bootstrapServers;
+  @Option(names = "--topic", defaultValue = "moestream.requests", description = "Default: ${DEFAULT-VALUE}.") String topic;
+  @Option(names = "--file", description = "JSON lines, one InferenceRequest each ('-' = stdin).") Path file;
+  @Option(names = "--prompt", description = "One prompt text, sent --count times.") String prompt;
+  @Option(names = "--count", defaultValue = "1") int count;
+  @Option(names = "--max-new-tokens", defaultValue = "16") int maxNewTokens;
+  @Option(names = "--format", defaultValue = "avro", description = "avro or json. Default: ${DEFAULT-VALUE}.") String format;
+
+  private final ObjectMapper mapper = new ObjectMapper();
+
+  @Override
+  public Integer call() throws Exception {
+    if (!format.equals("avro") && !format.equals("json")) {
+      throw new IllegalArgumentException("--format must be avro or json, found '" + format + "'");
+    }
+    if ((file == null) == (prompt == null)) {
+      throw new IllegalArgumentException("give --file or --prompt");
+    }
+    AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.class);
+    int sent = 0;
+    try (KafkaProducer<byte[], byte[]> producer = TopicClients.producer(bootstrapServers)) {
+      if (prompt != null) {
+        for (int i = 0; i < count; i++) {
+          ObjectNode line = mapper.createObjectNode().put("request_id", "cli-" + System.currentTimeMillis() + "-" + i)
+              .put("prompt", prompt).put("max_new_tokens", maxNewTokens);
+          send(producer, codec, line.toString(), i + 1);
+          sent++;
+        }
+      } else {
+        try (BufferedReader in = file.toString().equals("-")
+            ? new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))
+            : Files.newBufferedReader(file)) {
+          String line;
+          int number = 0;
+          while ((line = in.readLine()) != null) {
+            number++;
+            if (!line.isBlank()) {
+              send(producer, codec, line, number);
+              sent++;
+            }
+          }
+        }
+      }
+      producer.flush();
+    }
+    System.err.println("moestream produce: " + sent + " requests written to " + topic);
+    return 0;
+  }
+
+  private void send(KafkaProducer<byte[], byte[]> producer, AvroCodec<InferenceRequest> codec, String json, int line) {
+    InferenceRequest request;
+    try {
+      request = RequestJson.parse(json);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("line " + line + ": " + e.getMessage());
+    }
+    byte[] value = format.equals("avro") ? codec.encode(request) : json.getBytes(StandardCharsets.UTF_8);
+    producer.send(new ProducerRecord<>(topic, request.getRequestId().getBytes(StandardCharsets.UTF_8), value));
+  }
+}

@@ -1,0 +1,80 @@
+package io.moestream.job.config;
+
+import io.moestream.job.config.JobConfig.Batching;
+import io.moestream.job.config.JobConfig.Flink;
+import io.moestream.job.config.JobConfig.Kafka;
+import io.moestream.job.config.JobConfig.Limits;
+import io.moestream.job.config.JobConfig.Model;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+
+/** Turns the merged fields into a {@link JobConfig}, checking each; the first bad field fails. */
+final class JobConfigValidator {
+  private JobConfigValidator() {}
+
+  static JobConfig validate(JobConfigLoader.Fields f) {
+    Model model = new Model(
+        modelDir(f.string("model", "dir")),
+        backend(f.oneOf("model", "backend", Set.of("cpu", "cuda"))),
+        (int) f.integer("model", "threads", 1, 1024),
+        f.oneOf("model", "kernels", Set.of("vector", "scalar")),
+        f.integer("model", "kv_cache_mb", 1, 1L << 20),
+        (int) f.integer("model", "max_batch_tokens", 1, 1 << 20),
+        (int) f.integer("model", "max_running_sequences", 1, 1 << 16));
+    Kafka kafka = new Kafka(
+        f.string("kafka", "bootstrap_servers"),
+        f.string("kafka", "group_id"),
+        f.string("kafka", "input_topic"),
+        f.string("kafka", "output_topic"),
+        f.string("kafka", "dead_letter_topic"),
+        f.oneOf("kafka", "input_format", Set.of("avro", "json")),
+        f.string("kafka", "transactional_id_prefix"),
+        f.oneOf("kafka", "starting_offsets", Set.of("committed", "earliest", "latest")),
+        f.integer("kafka", "transaction_timeout_ms", 1_000, 900_000));
+    distinctTopics(kafka);
+    Batching batching = new Batching(
+        (int) f.integer("batching", "max_batch_size", 1, 4096),
+        f.integer("batching", "latency_budget_ms", 0, 60_000),
+        (int) f.integer("batching", "max_in_flight", 1, 1 << 16));
+    if (batching.maxBatchSize() > batching.maxInFlight()) {
+      throw new ConfigException("batching.max_batch_size", "must not exceed batching.max_in_flight ("
+          + batching.maxInFlight() + "), found " + batching.maxBatchSize());
+    }
+    Flink flink = new Flink(
+        f.string("flink", "job_name"),
+        (int) f.integer("flink", "parallelism", 1, 4096),
+        f.integer("flink", "checkpoint_interval_ms", 100, 3_600_000),
+        (int) f.integer("flink", "restart_attempts", 0, 1_000_000),
+        f.integer("flink", "restart_delay_ms", 0, 3_600_000));
+    Limits limits = new Limits(
+        (int) f.integer("limits", "max_new_tokens", 1, 1 << 20),
+        (int) f.integer("limits", "max_stop_strings", 0, 64));
+    return new JobConfig(model, kafka, batching, flink, limits);
+  }
+
+  private static String modelDir(String dir) {
+    Path path = Path.of(dir).toAbsolutePath().normalize();
+    if (!Files.isRegularFile(path.resolve("config.json"))) {
+      throw new ConfigException("model.dir", path + " has no config.json (expected a Hugging Face model folder)");
+    }
+    if (!Files.isRegularFile(path.resolve("tokenizer.json"))) {
+      throw new ConfigException("model.dir", path + " has no tokenizer.json (the job tokenizes prompts)");
+    }
+    return path.toString();
+  }
+
+  private static String backend(String backend) {
+    if (backend.equals("cuda")) {
+      throw new ConfigException("model.backend", "'cuda' is not available in this build yet; use 'cpu'");
+    }
+    return backend;
+  }
+
+  private static void distinctTopics(Kafka kafka) {
+    if (kafka.inputTopic().equals(kafka.outputTopic()) || kafka.inputTopic().equals(kafka.deadLetterTopic())
+        || kafka.outputTopic().equals(kafka.deadLetterTopic())) {
+      throw new ConfigException("kafka.output_topic", "input, output and dead-letter topics must differ");
+    }
+  }
+}

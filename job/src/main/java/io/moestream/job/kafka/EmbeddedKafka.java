@@ -1,0 +1,75 @@
+package io.moestream.job.kafka;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+
+/**
+ * A real single-node Kafka broker (KRaft, combined broker + controller) inside this JVM, for
+ * {@code ./moestream demo} and the end-to-end suites. Internal topics have replication factor 1,
+ * without which consumer groups and transactions never find their coordinator.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+  private final KafkaClusterTestKit cluster;
+
+  private EmbeddedKafka(KafkaClusterTestKit cluster) {
+    this.cluster = cluster;
+  }
+
+  /** Formats and starts a broker on free local ports; ready when this returns (a few seconds). */
+  public static EmbeddedKafka start() throws Exception {
+    Map<String, String> props = Map.of(
+        "offsets.topic.replication.factor", "1",
+        "offsets.topic.num.partitions", "1",
+        "transaction.state.log.replication.factor", "1",
+        "transaction.state.log.min.isr", "1",
+        "transaction.state.log.num.partitions", "1",
+        "group.initial.rebalance.delay.ms", "0",
+        "auto.create.topics.enable", "false");
+    KafkaClusterTestKit cluster = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
+        .setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1)
+        .setPerServerProperties(Map.of(0, props)).build()).build();
+    PrintStream stdout = System.out;
+    try {
+      System.setOut(System.err); // the test kit prints its formatting notice on stdout, which belongs to the caller's output
+      cluster.format();
+      cluster.startup();
+      cluster.waitForReadyBrokers();
+    } catch (Exception e) {
+      cluster.close();
+      throw e;
+    } finally {
+      System.setOut(stdout);
+    }
+    return new EmbeddedKafka(cluster);
+  }
+
+  public String bootstrapServers() {
+    return cluster.bootstrapServers();
+  }
+
+  /** Creates topics (replication 1) and waits until they exist. */
+  public void createTopics(int partitions, String... names) throws Exception {
+    Properties props = new Properties();
+    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+    try (Admin admin = Admin.create(props)) {
+      List<NewTopic> topics = new ArrayList<>();
+      for (String name : names) {
+        topics.add(new NewTopic(name, partitions, (short) 1));
+      }
+      admin.createTopics(topics).all().get();
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    cluster.close();
+  }
+}

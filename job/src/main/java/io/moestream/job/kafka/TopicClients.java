@@ -1,0 +1,45 @@
+package io.moestream.job.kafka;
+
+import io.moestream.operators.codec.AvroCodec;
+import io.moestream.schemas.InferenceRequest;
+import java.nio.charset.StandardCharsets;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/** Plain Kafka clients for the job's topics: what produce, consume, demo and the tests use. */
+public final class TopicClients {
+  private TopicClients() {}
+
+  public static KafkaProducer<byte[], byte[]> producer(String bootstrapServers) {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+  }
+
+  /** A consumer that sees committed records only (what exactly-once output means to a reader). */
+  public static KafkaConsumer<byte[], byte[]> committedReader(String bootstrapServers, String groupId) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, groupId == null ? "moestream-reader-" + UUID.randomUUID() : groupId);
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, groupId == null ? "false" : "true");
+    return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
+  /** A request as an Avro-encoded record keyed by its id. */
+  public static ProducerRecord<byte[], byte[]> avroRecord(String topic, InferenceRequest request,
+      AvroCodec<InferenceRequest> codec) {
+    return new ProducerRecord<>(topic, request.getRequestId().getBytes(StandardCharsets.UTF_8), codec.encode(request));
+  }
+}

@@ -1,0 +1,153 @@
+package io.moestream.job.pipeline;
+
+import io.moestream.engine.model.ModelConfig;
+import io.moestream.job.config.JobConfig;
+import io.moestream.operators.batching.BatchingSettings;
+import io.moestream.operators.batching.MicroBatchOperator;
+import io.moestream.operators.deadletter.DeadLetters;
+import io.moestream.operators.inference.ExpertBudget;
+import io.moestream.operators.inference.InferenceSettings;
+import io.moestream.operators.inference.MoeInferenceOperatorFactory;
+import io.moestream.operators.records.RawRequest;
+import io.moestream.operators.records.RequestBatch;
+import io.moestream.operators.records.TokenizedRequest;
+import io.moestream.operators.records.ValidatedRequest;
+import io.moestream.operators.tokenize.TokenizeFunction;
+import io.moestream.operators.validate.DecodeValidateFunction;
+import io.moestream.operators.validate.DecodeValidateFunction.InputFormat;
+import io.moestream.operators.validate.RequestLimits;
+import io.moestream.schemas.DeadLetter;
+import io.moestream.schemas.Generation;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+/**
+ * The topology: KafkaSource -> decode/validate -> tokenize -> micro-batch -> MoE inference ->
+ * KafkaSink (exactly once), with the rejects of every stage on a dead-letter KafkaSink (exactly once
+ * too). Everything is chained into one task per subtask: backpressure from the in-flight cap stops
+ * the source reading.
+ */
+public final class InferencePipeline {
+  /** Stable operator ids: state in a savepoint finds its operator again after the job changes. */
+  public static final String SOURCE_UID = "kafka-requests";
+  public static final String VALIDATE_UID = "decode-validate";
+  public static final String TOKENIZE_UID = "tokenize";
+  public static final String BATCH_UID = "micro-batch";
+  public static final String INFERENCE_UID = "moe-inference";
+  public static final String SINK_UID = "kafka-generations";
+  public static final String DEAD_LETTER_SINK_UID = "kafka-dead-letters";
+
+  /** The two streams the job ends in, before their sinks (tests insert steps here). */
+  public record Streams(DataStream<Generation> generations, DataStream<DeadLetter> deadLetters) {}
+
+  private InferencePipeline() {}
+
+  /** Checkpointing and restarts as configured. */
+  public static void configure(StreamExecutionEnvironment env, JobConfig config) {
+    Configuration conf = new Configuration();
+    conf.set(RestartStrategyOptions.RESTART_STRATEGY, config.flink().restartAttempts() == 0 ? "none" : "fixed-delay");
+    conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, config.flink().restartAttempts());
+    conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY,
+        Duration.ofMillis(config.flink().restartDelayMs()));
+    env.configure(conf);
+    env.enableCheckpointing(config.flink().checkpointIntervalMs(), CheckpointingMode.EXACTLY_ONCE);
+    env.setParallelism(config.flink().parallelism());
+  }
+
+  /** The whole job: configured environment, operators and both sinks. */
+  public static void define(StreamExecutionEnvironment env, JobConfig config) {
+    configure(env, config);
+    attachSinks(build(env, config), config);
+  }
+
+  /** Source to inference; the sinks are attached by {@link #attachSinks}. */
+  public static Streams build(StreamExecutionEnvironment env, JobConfig config) {
+    JobConfig.Kafka kafka = config.kafka();
+    ModelConfig model = ModelConfig.read(Path.of(config.model().dir()));
+    RequestLimits limits = new RequestLimits(config.limits().maxNewTokens(), model.numExpertsPerTok(),
+        config.limits().maxStopStrings());
+
+    DataStream<RawRequest> raw = env.fromSource(source(kafka), WatermarkStrategy.noWatermarks(), "Kafka requests")
+        .uid(SOURCE_UID);
+    SingleOutputStreamOperator<ValidatedRequest> valid = raw
+        .process(new DecodeValidateFunction(InputFormat.valueOf(kafka.inputFormat().toUpperCase()), limits))
+        .name("Decode and validate").uid(VALIDATE_UID);
+    SingleOutputStreamOperator<TokenizedRequest> tokenized = valid
+        .process(new TokenizeFunction(config.model().dir()))
+        .name("Tokenize").uid(TOKENIZE_UID);
+    BatchingSettings batching = new BatchingSettings(config.batching().maxBatchSize(), config.batching().latencyBudgetMs());
+    DataStream<RequestBatch> batches = tokenized
+        .transform("Micro-batch by load", TypeInformation.of(RequestBatch.class), new MicroBatchOperator(batching))
+        .uid(BATCH_UID);
+    InferenceSettings inference = new InferenceSettings(config.model().dir(), config.batching().maxInFlight(),
+        config.model().threads(), config.model().kernels(), config.model().kvCacheMb() << 20,
+        config.model().maxBatchTokens(), config.model().maxRunningSequences());
+    DataStream<Generation> generations = batches
+        .transform("MoE inference", TypeInformation.of(Generation.class),
+            new MoeInferenceOperatorFactory(inference, ExpertBudget.MODEL_DEFAULT))
+        .uid(INFERENCE_UID);
+    DataStream<DeadLetter> deadLetters = valid.getSideOutput(DeadLetters.TAG).union(tokenized.getSideOutput(DeadLetters.TAG));
+    return new Streams(generations, deadLetters);
+  }
+
+  public static void attachSinks(Streams streams, JobConfig config) {
+    JobConfig.Kafka kafka = config.kafka();
+    streams.generations().sinkTo(sink(kafka, kafka.outputTopic(), kafka.transactionalIdPrefix() + "-generations",
+            new AvroValueSchema<>(Generation.class), g -> g.getRequestId().getBytes(StandardCharsets.UTF_8)))
+        .name("Kafka generations").uid(SINK_UID);
+    streams.deadLetters().sinkTo(sink(kafka, kafka.deadLetterTopic(), kafka.transactionalIdPrefix() + "-dead-letters",
+            new AvroValueSchema<>(DeadLetter.class),
+            d -> d.getRequestId() == null ? null : d.getRequestId().getBytes(StandardCharsets.UTF_8)))
+        .name("Kafka dead letters").uid(DEAD_LETTER_SINK_UID);
+  }
+
+  static KafkaSource<RawRequest> source(JobConfig.Kafka kafka) {
+    OffsetsInitializer offsets = switch (kafka.startingOffsets()) {
+      case "earliest" -> OffsetsInitializer.earliest();
+      case "latest" -> OffsetsInitializer.latest();
+      default -> OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+    };
+    return KafkaSource.<RawRequest>builder()
+        .setBootstrapServers(kafka.bootstrapServers())
+        .setTopics(kafka.inputTopic())
+        .setGroupId(kafka.groupId())
+        .setStartingOffsets(offsets)
+        .setDeserializer(new RawRequestDeserializer())
+        // requests written in producer transactions count only once committed
+        .setProperty("isolation.level", "read_committed")
+        .setProperty("commit.offsets.on.checkpoint", "true")
+        .build();
+  }
+
+  private static <T extends org.apache.avro.specific.SpecificRecordBase> KafkaSink<T> sink(JobConfig.Kafka kafka,
+      String topic, String transactionalIdPrefix, AvroValueSchema<T> value,
+      org.apache.flink.api.common.serialization.SerializationSchema<T> key) {
+    KafkaRecordSerializationSchema<T> serializer = KafkaRecordSerializationSchema.<T>builder()
+        .setTopic(topic)
+        .setKeySerializationSchema(key)
+        .setValueSerializationSchema(value)
+        .build();
+    return KafkaSink.<T>builder()
+        .setBootstrapServers(kafka.bootstrapServers())
+        .setRecordSerializer(serializer)
+        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+        .setTransactionalIdPrefix(transactionalIdPrefix)
+        .setProperty("transaction.timeout.ms", Long.toString(kafka.transactionTimeoutMs()))
+        .build();
+  }
+}

@@ -1,0 +1,70 @@
+package io.moestream.job.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JobConfigLoaderTest {
+  @TempDir Path tmp;
+
+  private Path modelDir() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("model"));
+    Files.writeString(dir.resolve("config.json"), "{}");
+    Files.writeString(dir.resolve("tokenizer.json"), "{}");
+    return dir;
+  }
+
+  @Test
+  void fileThenOverridesLayerOverTheDefaults() throws IOException {
+    Path yaml = tmp.resolve("job.yaml");
+    Files.writeString(yaml, "model:\n  dir: " + modelDir() + "\nkafka:\n  group_id: from-file\n  input_topic: in\n"
+        + "batching:\n  max_in_flight: 8\n");
+    JobConfig config = JobConfigLoader.defaults().file(yaml)
+        .overrides(List.of("kafka.group_id=from-cli", "batching.max-batch-size=4")).build();
+    assertEquals("from-cli", config.kafka().groupId());
+    assertEquals("in", config.kafka().inputTopic());
+    assertEquals(8, config.batching().maxInFlight());
+    assertEquals(4, config.batching().maxBatchSize());
+    assertEquals("moestream.generations", config.kafka().outputTopic()); // default kept
+    assertEquals(1, config.flink().parallelism());
+  }
+
+  @Test
+  void everyProblemNamesItsField() throws IOException {
+    String model = modelDir().toString();
+    assertField("model.dir", JobConfigLoader.defaults());
+    assertField("model.dir", JobConfigLoader.defaults().set("model.dir", tmp.resolve("nowhere").toString()));
+    assertField("batching.max_in_flight", JobConfigLoader.defaults().set("model.dir", model).set("batching.max_in_flight", 0));
+    assertField("flink.parallelism", JobConfigLoader.defaults().set("model.dir", model).set("flink.parallelism", "two"));
+    assertField("kafka.input_format", JobConfigLoader.defaults().set("model.dir", model).set("kafka.input_format", "xml"));
+    assertField("model.backend", JobConfigLoader.defaults().set("model.dir", model).set("model.backend", "cuda"));
+    assertField("batching.max_batch_size", JobConfigLoader.defaults().set("model.dir", model)
+        .set("batching.max_batch_size", 100).set("batching.max_in_flight", 10));
+    assertField("kafka.output_topic", JobConfigLoader.defaults().set("model.dir", model)
+        .set("kafka.output_topic", "moestream.requests"));
+    ConfigException unknown = assertThrows(ConfigException.class, () -> JobConfigLoader.defaults().set("kafka.colour", "red"));
+    assertTrue(unknown.getMessage().contains("'kafka.colour'"), unknown.getMessage());
+    ConfigException section = assertThrows(ConfigException.class, () -> JobConfigLoader.defaults().set("gpu.count", 1));
+    assertTrue(section.getMessage().contains("unknown section"), section.getMessage());
+  }
+
+  @Test
+  void anUnknownFieldInTheFileIsNamed() throws IOException {
+    Path yaml = tmp.resolve("bad.yaml");
+    Files.writeString(yaml, "batching:\n  max_inflight: 8\n");
+    ConfigException e = assertThrows(ConfigException.class, () -> JobConfigLoader.defaults().file(yaml));
+    assertTrue(e.getMessage().contains("'batching.max_inflight'"), e.getMessage());
+  }
+
+  private static void assertField(String field, JobConfigLoader loader) {
+    ConfigException e = assertThrows(ConfigException.class, loader::build);
+    assertTrue(e.getMessage().startsWith("configuration field '" + field + "'"), e.getMessage());
+  }
+}

@@ -87,6 +87,16 @@ class ArchitecturesTest {
             }, out -> { });
           }));
     }
+    // norm_topk_prob the other way round from the written configs, and linear RoPE scaling.
+    cases.add(new Case("qwen3_moe norm_topk_prob false",
+        TestModelSpec.defaults(Architecture.QWEN3_MOE).withExperts(8, 3, 32),
+        folder -> ModelFolderEdits.editConfig(folder, c -> c.put("norm_topk_prob", false))));
+    cases.add(new Case("qwen2_moe norm_topk_prob true",
+        TestModelSpec.defaults(Architecture.QWEN2_MOE).withExperts(8, 3, 32),
+        folder -> ModelFolderEdits.editConfig(folder, c -> c.put("norm_topk_prob", true))));
+    cases.add(new Case("mixtral linear rope scaling 4", TestModelSpec.defaults(Architecture.MIXTRAL),
+        folder -> ModelFolderEdits.editConfig(folder,
+            c -> c.putObject("rope_scaling").put("type", "linear").put("factor", 4.0))));
     // F16 weights (the rebias widening in the matmul), at the BF16 tolerance.
     cases.add(new Case("qwen3_moe gqa", TestModelSpec.defaults(Architecture.QWEN3_MOE).withDType(DType.F16)));
     cases.add(new Case("mixtral gqa", TestModelSpec.defaults(Architecture.MIXTRAL).withDType(DType.F16)));

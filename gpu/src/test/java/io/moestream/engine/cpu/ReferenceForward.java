@@ -35,6 +35,8 @@ final class ReferenceForward {
   private final boolean normTopKProb;
   private final double eps;
   private final double theta;
+  /** Linear RoPE scaling divides positions by this factor; 1 without scaling. */
+  private final double linearScaling;
   private final boolean[] sparse;
   private final boolean tied;
   /** q/k/v_proj have biases: Qwen2-MoE always; Qwen3-MoE and OLMoE when attention_bias. */
@@ -63,6 +65,9 @@ final class ReferenceForward {
     normTopKProb = modelType.equals("mixtral") || c.path("norm_topk_prob").asBoolean(false);
     eps = c.get("rms_norm_eps").asDouble();
     theta = c.path("rope_theta").asDouble(10000.0);
+    JsonNode scaling = c.path("rope_scaling");
+    String scalingType = scaling.path("rope_type").asText(scaling.path("type").asText("default"));
+    linearScaling = scalingType.equals("linear") ? scaling.get("factor").asDouble() : 1.0;
     tied = c.path("tie_word_embeddings").asBoolean(false);
     boolean attentionBias = c.path("attention_bias").asBoolean(false)
         && (modelType.equals("qwen3_moe") || modelType.equals("olmoe"));
@@ -205,7 +210,7 @@ final class ReferenceForward {
     int half = headDim / 2;
     for (int i = 0; i < half; i++) {
       double invFreq = Math.pow(theta, -2.0 * i / headDim);
-      double angle = position * invFreq;
+      double angle = position / linearScaling * invFreq;
       double cos = Math.cos(angle);
       double sin = Math.sin(angle);
       double x1 = x[offset + i];

@@ -317,7 +317,11 @@ class BatchInvariantsTest {
     EngineOptions chunked = OPTIONS.withMaxBatchTokens(5);
     for (boolean sampled : new boolean[] {false, true}) {
       List<GenerationRequest> requests = requests(sampled);
-      assertSameGenerations(runTogether(bf16Model, OPTIONS, requests), runTogether(bf16Model, chunked, requests));
+      Map<String, Generation> unchunked = runTogether(bf16Model, OPTIONS, requests);
+      assertSameGenerations(unchunked, runTogether(bf16Model, chunked, requests));
+      // One token per step, and at most two sequences at a time: still the same tokens.
+      assertSameGenerations(unchunked, runTogether(bf16Model, OPTIONS.withMaxBatchTokens(1), requests));
+      assertSameGenerations(unchunked, runTogether(bf16Model, chunked.withMaxRunningSequences(2), requests));
     }
     int[] tokens = prompt(41, 23);
     try (LoadedModel whole = LoadedModel.load(f32Model, OPTIONS);
@@ -328,6 +332,10 @@ class BatchInvariantsTest {
       for (int p = 0; p < tokens.length; p++) {
         compareRow(expected[p], actual[p], 1e-6, "position " + p, notBitwise);
       }
+      // Only the last position's row, the prompt crossing chunk boundaries.
+      float[][] last = inChunks.logits(tokens, inChunks.expertsPerLayer(0), false);
+      assertEquals(1, last.length);
+      compareRow(expected[tokens.length - 1], last[0], 1e-6, "last position only", notBitwise);
       assertTrue(notBitwise.isEmpty(), "chunked logits within tolerance but not bitwise equal: " + notBitwise);
     }
   }

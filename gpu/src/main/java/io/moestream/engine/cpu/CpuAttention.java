@@ -7,6 +7,7 @@ import io.moestream.engine.kernel.Matrix;
 import io.moestream.engine.kernel.WorkerPool;
 import io.moestream.engine.kv.PagedKvCache;
 import io.moestream.engine.model.AttentionWeights;
+import io.moestream.engine.model.LayerWeights;
 import io.moestream.engine.model.ModelConfig;
 
 /**
@@ -14,7 +15,7 @@ import io.moestream.engine.model.ModelConfig;
  * q/k/v projections (+ bias) -> q/k RMSNorm (per head or over the projection) -> optional clamp ->
  * RoPE -> keys and values into the cache -> softmax(q k^T / sqrt(headDim)) v -> o projection.
  */
-final class CpuAttention {
+final class CpuAttention implements AttentionLayer {
   private final ModelConfig config;
   private final Kernels kernels;
   private final WorkerPool pool;
@@ -24,17 +25,27 @@ final class CpuAttention {
     this.config = config;
     this.kernels = kernels;
     this.pool = pool;
+    if (config.ropeScaling().type() == io.moestream.engine.model.RopeScaling.Type.YARN) {
+      throw new UnsupportedOperationException("yarn rope scaling is implemented for the DeepSeek architectures only");
+    }
     this.rope = new Rope(config.headDim(), config.ropeTheta(), config.ropeScaling());
   }
 
   /** Per-step rotary tables, shared by every layer. */
   record RopeTables(float[] cos, float[] sin) {}
 
-  RopeTables ropeTables(int[] positions) {
+  @Override
+  public RopeTables ropeTables(int[] positions) {
     float[] cos = new float[positions.length * rope.half()];
     float[] sin = new float[positions.length * rope.half()];
     rope.tables(positions, cos, sin);
     return new RopeTables(cos, sin);
+  }
+
+  @Override
+  public void forward(int layer, LayerWeights weights, StepBatch batch, RopeTables tables, PagedKvCache cache,
+      float[] normed, float[] out) {
+    forward(layer, weights.attention(), batch, tables, cache, normed, out);
   }
 
   /**

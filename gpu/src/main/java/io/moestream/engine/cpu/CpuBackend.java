@@ -14,7 +14,8 @@ import io.moestream.engine.model.LayerWeights;
 import io.moestream.engine.model.ModelConfig;
 import io.moestream.engine.model.ModelWeights;
 import io.moestream.engine.moe.ExpertSelection;
-import io.moestream.engine.moe.SoftmaxTopKRouter;
+import io.moestream.engine.moe.Router;
+import io.moestream.engine.moe.Routers;
 
 /**
  * The forward pass on the CPU: embedding -> per layer (RMSNorm -> attention -> residual -> RMSNorm ->
@@ -27,7 +28,7 @@ public final class CpuBackend implements Backend {
   private final Kernels kernels;
   private final WorkerPool pool;
   private final PagedKvCache kvCache;
-  private final CpuAttention attention;
+  private final AttentionLayer attention;
   private final CpuMoe moe;
   private volatile RoutingObserver routingObserver;
   private final PhaseTimes phaseTimes = new PhaseTimes();
@@ -38,13 +39,22 @@ public final class CpuBackend implements Backend {
     this.kernels = kernels;
     this.pool = new WorkerPool(threads);
     this.kvCache = kvCache;
-    this.attention = new CpuAttention(config, kernels, pool);
-    this.moe = new CpuMoe(config, kernels, pool, new SoftmaxTopKRouter(config.numExperts(), config.numExpertsPerTok(), config.normTopKProb()));
+    this.attention = AttentionLayer.forConfig(config, kernels, pool);
+    Router[] routers = new Router[config.numLayers()]; // by layer; null on dense layers
+    for (int layer = 0; layer < routers.length; layer++) {
+      if (weights.layers()[layer].moe() != null) {
+        routers[layer] = Routers.forLayer(config, weights.layers()[layer].moe());
+      }
+    }
+    this.moe = new CpuMoe(config, kernels, pool, layer -> routers[layer], config.numExpertsPerTok());
   }
 
-  /** A KV cache sized for this model's attention: numKvHeads * headDim keys and values per layer. */
+  /**
+   * A KV cache sized for this model's attention: numKvHeads * headDim keys and values per layer, or
+   * for latent attention kv_lora_rank + qk_rope_head_dim per layer and no values.
+   */
   public static PagedKvCache newKvCache(ModelConfig config, int blockSize, int numBlocks) {
-    return new PagedKvCache(config.numLayers(), config.kvDim(), config.kvDim(), blockSize, numBlocks);
+    return new PagedKvCache(config.numLayers(), config.kvKeyWidth(), config.kvValueWidth(), blockSize, numBlocks);
   }
 
   @Override
@@ -101,7 +111,7 @@ public final class CpuBackend implements Backend {
       LayerWeights lw = weights.layers()[layer];
       rmsNormRows(residual, lw.inputNorm(), normed, numTokens);
       clock = lap(Phase.EMBED_AND_NORMS, clock);
-      attention.forward(layer, lw.attention(), batch, ropeTables, kvCache, normed, blockOut);
+      attention.forward(layer, lw, batch, ropeTables, kvCache, normed, blockOut);
       addInto(residual, blockOut);
       clock = lap(Phase.ATTENTION, clock);
       rmsNormRows(residual, lw.postAttentionNorm(), normed, numTokens);

@@ -12,6 +12,7 @@ import io.moestream.engine.model.MoeWeights;
 import io.moestream.engine.moe.ExpertSelection;
 import io.moestream.engine.moe.Router;
 import java.util.Arrays;
+import java.util.function.IntFunction;
 
 /**
  * The sparse MLP, in vLLM's stages: Router -> Dispatch (group tokens by expert) -> Experts -> Combine.
@@ -24,16 +25,21 @@ final class CpuMoe {
   private final ModelConfig config;
   private final Kernels kernels;
   private final WorkerPool pool;
-  private final Router router;
+  private final IntFunction<Router> routers; // by layer
   private final int maxK;
   private volatile ExpertSelection selection = ExpertSelection.AS_REQUESTED;
 
   CpuMoe(ModelConfig config, Kernels kernels, WorkerPool pool, Router router) {
+    this(config, kernels, pool, layer -> router, router.maxK());
+  }
+
+  /** @param routers each sparse layer's router (DeepSeek-V3's differ by their score correction bias) */
+  CpuMoe(ModelConfig config, Kernels kernels, WorkerPool pool, IntFunction<Router> routers, int maxK) {
     this.config = config;
     this.kernels = kernels;
     this.pool = pool;
-    this.router = router;
-    this.maxK = router.maxK();
+    this.routers = routers;
+    this.maxK = maxK;
   }
 
   void setSelection(ExpertSelection selection) {
@@ -51,6 +57,7 @@ final class CpuMoe {
     long started = System.nanoTime();
     int hidden = config.hiddenSize();
     int numExperts = config.numExperts();
+    Router router = routers.apply(layer);
     MatmulInput input = MatmulInput.of(normed, numTokens, hidden);
 
     // Router: rank every token's candidates, let the selection rule pick each token's k, then weigh.

@@ -3,13 +3,18 @@ package io.moestream.engine.cpu;
 import io.moestream.engine.model.RopeScaling;
 
 /**
- * Rotary position embeddings as Hugging Face applies them ("rotate half"): the first and second halves
- * of each head vector form the (x, y) pairs, {@code inv_freq[i] = theta^(-2i/d)}. Angles are computed
- * in float32 the way the reference does, so long positions round the same way.
+ * Rotary position embeddings. Hugging Face's Qwen/Mixtral/OLMoE code rotates "halves" (the first and
+ * second halves of each head vector form the (x, y) pairs); DeepSeek rotates interleaved pairs
+ * (x[2i], x[2i+1]) (its reference permutes q_pe/k_pe to halves and back, which leaves every dot product
+ * the same). {@code inv_freq[i] = theta^(-2i/d)}, divided by the factor for linear scaling; YaRN blends
+ * interpolated and original frequencies (see {@link #yarnInvFreq}) and scales cos and sin by
+ * {@link #yarnCosSinScale}. Angles are computed in float32 the way the reference does, so long
+ * positions round the same way.
  */
 final class Rope {
   private final int rotaryDim;
   private final float[] invFreq; // (rotaryDim / 2)
+  private final float cosSinScale;
 
   Rope(int rotaryDim, double theta, RopeScaling scaling) {
     this.rotaryDim = rotaryDim;
@@ -22,8 +27,44 @@ final class Rope {
       invFreq[i] = inv;
     }
     if (scaling.type() == RopeScaling.Type.YARN) {
-      throw new UnsupportedOperationException("yarn rope scaling comes with the DeepSeek architectures");
+      yarnInvFreq(rotaryDim, theta, scaling, invFreq);
+      cosSinScale = (float) yarnCosSinScale(scaling);
+    } else {
+      cosSinScale = 1f;
     }
+  }
+
+  /**
+   * YaRN as DeepSeek configures it: dimensions rotating fewer than {@code beta_slow} times over the
+   * original context are interpolated (frequency / factor), those rotating more than {@code beta_fast}
+   * times keep their frequency, with a linear ramp between the two correction dimensions.
+   */
+  static void yarnInvFreq(int dim, double theta, RopeScaling s, float[] out) {
+    int low = Math.max((int) Math.floor(correctionDim(s.betaFast(), dim, theta, s.originalMaxPositionEmbeddings())), 0);
+    int high = Math.min((int) Math.ceil(correctionDim(s.betaSlow(), dim, theta, s.originalMaxPositionEmbeddings())),
+        dim - 1);
+    double span = low == high ? 0.001 : high - low;
+    for (int i = 0; i < dim / 2; i++) {
+      float extrapolated = (float) (1.0 / Math.pow(theta, (2.0 * i) / dim));
+      float interpolated = (float) (1.0 / (s.factor() * Math.pow(theta, (2.0 * i) / dim)));
+      float ramp = (float) Math.min(1.0, Math.max(0.0, (i - low) / span));
+      float extrapolationWeight = 1f - ramp;
+      out[i] = interpolated * (1f - extrapolationWeight) + extrapolated * extrapolationWeight;
+    }
+  }
+
+  private static double correctionDim(double numRotations, int dim, double theta, int originalMaxPositions) {
+    return dim * Math.log(originalMaxPositions / (numRotations * 2 * Math.PI)) / (2 * Math.log(theta));
+  }
+
+  /** YaRN's magnitude correction {@code 0.1 * mscale * ln(factor) + 1} (1 when factor <= 1). */
+  static double yarnMscale(double factor, double mscale) {
+    return factor <= 1 ? 1.0 : 0.1 * mscale * Math.log(factor) + 1.0;
+  }
+
+  /** cos and sin are multiplied by mscale(factor, mscale) / mscale(factor, mscale_all_dim). */
+  static double yarnCosSinScale(RopeScaling s) {
+    return yarnMscale(s.factor(), s.mscale()) / yarnMscale(s.factor(), s.mscaleAllDim());
   }
 
   /** cos and sin tables for each token's position: (numTokens, rotaryDim / 2) each. */
@@ -35,6 +76,10 @@ final class Rope {
         float angle = position * invFreq[i];
         cos[t * half + i] = (float) Math.cos(angle);
         sin[t * half + i] = (float) Math.sin(angle);
+        if (cosSinScale != 1f) {
+          cos[t * half + i] *= cosSinScale;
+          sin[t * half + i] *= cosSinScale;
+        }
       }
     }
   }
@@ -43,7 +88,7 @@ final class Rope {
     return invFreq.length;
   }
 
-  /** Rotates {@code x[offset..offset+rotaryDim)} in place with token {@code t}'s tables. */
+  /** Rotates {@code x[offset..offset+rotaryDim)} in place with token {@code t}'s tables, halves as pairs. */
   void apply(float[] x, int offset, float[] cos, float[] sin, int t) {
     int half = invFreq.length;
     int table = t * half;
@@ -54,6 +99,20 @@ final class Rope {
       float s = sin[table + i];
       x[offset + i] = first * c - second * s;
       x[offset + half + i] = second * c + first * s;
+    }
+  }
+
+  /** Rotates {@code x[offset..offset+rotaryDim)} in place, (x[2i], x[2i+1]) as pairs (DeepSeek). */
+  void applyInterleaved(float[] x, int offset, float[] cos, float[] sin, int t) {
+    int half = invFreq.length;
+    int table = t * half;
+    for (int i = 0; i < half; i++) {
+      float first = x[offset + 2 * i];
+      float second = x[offset + 2 * i + 1];
+      float c = cos[table + i];
+      float s = sin[table + i];
+      x[offset + 2 * i] = first * c - second * s;
+      x[offset + 2 * i + 1] = second * c + first * s;
     }
   }
 }

@@ -69,4 +69,27 @@ public final class Numerics {
     }
     return sign * (1 + mantissa / 8f) * (float) Math.scalb(1.0, exponent - 7);
   }
+
+  /**
+   * Float to FP8 E4M3 ("fn": largest finite 448, no infinities), round to nearest even; values beyond
+   * 448 saturate, as DeepSeek's quantizer clamps before casting.
+   */
+  public static byte floatToE4m3(float value) {
+    if (Float.isNaN(value)) {
+      return 0x7F;
+    }
+    int sign = (Float.floatToRawIntBits(value) >>> 24) & 0x80;
+    float magnitude = Math.min(Math.abs(value), 448f);
+    int exponent = Math.max(Math.getExponent(magnitude), -6); // below 2^-6 the spacing is that of subnormals
+    float step = Math.scalb(1f, exponent - 3);
+    float rounded = (float) Math.rint(magnitude / step) * step;
+    int bits;
+    if (rounded < 0x1p-6f) {
+      bits = (int) (rounded / 0x1p-9f);
+    } else {
+      int e = Math.getExponent(rounded);
+      bits = ((e + 7) << 3) | ((int) (rounded / Math.scalb(1f, e) * 8) - 8);
+    }
+    return (byte) (sign | bits);
+  }
 }

@@ -42,7 +42,7 @@ public final class LoadedModel implements AutoCloseable {
       java.util.function.UnaryOperator<ModelWeights> weightsTransform) {
     ModelConfig config = ModelConfig.read(folder);
     ModelWeights weights = weightsTransform.apply(ModelWeights.load(config, Checkpoint.open(folder)));
-    int blocks = PagedKvCache.blocksForBytes(options.kvCacheBytes(), config.numLayers(), config.kvDim(), config.kvDim(),
+    int blocks = PagedKvCache.blocksForBytes(options.kvCacheBytes(), config.numLayers(), config.kvKeyWidth(), config.kvValueWidth(),
         options.kvBlockSize());
     PagedKvCache cache = CpuBackend.newKvCache(config, options.kvBlockSize(), blocks);
     Backend backend = new CpuBackend(weights, Kernels.named(options.kernels()), options.threads(), cache);

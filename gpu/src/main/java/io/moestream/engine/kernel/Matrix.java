@@ -7,8 +7,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * A 2-D weight as the checkpoint stores it: row-major (rows, cols) in F32, BF16 or F16, read in place
- * from the memory-mapped file. {@code y = W x} takes x of length cols and gives y of length rows
+ * A 2-D weight as the checkpoint stores it: row-major (rows, cols) in F32, BF16 or F16, or FP8 E4M3
+ * with one float scale per (blockRows, blockCols) block (DeepSeek-V3's {@code weight_scale_inv}: the
+ * real weight is {@code e4m3 * scale}), read in place from the memory-mapped file. {@code y = W x} takes x of length cols and gives y of length rows
  * (PyTorch's {@code nn.Linear} weight layout: (outFeatures, inFeatures)).
  */
 public final class Matrix {
@@ -18,11 +19,22 @@ public final class Matrix {
   private final int cols;
   final ByteBuffer bytes;
   final Object segment;
+  /** FP8 only: (ceil(rows / blockRows), ceil(cols / blockCols)) scales, row-major; else null. */
+  final float[] blockScales;
+  final int blockRows;
+  final int blockCols;
+  final int scaleCols;
 
   public Matrix(String name, DType dtype, int rows, int cols, ByteBuffer bytes) {
+    this(name, dtype, rows, cols, bytes, null, 0, 0);
     if (dtype != DType.F32 && dtype != DType.BF16 && dtype != DType.F16) {
-      throw new IllegalArgumentException(name + ": matrices must be F32, BF16 or F16, not " + dtype);
+      throw new IllegalArgumentException(name + ": matrices must be F32, BF16 or F16 (or FP8 with block scales), not "
+          + dtype);
     }
+  }
+
+  private Matrix(String name, DType dtype, int rows, int cols, ByteBuffer bytes, float[] blockScales, int blockRows,
+      int blockCols) {
     if ((long) rows * cols * dtype.byteSize() != bytes.remaining()) {
       throw new IllegalArgumentException(name + ": " + rows + "x" + cols + " " + dtype + " needs "
           + (long) rows * cols * dtype.byteSize() + " bytes, buffer has " + bytes.remaining());
@@ -33,6 +45,65 @@ public final class Matrix {
     this.cols = cols;
     this.bytes = bytes.slice().order(ByteOrder.LITTLE_ENDIAN);
     this.segment = VectorLoads.segmentOf(this.bytes);
+    this.blockScales = blockScales;
+    this.blockRows = blockRows;
+    this.blockCols = blockCols;
+    this.scaleCols = blockCols > 0 ? (cols + blockCols - 1) / blockCols : 0;
+  }
+
+  /**
+   * An FP8 E4M3 weight with block scales, (ceil(rows / blockRows), ceil(cols / blockCols)) row-major. The
+   * bytes stay where they are; kernels dequantize as they read.
+   */
+  public static Matrix fp8(String name, int rows, int cols, ByteBuffer bytes, float[] blockScales, int blockRows,
+      int blockCols) {
+    if (blockRows < 1 || blockCols < 1) {
+      throw new IllegalArgumentException(name + ": FP8 block size must be positive");
+    }
+    int expected = ((rows + blockRows - 1) / blockRows) * ((cols + blockCols - 1) / blockCols);
+    if (blockScales.length != expected) {
+      throw new IllegalArgumentException(name + ": " + rows + "x" + cols + " in " + blockRows + "x" + blockCols
+          + " blocks needs " + expected + " scales, found " + blockScales.length);
+    }
+    return new Matrix(name, DType.F8_E4M3, rows, cols, bytes, blockScales.clone(), blockRows, blockCols);
+  }
+
+  /**
+   * Quantizes {@code values} (rows, cols) to FP8 E4M3 the way DeepSeek's block quantizer does: each block's
+   * scale is its largest magnitude / 448 (tests and test models).
+   */
+  public static Matrix fp8FromFloats(String name, int rows, int cols, float[] values, int blockRows, int blockCols) {
+    int scaleRows = (rows + blockRows - 1) / blockRows;
+    int scaleCols = (cols + blockCols - 1) / blockCols;
+    float[] scales = new float[scaleRows * scaleCols];
+    byte[] quantized = new byte[rows * cols];
+    fp8Quantize(values, rows, cols, blockRows, blockCols, quantized, scales);
+    ByteBuffer buffer = ByteBuffer.allocateDirect(rows * cols).order(ByteOrder.LITTLE_ENDIAN);
+    buffer.put(quantized).flip();
+    return fp8(name, rows, cols, buffer, scales, blockRows, blockCols);
+  }
+
+  /** values (rows, cols) -> e4m3 codes and per-block scales (amax / 448; 1 for an all-zero block). */
+  public static void fp8Quantize(float[] values, int rows, int cols, int blockRows, int blockCols, byte[] quantized,
+      float[] scales) {
+    int scaleCols = (cols + blockCols - 1) / blockCols;
+    for (int br = 0; br * blockRows < rows; br++) {
+      for (int bc = 0; bc * blockCols < cols; bc++) {
+        float amax = 0;
+        for (int r = br * blockRows; r < Math.min(rows, (br + 1) * blockRows); r++) {
+          for (int c = bc * blockCols; c < Math.min(cols, (bc + 1) * blockCols); c++) {
+            amax = Math.max(amax, Math.abs(values[r * cols + c]));
+          }
+        }
+        float scale = amax > 0 ? amax / 448f : 1f;
+        scales[br * scaleCols + bc] = scale;
+        for (int r = br * blockRows; r < Math.min(rows, (br + 1) * blockRows); r++) {
+          for (int c = bc * blockCols; c < Math.min(cols, (bc + 1) * blockCols); c++) {
+            quantized[r * cols + c] = Numerics.floatToE4m3(values[r * cols + c] / scale);
+          }
+        }
+      }
+    }
   }
 
   public static Matrix of(TensorData tensor) {
@@ -70,8 +141,15 @@ public final class Matrix {
     return cols;
   }
 
+  /** Bytes a full read of the matrix touches (FP8: the codes plus the block scales). */
   public long byteSize() {
-    return (long) rows * cols * dtype.byteSize();
+    long scaleBytes = blockScales == null ? 0 : (long) blockScales.length * Float.BYTES;
+    return (long) rows * cols * dtype.byteSize() + scaleBytes;
+  }
+
+  /** FP8: the scale of the block holding (row, col). */
+  float blockScale(int row, int col) {
+    return blockScales[(row / blockRows) * scaleCols + col / blockCols];
   }
 
   /** Element (row, col) as a float: the reference definition every kernel must agree with. */
@@ -81,6 +159,7 @@ public final class Matrix {
       case F32 -> bytes.getFloat(index);
       case BF16 -> Numerics.bf16ToFloat(bytes.getShort(index));
       case F16 -> Numerics.halfToFloat(bytes.getShort(index));
+      case F8_E4M3 -> Numerics.e4m3ToFloat(bytes.get(index)) * blockScale(row, col);
       default -> throw new IllegalStateException();
     };
   }

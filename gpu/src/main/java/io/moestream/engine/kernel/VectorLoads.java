@@ -6,6 +6,7 @@ import java.lang.invoke.MethodType;
 import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -24,12 +25,14 @@ final class VectorLoads {
 
   private static final MethodHandle INT_FROM_SEGMENT;
   private static final MethodHandle FLOAT_FROM_SEGMENT;
+  private static final MethodHandle BYTE_FROM_SEGMENT;
   private static final MethodHandle SEGMENT_OF_BUFFER;
   static final boolean USE_SEGMENTS;
 
   static {
     MethodHandle intLoad = null;
     MethodHandle floatLoad = null;
+    MethodHandle byteLoad = null;
     MethodHandle ofBuffer = null;
     if (Runtime.version().feature() >= 22) {
       try {
@@ -41,6 +44,9 @@ final class VectorLoads {
         floatLoad = lookup.findStatic(FloatVector.class, "fromMemorySegment",
                 MethodType.methodType(FloatVector.class, VectorSpecies.class, segment, long.class, ByteOrder.class))
             .asType(MethodType.methodType(FloatVector.class, VectorSpecies.class, Object.class, long.class, ByteOrder.class));
+        byteLoad = lookup.findStatic(ByteVector.class, "fromMemorySegment",
+                MethodType.methodType(ByteVector.class, VectorSpecies.class, segment, long.class, ByteOrder.class))
+            .asType(MethodType.methodType(ByteVector.class, VectorSpecies.class, Object.class, long.class, ByteOrder.class));
         ofBuffer = lookup.findStatic(segment, "ofBuffer", MethodType.methodType(segment, Buffer.class))
             .asType(MethodType.methodType(Object.class, Buffer.class));
       } catch (ReflectiveOperationException e) {
@@ -50,6 +56,7 @@ final class VectorLoads {
     }
     INT_FROM_SEGMENT = intLoad;
     FLOAT_FROM_SEGMENT = floatLoad;
+    BYTE_FROM_SEGMENT = byteLoad;
     SEGMENT_OF_BUFFER = ofBuffer;
     USE_SEGMENTS = ofBuffer != null;
   }
@@ -86,6 +93,17 @@ final class VectorLoads {
       }
     }
     return FloatVector.fromByteBuffer(species, buffer, (int) byteOffset, ByteOrder.LITTLE_ENDIAN);
+  }
+
+  static ByteVector bytes(VectorSpecies<Byte> species, ByteBuffer buffer, Object segment, long byteOffset) {
+    if (USE_SEGMENTS) {
+      try {
+        return (ByteVector) BYTE_FROM_SEGMENT.invokeExact(species, segment, byteOffset, ByteOrder.LITTLE_ENDIAN);
+      } catch (Throwable e) {
+        throw rethrow(e);
+      }
+    }
+    return ByteVector.fromByteBuffer(species, buffer, (int) byteOffset, ByteOrder.LITTLE_ENDIAN);
   }
 
   private static RuntimeException rethrow(Throwable e) {

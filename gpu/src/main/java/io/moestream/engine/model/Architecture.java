@@ -11,7 +11,9 @@ public enum Architecture {
   QWEN3_MOE("qwen3_moe", "mlp.gate", "mlp.experts.%d.", "gate_proj", "up_proj", "down_proj"),
   QWEN2_MOE("qwen2_moe", "mlp.gate", "mlp.experts.%d.", "gate_proj", "up_proj", "down_proj"),
   MIXTRAL("mixtral", "block_sparse_moe.gate", "block_sparse_moe.experts.%d.", "w1", "w3", "w2"),
-  OLMOE("olmoe", "mlp.gate", "mlp.experts.%d.", "gate_proj", "up_proj", "down_proj");
+  OLMOE("olmoe", "mlp.gate", "mlp.experts.%d.", "gate_proj", "up_proj", "down_proj"),
+  DEEPSEEK_V2("deepseek_v2", "mlp.gate", "mlp.experts.%d.", "gate_proj", "up_proj", "down_proj"),
+  DEEPSEEK_V3("deepseek_v3", "mlp.gate", "mlp.experts.%d.", "gate_proj", "up_proj", "down_proj");
 
   private final String modelType;
   /** The router's weight, (numExperts, hiddenSize). HF calls it "gate"; here it is the router. */
@@ -34,6 +36,11 @@ public enum Architecture {
 
   public String modelType() {
     return modelType;
+  }
+
+  /** DeepSeek-V2/V3: multi-head latent attention, shared experts, group-limited routing. */
+  public boolean isDeepseek() {
+    return this == DEEPSEEK_V2 || this == DEEPSEEK_V3;
   }
 
   public static Architecture fromModelType(String modelType, String configFile) {
@@ -71,9 +78,22 @@ public enum Architecture {
     return layerPrefix(layer) + "mlp." + proj + ".weight";
   }
 
-  /** Qwen2-MoE's always-on expert: {@code mlp.shared_expert.{gate,up,down}_proj}. */
+  /**
+   * The always-on expert: Qwen2-MoE's {@code mlp.shared_expert.{gate,up,down}_proj}; DeepSeek's
+   * {@code mlp.shared_experts.*} (its n_shared_experts fused into one MLP).
+   */
   public String sharedExpertProj(int layer, String proj) {
-    return layerPrefix(layer) + "mlp.shared_expert." + proj + ".weight";
+    return layerPrefix(layer) + (isDeepseek() ? "mlp.shared_experts." : "mlp.shared_expert.") + proj + ".weight";
+  }
+
+  /** DeepSeek-V3's per-expert bias added to the scores for choosing experts only, (numExperts). */
+  public String routerScoreCorrectionBias(int layer) {
+    return layerPrefix(layer) + routerName + ".e_score_correction_bias";
+  }
+
+  /** A multi-head latent attention weight: {@code self_attn.<name>.weight}. */
+  public static String attentionWeight(int layer, String name) {
+    return layerPrefix(layer) + "self_attn." + name + ".weight";
   }
 
   /** Qwen2-MoE's scalar gate of the shared expert, (1, hiddenSize). */

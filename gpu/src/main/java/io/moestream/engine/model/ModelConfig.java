@@ -12,6 +12,9 @@ import java.util.Set;
  * @param sparseLayers which layers have experts (others run a dense MLP of {@code intermediateSize})
  * @param sharedExpertIntermediateSize 0 when the model has no shared expert
  * @param clipQkv OLMoE's clamp of q, k, v; NaN when absent
+ * @param mla DeepSeek's multi-head latent attention, or null for grouped-query attention
+ * @param routing how sparse layers score and pick experts
+ * @param fp8WeightBlock (rows, cols) of the block scales of FP8 weights ({@code quantization_config}), or null
  */
 public record ModelConfig(
     Architecture architecture,
@@ -38,9 +41,25 @@ public record ModelConfig(
     int maxPositionEmbeddings,
     boolean tieWordEmbeddings,
     int[] eosTokenIds,
-    String torchDtype) {
+    String torchDtype,
+    MlaConfig mla,
+    RoutingConfig routing,
+    int[] fp8WeightBlock) {
 
   public static final String FILE = "config.json";
+
+  /** A grouped-query-attention model with softmax top-k routing and unquantized weights. */
+  public ModelConfig(Architecture architecture, int vocabSize, int hiddenSize, int numLayers, int numHeads,
+      int numKvHeads, int headDim, int intermediateSize, int numExperts, int numExpertsPerTok,
+      int moeIntermediateSize, boolean normTopKProb, int sharedExpertIntermediateSize, boolean sharedExpertGated,
+      boolean[] sparseLayers, QkNorm qkNorm, boolean attentionBias, double clipQkv, float rmsNormEps,
+      double ropeTheta, RopeScaling ropeScaling, int maxPositionEmbeddings, boolean tieWordEmbeddings,
+      int[] eosTokenIds, String torchDtype) {
+    this(architecture, vocabSize, hiddenSize, numLayers, numHeads, numKvHeads, headDim, intermediateSize, numExperts,
+        numExpertsPerTok, moeIntermediateSize, normTopKProb, sharedExpertIntermediateSize, sharedExpertGated,
+        sparseLayers, qkNorm, attentionBias, clipQkv, rmsNormEps, ropeTheta, ropeScaling, maxPositionEmbeddings,
+        tieWordEmbeddings, eosTokenIds, torchDtype, null, RoutingConfig.SOFTMAX_TOP_K, null);
+  }
 
   /** How queries and keys are normalized before RoPE. */
   public enum QkNorm {
@@ -54,6 +73,11 @@ public record ModelConfig(
   public static ModelConfig read(Path modelFolder) {
     ConfigJson json = ConfigJson.read(modelFolder.resolve(FILE));
     Architecture arch = Architecture.fromModelType(json.requireString("model_type"), json.file());
+    if (arch.isDeepseek()) {
+      ModelConfig config = DeepseekConfigReader.read(json, arch);
+      config.validate(json.file());
+      return config;
+    }
     int hiddenSize = json.requireInt("hidden_size");
     int numLayers = json.requireInt("num_hidden_layers");
     int numHeads = json.requireInt("num_attention_heads");
@@ -147,7 +171,7 @@ public record ModelConfig(
     }
   }
 
-  private void validate(String file) {
+  void validate(String file) {
     positive(file, "vocab_size", vocabSize);
     positive(file, "hidden_size", hiddenSize);
     positive(file, "num_hidden_layers", numLayers);
@@ -180,6 +204,12 @@ public record ModelConfig(
     if (!(ropeTheta > 0)) {
       throw new ConfigException(file + ": rope_theta must be > 0, found " + ropeTheta);
     }
+    if (mla != null) {
+      mla.validate(file);
+    }
+    if (numExperts > 0) {
+      routing.validate(file, numExperts);
+    }
   }
 
   private static void positive(String file, String field, int value) {
@@ -200,6 +230,21 @@ public record ModelConfig(
     return numKvHeads * headDim;
   }
 
+  /** Floats per cached token per layer for keys: numKvHeads * headDim, or MLA's latent + rotated key. */
+  public int kvKeyWidth() {
+    return mla != null ? mla.cacheWidth() : kvDim();
+  }
+
+  /** Floats per cached token per layer for values: numKvHeads * headDim, or 0 for MLA (values come from the latent). */
+  public int kvValueWidth() {
+    return mla != null ? 0 : kvDim();
+  }
+
+  /** Bytes of KV cache (float32) one token takes over all layers. */
+  public long kvCacheBytesPerToken() {
+    return (long) numLayers * (kvKeyWidth() + kvValueWidth()) * Float.BYTES;
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof ModelConfig other && toString().equals(other.toString());
@@ -215,6 +260,8 @@ public record ModelConfig(
     return architecture.modelType() + "{hidden=" + hiddenSize + ", layers=" + numLayers + ", heads=" + numHeads
         + "/" + numKvHeads + "x" + headDim + ", experts=" + numExperts + " top-" + numExpertsPerTok
         + " x" + moeIntermediateSize + ", shared=" + sharedExpertIntermediateSize + ", vocab=" + vocabSize
-        + ", sparse=" + Arrays.toString(sparseLayers) + ", eos=" + Arrays.toString(eosTokenIds) + "}";
+        + ", sparse=" + Arrays.toString(sparseLayers) + ", eos=" + Arrays.toString(eosTokenIds)
+        + (mla == null ? "" : ", " + mla) + (routing.equals(RoutingConfig.SOFTMAX_TOP_K) ? "" : ", " + routing)
+        + (fp8WeightBlock == null ? "" : ", fp8 blocks " + Arrays.toString(fp8WeightBlock)) + "}";
   }
 }

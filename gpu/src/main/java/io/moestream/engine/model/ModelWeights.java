@@ -21,14 +21,15 @@ public record ModelWeights(
   }
 
   public static ModelWeights load(ModelConfig config, Checkpoint checkpoint) {
-    TensorChecker tensors = new TensorChecker(checkpoint);
+    TensorChecker tensors = new TensorChecker(checkpoint, config.fp8WeightBlock());
     Architecture arch = config.architecture();
     int hidden = config.hiddenSize();
     Matrix embed = tensors.matrix("model.embed_tokens.weight", config.vocabSize(), hidden);
     LayerWeights[] layers = new LayerWeights[config.numLayers()];
     for (int layer = 0; layer < layers.length; layer++) {
       String prefix = Architecture.layerPrefix(layer);
-      AttentionWeights attention = attention(config, tensors, prefix);
+      AttentionWeights attention = config.mla() == null ? attention(config, tensors, prefix) : null;
+      MlaWeights latent = config.mla() != null ? latentAttention(config, tensors, layer) : null;
       MoeWeights moe = null;
       ExpertWeights dense = null;
       if (config.isSparse(layer)) {
@@ -42,7 +43,7 @@ public record ModelWeights(
       }
       layers[layer] = new LayerWeights(
           tensors.vector(prefix + "input_layernorm.weight", hidden), attention,
-          tensors.vector(prefix + "post_attention_layernorm.weight", hidden), moe, dense);
+          tensors.vector(prefix + "post_attention_layernorm.weight", hidden), moe, dense, latent);
     }
     float[] finalNorm = tensors.vector("model.norm.weight", hidden);
     Matrix lmHead = config.tieWordEmbeddings() && !tensors.has("lm_head.weight")
@@ -82,6 +83,25 @@ public record ModelWeights(
         qNorm, kNorm);
   }
 
+  private static MlaWeights latentAttention(ModelConfig config, TensorChecker tensors, int layer) {
+    MlaConfig mla = config.mla();
+    int hidden = config.hiddenSize();
+    int heads = config.numHeads();
+    int qRows = heads * mla.qHeadDim();
+    boolean compressedQ = mla.qLoraRank() > 0;
+    String norm = Architecture.layerPrefix(layer) + "self_attn.";
+    return new MlaWeights(
+        compressedQ ? null : tensors.matrix(Architecture.attentionWeight(layer, "q_proj"), qRows, hidden),
+        compressedQ ? tensors.matrix(Architecture.attentionWeight(layer, "q_a_proj"), mla.qLoraRank(), hidden) : null,
+        compressedQ ? tensors.vector(norm + "q_a_layernorm.weight", mla.qLoraRank()) : null,
+        compressedQ ? tensors.matrix(Architecture.attentionWeight(layer, "q_b_proj"), qRows, mla.qLoraRank()) : null,
+        tensors.matrix(Architecture.attentionWeight(layer, "kv_a_proj_with_mqa"), mla.cacheWidth(), hidden),
+        tensors.vector(norm + "kv_a_layernorm.weight", mla.kvLoraRank()),
+        tensors.matrix(Architecture.attentionWeight(layer, "kv_b_proj"),
+            heads * (mla.qkNopeHeadDim() + mla.vHeadDim()), mla.kvLoraRank()),
+        tensors.matrix(Architecture.attentionWeight(layer, "o_proj"), hidden, heads * mla.vHeadDim()));
+  }
+
   private static MoeWeights moe(ModelConfig config, TensorChecker tensors, int layer) {
     Architecture arch = config.architecture();
     int hidden = config.hiddenSize();
@@ -105,14 +125,18 @@ public record ModelWeights(
         sharedGate = tensors.matrix(arch.sharedExpertGate(layer), 1, hidden);
       }
     }
-    return new MoeWeights(tensors.matrix(arch.router(layer), config.numExperts(), hidden), experts, shared, sharedGate);
+    float[] scoreBias = config.routing().topkMethod() == RoutingConfig.TopkMethod.NOAUX_TC
+        ? tensors.vector(arch.routerScoreCorrectionBias(layer), config.numExperts())
+        : null;
+    return new MoeWeights(tensors.matrix(arch.router(layer), config.numExperts(), hidden), experts, shared, sharedGate,
+        scoreBias);
   }
 
   /** Bytes of weights a decode step reads for one token at {@code expertsPerToken}, LM head included. */
   public long bytesPerTokenAt(int expertsPerToken) {
     long bytes = lmHead.byteSize();
     for (LayerWeights layer : layers) {
-      bytes += layer.attention().byteSize();
+      bytes += layer.attentionByteSize();
       if (layer.moe() != null) {
         bytes += layer.moe().router().byteSize();
         bytes += expertsPerToken * layer.moe().experts()[0].byteSize();

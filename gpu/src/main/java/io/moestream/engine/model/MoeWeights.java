@@ -9,5 +9,13 @@ import io.moestream.engine.kernel.Matrix;
  * @param experts numExperts routed experts; an entry is null when the expert was pruned
  * @param sharedExpert the always-on expert, or null
  * @param sharedExpertGate (1, hiddenSize): scales the shared expert by sigmoid(gate @ x), or null
+ * @param routerScoreCorrectionBias (numExperts): DeepSeek-V3's bias on the scores used to choose experts
+ *     (not to weigh them), or null
  */
-public record MoeWeights(Matrix router, ExpertWeights[] experts, ExpertWeights sharedExpert, Matrix sharedExpertGate) {}
+public record MoeWeights(Matrix router, ExpertWeights[] experts, ExpertWeights sharedExpert, Matrix sharedExpertGate,
+    float[] routerScoreCorrectionBias) {
+
+  public MoeWeights(Matrix router, ExpertWeights[] experts, ExpertWeights sharedExpert, Matrix sharedExpertGate) {
+    this(router, experts, sharedExpert, sharedExpertGate, null);
+  }
+}

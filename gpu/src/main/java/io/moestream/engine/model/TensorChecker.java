@@ -17,15 +17,56 @@ final class TensorChecker {
   private static final int MAX_REPORTED = 12;
   private final Checkpoint checkpoint;
   private final List<String> problems = new ArrayList<>();
+  private final int[] fp8Block;
 
   TensorChecker(Checkpoint checkpoint) {
-    this.checkpoint = checkpoint;
+    this(checkpoint, null);
   }
 
-  /** A (rows, cols) weight matrix; null (and a recorded problem) if absent or malformed. */
+  /** @param fp8Block (rows, cols) of FP8 weights' block scales, or null when the model has no FP8 weights */
+  TensorChecker(Checkpoint checkpoint, int[] fp8Block) {
+    this.checkpoint = checkpoint;
+    this.fp8Block = fp8Block;
+  }
+
+  /**
+   * A (rows, cols) weight matrix; null (and a recorded problem) if absent or malformed. An FP8 E4M3
+   * weight comes with its {@code <name>_scale_inv} (ceil(rows / blockRows), ceil(cols / blockCols)).
+   */
   Matrix matrix(String name, int rows, int cols) {
+    TensorData peek = checkpoint.find(name).orElse(null);
+    if (peek != null && peek.dtype() == DType.F8_E4M3) {
+      return fp8Matrix(name, rows, cols);
+    }
     TensorData tensor = check(name, new long[] {rows, cols}, true);
     return tensor == null ? null : Matrix.of(tensor);
+  }
+
+  /** A matrix that must not be FP8 (embeddings, router, LM head: DeepSeek keeps them in BF16). */
+  Matrix plainMatrix(String name, int rows, int cols) {
+    TensorData tensor = check(name, new long[] {rows, cols}, true);
+    return tensor == null ? null : Matrix.of(tensor);
+  }
+
+  private Matrix fp8Matrix(String name, int rows, int cols) {
+    if (fp8Block == null) {
+      problems.add("tensor '" + name + "' is F8_E4M3 but config.json has no quantization_config with weight_block_size");
+      return null;
+    }
+    TensorData weight = checkpoint.find(name).orElseThrow();
+    if (!Arrays.equals(weight.shape(), new long[] {rows, cols})) {
+      problems.add(weight.file() + ": tensor '" + name + "' has shape " + Arrays.toString(weight.shape())
+          + ", expected " + Arrays.toString(new long[] {rows, cols}));
+      return null;
+    }
+    String scaleName = name + "_scale_inv";
+    int blockRows = (rows + fp8Block[0] - 1) / fp8Block[0];
+    int blockCols = (cols + fp8Block[1] - 1) / fp8Block[1];
+    TensorData scales = check(scaleName, new long[] {blockRows, blockCols}, true);
+    if (scales == null) {
+      return null;
+    }
+    return Matrix.fp8(name, rows, cols, weight.bytes(), scales.toFloatArray(), fp8Block[0], fp8Block[1]);
   }
 
   /** A 1-D tensor of {@code length} values copied as floats (norm weights, biases). */

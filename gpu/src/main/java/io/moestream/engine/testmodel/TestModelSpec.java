@@ -10,6 +10,7 @@ import io.moestream.engine.model.Architecture;
  * @param intermediateSize the dense MLP size (layers without experts)
  * @param sharedExpertIntermediateSize Qwen2-MoE's shared expert (0 for none; ignored by other families)
  * @param decoderSparseStep every n-th layer has experts (Qwen2/3-MoE)
+ * @param deepseek DeepSeek-V2/V3's attention, routing and FP8 settings; null for other families
  */
 public record TestModelSpec(
     Architecture architecture,
@@ -29,72 +30,85 @@ public record TestModelSpec(
     int vocabSize,
     int maxPositionEmbeddings,
     int bosTokenId,
-    int eosTokenId) {
+    int eosTokenId,
+    DeepseekSpec deepseek) {
 
   public static TestModelSpec defaults(Architecture architecture) {
+    if (architecture.isDeepseek()) {
+      // numHeads x (nope + rope) queries; numKvHeads equals numHeads as in DeepSeek's configs.
+      DeepseekSpec ds = DeepseekSpec.defaults(architecture);
+      return new TestModelSpec(architecture, 42, DType.F32, 64, 3, 4, 4, ds.qkNopeHeadDim() + ds.qkRopeHeadDim(), 16, 4,
+          32, 128, 0, 1, 512, 4096, 510, 511, ds);
+    }
     return new TestModelSpec(architecture, 42, DType.F32, 64, 2, 4, 2, 16, 8, 2, 32, 128,
-        architecture == Architecture.QWEN2_MOE ? 48 : 0, 1, 512, 4096, 510, 511);
+        architecture == Architecture.QWEN2_MOE ? 48 : 0, 1, 512, 4096, 510, 511, null);
+  }
+
+  public TestModelSpec withDeepseek(DeepseekSpec v) {
+    return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numHeads,
+        v.qkNopeHeadDim() + v.qkRopeHeadDim(), numExperts, expertsPerToken, moeIntermediateSize, intermediateSize,
+        sharedExpertIntermediateSize, decoderSparseStep, vocabSize, maxPositionEmbeddings, bosTokenId, eosTokenId, v);
   }
 
   public TestModelSpec withSeed(long v) {
     return new TestModelSpec(architecture, v, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
         expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
-        maxPositionEmbeddings, bosTokenId, eosTokenId);
+        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek);
   }
 
   public TestModelSpec withDType(DType v) {
     return new TestModelSpec(architecture, seed, v, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
         expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
-        maxPositionEmbeddings, bosTokenId, eosTokenId);
+        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek);
   }
 
   public TestModelSpec withAttention(int hidden, int heads, int kvHeads, int headDimension) {
     return new TestModelSpec(architecture, seed, dtype, hidden, numLayers, heads, kvHeads, headDimension, numExperts,
         expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
-        maxPositionEmbeddings, bosTokenId, eosTokenId);
+        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek);
   }
 
   public TestModelSpec withNumLayers(int v) {
     return new TestModelSpec(architecture, seed, dtype, hiddenSize, v, numHeads, numKvHeads, headDim, numExperts,
         expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
-        maxPositionEmbeddings, bosTokenId, eosTokenId);
+        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek);
   }
 
   public TestModelSpec withExperts(int experts, int perToken, int moeIntermediate) {
     return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, experts,
         perToken, moeIntermediate, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
-        maxPositionEmbeddings, bosTokenId, eosTokenId);
+        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek);
   }
 
   public TestModelSpec withDenseLayers(int intermediate, int sparseStep) {
     return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
         expertsPerToken, moeIntermediateSize, intermediate, sharedExpertIntermediateSize, sparseStep, vocabSize,
-        maxPositionEmbeddings, bosTokenId, eosTokenId);
+        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek);
   }
 
   public TestModelSpec withSharedExpert(int intermediate) {
     return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
         expertsPerToken, moeIntermediateSize, intermediateSize, intermediate, decoderSparseStep, vocabSize,
-        maxPositionEmbeddings, bosTokenId, eosTokenId);
+        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek);
   }
 
   /** The vocabulary; BOS and EOS become its last two ids unless set by {@link #withSpecialTokens}. */
   public TestModelSpec withVocabSize(int v) {
     return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
         expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, v,
-        maxPositionEmbeddings, v - 2, v - 1);
+        maxPositionEmbeddings, v - 2, v - 1, deepseek);
   }
 
   public TestModelSpec withSpecialTokens(int bos, int eos) {
     return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
         expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
-        maxPositionEmbeddings, bos, eos);
+        maxPositionEmbeddings, bos, eos, deepseek);
   }
 
   public TestModelSpec withMaxPositionEmbeddings(int v) {
     return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
         expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
-        v, bosTokenId, eosTokenId);
+        v, bosTokenId, eosTokenId, deepseek);
   }
 
   void validate() {
@@ -109,9 +123,14 @@ public record TestModelSpec(
     require(vocabSize > 2, "vocab-size", vocabSize);
     require(decoderSparseStep >= 1, "decoder-sparse-step", decoderSparseStep);
     require(dtype == DType.F32 || dtype == DType.BF16 || dtype == DType.F16, "dtype", dtype);
+    require(architecture.isDeepseek() == (deepseek != null), "deepseek settings (for deepseek_v2/v3 only)", deepseek);
+    if (deepseek != null) {
+      deepseek.validate(numExperts, expertsPerToken);
+      require(!deepseek.fp8() || architecture == Architecture.DEEPSEEK_V3, "fp8 (deepseek_v3 only)", true);
+    }
   }
 
-  private static void require(boolean ok, String field, Object value) {
+  static void require(boolean ok, String field, Object value) {
     if (!ok) {
       throw new IllegalArgumentException("invalid test model " + field + ": " + value);
     }

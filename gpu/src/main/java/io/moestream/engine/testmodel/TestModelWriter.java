@@ -22,6 +22,11 @@ public final class TestModelWriter {
   public static void write(TestModelSpec spec, Path folder) throws IOException {
     spec.validate();
     Files.createDirectories(folder);
+    if (spec.architecture().isDeepseek()) {
+      DeepseekModelWriter.writeConfig(spec, folder.resolve("config.json"));
+      DeepseekModelWriter.writeWeights(spec, folder.resolve("model.safetensors"));
+      return;
+    }
     writeConfig(spec, folder.resolve("config.json"));
     writeWeights(spec, folder.resolve("model.safetensors"));
   }
@@ -39,6 +44,8 @@ public final class TestModelWriter {
       case QWEN2_MOE -> "Qwen2MoeForCausalLM";
       case MIXTRAL -> "MixtralForCausalLM";
       case OLMOE -> "OlmoeForCausalLM";
+      case DEEPSEEK_V2 -> "DeepseekV2ForCausalLM";
+      case DEEPSEEK_V3 -> "DeepseekV3ForCausalLM";
     });
     c.put("model_type", arch.modelType());
     c.put("vocab_size", spec.vocabSize());
@@ -72,6 +79,7 @@ public final class TestModelWriter {
         c.putArray("mlp_only_layers");
         c.put("use_sliding_window", false);
       }
+      case DEEPSEEK_V2, DEEPSEEK_V3 -> throw new IllegalStateException("written by DeepseekModelWriter");
       case QWEN3_MOE -> {
         c.put("num_experts", spec.numExperts());
         c.put("moe_intermediate_size", spec.moeIntermediateSize());
@@ -159,21 +167,21 @@ public final class TestModelWriter {
   }
 
   /** Uniform values with standard deviation scale / sqrt(cols). */
-  private static void matrix(SafetensorsWriter out, TestModelSpec spec, String name, int rows, int cols, double scale) {
+  static void matrix(SafetensorsWriter out, TestModelSpec spec, String name, int rows, int cols, double scale) {
     double bound = scale * Math.sqrt(3.0 / cols);
     out.add(name, spec.dtype(), new long[] {rows, cols}, uniform(spec.seed(), name, -bound, bound));
   }
 
-  private static void vector(SafetensorsWriter out, TestModelSpec spec, String name, int n, double bound) {
+  static void vector(SafetensorsWriter out, TestModelSpec spec, String name, int n, double bound) {
     out.add(name, spec.dtype(), new long[] {n}, uniform(spec.seed(), name, -bound, bound));
   }
 
   /** Norm weights near 1, so each layer's scale varies a little. */
-  private static void norm(SafetensorsWriter out, TestModelSpec spec, String name, int n) {
+  static void norm(SafetensorsWriter out, TestModelSpec spec, String name, int n) {
     out.add(name, spec.dtype(), new long[] {n}, uniform(spec.seed(), name, 0.8, 1.2));
   }
 
-  private static SafetensorsWriter.ValueSource uniform(long seed, String name, double low, double high) {
+  static SafetensorsWriter.ValueSource uniform(long seed, String name, double low, double high) {
     SplittableRandom random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L ^ name.hashCode());
     return (buffer, start, count) -> {
       for (int i = 0; i < count; i++) {

@@ -1,0 +1,192 @@
+package io.moestream.engine.cpu;
+
+import io.moestream.engine.backend.StepBatch;
+import io.moestream.engine.kernel.Kernels;
+import io.moestream.engine.kernel.MatmulInput;
+import io.moestream.engine.kernel.Matrix;
+import io.moestream.engine.kernel.WorkerPool;
+import io.moestream.engine.kv.PagedKvCache;
+import io.moestream.engine.model.LayerWeights;
+import io.moestream.engine.model.MlaConfig;
+import io.moestream.engine.model.MlaWeights;
+import io.moestream.engine.model.ModelConfig;
+import io.moestream.engine.model.RopeScaling;
+
+/**
+ * DeepSeek's multi-head latent attention with the projections absorbed, for prompt and decode tokens
+ * alike. H heads; per head nope + rope query values and v value values; r = kv_lora_rank.
+ *
+ * <p>The reference expands the cached latent c (r) of every position into per-head keys
+ * [W_UK c | k_pe] and values W_UV c. Attention never needs them: q_nope . (W_UK c) = (W_UK^T q_nope) . c,
+ * and sum_j p_j W_UV c_j = W_UV (sum_j p_j c_j). So each query is mapped into the latent space once
+ * (q_lat = W_UK^T q_nope, r values), scores are q_lat . c_j + q_pe . k_pe_j, the probabilities weigh the
+ * latents, and only the weighted latent is expanded by W_UV. The cache holds [c | k_pe]
+ * (r + rope floats per token per layer) and nothing is ever expanded per position.
+ *
+ * <p>Steps: q = q_proj x, or q_b_proj(RMSNorm(q_a_proj x)); [c | k_pe] = kv_a_proj_with_mqa x;
+ * c = kv_a_layernorm(c); RoPE (interleaved pairs) on q_pe and k_pe; cache; attend in the latent space;
+ * expand; o_proj. Softmax scale 1 / sqrt(nope + rope), times mscale(factor, mscale_all_dim)^2 under YaRN.
+ */
+final class LatentAttention implements AttentionLayer {
+  /** q_a_layernorm and kv_a_layernorm are built with the reference's default epsilon, not rms_norm_eps. */
+  private static final float LATENT_NORM_EPS = 1e-6f;
+
+  private final ModelConfig config;
+  private final MlaConfig mla;
+  private final Kernels kernels;
+  private final WorkerPool pool;
+  private final Rope rope;
+  private final float softmaxScale;
+
+  LatentAttention(ModelConfig config, Kernels kernels, WorkerPool pool) {
+    this.config = config;
+    this.mla = config.mla();
+    this.kernels = kernels;
+    this.pool = pool;
+    this.rope = new Rope(mla.qkRopeHeadDim(), config.ropeTheta(), config.ropeScaling());
+    this.softmaxScale = (float) softmaxScale(mla, config.ropeScaling());
+  }
+
+  /** 1 / sqrt(qk head dim), times mscale(factor, mscale_all_dim)^2 when YaRN sets mscale_all_dim. */
+  static double softmaxScale(MlaConfig mla, RopeScaling scaling) {
+    double scale = 1.0 / Math.sqrt(mla.qHeadDim());
+    if (scaling.type() == RopeScaling.Type.YARN && scaling.mscaleAllDim() != 0) {
+      double m = Rope.yarnMscale(scaling.factor(), scaling.mscaleAllDim());
+      scale *= m * m;
+    }
+    return scale;
+  }
+
+  @Override
+  public CpuAttention.RopeTables ropeTables(int[] positions) {
+    float[] cos = new float[positions.length * rope.half()];
+    float[] sin = new float[positions.length * rope.half()];
+    rope.tables(positions, cos, sin);
+    return new CpuAttention.RopeTables(cos, sin);
+  }
+
+  @Override
+  public void forward(int layer, LayerWeights weights, StepBatch batch, CpuAttention.RopeTables tables,
+      PagedKvCache cache, float[] normed, float[] out) {
+    MlaWeights w = weights.latentAttention();
+    int numTokens = batch.numTokens();
+    int heads = config.numHeads();
+    int nope = mla.qkNopeHeadDim();
+    int ropeDim = mla.qkRopeHeadDim();
+    int qHead = mla.qHeadDim();
+    int rank = mla.kvLoraRank();
+    int width = mla.cacheWidth();
+    MatmulInput input = MatmulInput.of(normed, numTokens, config.hiddenSize());
+
+    float[] q = queries(w, input, numTokens); // (numTokens, heads, nope + rope)
+    float[] compressed = new float[numTokens * width]; // (numTokens, r + rope)
+    project(w.kvAProj(), input, compressed);
+    float[] cacheRows = cache.keys(layer);
+    pool.run(numTokens, t -> {
+      kernels.rmsNorm(compressed, t * width, w.kvANorm(), LATENT_NORM_EPS, compressed, t * width, rank);
+      rope.applyInterleaved(compressed, t * width + rank, tables.cos(), tables.sin(), t);
+      for (int h = 0; h < heads; h++) {
+        rope.applyInterleaved(q, (t * heads + h) * qHead + nope, tables.cos(), tables.sin(), t);
+      }
+      int slot = batch.kvSequences()[t].slot(batch.positions()[t]);
+      System.arraycopy(compressed, t * width, cacheRows, slot * width, width);
+    });
+
+    float[] qLatent = absorbKeys(w.kvBProj(), q, numTokens); // (numTokens, heads, r)
+    float[] latentOut = new float[numTokens * heads * rank]; // (numTokens, heads, r): sum_j p_j c_j
+    pool.run(numTokens * heads, task -> {
+      int t = task / heads;
+      PagedKvCache.Sequence sequence = batch.kvSequences()[t];
+      int contextLength = batch.positions()[t] + 1;
+      int qLatOffset = task * rank;
+      int qPeOffset = task * qHead + nope;
+      float[] scores = new float[contextLength];
+      float max = Float.NEGATIVE_INFINITY;
+      for (int j = 0; j < contextLength; j++) {
+        int row = sequence.slot(j) * width;
+        float score = (kernels.dot(qLatent, qLatOffset, cacheRows, row, rank)
+            + kernels.dot(q, qPeOffset, cacheRows, row + rank, ropeDim)) * softmaxScale;
+        scores[j] = score;
+        max = Math.max(max, score);
+      }
+      float sum = 0;
+      for (int j = 0; j < contextLength; j++) {
+        scores[j] = (float) Math.exp(scores[j] - max);
+        sum += scores[j];
+      }
+      float inv = 1f / sum;
+      for (int j = 0; j < contextLength; j++) {
+        kernels.axpy(scores[j] * inv, cacheRows, sequence.slot(j) * width, latentOut, qLatOffset, rank);
+      }
+    });
+
+    float[] attended = expandValues(w.kvBProj(), latentOut, numTokens); // (numTokens, heads * v)
+    project(w.oProj(), MatmulInput.of(attended, numTokens, heads * mla.vHeadDim()), out);
+  }
+
+  private float[] queries(MlaWeights w, MatmulInput input, int numTokens) {
+    float[] q = new float[numTokens * config.numHeads() * mla.qHeadDim()];
+    if (w.qProj() != null) {
+      project(w.qProj(), input, q);
+      return q;
+    }
+    int qRank = mla.qLoraRank();
+    float[] compressedQ = new float[numTokens * qRank];
+    project(w.qAProj(), input, compressedQ);
+    for (int t = 0; t < numTokens; t++) {
+      kernels.rmsNorm(compressedQ, t * qRank, w.qANorm(), LATENT_NORM_EPS, compressedQ, t * qRank, qRank);
+    }
+    project(w.qBProj(), MatmulInput.of(compressedQ, numTokens, qRank), q);
+    return q;
+  }
+
+  /**
+   * q_lat[t, h] = W_UK_h^T q_nope[t, h]: a sum of W_UK_h's rows weighted by the query, so each head's rows
+   * are decoded once per step and serve every token.
+   */
+  private float[] absorbKeys(Matrix kvB, float[] q, int numTokens) {
+    int heads = config.numHeads();
+    int nope = mla.qkNopeHeadDim();
+    int rank = mla.kvLoraRank();
+    int qHead = mla.qHeadDim();
+    int rowsPerHead = nope + mla.vHeadDim();
+    float[] qLatent = new float[numTokens * heads * rank];
+    pool.run(heads, h -> {
+      float[] row = new float[rank];
+      for (int i = 0; i < nope; i++) {
+        kvB.copyRow(h * rowsPerHead + i, row, 0);
+        for (int t = 0; t < numTokens; t++) {
+          kernels.axpy(q[(t * heads + h) * qHead + i], row, 0, qLatent, (t * heads + h) * rank, rank);
+        }
+      }
+    });
+    return qLatent;
+  }
+
+  /** attended[t, h * v + i] = W_UV_h[i] . latentOut[t, h]: the v rows of each head's block of kv_b_proj. */
+  private float[] expandValues(Matrix kvB, float[] latentOut, int numTokens) {
+    int heads = config.numHeads();
+    int nope = mla.qkNopeHeadDim();
+    int v = mla.vHeadDim();
+    int rank = mla.kvLoraRank();
+    int rowsPerHead = nope + v;
+    float[] attended = new float[numTokens * heads * v];
+    pool.run(heads, h -> {
+      float[] headLatent = new float[numTokens * rank];
+      for (int t = 0; t < numTokens; t++) {
+        System.arraycopy(latentOut, (t * heads + h) * rank, headLatent, t * rank, rank);
+      }
+      float[] expanded = new float[numTokens * kvB.rows()];
+      int first = h * rowsPerHead + nope;
+      kernels.matmul(kvB, MatmulInput.of(headLatent, numTokens, rank), expanded, first, first + v);
+      for (int t = 0; t < numTokens; t++) {
+        System.arraycopy(expanded, t * kvB.rows() + first, attended, (t * heads + h) * v, v);
+      }
+    });
+    return attended;
+  }
+
+  private void project(Matrix w, MatmulInput input, float[] out) {
+    pool.runRanges(w.rows(), 4, (start, end) -> kernels.matmul(w, input, out, start, end));
+  }
+}

@@ -51,6 +51,37 @@ public final class MatmulInput {
     return new MatmulInput(values, numTokens, cols);
   }
 
+  private final float[][] shiftedByPhase = new float[PAIR_BLOCK][];
+
+  /**
+   * The paired activations for reading a matrix in aligned chunks that start {@code phase} elements
+   * before each row: per token, (cols / PAIR_BLOCK + 1) blocks over the virtual columns
+   * [-phase, cols + PAIR_BLOCK - phase), zero outside [0, cols) so the neighbouring rows' weights in the
+   * first and last chunk contribute nothing. Built once per phase, on first use (threads share it).
+   */
+  synchronized float[] pairedShifted(int phase) {
+    float[] shifted = shiftedByPhase[phase];
+    if (shifted != null) {
+      return shifted;
+    }
+    int stride = cols + PAIR_BLOCK;
+    shifted = new float[numTokens * stride];
+    for (int t = 0; t < numTokens; t++) {
+      for (int j = 0; j < stride; j++) {
+        int column = j - phase;
+        if (column < 0 || column >= cols) {
+          continue;
+        }
+        int block = j / PAIR_BLOCK;
+        int within = j % PAIR_BLOCK;
+        int slot = within % 2 == 0 ? within / 2 : LANES + within / 2;
+        shifted[t * stride + block * PAIR_BLOCK + slot] = plain[t * cols + column];
+      }
+    }
+    shiftedByPhase[phase] = shifted;
+    return shifted;
+  }
+
   public int numTokens() {
     return numTokens;
   }

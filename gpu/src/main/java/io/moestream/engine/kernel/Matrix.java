@@ -19,6 +19,7 @@ public final class Matrix {
   private final int cols;
   final ByteBuffer bytes;
   final Object segment;
+  private final int misalignment;
   /** FP8 only: (ceil(rows / blockRows), ceil(cols / blockCols)) scales, row-major; else null. */
   final float[] blockScales;
   final int blockRows;
@@ -45,6 +46,7 @@ public final class Matrix {
     this.cols = cols;
     this.bytes = bytes.slice().order(ByteOrder.LITTLE_ENDIAN);
     this.segment = VectorLoads.segmentOf(this.bytes);
+    this.misalignment = alignmentOf(this.bytes);
     this.blockScales = blockScales;
     this.blockRows = blockRows;
     this.blockCols = blockCols;
@@ -110,9 +112,17 @@ public final class Matrix {
     return new Matrix(tensor.name(), tensor.dtype(), (int) tensor.dim(0), (int) tensor.dim(1), tensor.bytes());
   }
 
-  /** A matrix on the heap from float values (tests and tiny tensors). */
+  /** A matrix in direct memory from float values (tests and tiny tensors). */
   public static Matrix fromFloats(String name, DType dtype, int rows, int cols, float[] values) {
-    ByteBuffer buffer = ByteBuffer.allocateDirect(rows * cols * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+    return fromFloats(name, dtype, rows, cols, values, 0);
+  }
+
+  /** As {@link #fromFloats(String, DType, int, int, float[])}, with the data {@code misalignment} bytes past a 64-byte boundary. */
+  public static Matrix fromFloats(String name, DType dtype, int rows, int cols, float[] values, int misalignment) {
+    ByteBuffer block = ByteBuffer.allocateDirect(rows * cols * dtype.byteSize() + 128).alignedSlice(64);
+    block.position(misalignment);
+    ByteBuffer buffer = block.slice().order(ByteOrder.LITTLE_ENDIAN);
+    buffer.limit(rows * cols * dtype.byteSize());
     for (float v : values) {
       switch (dtype) {
         case F32 -> buffer.putFloat(v);
@@ -139,6 +149,26 @@ public final class Matrix {
 
   public int cols() {
     return cols;
+  }
+
+  /** The data's address modulo 64 (one cache line), or -1 where the platform cannot tell. */
+  private static int alignmentOf(ByteBuffer buffer) {
+    if (!buffer.isDirect()) {
+      return -1;
+    }
+    try {
+      return buffer.alignmentOffset(0, 64);
+    } catch (UnsupportedOperationException e) {
+      return -1;
+    }
+  }
+
+  /**
+   * Bytes past the last 64-byte boundary at which the data starts (-1 if unknown). Rows of a matrix
+   * whose row length is a multiple of 64 bytes all share it, so kernels can read aligned chunks.
+   */
+  public int misalignment() {
+    return misalignment;
   }
 
   /** Bytes a full read of the matrix touches (FP8: the codes plus the block scales). */

@@ -340,6 +340,24 @@ class BatchInvariantsTest {
     }
   }
 
+  /** Rows split differently across threads, experts handed out in another order: the same bits. */
+  @Test
+  void theThreadCountDoesNotChangeLogits() {
+    int[] tokens = prompt(45, 19);
+    float[][] expected;
+    try (LoadedModel one = LoadedModel.load(qwen2Model, OPTIONS.withThreads(1))) {
+      expected = one.logits(tokens, one.expertsPerLayer(0), true);
+    }
+    for (int threads : new int[] {2, 3}) {
+      try (LoadedModel model = LoadedModel.load(qwen2Model, OPTIONS.withThreads(threads))) {
+        float[][] actual = model.logits(tokens, model.expertsPerLayer(0), true);
+        for (int p = 0; p < tokens.length; p++) {
+          assertArrayEquals(expected[p], actual[p], threads + " threads, position " + p);
+        }
+      }
+    }
+  }
+
   // ---- (d) per-request experts ----------------------------------------------------------------
 
   @Test

@@ -156,6 +156,63 @@ class VectorKernelsTest {
     }
   }
 
+  /**
+   * Tiles of 4 tokens and single tokens accumulate each (row, token) in the same order, so a token's
+   * result does not depend on the batch around it: bitwise, for every dtype and data placement.
+   */
+  @Test
+  void aTokensResultDoesNotDependOnItsBatch() {
+    SplittableRandom random = new SplittableRandom(23);
+    for (DType dtype : new DType[] {DType.F32, DType.BF16, DType.F16}) {
+      for (int misalignment : new int[] {0, 2, 40}) {
+        for (int cols : new int[] {33, 64, 512}) {
+          int rows = 6;
+          Matrix w = Matrix.fromFloats("w", dtype, rows, cols, uniform(random, rows * cols, 1.0), misalignment);
+          int tokens = 9;
+          float[] xs = uniform(random, tokens * cols, 1.0);
+          float[] batched = new float[tokens * rows];
+          vector.matmul(w, MatmulInput.of(xs, tokens, cols), batched, 0, rows);
+          for (int t = 0; t < tokens; t++) {
+            float[] alone = new float[rows];
+            vector.matmul(w, MatmulInput.of(Arrays.copyOfRange(xs, t * cols, (t + 1) * cols), 1, cols), alone, 0, rows);
+            for (int r = 0; r < rows; r++) {
+              assertEquals(Float.floatToRawIntBits(alone[r]), Float.floatToRawIntBits(batched[t * rows + r]),
+                  dtype + " misalignment " + misalignment + " cols " + cols + ": token " + t + " row " + r);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * {@code out[r]} depends on row r of W only: an infinite weight in one row gives an infinite or NaN
+   * result in that row and leaves its neighbours finite, wherever the data sits in memory.
+   */
+  @Test
+  void aNonFiniteWeightStaysInItsOwnRow() {
+    for (DType dtype : new DType[] {DType.F32, DType.BF16, DType.F16}) {
+      for (int misalignment : new int[] {0, 2, 40}) {
+        int rows = 5;
+        int cols = 64;
+        float[] values = new float[rows * cols];
+        Arrays.fill(values, 0.5f);
+        values[2 * cols - 1] = Float.POSITIVE_INFINITY; // last weight of row 1
+        values[3 * cols + 0] = Float.POSITIVE_INFINITY; // first weight of row 3
+        Matrix w = Matrix.fromFloats("w", dtype, rows, cols, values, misalignment);
+        float[] x = new float[cols];
+        Arrays.fill(x, 1f);
+        float[] out = new float[rows];
+        vector.matmul(w, MatmulInput.of(x, 1, cols), out, 0, rows);
+        for (int r : new int[] {0, 2, 4}) {
+          assertEquals(32f, out[r], dtype + " misalignment " + misalignment + ": row " + r + " = " + out[r]
+              + " picked up a neighbouring row's weight");
+        }
+        assertTrue(Float.isInfinite(out[1]) && Float.isInfinite(out[3]), Arrays.toString(out));
+      }
+    }
+  }
+
   @Test
   void matmulRejectsAnInputOfTheWrongWidth() {
     Matrix w = Matrix.fromFloats("w", DType.F32, 2, 8, new float[16]);

@@ -47,19 +47,26 @@ final class BenchDecodeCommand implements Callable<Integer> {
   @Option(names = "--profile", description = "Print where decode time goes (attention, router, experts, LM head).")
   boolean profile;
 
+  @Mixin PolicyOptions policyOptions;
+
   @Mixin EngineOptionsMixin engineOptions;
 
   record Result(int batch, int k, double prefillTokS, double decodeTokS, double weightGbS) {}
 
   @Override
   public Integer call() throws Exception {
-    try (LoadedModel loaded = LoadedModel.load(model, engineOptions.toOptions().withMaxRunningSequences(1024))) {
+    try (LoadedModel loaded = policyOptions.load(model, engineOptions.toOptions().withMaxRunningSequences(1024))) {
       ModelConfig config = loaded.config();
       List<Integer> ks = expertsPerToken == null ? List.of(config.numExpertsPerTok()) : expertsPerToken;
       System.err.printf(Locale.ROOT, "model %s, %s, backend %s, Java %s%n", model, config, loaded.backend().name(),
           Runtime.version());
       // End-of-sequence ids are left out so every sequence decodes exactly --tokens tokens.
       Engine engine = new Engine(loaded.backend(), engineOptions.toOptions().withMaxRunningSequences(1024), new int[0]);
+      io.moestream.engine.policy.ExpertPolicy policy = policyOptions.policy(0);
+      if (policy != null) { // caps every k below (adaptive: its first level)
+        new io.moestream.engine.policy.PolicyDriver(engine, policy);
+        System.err.println("policy " + policy.spec());
+      }
       run(engine, loaded, 1, ks.get(0), warmupTokens);
       List<Result> results = new ArrayList<>();
       System.out.printf(Locale.ROOT, "%6s %4s %14s %14s %22s%n", "batch", "k", "prefill tok/s", "decode tok/s",

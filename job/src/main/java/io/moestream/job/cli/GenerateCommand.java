@@ -66,6 +66,8 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print one JSON object (ids, text, finish_reason) instead.")
   boolean json;
 
+  @Mixin PolicyOptions policyOptions;
+
   @Mixin EngineOptionsMixin engineOptions;
 
   @Override
@@ -77,10 +79,14 @@ final class GenerateCommand implements Callable<Integer> {
     int[] promptIds = promptIds(tokenizer);
     SamplingParams sampling = new SamplingParams(temperature, topP, topK, seed);
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-    try (LoadedModel loaded = LoadedModel.load(model, engineOptions.toOptions())) {
+    try (LoadedModel loaded = policyOptions.load(model, engineOptions.toOptions())) {
       int k = ExpertsOption.check(expertsPerToken, loaded.config());
       Engine engine = loaded.engine();
-      engine.submit(new GenerationRequest("cli", promptIds, sampling, maxNewTokens, loaded.expertsPerLayer(k)));
+      io.moestream.engine.policy.ExpertPolicy policy = policyOptions.policy(k);
+      if (policy != null) {
+        new io.moestream.engine.policy.PolicyDriver(engine, policy); // one request: no load, adaptive stays at level 0
+      }
+      engine.submit(new GenerationRequest("cli", promptIds, sampling, maxNewTokens, loaded.expertsPerLayer(0)));
       IncrementalDecoder decoder = tokenizer == null ? null : tokenizer.newIncrementalDecoder(true);
       List<Integer> generated = new ArrayList<>();
       StringBuilder text = new StringBuilder();

@@ -29,14 +29,21 @@ final class LogitsCommand implements Callable<Integer> {
   @Option(names = "--all-positions", description = "One row per position instead of the last only.")
   boolean allPositions;
 
+  @Mixin PolicyOptions policyOptions;
+
   @Mixin EngineOptionsMixin engineOptions;
 
   @Override
   public Integer call() throws Exception {
     int[] ids = TokenIds.parse(tokenIds, "--token-ids");
-    try (LoadedModel loaded = LoadedModel.load(model, engineOptions.toOptions())) {
+    try (LoadedModel loaded = policyOptions.load(model, engineOptions.toOptions())) {
       int k = ExpertsOption.check(expertsPerToken, loaded.config());
-      float[][] rows = loaded.logits(ids, loaded.expertsPerLayer(k), allPositions);
+      io.moestream.engine.policy.ExpertPolicy policy = policyOptions.policy(k);
+      if (policy != null && policy.selection(loaded.config()) != io.moestream.engine.moe.ExpertSelection.AS_REQUESTED) {
+        loaded.backend().setExpertSelection(policy.selection(loaded.config()));
+      }
+      float[][] rows = loaded.logits(ids, policy == null ? loaded.expertsPerLayer(0) : policy.expertsPerLayer(loaded.config()),
+          allPositions);
       PrintStream stdout = System.out;
       try (JsonGenerator json = new JsonFactory().createGenerator((OutputStream) new java.io.BufferedOutputStream(stdout, 1 << 16))) {
         json.writeStartObject();

@@ -1,0 +1,109 @@
+package io.moestream.job.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.moestream.engine.generate.LoadedModel;
+import io.moestream.engine.model.ModelConfig;
+import io.moestream.engine.moe.ExpertSelection;
+import io.moestream.engine.policy.ExpertPolicy;
+import io.moestream.engine.policy.ExpertUsage;
+import io.moestream.engine.policy.QualityStats;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "eval-quality", mixinStandardHelpOptions = true,
+    description = {"Runs a text teacher-forced through the full model and through a policy (and/or a pruned model)",
+        "and prints ONE JSON object on stdout: kl_mean, kl_p95 (KL(full || policy) of the next-token",
+        "distribution, nats), top1_agreement, ppl_full, ppl_policy, plus tokens and experts_per_token.",
+        "adaptive is evaluated at its first level (what it runs with no load)."})
+final class EvalQualityCommand implements Callable<Integer> {
+  @Option(names = "--model", required = true, description = "Hugging Face model folder.")
+  Path model;
+
+  @Option(names = "--input", required = true, description = "Text file (or token ids with --token-ids-file).")
+  Path input;
+
+  @Option(names = "--token-ids-file", description = "--input holds token ids (comma or whitespace separated).")
+  boolean tokenIdsFile;
+
+  @Option(names = "--experts-per-token", defaultValue = "0", description = "Shorthand for --policy fixed:K.")
+  int expertsPerToken;
+
+  @Option(names = "--window", defaultValue = "256",
+      description = "Tokens per independent window (the text is cut into windows). Default: ${DEFAULT-VALUE}.")
+  int window;
+
+  @Option(names = "--max-tokens", defaultValue = "0", description = "Evaluate at most this many tokens (0: all).")
+  int maxTokens;
+
+  @Mixin PolicyOptions policyOptions;
+
+  @Mixin EngineOptionsMixin engineOptions;
+
+  @Override
+  public Integer call() throws Exception {
+    if (window < 2) {
+      throw new IllegalArgumentException("--window must be >= 2, found " + window);
+    }
+    int[] ids = TextInput.read(model, input, tokenIdsFile);
+    if (maxTokens > 0 && ids.length > maxTokens) {
+      ids = Arrays.copyOf(ids, maxTokens);
+    }
+    if (ids.length < 2) {
+      throw new IllegalArgumentException(input + ": at least 2 tokens are needed, found " + ids.length);
+    }
+    try (LoadedModel full = LoadedModel.load(model, engineOptions.toOptions());
+        LoadedModel pruned = policyOptions.pruning() ? policyOptions.load(model, engineOptions.toOptions()) : null) {
+      LoadedModel candidate = pruned != null ? pruned : full;
+      ModelConfig config = full.config();
+      ExpertPolicy policy = policyOptions.policy(expertsPerToken);
+      int[] fullExperts = full.expertsPerLayer(0);
+      int[] policyExperts = policy == null ? fullExperts : policy.expertsPerLayer(config);
+      ExpertSelection selection = policy == null ? ExpertSelection.AS_REQUESTED : policy.selection(config);
+      ExpertUsage usage = new ExpertUsage(config);
+      int windowTokens = Math.min(window, config.maxPositionEmbeddings());
+      QualityStats stats = new QualityStats();
+      for (int start = 0; start + 1 < ids.length; start += windowTokens) {
+        int[] chunk = Arrays.copyOfRange(ids, start, Math.min(ids.length, start + windowTokens));
+        if (chunk.length < 2) {
+          break;
+        }
+        float[][] reference = full.logits(chunk, fullExperts, true);
+        candidate.backend().setRoutingObserver(usage);
+        if (selection != ExpertSelection.AS_REQUESTED) {
+          candidate.backend().setExpertSelection(selection);
+        }
+        float[][] evaluated;
+        try {
+          evaluated = candidate.logits(chunk, policyExperts, true);
+        } finally {
+          candidate.backend().setRoutingObserver(null);
+          if (selection != ExpertSelection.AS_REQUESTED) {
+            candidate.backend().setExpertSelection(ExpertSelection.AS_REQUESTED);
+          }
+        }
+        for (int i = 0; i + 1 < chunk.length; i++) {
+          stats.add(reference[i], evaluated[i], chunk[i + 1]);
+        }
+      }
+      ObjectNode result = new ObjectMapper().createObjectNode();
+      result.put("kl_mean", stats.klMean());
+      result.put("kl_p95", stats.klQuantile(0.95));
+      result.put("top1_agreement", stats.top1Agreement());
+      result.put("ppl_full", stats.perplexityReference());
+      result.put("ppl_policy", stats.perplexityEvaluated());
+      result.put("tokens", stats.count());
+      result.put("policy", policy == null ? "fixed:" + config.numExpertsPerTok() : policy.spec());
+      if (policyOptions.pruning()) {
+        result.put("prune_experts", policyOptions.prune.pruneExperts);
+      }
+      result.put("experts_per_token", usage.expertsPerToken());
+      System.out.println(result);
+    }
+    return 0;
+  }
+}

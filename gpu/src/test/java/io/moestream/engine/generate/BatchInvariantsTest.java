@@ -1,5 +1,10 @@
 package io.moestream.engine.generate;
 
+import static io.moestream.engine.generate.EngineRuns.assertSameGenerations;
+import static io.moestream.engine.generate.EngineRuns.prompt;
+import static io.moestream.engine.generate.EngineRuns.run;
+import static io.moestream.engine.generate.EngineRuns.runAlone;
+import static io.moestream.engine.generate.EngineRuns.runTogether;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -10,6 +15,7 @@ import io.moestream.engine.backend.Backend;
 import io.moestream.engine.backend.StepBatch;
 import io.moestream.engine.backend.StepOutput;
 import io.moestream.engine.format.DType;
+import io.moestream.engine.generate.EngineRuns.Generation;
 import io.moestream.engine.kv.PagedKvCache;
 import io.moestream.engine.model.Architecture;
 import io.moestream.engine.testmodel.TestModelSpec;
@@ -18,10 +24,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,8 +43,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * decoding against recomputation.
  */
 class BatchInvariantsTest {
+
   private static final EngineOptions OPTIONS = EngineOptions.defaults().withThreads(2).withKvCacheBytes(4 << 20);
-  private static final int MAX_STEPS = 5_000;
 
   @TempDir
   static Path models;
@@ -66,47 +70,6 @@ class BatchInvariantsTest {
     return dtype == DType.F32 ? f32Model : bf16Model;
   }
 
-  // ---- running requests through an engine ------------------------------------------------------
-
-  /** What an engine produced for one request. */
-  record Generation(int[] tokens, FinishReason reason, String error) {}
-
-  /** Submits every request, steps until the engine is idle, and checks the event stream's shape. */
-  static Map<String, Generation> run(Engine engine, List<GenerationRequest> requests) {
-    requests.forEach(engine::submit);
-    Map<String, List<Integer>> tokens = new LinkedHashMap<>();
-    Map<String, Integer> nextIndex = new LinkedHashMap<>();
-    Map<String, Generation> done = new LinkedHashMap<>();
-    for (GenerationRequest r : requests) {
-      tokens.put(r.id(), new ArrayList<>());
-      nextIndex.put(r.id(), r.alreadyGenerated().length);
-    }
-    int steps = 0;
-    while (engine.hasWork()) {
-      assertTrue(++steps < MAX_STEPS, "engine did not finish in " + MAX_STEPS + " steps");
-      for (TokenEvent e : engine.step()) {
-        assertTrue(!done.containsKey(e.requestId()), "event after the end of " + e.requestId());
-        if (e.tokenId() >= 0) {
-          assertEquals(nextIndex.get(e.requestId()), e.index(), "token indices of " + e.requestId() + " in order");
-          nextIndex.put(e.requestId(), e.index() + 1);
-          tokens.get(e.requestId()).add(e.tokenId());
-        }
-        if (e.finished()) {
-          int[] ids = tokens.get(e.requestId()).stream().mapToInt(Integer::intValue).toArray();
-          done.put(e.requestId(), new Generation(ids, e.finishReason(), e.error()));
-        }
-      }
-    }
-    assertEquals(requests.size(), done.size(), "every request finished");
-    assertEquals(0, engine.runningCount());
-    assertEquals(engine.kvCache().numBlocks(), engine.kvCache().freeBlocks(), "all KV blocks returned");
-    return done;
-  }
-
-  private static int[] prompt(long seed, int length) {
-    return new SplittableRandom(seed).ints(length, 0, 500).toArray();
-  }
-
   /** Four requests of different prompt lengths and budgets; sampled ones have their own seeds. */
   private static List<GenerationRequest> requests(boolean sampled) {
     int[] lengths = {3, 17, 6, 25};
@@ -118,32 +81,6 @@ class BatchInvariantsTest {
       list.add(new GenerationRequest("r" + i, prompt(i, lengths[i]), sampling, budgets[i], null));
     }
     return list;
-  }
-
-  private static Map<String, Generation> runAlone(Path folder, EngineOptions options, List<GenerationRequest> requests) {
-    Map<String, Generation> all = new LinkedHashMap<>();
-    try (LoadedModel model = LoadedModel.load(folder, options)) {
-      for (GenerationRequest r : requests) {
-        all.putAll(run(model.engine(), List.of(r)));
-      }
-    }
-    return all;
-  }
-
-  private static Map<String, Generation> runTogether(Path folder, EngineOptions options, List<GenerationRequest> requests) {
-    try (LoadedModel model = LoadedModel.load(folder, options)) {
-      return run(model.engine(), requests);
-    }
-  }
-
-  private static void assertSameGenerations(Map<String, Generation> expected, Map<String, Generation> actual) {
-    assertEquals(expected.keySet(), actual.keySet());
-    for (String id : expected.keySet()) {
-      Generation e = expected.get(id);
-      Generation a = actual.get(id);
-      assertArrayEquals(e.tokens(), a.tokens(), id + " tokens");
-      assertEquals(e.reason(), a.reason(), id + " finish reason");
-    }
   }
 
   // ---- (a) batch composition ------------------------------------------------------------------

@@ -43,7 +43,7 @@ class RequestValidationTest {
       }
       assertEquals(0, engine.waitingCount() + engine.runningCount(), "nothing queued");
       // The engine still serves a good request afterwards.
-      Map<String, BatchInvariantsTest.Generation> ok = BatchInvariantsTest.run(engine,
+      Map<String, EngineRuns.Generation> ok = EngineRuns.run(engine,
           List.of(new GenerationRequest("ok", new int[] {1, 2, 3}, SamplingParams.GREEDY, 3, null)));
       assertTrue(ok.get("ok").reason() != FinishReason.ERROR);
     }
@@ -116,9 +116,9 @@ class RequestValidationTest {
 
   @Test
   void generationStopsAtTheContextLength() {
-    BatchInvariantsTest.Generation g;
+    EngineRuns.Generation g;
     try (LoadedModel model = load()) {
-      g = BatchInvariantsTest.run(model.engine(),
+      g = EngineRuns.run(model.engine(),
           List.of(new GenerationRequest("ctx", new int[60], SamplingParams.GREEDY, 100, null))).get("ctx");
     }
     if (g.reason() == FinishReason.LENGTH) {

@@ -97,6 +97,13 @@ class ArchitecturesTest {
     cases.add(new Case("mixtral linear rope scaling 4", TestModelSpec.defaults(Architecture.MIXTRAL),
         folder -> ModelFolderEdits.editConfig(folder,
             c -> c.putObject("rope_scaling").put("type", "linear").put("factor", 4.0))));
+    // Defaults for absent fields: head_dim = hidden / heads, num_key_value_heads = heads (plain MHA).
+    cases.add(new Case("mixtral mha, head_dim and num_key_value_heads absent",
+        TestModelSpec.defaults(Architecture.MIXTRAL).withAttention(64, 4, 4, 16),
+        folder -> ModelFolderEdits.editConfig(folder, c -> c.remove(List.of("head_dim", "num_key_value_heads")))));
+    // Values the engine must read rather than assume.
+    cases.add(new Case("qwen2_moe rope_theta 10000, rms_norm_eps 0.05", TestModelSpec.defaults(Architecture.QWEN2_MOE),
+        folder -> ModelFolderEdits.editConfig(folder, c -> c.put("rope_theta", 10000.0).put("rms_norm_eps", 0.05))));
     // F16 weights (the rebias widening in the matmul), at the BF16 tolerance.
     cases.add(new Case("qwen3_moe gqa", TestModelSpec.defaults(Architecture.QWEN3_MOE).withDType(DType.F16)));
     cases.add(new Case("mixtral gqa", TestModelSpec.defaults(Architecture.MIXTRAL).withDType(DType.F16)));

@@ -3,6 +3,7 @@ package io.moestream.tests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.moestream.job.config.JobConfig;
 import io.moestream.job.kafka.EmbeddedKafka;
 import io.moestream.job.pipeline.DemoModel;
@@ -79,6 +80,19 @@ class ExactlyOnceEndToEndTest {
     FailOnce.reset();
     runAndCheck("failover", true);
     assertTrue(FailOnce.failed.get(), "the failure was never injected");
+  }
+
+  /** The reference the suite compares with is what the {@code generate} command prints (sampled). */
+  @Test
+  void theReferenceIsWhatTheGenerateCommandPrints() throws Exception {
+    for (int i = 0; i < REQUESTS; i += 50) {
+      InferenceRequest r = requests.get(i);
+      JsonNode printed = GenerateCli.run(model, r);
+      List<Integer> ids = new ArrayList<>();
+      printed.get("ids").forEach(id -> ids.add(id.asInt()));
+      assertEquals(expected.get(r.getRequestId()).getKey(), ids, r.getRequestId() + " ids");
+      assertEquals(expected.get(r.getRequestId()).getValue(), printed.get("text").asText(), r.getRequestId() + " text");
+    }
   }
 
   private void runAndCheck(String name, boolean injectFailure) throws Exception {

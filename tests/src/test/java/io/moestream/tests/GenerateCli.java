@@ -1,0 +1,50 @@
+package io.moestream.tests;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.moestream.job.cli.MoestreamCli;
+import io.moestream.schemas.ChatMessage;
+import io.moestream.schemas.InferenceRequest;
+import io.moestream.schemas.Sampling;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Runs {@code ./moestream generate --json} in this JVM for a request and returns what it printed. */
+final class GenerateCli {
+  private GenerateCli() {}
+
+  static JsonNode run(Path model, InferenceRequest r) throws Exception {
+    Sampling s = r.getSampling();
+    List<String> args = new ArrayList<>(List.of("generate", "--model", model.toString(), "--json", "--threads", "1",
+        "--max-new-tokens", Integer.toString(r.getMaxNewTokens()), "--temperature", Float.toString(s.getTemperature()),
+        "--top-p", Float.toString(s.getTopP()), "--top-k", Integer.toString(s.getTopK()),
+        "--seed", Long.toString(s.getSeed())));
+    if (r.getPrompt() != null) {
+      args.addAll(List.of("--prompt", r.getPrompt()));
+    } else {
+      List<ChatMessage> messages = r.getMessages();
+      ChatMessage user = messages.get(messages.size() - 1);
+      args.addAll(List.of("--chat", "--prompt", user.getContent()));
+      if (messages.size() == 2) {
+        args.addAll(List.of("--system", messages.get(0).getContent()));
+      }
+    }
+    PrintStream stdout = System.out;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    int exit;
+    System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    try {
+      exit = MoestreamCli.execute(args.toArray(new String[0]));
+    } finally {
+      System.setOut(stdout);
+    }
+    if (exit != 0) {
+      throw new AssertionError("generate exited " + exit + " for " + args);
+    }
+    return new ObjectMapper().readTree(captured.toString(StandardCharsets.UTF_8));
+  }
+}

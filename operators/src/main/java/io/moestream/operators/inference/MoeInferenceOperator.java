@@ -145,8 +145,8 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
 
   private void accept(TokenizedRequest request) {
     int modelDefault = model.config().numExpertsPerTok();
-    int k = Math.min(modelDefault, Math.max(request.minExpertsPerToken,
-        expertBudget.expertsPerToken(load, modelDefault)));
+    int k = request.priority == HIGH_PRIORITY ? modelDefault
+        : Math.min(modelDefault, Math.max(request.minExpertsPerToken, expertBudget.expertsPerToken(load, modelDefault)));
     load.expertsPerToken(k);
     InFlightRequest state = new InFlightRequest();
     state.request = request;

@@ -110,20 +110,25 @@ class MoeInferenceOperatorTest {
   }
 
   @Test
-  void aQualityFloorIsHonoured() throws Exception {
+  void aQualityFloorAndHighPriorityAreHonoured() throws Exception {
     TokenizedRequest r = ReferenceGenerations.request("floor", 4, 3, 0f, 1);
     r.minExpertsPerToken = 3;
+    TokenizedRequest urgent = ReferenceGenerations.request("urgent", 4, 3, 0f, 2);
+    urgent.priority = MoeInferenceOperator.HIGH_PRIORITY;
+    TokenizedRequest plain = ReferenceGenerations.request("plain", 4, 3, 0f, 3);
     InferenceSettings settings = new InferenceSettings(ReferenceGenerations.TINY_MODEL.toString(), 4, 1, "vector",
         8L << 20, 64, 8);
     ExpertBudget lowLoadBudget = (load, modelDefault) -> 1;
     try (var h = new OneInputStreamOperatorTestHarness<RequestBatch, Generation>(
         new MoeInferenceOperatorFactory(settings, lowLoadBudget))) {
       h.open();
-      h.processElement(new RequestBatch(new TokenizedRequest[] {r}), 0);
+      h.processElement(new RequestBatch(new TokenizedRequest[] {r, urgent, plain}), 0);
       runMail(h, 100);
-      Generation g = h.extractOutputValues().get(0);
-      assertEquals(3, g.getExpertsPerToken().getMin());
-      assertEquals(3.0, g.getExpertsPerToken().getMean(), 1e-9);
+      Map<String, Generation> out = byId(h.extractOutputValues());
+      assertEquals(3, out.get("floor").getExpertsPerToken().getMin());
+      assertEquals(3.0, out.get("floor").getExpertsPerToken().getMean(), 1e-9);
+      assertEquals(4, out.get("urgent").getExpertsPerToken().getMin(), "HIGH priority: the model's own k");
+      assertEquals(1, out.get("plain").getExpertsPerToken().getMin(), "no floor: what the budget says");
     }
   }
 }

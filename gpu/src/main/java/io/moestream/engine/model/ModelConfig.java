@@ -262,6 +262,7 @@ public record ModelConfig(
         + " x" + moeIntermediateSize + ", shared=" + sharedExpertIntermediateSize + ", vocab=" + vocabSize
         + ", sparse=" + Arrays.toString(sparseLayers) + ", eos=" + Arrays.toString(eosTokenIds)
         + (mla == null ? "" : ", " + mla) + (routing.equals(RoutingConfig.SOFTMAX_TOP_K) ? "" : ", " + routing)
-        + (fp8WeightBlock == null ? "" : ", fp8 blocks " + Arrays.toString(fp8WeightBlock)) + "}";
+        + (fp8WeightBlock == null ? "" : ", fp8 blocks " + Arrays.toString(fp8WeightBlock))
+        + ", kv cache " + kvCacheBytesPerToken() + " B/token}";
   }
 }

@@ -132,6 +132,53 @@ public record ModelWeights(
         scoreBias);
   }
 
+  /** Every weight's element count: matrices (FP8 codes, not their block scales), norms and biases. */
+  public long parameterCount() {
+    long count = embedTokens.rows() * (long) embedTokens.cols() + finalNorm.length;
+    if (lmHead != embedTokens) {
+      count += lmHead.rows() * (long) lmHead.cols();
+    }
+    for (LayerWeights layer : layers) {
+      count += layer.inputNorm().length + layer.postAttentionNorm().length;
+      if (layer.attention() != null) {
+        AttentionWeights a = layer.attention();
+        count += elements(a.qProj(), a.kProj(), a.vProj(), a.oProj())
+            + length(a.qBias()) + length(a.kBias()) + length(a.vBias()) + length(a.qNorm()) + length(a.kNorm());
+      } else {
+        MlaWeights m = layer.latentAttention();
+        count += elements(m.qProj(), m.qAProj(), m.qBProj(), m.kvAProj(), m.kvBProj(), m.oProj())
+            + length(m.qANorm()) + length(m.kvANorm());
+      }
+      if (layer.moe() != null) {
+        MoeWeights moe = layer.moe();
+        count += elements(moe.router(), moe.sharedExpertGate()) + length(moe.routerScoreCorrectionBias());
+        for (ExpertWeights expert : moe.experts()) {
+          count += elements(expert);
+        }
+        count += elements(moe.sharedExpert());
+      } else {
+        count += elements(layer.denseMlp());
+      }
+    }
+    return count;
+  }
+
+  private static long elements(ExpertWeights w) {
+    return w == null ? 0 : elements(w.gateProj(), w.upProj(), w.downProj());
+  }
+
+  private static long elements(Matrix... matrices) {
+    long count = 0;
+    for (Matrix m : matrices) {
+      count += m == null ? 0 : (long) m.rows() * m.cols();
+    }
+    return count;
+  }
+
+  private static long length(float[] v) {
+    return v == null ? 0 : v.length;
+  }
+
   /** Bytes of weights a decode step reads for one token at {@code expertsPerToken}, LM head included. */
   public long bytesPerTokenAt(int expertsPerToken) {
     long bytes = lmHead.byteSize();

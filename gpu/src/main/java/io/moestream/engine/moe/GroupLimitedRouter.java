@@ -38,6 +38,11 @@ public final class GroupLimitedRouter implements Router {
   public void rank(float[] routerLogits, int logitsOffset, float[] scores, int[] candidates, int outOffset) {
     SoftmaxTopKRouter.softmax(routerLogits, logitsOffset, numExperts, scores);
     float[] choice = scores.clone();
+    for (int e = 0; e < numExperts; e++) {
+      if (routerLogits[logitsOffset + e] == Float.NEGATIVE_INFINITY) {
+        choice[e] = Float.NEGATIVE_INFINITY; // pruned: never selectable, even at probability 0
+      }
+    }
     if (topkGroup < numGroups) {
       GroupMask.keepTopGroups(choice, numGroups, topkGroup, GroupMask.GroupScore.MAX);
     }

@@ -43,7 +43,9 @@ public final class SigmoidRouter implements Router {
     float[] choice = new float[numExperts];
     for (int e = 0; e < numExperts; e++) {
       scores[e] = (float) (1.0 / (1.0 + Math.exp(-routerLogits[logitsOffset + e])));
-      choice[e] = scores[e] + scoreCorrectionBias[e];
+      // A pruned expert's logit is -infinity: its bias must not make it selectable.
+      float logit = routerLogits[logitsOffset + e];
+      choice[e] = logit == Float.NEGATIVE_INFINITY ? Float.NEGATIVE_INFINITY : scores[e] + scoreCorrectionBias[e];
     }
     if (topkGroup < numGroups) {
       GroupMask.keepTopGroups(choice, numGroups, topkGroup, GroupMask.GroupScore.SUM_OF_TOP_2);

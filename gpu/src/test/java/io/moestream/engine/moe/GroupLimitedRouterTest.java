@@ -104,4 +104,23 @@ class GroupLimitedRouterTest {
     GroupLimitedRouter router = new GroupLimitedRouter(8, 3, false, 1.0, 1, 1);
     assertArrayEquals(new int[] {0, 2, 4}, rank(router, SCORES, new float[8]));
   }
+
+  @Test
+  void prunedExpertsAreNeverChosenWhateverTheirBias() {
+    float[] bias = new float[8];
+    java.util.Arrays.fill(bias, 5f); // large enough to win on bias alone
+    bias[2] = 0f;
+    float[] logits = logits(SCORES);
+    for (int e = 3; e < 8; e++) {
+      logits[e] = Float.NEGATIVE_INFINITY;
+    }
+    int[] candidates = rank(new SigmoidRouter(8, 3, true, 1.0, 1, 1, bias), logits, new float[8]);
+    assertArrayEquals(new int[] {0, 1, 2}, candidates);
+    float[] softmaxLogits = SCORES.clone();
+    for (int e = 3; e < 8; e++) {
+      softmaxLogits[e] = Float.NEGATIVE_INFINITY;
+    }
+    assertArrayEquals(new int[] {0, 2, 1}, rank(new GroupLimitedRouter(8, 3, false, 1.0, 4, 2), softmaxLogits,
+        new float[8]));
+  }
 }

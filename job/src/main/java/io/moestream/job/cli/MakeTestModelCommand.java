@@ -2,6 +2,7 @@ package io.moestream.job.cli;
 
 import io.moestream.engine.format.DType;
 import io.moestream.engine.model.Architecture;
+import io.moestream.engine.testmodel.DeepseekSpec;
 import io.moestream.engine.testmodel.TestModelSpec;
 import io.moestream.engine.testmodel.TestModelWriter;
 import io.moestream.engine.tokenizer.Tokenizer;
@@ -17,7 +18,8 @@ import picocli.CommandLine.Option;
     description = {"Writes a random-weight model folder (config.json + model.safetensors) that Hugging Face",
         "transformers would load: for tests, benchmarks and the demo. Its outputs are meaningless text."})
 final class MakeTestModelCommand implements Callable<Integer> {
-  @Option(names = "--arch", required = true, description = "qwen3_moe, qwen2_moe, mixtral or olmoe.")
+  @Option(names = "--arch", required = true,
+      description = "qwen3_moe, qwen2_moe, mixtral, olmoe, deepseek_v2 or deepseek_v3.")
   String arch;
 
   @Option(names = "--out", required = true, description = "Folder to write (created if missing).")
@@ -38,6 +40,23 @@ final class MakeTestModelCommand implements Callable<Integer> {
   @Option(names = "--shared-expert-intermediate-size", description = "qwen2_moe shared expert size.") Integer sharedExpert;
   @Option(names = "--vocab-size") Integer vocabSize;
   @Option(names = "--max-position-embeddings") Integer maxPositions;
+
+  @Option(names = "--kv-lora-rank", description = "deepseek: latent width per token (the KV cache).") Integer kvLoraRank;
+  @Option(names = "--q-lora-rank", description = "deepseek: query compression rank, 0 for q_proj (V2-Lite).") Integer qLoraRank;
+  @Option(names = "--qk-nope-head-dim") Integer qkNopeHeadDim;
+  @Option(names = "--qk-rope-head-dim") Integer qkRopeHeadDim;
+  @Option(names = "--v-head-dim") Integer vHeadDim;
+  @Option(names = "--n-shared-experts") Integer nSharedExperts;
+  @Option(names = "--topk-method", description = "deepseek: greedy, group_limited_greedy (V2) or noaux_tc (V3).") String topkMethod;
+  @Option(names = "--n-group") Integer nGroup;
+  @Option(names = "--topk-group") Integer topkGroup;
+  @Option(names = "--first-k-dense-replace", description = "deepseek: the first n layers are dense.") Integer firstDense;
+  @Option(names = "--moe-layer-freq") Integer moeLayerFreq;
+  @Option(names = "--rope-yarn-factor", description = "deepseek: YaRN factor, 0 for no rope scaling (default 40).") Double yarnFactor;
+  @Option(names = "--rope-yarn-original-max-position-embeddings") Integer yarnOriginalMax;
+  @Option(names = "--rope-yarn-mscale") Double yarnMscale;
+  @Option(names = "--rope-yarn-mscale-all-dim") Double yarnMscaleAllDim;
+  @Option(names = "--fp8", description = "deepseek_v3: E4M3 weights with 128x128 block scales (weight_scale_inv).") boolean fp8;
 
   @Option(names = "--tokenizer",
       description = "Folder with tokenizer.json + tokenizer_config.json to copy in; the vocabulary then covers it.")
@@ -72,6 +91,12 @@ final class MakeTestModelCommand implements Callable<Integer> {
     if (maxPositions != null) {
       spec = spec.withMaxPositionEmbeddings(maxPositions);
     }
+    if (architecture.isDeepseek()) {
+      spec = spec.withDeepseek(deepseek(spec.deepseek()));
+    } else if (fp8 || kvLoraRank != null || qLoraRank != null || topkMethod != null || yarnFactor != null) {
+      throw new IllegalArgumentException("--fp8, --kv-lora-rank, --q-lora-rank, --topk-method and --rope-yarn-* are for"
+          + " deepseek_v2/deepseek_v3");
+    }
     Tokenizer tok = null;
     if (tokenizer != null) {
       tok = Tokenizer.load(tokenizer);
@@ -94,6 +119,21 @@ final class MakeTestModelCommand implements Callable<Integer> {
         architecture.modelType(), out, Files.size(out.resolve("model.safetensors")) >> 20,
         (System.nanoTime() - started) / 1e9);
     return 0;
+  }
+
+  private DeepseekSpec deepseek(DeepseekSpec d) {
+    d = d.withAttention(or(qLoraRank, d.qLoraRank()), or(kvLoraRank, d.kvLoraRank()), or(qkNopeHeadDim, d.qkNopeHeadDim()),
+        or(qkRopeHeadDim, d.qkRopeHeadDim()), or(vHeadDim, d.vHeadDim()));
+    d = d.withRouting(topkMethod != null ? topkMethod : d.topkMethod(), or(nGroup, d.nGroup()), or(topkGroup, d.topkGroup()),
+        or(nSharedExperts, d.nSharedExperts()));
+    d = d.withDenseLayers(or(firstDense, d.firstKDenseReplace()), or(moeLayerFreq, d.moeLayerFreq()));
+    d = d.withYarn(yarnFactor != null ? yarnFactor : d.yarnFactor(), or(yarnOriginalMax, d.yarnOriginalMaxPositions()),
+        yarnMscale != null ? yarnMscale : d.yarnMscale(), yarnMscaleAllDim != null ? yarnMscaleAllDim : d.yarnMscaleAllDim());
+    return d.withFp8(fp8);
+  }
+
+  private static int or(Integer value, int fallback) {
+    return value != null ? value : fallback;
   }
 
   private static DType parseDType(String name) {

@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
       GenerateCommand.class,
       MakeTestModelCommand.class,
       BenchDecodeCommand.class,
+      ModelInfoCommand.class,
       ProfileExpertsCommand.class, EvalQualityCommand.class, BenchLoadCommand.class,
       TokenizeCommand.class, DetokenizeCommand.class, BenchTokenizeCommand.class,
       DemoCommand.class,

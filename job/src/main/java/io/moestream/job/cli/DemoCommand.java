@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
@@ -71,6 +72,10 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--dashboard-port", defaultValue = "8081", description = "Flink web dashboard port. Default: ${DEFAULT-VALUE}.")
   int dashboardPort;
 
+  @Option(names = "--metrics-port", defaultValue = "9249",
+      description = "Prometheus metrics port (0: off). Default: ${DEFAULT-VALUE}.")
+  int metricsPort;
+
   private final PrintStream log = System.err;
 
   @Override
@@ -104,7 +109,8 @@ final class DemoCommand implements Callable<Integer> {
       StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flinkConf(partitions));
       InferencePipeline.define(env, config);
       JobClient job = env.executeAsync(config.flink().jobName());
-      log.println("moestream demo: Flink dashboard at http://127.0.0.1:" + dashboardPort + " (job " + job.getJobID() + ")");
+      log.println("moestream demo: Flink dashboard at http://127.0.0.1:" + dashboardPort + " (job " + job.getJobID() + ")"
+          + (metricsPort > 0 ? ", Prometheus metrics at http://127.0.0.1:" + metricsPort + "/metrics" : ""));
       try {
         produce(kafka.bootstrapServers(), config.kafka().inputTopic(), requests, config.kafka().inputFormat());
         return collect(kafka.bootstrapServers(), config, requests.size(), job);
@@ -132,6 +138,12 @@ final class DemoCommand implements Callable<Integer> {
     conf.set(RestOptions.ADDRESS, "127.0.0.1");
     conf.set(RestOptions.PORT, dashboardPort);
     conf.set(TaskManagerOptions.NUM_TASK_SLOTS, slots);
+    if (metricsPort > 0) {
+      conf.set(ConfigOptions.key("metrics.reporter.prom.factory.class").stringType().noDefaultValue(),
+          "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
+      conf.set(ConfigOptions.key("metrics.reporter.prom.port").stringType().noDefaultValue(),
+          Integer.toString(metricsPort));
+    }
     return conf;
   }
 

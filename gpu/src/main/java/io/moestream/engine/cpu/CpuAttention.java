@@ -121,6 +121,9 @@ final class CpuAttention implements AttentionLayer {
       }
     });
     project(w.oProj(), MatmulInput.of(attended, numTokens, qDim), out);
+    for (int t = 0; t < numTokens; t++) {
+      addBias(out, t * config.hiddenSize(), w.oBias(), config.hiddenSize());
+    }
   }
 
   private void project(Matrix w, MatmulInput input, float[] out) {

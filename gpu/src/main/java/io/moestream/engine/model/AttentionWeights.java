@@ -14,11 +14,12 @@ import io.moestream.engine.kernel.Matrix;
  * @param vBias (numKvHeads * headDim) or null
  * @param qNorm (headDim) per head, or (numHeads * headDim) over the projection, or null
  * @param kNorm (headDim) per head, or (numKvHeads * headDim) over the projection, or null
+ * @param oBias (hiddenSize) or null: Qwen3-MoE and OLMoE with attention_bias (never Qwen2-MoE)
  */
 public record AttentionWeights(
     Matrix qProj, Matrix kProj, Matrix vProj, Matrix oProj,
     float[] qBias, float[] kBias, float[] vBias,
-    float[] qNorm, float[] kNorm) {
+    float[] qNorm, float[] kNorm, float[] oBias) {
 
   public long byteSize() {
     return qProj.byteSize() + kProj.byteSize() + vProj.byteSize() + oProj.byteSize();

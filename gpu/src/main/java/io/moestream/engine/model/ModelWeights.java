@@ -80,7 +80,9 @@ public record ModelWeights(
         bias ? tensors.vector(p + "q_proj.bias", qDim) : null,
         bias ? tensors.vector(p + "k_proj.bias", kvDim) : null,
         bias ? tensors.vector(p + "v_proj.bias", kvDim) : null,
-        qNorm, kNorm);
+        qNorm, kNorm,
+        // Hugging Face gives o_proj a bias with attention_bias, except Qwen2-MoE (q/k/v biases only).
+        bias && config.architecture() != Architecture.QWEN2_MOE ? tensors.vector(p + "o_proj.bias", hidden) : null);
   }
 
   private static MlaWeights latentAttention(ModelConfig config, TensorChecker tensors, int layer) {
@@ -143,7 +145,8 @@ public record ModelWeights(
       if (layer.attention() != null) {
         AttentionWeights a = layer.attention();
         count += elements(a.qProj(), a.kProj(), a.vProj(), a.oProj())
-            + length(a.qBias()) + length(a.kBias()) + length(a.vBias()) + length(a.qNorm()) + length(a.kNorm());
+            + length(a.qBias()) + length(a.kBias()) + length(a.vBias()) + length(a.qNorm()) + length(a.kNorm())
+            + length(a.oBias());
       } else {
         MlaWeights m = layer.latentAttention();
         count += elements(m.qProj(), m.qAProj(), m.qBProj(), m.kvAProj(), m.kvBProj(), m.oProj())

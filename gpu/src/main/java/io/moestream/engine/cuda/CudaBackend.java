@@ -1,0 +1,236 @@
+package io.moestream.engine.cuda;
+
+import static jcuda.driver.JCudaDriver.cuStreamCreate;
+import static jcuda.driver.JCudaDriver.cuStreamDestroy;
+import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
+
+import io.moestream.engine.backend.Backend;
+import io.moestream.engine.backend.PhaseTimes;
+import io.moestream.engine.backend.PhaseTimes.Phase;
+import io.moestream.engine.backend.RoutingObserver;
+import io.moestream.engine.backend.StepBatch;
+import io.moestream.engine.backend.StepOutput;
+import io.moestream.engine.cuda.DeviceScratch.Buffer;
+import io.moestream.engine.kv.PagedKvCache;
+import io.moestream.engine.model.LayerWeights;
+import io.moestream.engine.model.ModelConfig;
+import io.moestream.engine.model.ModelWeights;
+import io.moestream.engine.model.RoutingConfig;
+import io.moestream.engine.moe.ExpertSelection;
+import io.moestream.engine.moe.Router;
+import io.moestream.engine.moe.Routers;
+import jcuda.driver.CUstream;
+
+/**
+ * The forward pass on one GPU through JCuda's driver API, the same stages as cpu/CpuBackend:
+ * embedding -> per layer (RMSNorm -> attention -> residual -> RMSNorm -> MoE or dense MLP -> residual)
+ * -> final RMSNorm -> LM head for the tokens whose logits are wanted, copied back to the host.
+ *
+ * <p>Weights are uploaded once as BF16 and KV pages live on the device; activations stay on the device
+ * from the embedding to the logits. All work of a step is queued on one stream; the host waits for it
+ * once per sparse layer (the routing comes back for dispatch) and once for the logits.
+ *
+ * <p>Families: qwen3_moe, qwen2_moe, mixtral, olmoe. DeepSeek (latent attention, sigmoid and
+ * group-limited routing, FP8 weights) is refused with a message until its kernels exist.
+ *
+ * <p>Not yet run on a GPU: see docs/CUDA.md for the checks a GPU session must make.
+ */
+public final class CudaBackend implements Backend {
+  private final ModelConfig config;
+  private final PagedKvCache kvCache;
+  private final CudaDevice device;
+  private final CUstream stream = new CUstream();
+  private final DeviceMemory memory = new DeviceMemory();
+  private final KernelLauncher launcher;
+  private final HostStaging staging;
+  private final DeviceScratch scratch;
+  private final DeviceGemm gemm;
+  private final DeviceWeights weights;
+  private final DeviceKvCache deviceCache;
+  private final CudaAttention attention;
+  private final CudaMoe moe;
+  private final Router[] routers; // by layer; null on dense layers
+  private final boolean syncPhases;
+  private final PhaseTimes phaseTimes = new PhaseTimes();
+  private volatile RoutingObserver routingObserver;
+  private volatile ExpertSelection selection = ExpertSelection.AS_REQUESTED;
+
+  /**
+   * Opens device {@code deviceIndex} and uploads the model.
+   *
+   * @param kvCache the host cache whose block bookkeeping the engine uses; its geometry sizes the device pages
+   * @param syncPhases wait for the device after each phase so {@link #phaseTimes} are per phase (profiling;
+   *     slower). Without it the whole step is counted under the LM head, where the host waits.
+   */
+  public CudaBackend(ModelWeights modelWeights, int deviceIndex, PagedKvCache kvCache, boolean syncPhases) {
+    this.config = modelWeights.config();
+    checkSupported(config);
+    this.kvCache = kvCache;
+    this.syncPhases = syncPhases;
+    this.device = CudaDevice.open(deviceIndex);
+    try {
+      cuStreamCreate(stream, 0);
+      this.launcher = new KernelLauncher(stream);
+      this.staging = new HostStaging(stream, 4L << 20);
+      this.scratch = new DeviceScratch(memory);
+      this.gemm = new DeviceGemm(launcher, memory);
+      try (WeightUploader uploader = new WeightUploader(memory)) {
+        this.weights = new DeviceWeights(modelWeights, memory, uploader);
+      }
+      this.deviceCache = new DeviceKvCache(kvCache, memory);
+      this.attention = new CudaAttention(config, launcher, gemm, scratch, memory, device.multiprocessors());
+      this.moe = new CudaMoe(config, launcher, gemm, scratch, staging);
+      this.routers = new Router[config.numLayers()];
+      for (int layer = 0; layer < routers.length; layer++) {
+        if (modelWeights.layers()[layer].moe() != null) {
+          routers[layer] = Routers.forLayer(config, modelWeights.layers()[layer].moe());
+        }
+      }
+    } catch (RuntimeException | Error e) {
+      memory.close();
+      device.close();
+      throw e;
+    }
+  }
+
+  /** Refuses, with the reason, what the kernels do not cover yet. */
+  static void checkSupported(ModelConfig config) {
+    if (config.mla() != null) {
+      throw new UnsupportedOperationException(config.architecture() + ": multi-head latent attention has no CUDA kernels"
+          + " yet; use --backend cpu");
+    }
+    RoutingConfig routing = config.routing();
+    if (routing.scoring() != RoutingConfig.Scoring.SOFTMAX || routing.topkMethod() != RoutingConfig.TopkMethod.GREEDY
+        || routing.routedScalingFactor() != 1.0) {
+      throw new UnsupportedOperationException("routing " + routing + " has no CUDA kernel yet (softmax top-k only);"
+          + " use --backend cpu");
+    }
+    if (config.ropeScaling().type() == io.moestream.engine.model.RopeScaling.Type.YARN) {
+      throw new UnsupportedOperationException("yarn rope scaling has no CUDA kernel yet; use --backend cpu");
+    }
+  }
+
+  @Override
+  public String name() {
+    return device.describe() + ", " + (memory.bytes() >> 20) + " MiB on the device";
+  }
+
+  @Override
+  public ModelConfig config() {
+    return config;
+  }
+
+  @Override
+  public PagedKvCache kvCache() {
+    return kvCache;
+  }
+
+  @Override
+  public PhaseTimes phaseTimes() {
+    return phaseTimes;
+  }
+
+  @Override
+  public void setRoutingObserver(RoutingObserver observer) {
+    this.routingObserver = observer;
+  }
+
+  @Override
+  public void setExpertSelection(ExpertSelection selection) {
+    this.selection = selection;
+  }
+
+  @Override
+  public StepOutput forward(StepBatch batch) {
+    device.makeCurrent(); // the engine may step from another thread than the one that loaded
+    staging.reset(); // the previous step ended with a synchronization: no copy is pending
+    int numTokens = batch.numTokens();
+    int hidden = config.hiddenSize();
+    for (int token : batch.tokenIds()) {
+      if (token < 0 || token >= config.vocabSize()) {
+        throw new IllegalArgumentException("token id " + token + " outside the vocabulary [0, " + config.vocabSize() + ")");
+      }
+    }
+    long clock = System.nanoTime();
+    DeviceStep step = DeviceStep.upload(batch, kvCache.blockSize(), scratch, staging);
+    DevicePointer residual = scratch.get(Buffer.RESIDUAL, (long) numTokens * hidden); // (numTokens, hiddenSize)
+    DevicePointer normed = scratch.get(Buffer.NORMED, (long) numTokens * hidden);
+    DevicePointer blockOut = scratch.get(Buffer.BLOCK_OUT, (long) numTokens * hidden);
+    launcher.launch(CudaKernel.EMBEDDING_GATHER_BF16, numTokens, LaunchGeometry.ELEMENTWISE_THREADS,
+        weights.embedTokens.first(), step.tokenIds(), numTokens, hidden, residual);
+    int[] routedExpertsUsed = new int[numTokens];
+    int[] distinctExperts = new int[config.numLayers()];
+    RoutingObserver observer = routingObserver;
+    ExpertSelection rule = selection;
+
+    for (int layer = 0; layer < config.numLayers(); layer++) {
+      DeviceWeights.Layer lw = weights.layers[layer];
+      rmsNorm(residual, lw.inputNorm(), numTokens, normed);
+      clock = lap(Phase.EMBED_AND_NORMS, clock);
+      attention.forward(lw.attention(), deviceCache.layer(layer), step, normed, blockOut);
+      addInto(residual, blockOut, numTokens * hidden);
+      clock = lap(Phase.ATTENTION, clock);
+      rmsNorm(residual, lw.postNorm(), numTokens, normed);
+      if (lw.moe() != null) {
+        distinctExperts[layer] = moe.forward(layer, lw.moe(), routers[layer], numTokens, batch.expertsPerToken()[layer],
+            batch.minExpertsPerToken(), normed, blockOut, routedExpertsUsed, rule, observer);
+        clock = lap(Phase.EXPERTS, clock);
+      } else {
+        DevicePointer h = scratch.get(Buffer.MLP_HIDDEN, (long) numTokens * lw.dense().intermediateSize());
+        gemm.mlp(lw.dense(), normed, numTokens, h, blockOut);
+        clock = lap(Phase.DENSE_MLP, clock);
+      }
+      addInto(residual, blockOut, numTokens * hidden);
+    }
+
+    int[] logitTokens = batch.logitTokens();
+    int vocab = config.vocabSize();
+    float[] logits = new float[logitTokens.length * vocab];
+    if (logitTokens.length > 0) {
+      int rows = logitTokens.length;
+      DevicePointer logitRows = DeviceStep.put(scratch, staging, Buffer.LOGIT_ROWS, logitTokens);
+      DevicePointer finalInput = scratch.get(Buffer.LOGIT_INPUT, (long) rows * hidden);
+      launcher.launch(CudaKernel.GATHER_ROWS, rows, LaunchGeometry.ELEMENTWISE_THREADS, residual, logitRows, rows, hidden,
+          finalInput);
+      rmsNorm(finalInput, weights.finalNorm, rows, finalInput);
+      DevicePointer deviceLogits = scratch.get(Buffer.LOGITS, (long) rows * vocab);
+      gemm.linear(weights.lmHead, finalInput, rows, deviceLogits);
+      staging.download(deviceLogits, logits);
+    } else {
+      cuStreamSynchronize(stream);
+    }
+    phaseTimes.add(Phase.LM_HEAD, System.nanoTime() - clock);
+    return new StepOutput(logits, vocab, routedExpertsUsed, distinctExperts);
+  }
+
+  private long lap(Phase phase, long since) {
+    if (!syncPhases) {
+      return since; // asynchronous: host time here says nothing about the device
+    }
+    cuStreamSynchronize(stream);
+    long now = System.nanoTime();
+    phaseTimes.add(phase, now - since);
+    return now;
+  }
+
+  private void rmsNorm(DevicePointer x, DevicePointer weight, int rows, DevicePointer out) {
+    launcher.launch(CudaKernel.RMS_NORM_ROWS, rows, LaunchGeometry.ELEMENTWISE_THREADS, x, weight, config.rmsNormEps(),
+        rows, config.hiddenSize(), out);
+  }
+
+  private void addInto(DevicePointer target, DevicePointer addend, int count) {
+    launcher.launch(CudaKernel.ADD_ROWS, LaunchGeometry.blocksFor(count, LaunchGeometry.ELEMENTWISE_THREADS),
+        LaunchGeometry.ELEMENTWISE_THREADS, target, addend, count);
+  }
+
+  @Override
+  public void close() {
+    device.makeCurrent();
+    cuStreamSynchronize(stream);
+    staging.close();
+    launcher.close();
+    memory.close();
+    cuStreamDestroy(stream);
+    device.close();
+  }
+}

@@ -1,0 +1,57 @@
+package io.moestream.engine.cuda;
+
+/**
+ * Whether a CUDA device can be used here, asked without risking the JVM: a missing JCuda jar, a missing
+ * libcuda.so.1, no device or a broken driver each end in {@link Result#available()} false with the
+ * reason, never in an exception. This class names no JCuda type, so it loads even without JCuda.
+ */
+public final class CudaProbe {
+  /** Why the driver binding failed to load the first time (later attempts only see a class init error). */
+  private static volatile String loadFailure;
+
+  private CudaProbe() {}
+
+  /** @param available true when device {@code deviceIndex} exists; {@code detail} describes it or says why not */
+  public record Result(boolean available, String detail) {}
+
+  public static Result probe(int deviceIndex) {
+    try {
+      int count = CudaDevice.deviceCount();
+      if (count == 0) {
+        return new Result(false, "the CUDA driver reports no device");
+      }
+      if (deviceIndex < 0 || deviceIndex >= count) {
+        return new Result(false, "device index " + deviceIndex + " requested, " + count + " device(s) found");
+      }
+      return new Result(true, count + " device(s), using index " + deviceIndex);
+    } catch (UnsatisfiedLinkError e) {
+      loadFailure = "the CUDA driver library (libcuda.so.1) or JCuda's native library did not load: "
+          + innermostCause(e.getMessage());
+      return new Result(false, loadFailure);
+    } catch (NoClassDefFoundError | ExceptionInInitializerError e) {
+      String earlier = loadFailure;
+      return new Result(false, earlier != null ? earlier : "JCuda is missing from the classpath (" + e + ")");
+    } catch (RuntimeException e) { // jcuda.CudaException, e.g. CUDA_ERROR_NO_DEVICE or a driver/kernel mismatch
+      return new Result(false, "the CUDA driver failed: " + e.getMessage());
+    }
+  }
+
+  /**
+   * JCuda's load error nests the stack traces of each attempt; the last "UnsatisfiedLinkError: ..."
+   * line says what was missing (for example "libcuda.so.1: cannot open shared object file").
+   */
+  static String innermostCause(String message) {
+    if (message == null) {
+      return "no detail";
+    }
+    String marker = "UnsatisfiedLinkError: ";
+    String found = null;
+    for (String line : message.split("\n")) {
+      int at = line.indexOf(marker);
+      if (at >= 0) {
+        found = line.substring(at + marker.length()).trim();
+      }
+    }
+    return found != null ? found : message.lines().findFirst().orElse(message);
+  }
+}

@@ -44,7 +44,7 @@ public final class GroupLimitedRouter implements Router {
       }
     }
     if (topkGroup < numGroups) {
-      GroupMask.keepTopGroups(choice, numGroups, topkGroup, GroupMask.GroupScore.MAX);
+      GroupMask.keepTopGroups(choice, numGroups, topkGroup, GroupMask.GroupScore.MAX, maxK);
     }
     SoftmaxTopKRouter.selectTopK(choice, numExperts, maxK, candidates, outOffset);
   }

@@ -48,7 +48,7 @@ public final class SigmoidRouter implements Router {
       choice[e] = logit == Float.NEGATIVE_INFINITY ? Float.NEGATIVE_INFINITY : scores[e] + scoreCorrectionBias[e];
     }
     if (topkGroup < numGroups) {
-      GroupMask.keepTopGroups(choice, numGroups, topkGroup, GroupMask.GroupScore.SUM_OF_TOP_2);
+      GroupMask.keepTopGroups(choice, numGroups, topkGroup, GroupMask.GroupScore.SUM_OF_TOP_2, maxK);
     }
     SoftmaxTopKRouter.selectTopK(choice, numExperts, maxK, candidates, outOffset);
   }

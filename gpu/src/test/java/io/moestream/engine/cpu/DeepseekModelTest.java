@@ -124,4 +124,44 @@ class DeepseekModelTest {
     }
     assertTrue(maxDiff / maxRef <= 1e-4, "vector vs scalar on FP8: " + maxDiff / maxRef);
   }
+
+  /**
+   * Every expert-activation policy runs on both families (k counts routed experts; shared experts
+   * always run), also with most experts pruned so that V3's groups hold fewer than k kept experts.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"deepseek_v2", "deepseek_v3"})
+  void everyPolicyRunsAlsoWithPrunedExperts(String arch) throws Exception {
+    TestModelSpec spec = TestModelSpec.defaults(Architecture.fromModelType(arch, "test"));
+    TestModelWriter.write(spec, folder);
+    int[] prompt = new SplittableRandom(9).ints(5, 0, spec.vocabSize()).toArray();
+    for (boolean prune : new boolean[] {false, true}) {
+      for (String policySpec : new String[] {"fixed:2", "schedule:1,4,3,2", "threshold:1,0.5", "batch:1,0.8",
+          "adaptive"}) {
+        try (LoadedModel model = LoadedModel.load(folder, OPTIONS)) {
+          if (prune) { // one expert per group of 4 (V3: 4 groups, 2 per token): the group limit cannot hold k = 4
+            boolean[][] kept = new boolean[spec.numLayers()][spec.numExperts()];
+            for (boolean[] layer : kept) {
+              for (int e = 0; e < layer.length; e += 4) {
+                layer[e] = true;
+              }
+            }
+            io.moestream.engine.policy.ExpertPruning.apply(model.weights(), kept);
+          }
+          Engine engine = model.engine();
+          new io.moestream.engine.policy.PolicyDriver(engine, io.moestream.engine.policy.ExpertPolicies.parse(policySpec));
+          engine.submit(new GenerationRequest("a", prompt, SamplingParams.GREEDY, 4, model.expertsPerLayer(0)));
+          engine.submit(new GenerationRequest("b", new int[] {1, 2}, SamplingParams.GREEDY, 4, model.expertsPerLayer(0)));
+          int tokens = 0;
+          for (int step = 0; engine.hasWork() && step < 100; step++) {
+            for (TokenEvent event : engine.step()) {
+              assertTrue(event.error() == null, arch + " " + policySpec + ": " + event.error());
+              tokens += event.tokenId() >= 0 ? 1 : 0;
+            }
+          }
+          assertEquals(8, tokens, arch + " " + policySpec + (prune ? " pruned" : ""));
+        }
+      }
+    }
+  }
 }

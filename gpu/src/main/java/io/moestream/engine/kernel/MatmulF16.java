@@ -23,7 +23,31 @@ final class MatmulF16 {
   private static final int BLOCK = MatmulInput.PAIR_BLOCK;
   private static final float HALF_REBIAS = 0x1p112f;
 
+  /** Chunk masks by (phase, chunks): see {@link #chunkMasks}. */
+  private static final java.util.concurrent.ConcurrentHashMap<Long, int[]> MASKS = new java.util.concurrent.ConcurrentHashMap<>();
+
   private MatmulF16() {}
+
+  /**
+   * One int mask per lane per chunk of a row: all ones, except in the first and last chunk of a row
+   * read in aligned chunks (phase p > 0), where the 16-bit values outside the row are zeroed.
+   */
+  static int[] chunkMasks(int phase, int chunks) {
+    return MASKS.computeIfAbsent(((long) phase << 32) | chunks, key -> {
+      int[] masks = new int[chunks * L];
+      java.util.Arrays.fill(masks, -1);
+      if (phase > 0) {
+        int last = (chunks - 1) * L;
+        for (int lane = 0; lane < L; lane++) {
+          int even = 2 * lane;
+          int odd = 2 * lane + 1;
+          masks[lane] = (even >= phase ? 0x0000FFFF : 0) | (odd >= phase ? 0xFFFF0000 : 0);
+          masks[last + lane] = (even < phase ? 0x0000FFFF : 0) | (odd < phase ? 0xFFFF0000 : 0);
+        }
+      }
+      return masks;
+    });
+  }
 
   static void matmul(Matrix w, MatmulInput x, float[] out, int rowStart, int rowEnd) {
     int rows = w.rows();
@@ -32,23 +56,27 @@ final class MatmulF16 {
     int chunks = cols / BLOCK;
     long rowBytes = (long) cols * 2;
     // Interior rows of a matrix whose data is not 64-byte aligned read whole aligned chunks that reach
-    // into the neighbouring rows; the activations are shifted to match and zero there (see Matrix).
+    // into the neighbouring rows: those values are masked to zero (the shifted activations are zero
+    // there too), so a row's result depends on its own weights only, even if a neighbour is not finite.
     int misalignment = w.misalignment();
     boolean aligned = misalignment > 0 && misalignment % 2 == 0 && cols % BLOCK == 0 && rows > 2;
     float[] shifted = aligned ? x.pairedShifted(misalignment / 2) : null;
     int shiftedStride = cols + BLOCK;
+    int[] inPlaceMasks = chunkMasks(0, chunks);
+    int[] alignedMasks = aligned ? chunkMasks(misalignment / 2, chunks + 1) : null;
     for (int r = rowStart; r < rowEnd; r++) {
       boolean interior = aligned && r > 0 && r < rows - 1;
       long start = interior ? r * rowBytes - misalignment : r * rowBytes;
       float[] xp = interior ? shifted : x.paired;
       int stride = interior ? shiftedStride : cols;
       int rowChunks = interior ? chunks + 1 : chunks;
+      int[] masks = interior ? alignedMasks : inPlaceMasks;
       int t = 0;
       for (; t + 4 <= tokens; t += 4) {
-        row1x4(w, xp, out, r, t, rows, start, t * stride, stride, rowChunks);
+        row1x4(w, xp, out, r, t, rows, start, t * stride, stride, rowChunks, masks);
       }
       for (; t < tokens; t++) {
-        out[t * rows + r] = row1x1(w, xp, start, t * stride, rowChunks);
+        out[t * rows + r] = row1x1(w, xp, start, t * stride, rowChunks, masks);
       }
     }
     int vectorCols = chunks * BLOCK;
@@ -65,25 +93,36 @@ final class MatmulF16 {
     }
   }
 
-  /** IEEE half to float: exponent+mantissa shifted into place and rebiased by 2^112 (subnormals too). */
+  /**
+   * IEEE half to float: exponent and mantissa shifted into place and rebiased by 2^112 (exact for
+   * subnormals); an all-ones exponent (infinity, NaN) is given the float's all-ones exponent.
+   */
   private static FloatVector evens(IntVector packed) {
-    IntVector magnitude = packed.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-    IntVector scaled = magnitude.reinterpretAsFloats().mul(HALF_REBIAS).reinterpretAsInts();
-    return scaled.or(packed.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    return widen(packed.and(0xFFFF));
   }
 
   private static FloatVector odds(IntVector packed) {
-    IntVector magnitude = packed.lanewise(VectorOperators.LSHR, 3).and(0x7FFF << 13);
-    IntVector scaled = magnitude.reinterpretAsFloats().mul(HALF_REBIAS).reinterpretAsInts();
-    return scaled.or(packed.and(0x80000000)).reinterpretAsFloats();
+    return widen(packed.lanewise(VectorOperators.LSHR, 16));
   }
 
-  /** One row . one token over {@code chunks} blocks of 2L values from byte {@code start}. */
-  private static float row1x1(Matrix w, float[] xp, long start, int xBase, int chunks) {
+  /** {@code half}: one IEEE half per int lane, in the low 16 bits. */
+  private static FloatVector widen(IntVector half) {
+    IntVector magnitude = half.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+    IntVector scaled = magnitude.reinterpretAsFloats().mul(HALF_REBIAS).reinterpretAsInts();
+    // 1 where the exponent is 31: (exponent bits + one exponent step) reaches bit 15 only then.
+    IntVector special = half.and(0x7C00).add(0x0400).lanewise(VectorOperators.LSHR, 15);
+    IntVector infinityExponent = special.neg().and(0x7F800000);
+    IntVector sign = half.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+    return scaled.or(infinityExponent).or(sign).reinterpretAsFloats();
+  }
+
+  /** One row . one token over {@code chunks} blocks of 2L values from byte {@code start}, each ANDed with its mask. */
+  private static float row1x1(Matrix w, float[] xp, long start, int xBase, int chunks, int[] masks) {
     FloatVector evenSum = FloatVector.zero(F);
     FloatVector oddSum = evenSum;
     for (int i = 0; i < chunks; i++) {
-      IntVector packed = VectorLoads.ints(I, w.bytes, w.segment, start + i * (long) BLOCK * 2);
+      IntVector packed = VectorLoads.ints(I, w.bytes, w.segment, start + i * (long) BLOCK * 2)
+          .and(IntVector.fromArray(I, masks, i * L));
       int c = xBase + i * BLOCK;
       evenSum = evens(packed).fma(FloatVector.fromArray(F, xp, c), evenSum);
       oddSum = odds(packed).fma(FloatVector.fromArray(F, xp, c + L), oddSum);
@@ -93,11 +132,12 @@ final class MatmulF16 {
 
   /** One row . four tokens, each sum in the same order as {@link #row1x1}. */
   private static void row1x4(Matrix w, float[] xp, float[] out, int r, int t, int rows, long start, int xBase,
-      int xStride, int chunks) {
+      int xStride, int chunks, int[] masks) {
     FloatVector e0 = FloatVector.zero(F), e1 = e0, e2 = e0, e3 = e0;
     FloatVector o0 = e0, o1 = e0, o2 = e0, o3 = e0;
     for (int i = 0; i < chunks; i++) {
-      IntVector packed = VectorLoads.ints(I, w.bytes, w.segment, start + i * (long) BLOCK * 2);
+      IntVector packed = VectorLoads.ints(I, w.bytes, w.segment, start + i * (long) BLOCK * 2)
+          .and(IntVector.fromArray(I, masks, i * L));
       FloatVector even = evens(packed);
       FloatVector odd = odds(packed);
       int c = xBase + i * BLOCK;

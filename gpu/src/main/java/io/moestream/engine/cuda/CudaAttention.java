@@ -107,6 +107,7 @@ final class CudaAttention {
           numHeads, numKvHeads, headDim, blockSize, maxBlocks, scale, attended);
     }
     gemm.linear(w.o(), attended, n, out);
+    addBias(out, w.oBias(), n, config.hiddenSize());
   }
 
   private void addBias(DevicePointer x, DevicePointer bias, int rows, int width) {

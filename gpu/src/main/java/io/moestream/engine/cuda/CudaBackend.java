@@ -95,19 +95,32 @@ public final class CudaBackend implements Backend {
 
   /** Refuses, with the reason, what the kernels do not cover yet. */
   static void checkSupported(ModelConfig config) {
+    String reason = unsupportedReason(config);
+    if (reason != null) {
+      throw new UnsupportedOperationException(reason + "; use --backend cpu");
+    }
+  }
+
+  /** Why the CUDA kernels cannot run this model yet, or null when they can. Needs no GPU. */
+  public static String unsupportedReason(ModelConfig config) {
     if (config.mla() != null) {
-      throw new UnsupportedOperationException(config.architecture() + ": multi-head latent attention has no CUDA kernels"
-          + " yet; use --backend cpu");
+      return config.architecture() + ": multi-head latent attention has no CUDA kernels yet";
     }
     RoutingConfig routing = config.routing();
     if (routing.scoring() != RoutingConfig.Scoring.SOFTMAX || routing.topkMethod() != RoutingConfig.TopkMethod.GREEDY
         || routing.routedScalingFactor() != 1.0) {
-      throw new UnsupportedOperationException("routing " + routing + " has no CUDA kernel yet (softmax top-k only);"
-          + " use --backend cpu");
+      return "routing " + routing + " has no CUDA kernel yet (softmax top-k only)";
+    }
+    if (config.fp8WeightBlock() != null) {
+      return "FP8 weights have no CUDA kernels yet";
     }
     if (config.ropeScaling().type() == io.moestream.engine.model.RopeScaling.Type.YARN) {
-      throw new UnsupportedOperationException("yarn rope scaling has no CUDA kernel yet; use --backend cpu");
+      return "yarn rope scaling has no CUDA kernel yet";
     }
+    if (config.headDim() > LaunchGeometry.MAX_HEAD_DIM || config.headDim() % 32 != 0) {
+      return "head_dim " + config.headDim() + " is not a multiple of 32 up to " + LaunchGeometry.MAX_HEAD_DIM;
+    }
+    return null;
   }
 
   @Override

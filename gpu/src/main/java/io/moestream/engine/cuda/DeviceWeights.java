@@ -27,7 +27,7 @@ final class DeviceWeights {
 
   /** Grouped-query attention; biases and q/k norm weights are null when the model has none. */
   record Attention(MatrixSet q, MatrixSet k, MatrixSet v, MatrixSet o, DevicePointer qBias, DevicePointer kBias,
-      DevicePointer vBias, DevicePointer qNorm, DevicePointer kNorm) {}
+      DevicePointer vBias, DevicePointer qNorm, DevicePointer kNorm, DevicePointer oBias) {}
 
   /** @param logitBias (numExperts): 0, or -inf for pruned experts; null when none is pruned */
   record Moe(MatrixSet router, Mlp experts, Mlp shared, MatrixSet sharedGate, DevicePointer logitBias) {}
@@ -50,7 +50,7 @@ final class DeviceWeights {
       Attention attention = new Attention(uploader.set(one(a.qProj())), uploader.set(one(a.kProj())),
           uploader.set(one(a.vProj())), uploader.set(one(a.oProj())), memory.uploadOrNull(a.qBias()),
           memory.uploadOrNull(a.kBias()), memory.uploadOrNull(a.vBias()), memory.uploadOrNull(a.qNorm()),
-          memory.uploadOrNull(a.kNorm()));
+          memory.uploadOrNull(a.kNorm()), memory.uploadOrNull(a.oBias()));
       Moe moe = lw.moe() == null ? null : moe(lw.moe(), memory, uploader);
       Mlp dense = lw.denseMlp() == null ? null : mlp(new ExpertWeights[] {lw.denseMlp()}, uploader);
       layers[i] = new Layer(memory.upload(lw.inputNorm()), attention, memory.upload(lw.postAttentionNorm()), moe, dense);

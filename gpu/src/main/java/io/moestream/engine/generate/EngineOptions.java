@@ -9,9 +9,19 @@ package io.moestream.engine.generate;
  * @param kvBlockSize tokens per KV block
  * @param maxBatchTokens tokens one step runs at most (decode tokens plus prompt chunks)
  * @param maxRunningSequences sequences decoding at once at most
+ * @param backend "auto" (CUDA when a usable device is found, else the CPU, with a log line), "cpu" or
+ *     "cuda" (fails with the reason when no device is usable); see {@link BackendSelector}
+ * @param deviceIndex the CUDA device to use (in a Flink TaskManager: the "index" of the GPU external resource)
  */
 public record EngineOptions(
-    int threads, String kernels, long kvCacheBytes, int kvBlockSize, int maxBatchTokens, int maxRunningSequences) {
+    int threads, String kernels, long kvCacheBytes, int kvBlockSize, int maxBatchTokens, int maxRunningSequences,
+    String backend, int deviceIndex) {
+
+  /** Options with {@code backend = "auto"} on device 0. */
+  public EngineOptions(
+      int threads, String kernels, long kvCacheBytes, int kvBlockSize, int maxBatchTokens, int maxRunningSequences) {
+    this(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, "auto", 0);
+  }
 
   public EngineOptions {
     if (threads < 1) {
@@ -26,6 +36,12 @@ public record EngineOptions(
     if (kvBlockSize < 1 || maxBatchTokens < 1 || maxRunningSequences < 1) {
       throw new IllegalArgumentException("kvBlockSize, maxBatchTokens and maxRunningSequences must be >= 1");
     }
+    if (!"auto".equals(backend) && !"cpu".equals(backend) && !"cuda".equals(backend)) {
+      throw new IllegalArgumentException("backend must be 'auto', 'cpu' or 'cuda', found '" + backend + "'");
+    }
+    if (deviceIndex < 0) {
+      throw new IllegalArgumentException("deviceIndex must be >= 0, found " + deviceIndex);
+    }
   }
 
   public static EngineOptions defaults() {
@@ -33,22 +49,37 @@ public record EngineOptions(
   }
 
   public EngineOptions withThreads(int n) {
-    return new EngineOptions(n, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences);
+    return new EngineOptions(n, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend,
+        deviceIndex);
   }
 
   public EngineOptions withKernels(String name) {
-    return new EngineOptions(threads, name, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences);
+    return new EngineOptions(threads, name, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend,
+        deviceIndex);
   }
 
   public EngineOptions withKvCacheBytes(long bytes) {
-    return new EngineOptions(threads, kernels, bytes, kvBlockSize, maxBatchTokens, maxRunningSequences);
+    return new EngineOptions(threads, kernels, bytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend,
+        deviceIndex);
   }
 
   public EngineOptions withMaxBatchTokens(int tokens) {
-    return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, tokens, maxRunningSequences);
+    return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, tokens, maxRunningSequences, backend,
+        deviceIndex);
   }
 
   public EngineOptions withMaxRunningSequences(int n) {
-    return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, n);
+    return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, n, backend,
+        deviceIndex);
+  }
+
+  public EngineOptions withBackend(String name) {
+    return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, name,
+        deviceIndex);
+  }
+
+  public EngineOptions withDeviceIndex(int index) {
+    return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend,
+        index);
   }
 }

@@ -5,7 +5,6 @@ import io.moestream.engine.backend.StepBatch;
 import io.moestream.engine.backend.StepOutput;
 import io.moestream.engine.cpu.CpuBackend;
 import io.moestream.engine.format.Checkpoint;
-import io.moestream.engine.kernel.Kernels;
 import io.moestream.engine.kv.PagedKvCache;
 import io.moestream.engine.model.GenerationDefaults;
 import io.moestream.engine.model.ModelConfig;
@@ -45,7 +44,7 @@ public final class LoadedModel implements AutoCloseable {
     int blocks = PagedKvCache.blocksForBytes(options.kvCacheBytes(), config.numLayers(), config.kvKeyWidth(), config.kvValueWidth(),
         options.kvBlockSize());
     PagedKvCache cache = CpuBackend.newKvCache(config, options.kvBlockSize(), blocks);
-    Backend backend = new CpuBackend(weights, Kernels.named(options.kernels()), options.threads(), cache);
+    Backend backend = BackendSelector.create(options, weights, cache); // auto: CUDA when usable, else CPU
     Engine engine = new Engine(backend, options, GenerationDefaults.eosTokenIds(folder, config));
     return new LoadedModel(folder, weights, backend, engine, options);
   }

@@ -20,11 +20,21 @@ final class EngineOptionsMixin {
       description = "Tokens one step runs at most. Default: ${DEFAULT-VALUE}.")
   int maxBatchTokens;
 
+  @Option(names = "--backend", defaultValue = "auto",
+      description = "auto (CUDA when a usable GPU is found, else the CPU; the log says which), cpu or cuda."
+          + " Default: ${DEFAULT-VALUE}.")
+  String backend;
+
+  @Option(names = "--device", defaultValue = "0", description = "CUDA device index. Default: ${DEFAULT-VALUE}.")
+  int deviceIndex;
+
   EngineOptions toOptions() {
     EngineOptions options = EngineOptions.defaults()
         .withKernels(kernels)
         .withKvCacheBytes(kvCacheMb << 20)
-        .withMaxBatchTokens(maxBatchTokens);
+        .withMaxBatchTokens(maxBatchTokens)
+        .withBackend(backend)
+        .withDeviceIndex(deviceIndex);
     return threads == null ? options : options.withThreads(threads);
   }
 }

@@ -187,7 +187,20 @@ public final class Engine implements AutoCloseable {
     if (plan.isEmpty()) {
       return events;
     }
-    StepOutput output = backend.forward(plan.batch());
+    StepOutput output;
+    try {
+      output = backend.forward(plan.batch());
+    } catch (RuntimeException e) {
+      // A failing step must not poison the engine: the sequences it ran end with the reason, the
+      // others (and later requests) go on.
+      for (ActiveSequence s : plan.sequences()) {
+        running.remove(s);
+        cache.release(s.kv);
+        events.add(new TokenEvent(s.request.id(), -1, -1, FinishReason.ERROR,
+            "forward pass failed: " + e, 0));
+      }
+      return events;
+    }
     plan.complete(output, this, events);
     return events;
   }

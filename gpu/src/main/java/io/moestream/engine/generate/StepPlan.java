@@ -70,6 +70,11 @@ final class StepPlan {
     return cannotFit;
   }
 
+  /** The sequences this step runs. */
+  List<ActiveSequence> sequences() {
+    return sequences;
+  }
+
   boolean isEmpty() {
     return sequences.isEmpty();
   }

@@ -89,6 +89,19 @@ final class BenchLoadReport {
       }
       md.append(String.format(Locale.ROOT, " %.2f |%n", n == 0 ? Double.NaN : experts / n));
     }
+    md.append("\nDistinct experts read per sparse layer per decode step (mean)\n\n| policy |");
+    concurrencies.forEach(c -> md.append(" C=").append(c).append(" |"));
+    md.append("\n|---|");
+    concurrencies.forEach(c -> md.append("---:|"));
+    md.append("\n");
+    for (String p : policies) {
+      md.append("| `").append(p).append("` |");
+      for (int c : concurrencies) {
+        BenchLoadCommand.Result r = byKey.get(p + "@" + c);
+        md.append(r == null ? " |" : String.format(Locale.ROOT, " %.1f |", r.decodeDistinctExperts()));
+      }
+      md.append("\n");
+    }
     return md.toString();
   }
 

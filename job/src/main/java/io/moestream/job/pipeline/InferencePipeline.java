@@ -99,7 +99,8 @@ public final class InferencePipeline {
         config.model().maxBatchTokens(), config.model().maxRunningSequences());
     DataStream<Generation> generations = batches
         .transform("MoE inference", TypeInformation.of(Generation.class),
-            new MoeInferenceOperatorFactory(inference, ExpertBudget.MODEL_DEFAULT))
+            new MoeInferenceOperatorFactory(inference, ExpertBudget.MODEL_DEFAULT,
+                KafkaConsumerLag.factory(kafka.bootstrapServers(), kafka.groupId(), kafka.inputTopic())))
         .uid(INFERENCE_UID);
     DataStream<DeadLetter> deadLetters = valid.getSideOutput(DeadLetters.TAG).union(tokenized.getSideOutput(DeadLetters.TAG));
     return new Streams(generations, deadLetters);

@@ -7,6 +7,7 @@ import io.moestream.engine.generate.LoadedModel;
 import io.moestream.engine.generate.SamplingParams;
 import io.moestream.engine.generate.TokenEvent;
 import io.moestream.engine.tokenizer.Tokenizer;
+import io.moestream.operators.metrics.ConsumerLag;
 import io.moestream.operators.metrics.LoadSignals;
 import io.moestream.operators.metrics.MetricNames;
 import io.moestream.operators.records.InFlightRequest;
@@ -62,7 +63,10 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
 
   private final InferenceSettings settings;
   private final ExpertBudget expertBudget;
+  private final ConsumerLag.Factory consumerLagFactory;
   private final transient MailboxExecutor mailbox;
+
+  private transient ConsumerLag consumerLag;
 
   private transient LoadedModel model;
   private transient Engine engine;
@@ -80,10 +84,11 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
   private transient Counter replayed;
 
   MoeInferenceOperator(StreamOperatorParameters<Generation> parameters, InferenceSettings settings,
-      ExpertBudget expertBudget) {
+      ExpertBudget expertBudget, ConsumerLag.Factory consumerLagFactory) {
     super(parameters);
     this.settings = settings;
     this.expertBudget = expertBudget;
+    this.consumerLagFactory = consumerLagFactory;
     this.mailbox = parameters.getMailboxExecutor();
   }
 
@@ -109,6 +114,10 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
     active = new LinkedHashMap<>();
     load = new LoadSignals(settings.maxInFlight());
     load.register(getMetricGroup());
+    if (consumerLagFactory != null) {
+      consumerLag = consumerLagFactory.open();
+      load.consumerLagFrom(consumerLag);
+    }
     generations = getMetricGroup().counter(MetricNames.GENERATIONS);
     generatedTokens = getMetricGroup().counter(MetricNames.GENERATED_TOKENS);
     decodeSteps = getMetricGroup().counter(MetricNames.DECODE_STEPS);
@@ -272,6 +281,9 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
 
   @Override
   public void close() throws Exception {
+    if (consumerLag != null) {
+      consumerLag.close();
+    }
     if (model != null) {
       model.close();
     }

@@ -1,5 +1,6 @@
 package io.moestream.operators.inference;
 
+import io.moestream.operators.metrics.ConsumerLag;
 import io.moestream.operators.records.RequestBatch;
 import io.moestream.schemas.Generation;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperatorFactory;
@@ -14,16 +15,24 @@ public final class MoeInferenceOperatorFactory extends AbstractStreamOperatorFac
 
   private final InferenceSettings settings;
   private final ExpertBudget expertBudget;
+  private final ConsumerLag.Factory consumerLag;
 
   public MoeInferenceOperatorFactory(InferenceSettings settings, ExpertBudget expertBudget) {
+    this(settings, expertBudget, null);
+  }
+
+  /** @param consumerLag where the load signals read consumer lag from; null when the job cannot tell */
+  public MoeInferenceOperatorFactory(InferenceSettings settings, ExpertBudget expertBudget,
+      ConsumerLag.Factory consumerLag) {
     this.settings = settings;
     this.expertBudget = expertBudget;
+    this.consumerLag = consumerLag;
   }
 
   @Override
   @SuppressWarnings("unchecked")
   public <T extends StreamOperator<Generation>> T createStreamOperator(StreamOperatorParameters<Generation> parameters) {
-    return (T) new MoeInferenceOperator(parameters, settings, expertBudget);
+    return (T) new MoeInferenceOperator(parameters, settings, expertBudget, consumerLag);
   }
 
   @Override

@@ -7,7 +7,8 @@ import org.apache.flink.metrics.MetricGroup;
  * policy decides from and what the metrics show. Written by the task thread only; gauges read
  * plain fields (a metric reporter may see a value one step old, which is fine).
  *
- * <p>Consumer lag is not here: the Kafka source reports it itself as {@code pendingRecords}.
+ * <p>Consumer lag comes from a {@link ConsumerLag} when the job provides one (the Kafka source also
+ * reports its own view as {@code pendingRecords}).
  */
 public final class LoadSignals {
   private volatile int waitingRequests;
@@ -18,6 +19,7 @@ public final class LoadSignals {
   private volatile int kvFreeBlocks;
   private volatile int expertsPerToken;
   private final BackpressureWindow window = new BackpressureWindow();
+  private volatile ConsumerLag consumerLag;
 
   public LoadSignals(int maxInFlightRequests) {
     this.maxInFlightRequests = maxInFlightRequests;
@@ -33,6 +35,18 @@ public final class LoadSignals {
     group.gauge(MetricNames.BACKPRESSURED_RATIO, () -> window.ratio(System.nanoTime()));
     group.gauge(MetricNames.KV_FREE_BLOCKS, () -> kvFreeBlocks);
     group.gauge(MetricNames.EXPERTS_PER_TOKEN, () -> expertsPerToken);
+    group.gauge(MetricNames.CONSUMER_LAG, this::consumerLag);
+  }
+
+  /** Where {@link #consumerLag()} reads from; null: unknown. */
+  public void consumerLagFrom(ConsumerLag lag) {
+    this.consumerLag = lag;
+  }
+
+  /** Records behind on the input topic, or -1 when the job cannot tell. */
+  public long consumerLag() {
+    ConsumerLag lag = consumerLag;
+    return lag == null ? -1 : lag.recordsBehind();
   }
 
   public void update(int waiting, int running, int inFlight, int freeBlocks) {

@@ -19,6 +19,8 @@ public final class MetricNames {
   public static final String BACKPRESSURED_RATIO = "moeBackpressuredRatio";
   /** Free KV-cache blocks. */
   public static final String KV_FREE_BLOCKS = "moeKvCacheFreeBlocks";
+  /** Records the job's consumer group is behind on the input topic (-1 while unknown). */
+  public static final String CONSUMER_LAG = "moeConsumerLag";
   /** Experts per token the operator admits new requests with now. */
   public static final String EXPERTS_PER_TOKEN = "moeExpertsPerToken";
 

@@ -189,15 +189,50 @@ public final class Matrix {
       case F32 -> bytes.getFloat(index);
       case BF16 -> Numerics.bf16ToFloat(bytes.getShort(index));
       case F16 -> Numerics.halfToFloat(bytes.getShort(index));
-      case F8_E4M3 -> Numerics.e4m3ToFloat(bytes.get(index)) * blockScale(row, col);
+      case F8_E4M3 -> E4M3[bytes.get(index) & 0xFF] * blockScale(row, col);
       default -> throw new IllegalStateException();
     };
   }
 
   /** Copies row {@code row} into {@code out} as floats (embedding lookup). */
   public void copyRow(int row, float[] out, int outOffset) {
-    for (int c = 0; c < cols; c++) {
-      out[outOffset + c] = get(row, c);
+    // The same values as get(row, c), with the dtype switch outside the loop (MLA decodes kv_b_proj
+    // rows with this every step).
+    int base = row * cols;
+    switch (dtype) {
+      case F32 -> {
+        for (int c = 0; c < cols; c++) {
+          out[outOffset + c] = bytes.getFloat((base + c) * 4);
+        }
+      }
+      case BF16 -> {
+        for (int c = 0; c < cols; c++) {
+          out[outOffset + c] = Float.intBitsToFloat((bytes.getShort((base + c) * 2) & 0xFFFF) << 16);
+        }
+      }
+      case F8_E4M3 -> {
+        int scaleRow = (row / blockRows) * scaleCols;
+        for (int c0 = 0, block = 0; c0 < cols; c0 += blockCols, block++) {
+          float scale = blockScales[scaleRow + block];
+          for (int c = c0; c < Math.min(cols, c0 + blockCols); c++) {
+            out[outOffset + c] = E4M3[bytes.get(base + c) & 0xFF] * scale;
+          }
+        }
+      }
+      default -> {
+        for (int c = 0; c < cols; c++) {
+          out[outOffset + c] = get(row, c);
+        }
+      }
+    }
+  }
+
+  /** Every E4M3 code as a float ({@link Numerics#e4m3ToFloat}). */
+  private static final float[] E4M3 = new float[256];
+
+  static {
+    for (int code = 0; code < 256; code++) {
+      E4M3[code] = Numerics.e4m3ToFloat((byte) code);
     }
   }
 

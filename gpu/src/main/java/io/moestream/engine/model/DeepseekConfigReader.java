@@ -50,12 +50,16 @@ final class DeepseekConfigReader {
         },
         json.optInt("n_group", 1), json.optInt("topk_group", 1), json.optDouble("routed_scaling_factor", 1.0));
 
+    if (json.optBoolean("attention_bias", false)) {
+      throw new ConfigException(file + ": attention_bias true is not supported for " + arch.modelType()
+          + " (the released checkpoints have no attention biases)");
+    }
     int[] eos = json.optIntOrList("eos_token_id");
     return new ModelConfig(arch, json.requireInt("vocab_size"), hiddenSize, numLayers, numHeads, numKvHeads,
         mla.qHeadDim(), json.optInt("intermediate_size", 0), numExperts,
         numExperts > 0 ? json.requireInt("num_experts_per_tok") : 0, moeIntermediate,
         json.optBoolean("norm_topk_prob", v3), sharedIntermediate, false, sparse, ModelConfig.QkNorm.NONE,
-        json.optBoolean("attention_bias", false), Double.NaN, (float) json.optDouble("rms_norm_eps", 1e-6),
+        false, Double.NaN, (float) json.optDouble("rms_norm_eps", 1e-6),
         json.optDouble("rope_theta", 10000.0), RopeScaling.parse(json.node("rope_scaling"), file),
         json.optInt("max_position_embeddings", 4096), json.optBoolean("tie_word_embeddings", false), eos,
         json.has("torch_dtype") ? json.requireString("torch_dtype") : "unknown", mla, routing,

@@ -156,7 +156,8 @@ public final class CudaBackend implements Backend {
   @Override
   public StepOutput forward(StepBatch batch) {
     device.makeCurrent(); // the engine may step from another thread than the one that loaded
-    staging.reset(); // the previous step ended with a synchronization: no copy is pending
+    cuStreamSynchronize(stream); // idle after a completed step; drains what a failed step left queued
+    staging.reset(); // no copy through the staging buffer is pending now
     int numTokens = batch.numTokens();
     int hidden = config.hiddenSize();
     for (int token : batch.tokenIds()) {

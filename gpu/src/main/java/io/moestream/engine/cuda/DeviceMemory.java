@@ -1,5 +1,6 @@
 package io.moestream.engine.cuda;
 
+import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemFree;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
@@ -38,14 +39,19 @@ final class DeviceMemory implements AutoCloseable {
     return values == null ? null : upload(values);
   }
 
-  /** Bytes allocated so far. */
+  /** Bytes allocated so far, replaced scratch included: an upper bound of what is held. */
   long bytes() {
     return bytes;
   }
 
-  /** Frees one allocation made here early (a grow-only scratch buffer being replaced). */
+  /**
+   * Frees one allocation made here early (a grow-only scratch buffer being replaced). Waits for all
+   * queued work first: a kernel already queued may still read it. Rare (growth only), so the wait is
+   * cheap over a run.
+   */
   void free(DevicePointer p) {
     if (allocations.remove(p)) {
+      cuCtxSynchronize();
       cuMemFree(p);
     }
   }

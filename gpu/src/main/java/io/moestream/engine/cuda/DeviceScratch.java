@@ -28,8 +28,8 @@ final class DeviceScratch {
   }
 
   /**
-   * The buffer with room for {@code elements} 4-byte values. Growing frees the old allocation, which
-   * cuMemFree does only after work queued on it has run (it synchronizes the device).
+   * The buffer with room for {@code elements} 4-byte values. Growing frees the old allocation after
+   * the work queued on it has run ({@link DeviceMemory#free} waits for the device).
    */
   DevicePointer get(Buffer buffer, long elements) {
     long bytes = Math.max(1, elements) * 4L;

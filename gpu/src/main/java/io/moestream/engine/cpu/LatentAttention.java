@@ -30,6 +30,8 @@ import io.moestream.engine.model.RopeScaling;
 final class LatentAttention implements AttentionLayer {
   /** q_a_layernorm and kv_a_layernorm are built with the reference's default epsilon, not rms_norm_eps. */
   private static final float LATENT_NORM_EPS = 1e-6f;
+  /** Tokens per value-expansion matmul (a multiple of the kernels' 4-token tile). */
+  private static final int EXPAND_CHUNK = 16;
 
   private final ModelConfig config;
   private final MlaConfig mla;
@@ -172,15 +174,19 @@ final class LatentAttention implements AttentionLayer {
     int rowsPerHead = nope + v;
     float[] attended = new float[numTokens * heads * v];
     pool.run(heads, h -> {
-      float[] headLatent = new float[numTokens * rank];
-      for (int t = 0; t < numTokens; t++) {
-        System.arraycopy(latentOut, (t * heads + h) * rank, headLatent, t * rank, rank);
-      }
-      float[] expanded = new float[numTokens * kvB.rows()];
       int first = h * rowsPerHead + nope;
-      kernels.matmul(kvB, MatmulInput.of(headLatent, numTokens, rank), expanded, first, first + v);
-      for (int t = 0; t < numTokens; t++) {
-        System.arraycopy(expanded, t * kvB.rows() + first, attended, (t * heads + h) * v, v);
+      // The matmul writes full kv_b_proj rows per token; chunks of tokens bound that scratch.
+      for (int t0 = 0; t0 < numTokens; t0 += EXPAND_CHUNK) {
+        int n = Math.min(EXPAND_CHUNK, numTokens - t0);
+        float[] headLatent = new float[n * rank];
+        for (int t = 0; t < n; t++) {
+          System.arraycopy(latentOut, ((t0 + t) * heads + h) * rank, headLatent, t * rank, rank);
+        }
+        float[] expanded = new float[n * kvB.rows()];
+        kernels.matmul(kvB, MatmulInput.of(headLatent, n, rank), expanded, first, first + v);
+        for (int t = 0; t < n; t++) {
+          System.arraycopy(expanded, t * kvB.rows() + first, attended, ((t0 + t) * heads + h) * v, v);
+        }
       }
     });
     return attended;

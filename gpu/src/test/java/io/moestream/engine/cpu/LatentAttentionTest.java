@@ -30,8 +30,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The absorbed latent attention (cache of [latent | k_pe] only) against a float64 recomputation done the
  * plain way, as Hugging Face's DeepseekV2Attention does it: keys and values of every head expanded from
  * each cached latent with kv_b_proj, RoPE applied after permuting interleaved pairs to halves, YaRN
- * frequencies and scales from the formulas of the reference. Two sequences share a prompt step (with
- * blocks of 4 positions, so their blocks interleave), then decode two steps together.
+ * frequencies and scales from the formulas of the reference. Two sequences share a prompt step of 23
+ * tokens (blocks of 4 positions), then decode two steps together.
  *
  * <p>Tolerance: max|engine - reference| / max|reference| <= 1e-4 on F32 weights, scalar and vector kernels.
  */
@@ -69,15 +69,17 @@ class LatentAttentionTest {
     SplittableRandom random = new SplittableRandom(7);
     PagedKvCache.Sequence a = cache.newSequence();
     PagedKvCache.Sequence b = cache.newSequence();
-    assertTrue(cache.reserve(a, 8) && cache.reserve(b, 8));
+    assertTrue(cache.reserve(a, 24) && cache.reserve(b, 8));
     List<double[]> inputsA = new ArrayList<>();
     List<double[]> inputsB = new ArrayList<>();
     List<float[]> outputsA = new ArrayList<>();
     List<float[]> outputsB = new ArrayList<>();
     try (WorkerPool pool = new WorkerPool(2)) {
       LatentAttention attention = new LatentAttention(config, kernels, pool);
-      // Step 1: a's positions 0..4 and b's 0..2. Steps 2 and 3: one decode token of each.
-      int[][] seqOfToken = {{0, 0, 0, 0, 0, 1, 1, 1}, {0, 1}, {1, 0}};
+      // Step 1: a's positions 0..19 and b's 0..2 (23 tokens: more than one value-expansion chunk).
+      // Steps 2 and 3: one decode token of each.
+      int[][] seqOfToken = {new int[23], {0, 1}, {1, 0}};
+      java.util.Arrays.fill(seqOfToken[0], 20, 23, 1);
       int[] nextA = {0};
       int[] nextB = {0};
       for (int[] step : seqOfToken) {

@@ -84,8 +84,9 @@ public final class InferencePipeline {
 
     DataStream<RawRequest> raw = env.fromSource(source(kafka), WatermarkStrategy.noWatermarks(), "Kafka requests")
         .uid(SOURCE_UID);
+    InputFormat format = InputFormat.valueOf(kafka.inputFormat().toUpperCase(java.util.Locale.ROOT));
     SingleOutputStreamOperator<ValidatedRequest> valid = raw
-        .process(new DecodeValidateFunction(InputFormat.valueOf(kafka.inputFormat().toUpperCase()), limits))
+        .process(new DecodeValidateFunction(format, limits))
         .name("Decode and validate").uid(VALIDATE_UID);
     SingleOutputStreamOperator<TokenizedRequest> tokenized = valid
         .process(new TokenizeFunction(config.model().dir()))

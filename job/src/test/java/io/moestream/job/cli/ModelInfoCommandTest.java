@@ -33,6 +33,29 @@ class ModelInfoCommandTest {
     assertEquals(2, info.get("decode_weight_bytes_per_token").size());
   }
 
+  /** The released DeepSeek-V2-Lite config.json alone: 512 + 64 floats x 27 layers x 4 bytes = 62,208. */
+  @Test
+  void configOnlyFolderOfDeepseekV2Lite() throws Exception {
+    Path folder = tmp.resolve("v2-lite-config");
+    java.nio.file.Files.createDirectories(folder);
+    java.nio.file.Files.writeString(folder.resolve("config.json"), """
+        {"architectures": ["DeepseekV2ForCausalLM"], "bos_token_id": 100000, "eos_token_id": 100001,
+         "first_k_dense_replace": 1, "hidden_act": "silu", "hidden_size": 2048, "intermediate_size": 10944,
+         "kv_lora_rank": 512, "max_position_embeddings": 163840, "model_type": "deepseek_v2",
+         "moe_intermediate_size": 1408, "moe_layer_freq": 1, "n_group": 1, "n_routed_experts": 64,
+         "n_shared_experts": 2, "norm_topk_prob": false, "num_attention_heads": 16, "num_experts_per_tok": 6,
+         "num_hidden_layers": 27, "num_key_value_heads": 16, "q_lora_rank": null, "qk_nope_head_dim": 128,
+         "qk_rope_head_dim": 64, "rms_norm_eps": 1e-06,
+         "rope_scaling": {"beta_fast": 32, "beta_slow": 1, "factor": 40, "mscale": 0.707, "mscale_all_dim": 0.707,
+                          "original_max_position_embeddings": 4096, "type": "yarn"},
+         "rope_theta": 10000, "routed_scaling_factor": 1.0, "scoring_func": "softmax", "topk_group": 1,
+         "topk_method": "greedy", "torch_dtype": "bfloat16", "v_head_dim": 128, "vocab_size": 102400}
+        """);
+    JsonNode info = new ObjectMapper().readTree(stdout("model-info", "--model", folder.toString()));
+    assertEquals(62_208, info.get("kv_cache_bytes_per_token").asLong());
+    assertEquals(576, info.get("kv_cache_key_floats_per_layer").asInt());
+  }
+
   private static String stdout(String... args) {
     PrintStream original = System.out;
     ByteArrayOutputStream captured = new ByteArrayOutputStream();

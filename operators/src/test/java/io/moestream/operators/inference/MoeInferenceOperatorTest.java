@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
+import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
@@ -91,6 +92,37 @@ class MoeInferenceOperatorTest {
       for (TokenizedRequest r : requests) {
         assertEquals(ReferenceGenerations.alone(r), out.get(r.requestId).getTokenIds(), r.requestId);
       }
+    }
+  }
+
+  @Test
+  void inFlightRequestsAreSplitAcrossSubtasksWhenTheJobScalesOut() throws Exception {
+    List<TokenizedRequest> requests = requests(6);
+    OperatorSubtaskState snapshot;
+    try (var h = harness(16)) {
+      h.open();
+      h.processElement(new RequestBatch(requests.toArray(new TokenizedRequest[0])), 0);
+      runMail(h, 3);
+      snapshot = h.snapshot(1, 1);
+    }
+    Map<String, Generation> out = new HashMap<>();
+    for (int subtask = 0; subtask < 2; subtask++) {
+      OperatorSubtaskState share = AbstractStreamOperatorTestHarness.repartitionOperatorState(snapshot, 8, 1, 2, subtask);
+      InferenceSettings settings = new InferenceSettings(ReferenceGenerations.TINY_MODEL.toString(), 16, 1, "vector",
+          8L << 20, 64, 8);
+      try (var h = new OneInputStreamOperatorTestHarness<RequestBatch, Generation>(
+          new MoeInferenceOperatorFactory(settings, ExpertBudget.MODEL_DEFAULT), 8, 2, subtask)) {
+        h.initializeState(share);
+        h.open();
+        runMail(h, 1000);
+        List<Generation> mine = h.extractOutputValues();
+        assertTrue(mine.size() < 6, "subtask " + subtask + " got every request");
+        mine.forEach(g -> assertTrue(out.put(g.getRequestId(), g) == null, "twice: " + g.getRequestId()));
+      }
+    }
+    assertEquals(6, out.size());
+    for (TokenizedRequest r : requests) {
+      assertEquals(ReferenceGenerations.alone(r), out.get(r.requestId).getTokenIds(), r.requestId);
     }
   }
 

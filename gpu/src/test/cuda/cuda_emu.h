@@ -69,6 +69,18 @@ inline float rsqrtf(float x) {
   return 1.f / std::sqrt(x);
 }
 
+/** Host buffers: plain vectors here (managed memory in cuda_gpu.h). */
+template <typename T>
+using vec = std::vector<T>;
+
+inline dim3e G(unsigned x, unsigned y) {
+  return {x, y, 1};
+}
+
+/** kernel<<<grid, threads, sharedBytes>>>(args...) run on the CPU (shared memory is a static buffer here). */
+#define LAUNCH(kernel, grid, threads, sharedBytes, ...) \
+  emu_launch(grid, {(unsigned) (threads), 1, 1}, [&] { kernel(__VA_ARGS__); })
+
 /** Runs kernel() over grid x block threads (block.x a multiple of 32, at most 1024). */
 template <typename Kernel>
 void emu_launch(dim3e grid, dim3e block, Kernel kernel) {

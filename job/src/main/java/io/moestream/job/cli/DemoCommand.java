@@ -168,6 +168,9 @@ final class DemoCommand implements Callable<Integer> {
       }
       return list;
     }
+    if (!Files.isRegularFile(prompts)) {
+      throw new IllegalArgumentException("--prompts: no such file " + prompts);
+    }
     ObjectMapper mapper = new ObjectMapper();
     List<String> lines = Files.readAllLines(prompts).stream().filter(l -> !l.isBlank()).toList();
     if (lines.isEmpty()) {

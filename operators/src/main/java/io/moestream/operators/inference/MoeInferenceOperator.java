@@ -215,16 +215,30 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
         emit(generation, FinishReason.STOP, null);
       } else if (event.finished()) {
         emit(generation, stopString ? FinishReason.STOP : event.finishReason(), event.error());
-      } else if (generation.request.deadlineEpochMs > 0 && now > generation.request.deadlineEpochMs) {
-        engine.cancel(generation.engineId);
-        emit(generation, FinishReason.ERROR, "deadline passed after " + generation.generatedCount() + " tokens");
       }
     }
+    expireDeadlines(now);
     load.update(engine.waitingCount(), engine.runningCount(), active.size(), engine.kvCache().freeBlocks());
     if (!active.isEmpty() && !engine.hasWork()) {
       throw new IllegalStateException(active.size() + " requests in flight but the engine has no work");
     }
     scheduleStep();
+  }
+
+  /** Ends every request, waiting or running, whose deadline has passed. */
+  private void expireDeadlines(long now) {
+    List<ActiveGeneration> expired = null;
+    for (ActiveGeneration g : active.values()) {
+      if (g.request.deadlineEpochMs > 0 && now > g.request.deadlineEpochMs) {
+        (expired == null ? expired = new ArrayList<>() : expired).add(g);
+      }
+    }
+    if (expired != null) {
+      for (ActiveGeneration g : expired) {
+        engine.cancel(g.engineId);
+        emit(g, FinishReason.ERROR, "deadline passed after " + g.generatedCount() + " tokens");
+      }
+    }
   }
 
   private void emit(ActiveGeneration g, FinishReason reason, String error) {

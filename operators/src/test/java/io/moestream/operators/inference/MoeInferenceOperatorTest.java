@@ -127,6 +127,28 @@ class MoeInferenceOperatorTest {
   }
 
   @Test
+  void aRequestPastItsDeadlineEndsWithAnError() throws Exception {
+    TokenizedRequest late = ReferenceGenerations.request("late", 4, 3000, 0f, 1);
+    late.deadlineEpochMs = System.currentTimeMillis() + 100;
+    TokenizedRequest expired = ReferenceGenerations.request("expired", 4, 3, 0f, 2);
+    expired.deadlineEpochMs = System.currentTimeMillis() - 1;
+    try (var h = harness(4)) {
+      h.open();
+      h.processElement(new RequestBatch(new TokenizedRequest[] {late, expired}), 0);
+      long giveUp = System.currentTimeMillis() + 30_000;
+      while (h.extractOutputValues().size() < 2 && System.currentTimeMillis() < giveUp) {
+        runMail(h, 1);
+      }
+      Map<String, Generation> out = byId(h.extractOutputValues());
+      assertEquals(FinishReason.ERROR, out.get("expired").getFinishReason());
+      assertTrue(out.get("expired").getError().contains("deadline"), out.get("expired").getError());
+      assertEquals(FinishReason.ERROR, out.get("late").getFinishReason());
+      assertTrue(out.get("late").getError().startsWith("deadline passed after"), out.get("late").getError());
+      assertTrue(out.get("late").getCompletionTokens() < 3000);
+    }
+  }
+
+  @Test
   void inputWaitsWhileTheInFlightCapIsReached() throws Exception {
     List<TokenizedRequest> requests = requests(7);
     try (var h = harness(3)) {

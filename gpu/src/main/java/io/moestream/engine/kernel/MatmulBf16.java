@@ -105,13 +105,15 @@ final class MatmulBf16 {
     FloatVector evenSum = FloatVector.zero(F);
     FloatVector oddSum = evenSum;
     for (int i = 0; i < chunks; i++) {
-      IntVector packed = VectorLoads.ints(I, w.bytes, w.segment, start + i * (long) BLOCK * 2)
-          .and(IntVector.fromArray(I, masks, i * L));
+      IntVector packed = VectorLoads.ints(I, w.bytes, w.segment, start + i * (long) BLOCK * 2);
+      if (i == 0 || i == chunks - 1) {
+        packed = packed.and(IntVector.fromArray(I, masks, i * L)); // only the end chunks can reach outside
+      }
       int c = xBase + i * BLOCK;
       evenSum = evens(packed).fma(FloatVector.fromArray(F, xp, c), evenSum);
       oddSum = odds(packed).fma(FloatVector.fromArray(F, xp, c + L), oddSum);
     }
-    return evenSum.add(oddSum).reduceLanes(VectorOperators.ADD);
+    return Reductions.sum(evenSum.add(oddSum));
   }
 
   /** One row . four tokens, each sum in the same order as {@link #row1x1}. */
@@ -120,8 +122,10 @@ final class MatmulBf16 {
     FloatVector e0 = FloatVector.zero(F), e1 = e0, e2 = e0, e3 = e0;
     FloatVector o0 = e0, o1 = e0, o2 = e0, o3 = e0;
     for (int i = 0; i < chunks; i++) {
-      IntVector packed = VectorLoads.ints(I, w.bytes, w.segment, start + i * (long) BLOCK * 2)
-          .and(IntVector.fromArray(I, masks, i * L));
+      IntVector packed = VectorLoads.ints(I, w.bytes, w.segment, start + i * (long) BLOCK * 2);
+      if (i == 0 || i == chunks - 1) {
+        packed = packed.and(IntVector.fromArray(I, masks, i * L)); // only the end chunks can reach outside
+      }
       FloatVector even = evens(packed);
       FloatVector odd = odds(packed);
       int c = xBase + i * BLOCK;
@@ -134,9 +138,9 @@ final class MatmulBf16 {
       e3 = even.fma(FloatVector.fromArray(F, xp, c + 3 * xStride), e3);
       o3 = odd.fma(FloatVector.fromArray(F, xp, c + 3 * xStride + L), o3);
     }
-    out[t * rows + r] = e0.add(o0).reduceLanes(VectorOperators.ADD);
-    out[(t + 1) * rows + r] = e1.add(o1).reduceLanes(VectorOperators.ADD);
-    out[(t + 2) * rows + r] = e2.add(o2).reduceLanes(VectorOperators.ADD);
-    out[(t + 3) * rows + r] = e3.add(o3).reduceLanes(VectorOperators.ADD);
+    out[t * rows + r] = Reductions.sum(e0.add(o0));
+    out[(t + 1) * rows + r] = Reductions.sum(e1.add(o1));
+    out[(t + 2) * rows + r] = Reductions.sum(e2.add(o2));
+    out[(t + 3) * rows + r] = Reductions.sum(e3.add(o3));
   }
 }

@@ -32,7 +32,7 @@ final class MatmulF32 {
           sum = VectorLoads.floats(F, w.bytes, w.segment, rowBytes + c * 4L)
               .fma(FloatVector.fromArray(F, xs, t * cols + c), sum);
         }
-        out[t * rows + r] = sum.reduceLanes(VectorOperators.ADD);
+        out[t * rows + r] = Reductions.sum(sum);
       }
     }
     if (vectorCols < cols) {
@@ -59,9 +59,9 @@ final class MatmulF32 {
       s2 = wv.fma(FloatVector.fromArray(F, xs, x0 + 2 * cols + c), s2);
       s3 = wv.fma(FloatVector.fromArray(F, xs, x0 + 3 * cols + c), s3);
     }
-    out[t * rows + r] = s0.reduceLanes(VectorOperators.ADD);
-    out[(t + 1) * rows + r] = s1.reduceLanes(VectorOperators.ADD);
-    out[(t + 2) * rows + r] = s2.reduceLanes(VectorOperators.ADD);
-    out[(t + 3) * rows + r] = s3.reduceLanes(VectorOperators.ADD);
+    out[t * rows + r] = Reductions.sum(s0);
+    out[(t + 1) * rows + r] = Reductions.sum(s1);
+    out[(t + 2) * rows + r] = Reductions.sum(s2);
+    out[(t + 3) * rows + r] = Reductions.sum(s3);
   }
 }

@@ -72,7 +72,7 @@ final class MatmulFp8 {
         tail += Numerics.e4m3ToFloat(w.bytes.get((int) (rowBytes + c))) * scale * xs[xBase + c];
       }
     }
-    return acc.reduceLanes(VectorOperators.ADD) + tail;
+    return Reductions.sum(acc) + tail;
   }
 
   private static void row1x4(Matrix w, float[] xs, float[] out, int r, int t, int rows) {
@@ -110,9 +110,9 @@ final class MatmulFp8 {
         t3 += wc * xs[x3 + c];
       }
     }
-    out[t * rows + r] = a0.reduceLanes(VectorOperators.ADD) + t0;
-    out[(t + 1) * rows + r] = a1.reduceLanes(VectorOperators.ADD) + t1;
-    out[(t + 2) * rows + r] = a2.reduceLanes(VectorOperators.ADD) + t2;
-    out[(t + 3) * rows + r] = a3.reduceLanes(VectorOperators.ADD) + t3;
+    out[t * rows + r] = Reductions.sum(a0) + t0;
+    out[(t + 1) * rows + r] = Reductions.sum(a1) + t1;
+    out[(t + 2) * rows + r] = Reductions.sum(a2) + t2;
+    out[(t + 3) * rows + r] = Reductions.sum(a3) + t3;
   }
 }

@@ -39,7 +39,7 @@ public final class VectorKernels implements Kernels {
     for (; i < bound; i += L) {
       acc = FloatVector.fromArray(F, a, aOffset + i).fma(FloatVector.fromArray(F, b, bOffset + i), acc);
     }
-    float sum = acc.reduceLanes(VectorOperators.ADD);
+    float sum = Reductions.sum(acc);
     for (; i < n; i++) {
       sum += a[aOffset + i] * b[bOffset + i];
     }

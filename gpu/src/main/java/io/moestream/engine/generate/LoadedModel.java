@@ -90,6 +90,17 @@ public final class LoadedModel implements AutoCloseable {
         throw new IllegalArgumentException("token id " + token + " outside the vocabulary [0, " + config.vocabSize() + ")");
       }
     }
+    if (expertsPerLayer.length != config.numLayers()) {
+      throw new IllegalArgumentException("expertsPerLayer has " + expertsPerLayer.length + " entries, the model has "
+          + config.numLayers() + " layers");
+    }
+    for (int layer = 0; layer < expertsPerLayer.length; layer++) {
+      int k = expertsPerLayer[layer];
+      if (config.isSparse(layer) && (k < 1 || k > config.numExpertsPerTok())) {
+        throw new IllegalArgumentException("experts per token at layer " + layer + " must be in [1, "
+            + config.numExpertsPerTok() + "], found " + k);
+      }
+    }
     PagedKvCache cache = backend.kvCache();
     PagedKvCache.Sequence sequence = cache.newSequence();
     if (!cache.reserve(sequence, tokens.length)) {

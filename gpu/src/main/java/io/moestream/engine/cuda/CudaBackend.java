@@ -165,6 +165,9 @@ public final class CudaBackend implements Backend {
         throw new IllegalArgumentException("token id " + token + " outside the vocabulary [0, " + config.vocabSize() + ")");
       }
     }
+    if (numTokens == 0) { // a grid of 0 blocks is a launch error
+      return new StepOutput(new float[0], config.vocabSize(), new int[0], new int[config.numLayers()]);
+    }
     long clock = System.nanoTime();
     DeviceStep step = DeviceStep.upload(batch, kvCache.blockSize(), scratch, staging);
     DevicePointer residual = scratch.get(Buffer.RESIDUAL, (long) numTokens * hidden); // (numTokens, hiddenSize)

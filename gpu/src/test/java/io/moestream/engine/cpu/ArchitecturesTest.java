@@ -155,7 +155,7 @@ class ArchitecturesTest {
     double tolerance = spec.dtype() == DType.F32 ? 1e-4 : 1e-3;
     ReferenceForward reference = new ReferenceForward(folder);
     SplittableRandom random = new SplittableRandom(spec.seed() + 1);
-    EngineOptions options = EngineOptions.defaults().withThreads(2).withKvCacheBytes(4 << 20);
+    EngineOptions options = EngineOptions.defaults().withBackend("cpu").withThreads(2).withKvCacheBytes(4 << 20);
     try (LoadedModel model = LoadedModel.load(folder, options)) {
       for (int k : new int[] {spec.expertsPerToken(), 1}) {
         for (int length : LENGTHS) {

@@ -34,7 +34,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class DeepseekModelTest {
   private static final EngineOptions OPTIONS =
-      EngineOptions.defaults().withThreads(2).withKvCacheBytes(2 << 20).withMaxBatchTokens(4);
+      EngineOptions.defaults().withBackend("cpu").withThreads(2).withKvCacheBytes(2 << 20).withMaxBatchTokens(4);
 
   @TempDir
   Path folder;

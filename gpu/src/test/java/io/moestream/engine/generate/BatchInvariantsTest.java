@@ -44,7 +44,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class BatchInvariantsTest {
 
-  private static final EngineOptions OPTIONS = EngineOptions.defaults().withThreads(2).withKvCacheBytes(4 << 20);
+  private static final EngineOptions OPTIONS = EngineOptions.defaults().withBackend("cpu").withThreads(2).withKvCacheBytes(4 << 20);
 
   @TempDir
   static Path models;

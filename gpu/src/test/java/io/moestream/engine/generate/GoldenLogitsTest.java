@@ -53,7 +53,7 @@ class GoldenLogitsTest {
   }
 
   private void check(Path folder, JsonNode c, int[] ids, int k, double tolerance, String kernels) {
-    EngineOptions options = EngineOptions.defaults().withThreads(2).withKernels(kernels).withKvCacheBytes(8 << 20);
+    EngineOptions options = EngineOptions.defaults().withBackend("cpu").withThreads(2).withKernels(kernels).withKvCacheBytes(8 << 20);
     try (LoadedModel model = LoadedModel.load(folder, options)) {
       float[][] ours = model.logits(ids, model.expertsPerLayer(k), true);
       assertEquals(ids.length, ours.length);

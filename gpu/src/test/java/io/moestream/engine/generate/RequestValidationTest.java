@@ -30,7 +30,7 @@ class RequestValidationTest {
   }
 
   private static LoadedModel load() {
-    return LoadedModel.load(dir, EngineOptions.defaults().withThreads(2).withKvCacheBytes(1 << 20));
+    return LoadedModel.load(dir, EngineOptions.defaults().withBackend("cpu").withThreads(2).withKvCacheBytes(1 << 20));
   }
 
   /** Each check on a fresh engine, so one request the engine wrongly accepts cannot spill into the next. */

@@ -63,7 +63,7 @@ class StepFailureTest {
 
   @Test
   void aFailingStepEndsItsRequestsAndTheEngineGoesOn() {
-    EngineOptions options = EngineOptions.defaults().withThreads(2).withKvCacheBytes(4 << 20);
+    EngineOptions options = EngineOptions.defaults().withBackend("cpu").withThreads(2).withKvCacheBytes(4 << 20);
     try (LoadedModel model = LoadedModel.load(TestModels.folder("qwen3moe-tiny-f32"), options)) {
       Engine alone = new Engine(model.backend(), options, new int[0]);
       int[] healthyPrompt = {5, 6, 7, 8};

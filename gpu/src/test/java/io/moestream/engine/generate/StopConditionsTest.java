@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** When a generation ends: an end-of-sequence id (config.json or generation_config.json), or its budget. */
 class StopConditionsTest {
-  private static final EngineOptions OPTIONS = EngineOptions.defaults().withThreads(2).withKvCacheBytes(1 << 20);
+  private static final EngineOptions OPTIONS = EngineOptions.defaults().withBackend("cpu").withThreads(2).withKvCacheBytes(1 << 20);
 
   @TempDir
   Path dir;

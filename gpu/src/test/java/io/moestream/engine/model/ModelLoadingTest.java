@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * field and the bad value; a sharded checkpoint loads to the same logits as a single file.
  */
 class ModelLoadingTest {
-  private static final EngineOptions OPTIONS = EngineOptions.defaults().withThreads(2).withKvCacheBytes(1 << 20);
+  private static final EngineOptions OPTIONS = EngineOptions.defaults().withBackend("cpu").withThreads(2).withKvCacheBytes(1 << 20);
   private static final String LAYER0_Q = "model.layers.0.self_attn.q_proj.weight";
 
   @TempDir

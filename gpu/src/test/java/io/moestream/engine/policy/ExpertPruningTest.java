@@ -71,7 +71,7 @@ class ExpertPruningTest {
 
   private static float[][] logits(Path folder, boolean prune, ExpertUsage usage) {
     boolean[][] kept = ExpertPruning.keepMostUsed(profile(), config, 4);
-    EngineOptions options = EngineOptions.defaults().withThreads(2).withKvCacheBytes(4 << 20);
+    EngineOptions options = EngineOptions.defaults().withBackend("cpu").withThreads(2).withKvCacheBytes(4 << 20);
     try (LoadedModel model = prune
         ? LoadedModel.load(folder, options, w -> ExpertPruning.apply(w, kept))
         : LoadedModel.load(folder, options)) {

@@ -61,7 +61,7 @@ class PolicyDriverTest {
 
   @Test
   void lightLoadIsTheFullModelAndItReturnsToIt() {
-    EngineOptions options = EngineOptions.defaults().withThreads(2).withKvCacheBytes(4 << 20);
+    EngineOptions options = EngineOptions.defaults().withBackend("cpu").withThreads(2).withKvCacheBytes(4 << 20);
     int[] full;
     try (LoadedModel model = LoadedModel.load(folder, options)) {
       full = generate(model.engine(), null, request("a"), null, null, new ArrayList<>());

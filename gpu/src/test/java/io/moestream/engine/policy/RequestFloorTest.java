@@ -40,7 +40,7 @@ class RequestFloorTest {
   }
 
   private static EngineOptions options() {
-    return EngineOptions.defaults().withThreads(2).withKvCacheBytes(4 << 20);
+    return EngineOptions.defaults().withBackend("cpu").withThreads(2).withKvCacheBytes(4 << 20);
   }
 
   /** Runs the requests together; returns each request's experts per token (mean over layers) per generated token. */

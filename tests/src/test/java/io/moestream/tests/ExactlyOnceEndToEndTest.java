@@ -8,6 +8,7 @@ import io.moestream.job.config.JobConfig;
 import io.moestream.job.kafka.EmbeddedKafka;
 import io.moestream.job.pipeline.DemoModel;
 import io.moestream.job.pipeline.InferencePipeline;
+import io.moestream.operators.metrics.MetricNames;
 import io.moestream.schemas.DeadLetter;
 import io.moestream.schemas.FinishReason;
 import io.moestream.schemas.Generation;
@@ -118,13 +119,27 @@ class ExactlyOnceEndToEndTest {
     JobClient job = env.executeAsync(name);
     List<Generation> out;
     List<DeadLetter> deadLetters;
+    long replayed;
     try {
       out = EndToEnd.readCommitted(kafka.bootstrapServers(), config.kafka().outputTopic(), EndToEnd.GENERATIONS::decode,
           REQUESTS, Duration.ofMinutes(6), Duration.ofSeconds(3));
       deadLetters = EndToEnd.readCommitted(kafka.bootstrapServers(), config.kafka().deadLetterTopic(),
           EndToEnd.DEAD_LETTERS::decode, bad.size(), Duration.ofSeconds(30), Duration.ofSeconds(1));
+      FlinkRest rest = new FlinkRest(FLINK);
+      replayed = rest.operatorMetric(job.getJobID(), MetricNames.REPLAYED_REQUESTS);
+      long until = System.currentTimeMillis() + 20_000; // the REST metrics are fetched every few seconds
+      while (injectFailure && replayed <= 0 && System.currentTimeMillis() < until) {
+        Thread.sleep(1_000);
+        replayed = rest.operatorMetric(job.getJobID(), MetricNames.REPLAYED_REQUESTS);
+      }
     } finally {
       job.cancel().get();
+    }
+    if (injectFailure) {
+      // the restart restored requests that were mid-generation at the checkpoint and replayed them
+      assertTrue(replayed > 0, "no in-flight request was replayed after the failure (" + replayed + ")");
+    } else {
+      assertEquals(0, replayed, "replays without a failure");
     }
     checkDeadLetters(bad, deadLetters, config.kafka().inputTopic());
 

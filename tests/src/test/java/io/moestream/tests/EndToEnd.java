@@ -24,6 +24,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
@@ -32,6 +34,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 
 /** What the end-to-end suites share: requests, the reference generation, Kafka reads and writes. */
 final class EndToEnd {
@@ -149,12 +152,17 @@ final class EndToEnd {
     }
   }
 
-  static void produce(String bootstrap, String topic, List<byte[]> values) {
+  /** Writes the values and waits until each is acknowledged: a lost input record fails here, not later. */
+  static void produce(String bootstrap, String topic, List<byte[]> values) throws Exception {
+    List<Future<RecordMetadata>> sent = new ArrayList<>();
     try (KafkaProducer<byte[], byte[]> producer = TopicClients.producer(bootstrap)) {
       for (byte[] value : values) {
-        producer.send(new ProducerRecord<>(topic, value));
+        sent.add(producer.send(new ProducerRecord<>(topic, value)));
       }
       producer.flush();
+      for (Future<RecordMetadata> ack : sent) {
+        ack.get(60, TimeUnit.SECONDS);
+      }
     }
   }
 

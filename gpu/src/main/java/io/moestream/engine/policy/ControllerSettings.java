@@ -23,7 +23,7 @@ public record ControllerSettings(
     double waitingAtFull,
     double backpressureAtFull,
     double batchFillWeight,
-    long lagAtFull) {
+    long lagAtFull) implements java.io.Serializable {
 
   public ControllerSettings {
     if (!(lowWatermark >= 0 && lowWatermark < highWatermark)) {

@@ -189,7 +189,8 @@ public record ModelWeights(
       bytes += layer.attentionByteSize();
       if (layer.moe() != null) {
         bytes += layer.moe().router().byteSize();
-        bytes += expertsPerToken * layer.moe().experts()[0].byteSize();
+        bytes += expertsPerToken * java.util.Arrays.stream(layer.moe().experts()).filter(java.util.Objects::nonNull)
+            .findFirst().orElseThrow().byteSize(); // pruned experts are null
         if (layer.moe().sharedExpert() != null) {
           bytes += layer.moe().sharedExpert().byteSize();
         }

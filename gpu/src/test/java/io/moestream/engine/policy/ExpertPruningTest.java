@@ -93,6 +93,23 @@ class ExpertPruningTest {
   }
 
   @Test
+  void bytesPerTokenCountsAKeptExpertWhenExpertZeroIsPruned() {
+    boolean[][] kept = new boolean[config.numLayers()][config.numExperts()];
+    for (boolean[] layer : kept) {
+      Arrays.fill(layer, true);
+      layer[0] = false;
+    }
+    EngineOptions options = EngineOptions.defaults().withThreads(1).withKvCacheBytes(1 << 20);
+    long full;
+    try (LoadedModel model = LoadedModel.load(clean, options)) {
+      full = model.weights().bytesPerTokenAt(2);
+    }
+    try (LoadedModel model = LoadedModel.load(clean, options, w -> ExpertPruning.apply(w, kept))) {
+      assertEquals(full, model.weights().bytesPerTokenAt(2));
+    }
+  }
+
+  @Test
   void prunedExpertsAreNeverRead() {
     ExpertUsage usage = new ExpertUsage(config);
     float[][] fromNan = logits(nanCopy, true, usage);

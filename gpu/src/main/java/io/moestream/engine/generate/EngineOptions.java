@@ -17,10 +17,13 @@ public record EngineOptions(
     int threads, String kernels, long kvCacheBytes, int kvBlockSize, int maxBatchTokens, int maxRunningSequences,
     String backend, int deviceIndex) {
 
-  /** Options with {@code backend = "auto"} on device 0. */
+  /**
+   * Options with {@code backend = "cpu"} on device 0. The CPU is the default until the CUDA backend has
+   * been verified on a GPU (docs/CUDA.md); {@code auto} and {@code cuda} are there to choose it.
+   */
   public EngineOptions(
       int threads, String kernels, long kvCacheBytes, int kvBlockSize, int maxBatchTokens, int maxRunningSequences) {
-    this(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, "auto", 0);
+    this(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, "cpu", 0);
   }
 
   public EngineOptions {

@@ -20,8 +20,9 @@ final class EngineOptionsMixin {
       description = "Tokens one step runs at most. Default: ${DEFAULT-VALUE}.")
   int maxBatchTokens;
 
-  @Option(names = "--backend", defaultValue = "auto",
-      description = "auto (CUDA when a usable GPU is found, else the CPU; the log says which), cpu or cuda."
+  @Option(names = "--backend", defaultValue = "cpu",
+      description = "cpu (default), auto (CUDA when a usable GPU is found, else the CPU; the log says which) or"
+          + " cuda. The CUDA backend is not yet verified on a GPU (docs/CUDA.md)."
           + " Default: ${DEFAULT-VALUE}.")
   String backend;
 

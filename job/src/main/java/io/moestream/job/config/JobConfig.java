@@ -12,7 +12,7 @@ public record JobConfig(Model model, Kafka kafka, Batching batching, Flink flink
 
   /**
    * @param dir Hugging Face model folder (config.json, *.safetensors, tokenizer.json)
-   * @param backend "cpu" (the only backend this build runs; "cuda" is refused at submit time)
+   * @param backend "cpu" (default), "auto" (CUDA when the TaskManager has a usable GPU) or "cuda"
    */
   public record Model(String dir, String backend, int threads, String kernels, long kvCacheMb, int maxBatchTokens,
       int maxRunningSequences) implements Serializable {}

@@ -16,7 +16,7 @@ final class JobConfigValidator {
   static JobConfig validate(JobConfigLoader.Fields f) {
     Model model = new Model(
         modelDir(f.string("model", "dir")),
-        backend(f.oneOf("model", "backend", Set.of("cpu", "cuda"))),
+        f.oneOf("model", "backend", Set.of("cpu", "auto", "cuda")),
         (int) f.integer("model", "threads", 1, 1024),
         f.oneOf("model", "kernels", Set.of("vector", "scalar")),
         f.integer("model", "kv_cache_mb", 1, 1L << 20),
@@ -62,13 +62,6 @@ final class JobConfigValidator {
       throw new ConfigException("model.dir", path + " has no tokenizer.json (the job tokenizes prompts)");
     }
     return path.toString();
-  }
-
-  private static String backend(String backend) {
-    if (backend.equals("cuda")) {
-      throw new ConfigException("model.backend", "'cuda' is not available in this build yet; use 'cpu'");
-    }
-    return backend;
   }
 
   private static void distinctTopics(Kafka kafka) {

@@ -97,7 +97,7 @@ public final class InferencePipeline {
         .uid(BATCH_UID);
     InferenceSettings inference = new InferenceSettings(config.model().dir(), config.batching().maxInFlight(),
         config.model().threads(), config.model().kernels(), config.model().kvCacheMb() << 20,
-        config.model().maxBatchTokens(), config.model().maxRunningSequences());
+        config.model().maxBatchTokens(), config.model().maxRunningSequences(), config.model().backend());
     DataStream<Generation> generations = batches
         .transform("MoE inference", TypeInformation.of(Generation.class),
             new MoeInferenceOperatorFactory(inference, ExpertBudget.MODEL_DEFAULT,

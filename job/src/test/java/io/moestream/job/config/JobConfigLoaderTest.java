@@ -44,7 +44,7 @@ class JobConfigLoaderTest {
     assertField("batching.max_in_flight", JobConfigLoader.defaults().set("model.dir", model).set("batching.max_in_flight", 0));
     assertField("flink.parallelism", JobConfigLoader.defaults().set("model.dir", model).set("flink.parallelism", "two"));
     assertField("kafka.input_format", JobConfigLoader.defaults().set("model.dir", model).set("kafka.input_format", "xml"));
-    assertField("model.backend", JobConfigLoader.defaults().set("model.dir", model).set("model.backend", "cuda"));
+    assertField("model.backend", JobConfigLoader.defaults().set("model.dir", model).set("model.backend", "gpu"));
     assertField("batching.max_batch_size", JobConfigLoader.defaults().set("model.dir", model)
         .set("batching.max_batch_size", 100).set("batching.max_in_flight", 10));
     assertField("kafka.output_topic", JobConfigLoader.defaults().set("model.dir", model)

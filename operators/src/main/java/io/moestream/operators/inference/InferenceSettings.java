@@ -13,24 +13,37 @@ import java.io.Serializable;
  * @param kvCacheBytes memory of the paged KV cache
  * @param maxBatchTokens tokens one engine step runs at most
  * @param maxRunningSequences sequences decoding together at most
+ * @param backend "cpu", "auto" or "cuda"; the GPU's index comes from Flink's external resources
  */
 public record InferenceSettings(String modelDir, int maxInFlight, int threads, String kernels, long kvCacheBytes,
-    int maxBatchTokens, int maxRunningSequences) implements Serializable {
+    int maxBatchTokens, int maxRunningSequences, String backend) implements Serializable {
 
   public InferenceSettings {
     if (maxInFlight < 1) {
       throw new IllegalArgumentException("maxInFlight must be >= 1, found " + maxInFlight);
     }
-    engineOptions(threads, kernels, kvCacheBytes, maxBatchTokens, maxRunningSequences);
+    engineOptions(threads, kernels, kvCacheBytes, maxBatchTokens, maxRunningSequences, backend, 0);
+  }
+
+  /** Settings on the CPU backend. */
+  public InferenceSettings(String modelDir, int maxInFlight, int threads, String kernels, long kvCacheBytes,
+      int maxBatchTokens, int maxRunningSequences) {
+    this(modelDir, maxInFlight, threads, kernels, kvCacheBytes, maxBatchTokens, maxRunningSequences, "cpu");
+  }
+
+  /** The engine options of a subtask whose GPU (if any) has index {@code deviceIndex}. */
+  public EngineOptions engineOptions(int deviceIndex) {
+    return engineOptions(threads, kernels, kvCacheBytes, maxBatchTokens, maxRunningSequences, backend, deviceIndex);
   }
 
   public EngineOptions engineOptions() {
-    return engineOptions(threads, kernels, kvCacheBytes, maxBatchTokens, maxRunningSequences);
+    return engineOptions(0);
   }
 
   private static EngineOptions engineOptions(int threads, String kernels, long kvCacheBytes, int maxBatchTokens,
-      int maxRunningSequences) {
+      int maxRunningSequences, String backend, int deviceIndex) {
     return EngineOptions.defaults().withThreads(threads).withKernels(kernels).withKvCacheBytes(kvCacheBytes)
-        .withMaxBatchTokens(maxBatchTokens).withMaxRunningSequences(maxRunningSequences);
+        .withMaxBatchTokens(maxBatchTokens).withMaxRunningSequences(maxRunningSequences).withBackend(backend)
+        .withDeviceIndex(deviceIndex);
   }
 }

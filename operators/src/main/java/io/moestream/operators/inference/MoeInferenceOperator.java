@@ -107,7 +107,10 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
   public void open() throws Exception {
     super.open();
     Path dir = Path.of(settings.modelDir());
-    model = LoadedModel.load(dir, settings.engineOptions());
+    int deviceIndex = GpuAssignment.deviceIndex(
+        getRuntimeContext().getExternalResourceInfos(GpuAssignment.RESOURCE_NAME),
+        getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
+    model = LoadedModel.load(dir, settings.engineOptions(deviceIndex));
     engine = model.engine();
     tokenizer = Tokenizer.isPresent(dir) ? Tokenizer.load(dir) : null;
     modelName = dir.getFileName().toString();

@@ -22,6 +22,10 @@ public final class TopicClients {
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    // One batch in flight per connection: with several, a first batch refused with NOT_LEADER_OR_FOLLOWER
+    // (a partition still loading just after creation) let later batches be written past it, and its
+    // retry then failed forever with OutOfOrderSequenceException (seen in the end-to-end suite).
+    p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
     p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
     return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
   }

@@ -78,13 +78,24 @@ public final class InferencePipeline {
   /** Source to inference; the sinks are attached by {@link #attachSinks}. */
   public static Streams build(StreamExecutionEnvironment env, JobConfig config) {
     JobConfig.Kafka kafka = config.kafka();
-    ModelConfig model = ModelConfig.read(Path.of(config.model().dir()));
-    RequestLimits limits = new RequestLimits(config.limits().maxNewTokens(), model.numExpertsPerTok(),
-        config.limits().maxStopStrings());
-
     DataStream<RawRequest> raw = env.fromSource(source(kafka), WatermarkStrategy.noWatermarks(), "Kafka requests")
         .uid(SOURCE_UID);
     InputFormat format = InputFormat.valueOf(kafka.inputFormat().toUpperCase(java.util.Locale.ROOT));
+    return stages(raw, format, config,
+        KafkaConsumerLag.factory(kafka.bootstrapServers(), kafka.groupId(), kafka.inputTopic()));
+  }
+
+  /**
+   * Decode/validate -> tokenize -> micro-batch -> inference over any stream of raw requests: the Kafka
+   * job and corpus mode (files, BATCH execution) run the same operators.
+   *
+   * @param consumerLag where the inference operator reads the input's lag; null when there is none
+   */
+  public static Streams stages(DataStream<RawRequest> raw, InputFormat format, JobConfig config,
+      io.moestream.operators.metrics.ConsumerLag.Factory consumerLag) {
+    ModelConfig model = ModelConfig.read(Path.of(config.model().dir()));
+    RequestLimits limits = new RequestLimits(config.limits().maxNewTokens(), model.numExpertsPerTok(),
+        config.limits().maxStopStrings());
     SingleOutputStreamOperator<ValidatedRequest> valid = raw
         .process(new DecodeValidateFunction(format, limits))
         .name("Decode and validate").uid(VALIDATE_UID);
@@ -100,8 +111,7 @@ public final class InferencePipeline {
         config.model().maxBatchTokens(), config.model().maxRunningSequences(), config.model().backend());
     DataStream<Generation> generations = batches
         .transform("MoE inference", TypeInformation.of(Generation.class),
-            new MoeInferenceOperatorFactory(inference, ExpertBudget.MODEL_DEFAULT,
-                KafkaConsumerLag.factory(kafka.bootstrapServers(), kafka.groupId(), kafka.inputTopic())))
+            new MoeInferenceOperatorFactory(inference, ExpertBudget.MODEL_DEFAULT, consumerLag))
         .uid(INFERENCE_UID);
     DataStream<DeadLetter> deadLetters = valid.getSideOutput(DeadLetters.TAG).union(tokenized.getSideOutput(DeadLetters.TAG));
     return new Streams(generations, deadLetters);

@@ -21,8 +21,55 @@ public final class MetricNames {
   public static final String KV_FREE_BLOCKS = "moeKvCacheFreeBlocks";
   /** Records the job's consumer group is behind on the input topic (-1 while unknown). */
   public static final String CONSUMER_LAG = "moeConsumerLag";
-  /** Experts per token the operator admits new requests with now. */
+  /** Used KV-cache blocks (pages) and the pool's size. */
+  public static final String KV_USED_BLOCKS = "moeKvCacheUsedBlocks";
+  public static final String KV_TOTAL_BLOCKS = "moeKvCacheTotalBlocks";
+
+  // ---- expert activation (inference operator) ------------------------------------------------
+  /** Routed experts per token the tokens of the last reporting interval used, mean over sparse layers. */
   public static final String EXPERTS_PER_TOKEN = "moeExpertsPerToken";
+  /** The model's num_experts_per_tok: the full-quality reference for the gauge above. */
+  public static final String MODEL_EXPERTS_PER_TOKEN = "moeModelExpertsPerToken";
+  /** Group key of per-layer metrics: {@code <operator>.layer.<index>} (a Prometheus label {@code layer}). */
+  public static final String LAYER_GROUP = "layer";
+  /** Group key of per-expert metrics inside a layer group (a Prometheus label {@code expert}). */
+  public static final String EXPERT_GROUP = "expert";
+  /** Per layer: the mean experts per token of the last interval. */
+  public static final String LAYER_EXPERTS_PER_TOKEN = "moeLayerExpertsPerToken";
+  /** Per layer and expert: tokens routed to the expert since the job started (a counter). */
+  public static final String EXPERT_TOKENS = "moeExpertTokens";
+  /** The expert policy's level now in force: 0 = full quality (the first level). */
+  public static final String EXPERT_LEVEL = "moeExpertLevel";
+  /** The adaptive controller's last pressure (1 = overloaded). */
+  public static final String EXPERT_PRESSURE = "moeExpertPressure";
+  /** Times the controller moved between levels. */
+  public static final String EXPERT_LEVEL_CHANGES = "moeExpertLevelChanges";
+
+  // ---- requests and tokens --------------------------------------------------------------------
+  /** Records read by decode/validate (valid or not). */
+  public static final String REQUESTS_IN = "moeRequestsIn";
+  /** Prompt tokens admitted to the engine, per second (a meter). */
+  public static final String PROMPT_TOKENS_PER_SECOND = "moePromptTokensPerSecond";
+  /** Generated tokens per second (a meter). */
+  public static final String GENERATED_TOKENS_PER_SECOND = "moeGeneratedTokensPerSecond";
+  /** Generations emitted per second (a meter). */
+  public static final String GENERATIONS_PER_SECOND = "moeGenerationsPerSecond";
+  /** Time from receipt to the first generated token, ms (a histogram over recent requests). */
+  public static final String TIME_TO_FIRST_TOKEN_MS = "moeTimeToFirstTokenMs";
+  /** Time per output token after the first, ms (a histogram over recent requests). */
+  public static final String TIME_PER_OUTPUT_TOKEN_MS = "moeTimePerOutputTokenMs";
+  /** Tokens (decode tokens + prompt-chunk tokens) in the last engine step. */
+  public static final String STEP_TOKENS = "moeStepTokens";
+
+  // ---- backend and memory ---------------------------------------------------------------------
+  /** 1 when the engine runs on CUDA, 0 on the CPU. */
+  public static final String BACKEND_CUDA = "moeBackendCuda";
+  /** Bytes of model weights the engine maps (CPU) or holds on the device (CUDA). */
+  public static final String WEIGHT_BYTES = "moeWeightBytes";
+  /** Bytes of the KV cache pool. */
+  public static final String KV_CACHE_BYTES = "moeKvCacheBytes";
+  /** Device memory in use on the engine's GPU (bytes); -1 on the CPU backend. */
+  public static final String DEVICE_MEMORY_USED_BYTES = "moeDeviceMemoryUsedBytes";
 
   // ---- work done ----------------------------------------------------------------------------
   public static final String GENERATIONS = "moeGenerations";
@@ -35,4 +82,12 @@ public final class MetricNames {
   // ---- rejects --------------------------------------------------------------------------------
   public static final String DEAD_LETTERS_VALIDATE = "moeDeadLettersValidate";
   public static final String DEAD_LETTERS_TOKENIZE = "moeDeadLettersTokenize";
+
+  /**
+   * How Flink's Prometheus reporter names an operator metric: {@code flink_taskmanager_job_task_operator_<name>},
+   * with labels job_name, task_name, operator_name, subtask_index, ... and the group keys above.
+   */
+  public static String prometheusName(String metric) {
+    return "flink_taskmanager_job_task_operator_" + metric;
+  }
 }

@@ -65,7 +65,9 @@ final class EndToEnd {
         .set("flink.checkpoint_interval_ms", 500)
         .set("flink.restart_delay_ms", 200)
         .set("batching.max_in_flight", 32)
-        .set("batching.max_batch_size", 8);
+        .set("batching.max_batch_size", 8)
+        // suites compare with the full model's reference; adaptive is exercised by the load-ramp suite
+        .set("experts.policy", "full");
     extra.forEach(loader::set);
     return loader.build();
   }

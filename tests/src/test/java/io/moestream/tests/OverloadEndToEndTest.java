@@ -45,7 +45,7 @@ class OverloadEndToEndTest {
     Path model = DemoModel.write(DemoModel.spec(), tmp.resolve("model"));
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       JobConfig config = EndToEnd.config("overload", model, kafka.bootstrapServers(), Map.of(
-          "batching.max_in_flight", 16, "batching.max_batch_size", 8));
+          "batching.max_in_flight", 16, "batching.max_batch_size", 8, "experts.policy", "adaptive"));
       kafka.createTopics(2, config.kafka().inputTopic(), config.kafka().outputTopic(), config.kafka().deadLetterTopic());
       StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
       InferencePipeline.configure(env, config);

@@ -32,6 +32,11 @@ public interface Backend extends AutoCloseable {
     throw new UnsupportedOperationException(name() + " does not take an expert selection rule");
   }
 
+  /** Device memory this backend holds (weights, KV pages, scratch), in bytes; -1 on the CPU. */
+  default long deviceMemoryBytes() {
+    return -1;
+  }
+
   @Override
   void close();
 }

@@ -124,6 +124,11 @@ public final class CudaBackend implements Backend {
   }
 
   @Override
+  public long deviceMemoryBytes() {
+    return memory.bytes();
+  }
+
+  @Override
   public String name() {
     return device.describe() + ", " + (memory.bytes() >> 20) + " MiB on the device";
   }

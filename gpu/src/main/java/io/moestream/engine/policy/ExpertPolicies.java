@@ -7,6 +7,7 @@ import java.util.Locale;
 /**
  * Policy names, as in the job's configuration and on every command:
  * <ul>
+ *   <li>{@code full} (the model's own k everywhere)
  *   <li>{@code fixed:K}
  *   <li>{@code schedule:B,H,E,P}
  *   <li>{@code threshold:KMIN,T}
@@ -24,6 +25,12 @@ public final class ExpertPolicies {
     String args = colon < 0 ? "" : s.substring(colon + 1);
     try {
       switch (name) {
+        case "full" -> {
+          if (!args.isBlank()) {
+            throw new IllegalArgumentException("policy '" + spec + "': full takes no arguments");
+          }
+          return new FullPolicy();
+        }
         case "fixed" -> {
           return new FixedPolicy(ints(args, 1, spec)[0]);
         }
@@ -50,7 +57,7 @@ public final class ExpertPolicies {
           return new AdaptivePolicy(levels);
         }
         default -> throw new IllegalArgumentException("unknown expert policy '" + spec
-            + "' (expected fixed:K, schedule:B,H,E,P, threshold:KMIN,T, batch:KMIN,T or adaptive[:L1|L2|...])");
+            + "' (expected full, fixed:K, schedule:B,H,E,P, threshold:KMIN,T, batch:KMIN,T or adaptive[:L1|L2|...])");
       }
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("policy '" + spec + "': not a number (" + e.getMessage() + ")");

@@ -80,6 +80,29 @@ public final class ExpertUsage implements RoutingObserver {
     return t == 0 ? Double.NaN : s / (double) t;
   }
 
+  /** Tokens routed at {@code layer} so far (0 at a dense layer): with {@link #selected}, for interval means. */
+  public long tokens(int layer) {
+    return tokens[layer];
+  }
+
+  /** Experts those tokens used at {@code layer}, summed. */
+  public long selected(int layer) {
+    return selected[layer];
+  }
+
+  /** Tokens routed to {@code expert} at {@code layer} so far (no copy: for a gauge per expert). */
+  public long tokenCount(int layer, int expert) {
+    return tokenCounts[layer][expert];
+  }
+
+  public int numLayers() {
+    return tokens.length;
+  }
+
+  public int numExperts() {
+    return numExperts;
+  }
+
   /** Tokens seen at the first sparse layer (each token passes every sparse layer once). */
   public long tokensSeen() {
     for (long t : tokens) {

@@ -20,6 +20,7 @@ public final class PolicyDriver {
   private final List<ExpertPolicy> levels;
   private final int[][] levelExperts; // (numLevels, numLayers)
   private final ExpertSelection[] levelSelections;
+  private final int[] levelFewest; // (numLevels)
   private final AdaptiveController controller;
   private boolean customSelection;
   private int applied = -1;
@@ -31,9 +32,11 @@ public final class PolicyDriver {
     this.levels = policy instanceof AdaptivePolicy adaptive ? adaptive.levels(config) : List.of(policy);
     this.levelExperts = new int[levels.size()][];
     this.levelSelections = new ExpertSelection[levels.size()];
+    this.levelFewest = new int[levels.size()];
     for (int i = 0; i < levels.size(); i++) {
       levelExperts[i] = levels.get(i).expertsPerLayer(config);
       levelSelections[i] = levels.get(i).selection(config);
+      levelFewest[i] = levels.get(i).fewestExperts(config);
     }
     this.controller = new AdaptiveController(levels.size(), settings);
     apply(0);
@@ -81,6 +84,11 @@ public final class PolicyDriver {
 
   public AdaptiveController controller() {
     return controller;
+  }
+
+  /** The fewest experts per token the current level lets a token use ({@link ExpertPolicy#fewestExperts}). */
+  public int levelFewestExperts() {
+    return levelFewest[applied];
   }
 
   /** Mean experts per token the current level asks for over the sparse layers (before selection). */

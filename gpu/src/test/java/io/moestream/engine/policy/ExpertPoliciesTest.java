@@ -35,6 +35,10 @@ class ExpertPoliciesTest {
   @Test
   void fixedIsKEverywhere() {
     assertArrayEquals(new int[] {4, 4, 4, 4, 4, 4, 4, 4}, ExpertPolicies.parse("fixed:4").expertsPerLayer(config));
+    assertArrayEquals(ExpertPolicies.parse("fixed:" + config.numExpertsPerTok()).expertsPerLayer(config),
+        ExpertPolicies.parse("full").expertsPerLayer(config));
+    assertEquals("full", ExpertPolicies.parse(" FULL ").spec());
+    assertThrows(IllegalArgumentException.class, () -> ExpertPolicies.parse("full:8"));
     assertSame(ExpertSelection.AS_REQUESTED, ExpertPolicies.parse("fixed:4").selection(config));
   }
 

@@ -30,6 +30,8 @@ final class JobConfigOptions {
   @Option(names = "--max-in-flight", description = "batching.max_in_flight") Integer maxInFlight;
   @Option(names = "--backend", description = "cpu (model.backend)") String backend;
   @Option(names = "--threads", description = "model.threads") Integer threads;
+  @Option(names = "--policy", description = "Expert policy: full, fixed:K, schedule:B,H,E,P, threshold:KMIN,T, "
+      + "batch:KMIN,T or adaptive[:L1|L2|...] (experts.policy; default adaptive).") String policy;
 
   @Option(names = "--set", paramLabel = "SECTION.FIELD=VALUE", description = "Any other field, e.g. --set flink.checkpoint_interval_ms=5000.")
   List<String> sets = new ArrayList<>();
@@ -53,6 +55,7 @@ final class JobConfigOptions {
     setIf(loader, "batching.max_in_flight", maxInFlight);
     setIf(loader, "model.backend", backend);
     setIf(loader, "model.threads", threads);
+    setIf(loader, "experts.policy", policy);
     return loader.overrides(sets);
   }
 

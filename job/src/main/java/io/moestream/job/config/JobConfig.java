@@ -7,7 +7,7 @@ import java.io.Serializable;
  * for every field with its default) plus command-line overrides. Immutable, validated once by
  * {@link JobConfigLoader}.
  */
-public record JobConfig(Model model, Kafka kafka, Batching batching, Flink flink, Limits limits)
+public record JobConfig(Model model, Kafka kafka, Batching batching, Experts experts, Flink flink, Limits limits)
     implements Serializable {
 
   /**
@@ -31,6 +31,22 @@ public record JobConfig(Model model, Kafka kafka, Batching batching, Flink flink
    * @param maxInFlight requests each inference subtask holds at most; at the cap input stops
    */
   public record Batching(int maxBatchSize, long latencyBudgetMs, int maxInFlight) implements Serializable {}
+
+  /**
+   * How many routed experts each token activates (docs/EXPERTS.md).
+   *
+   * @param policy full | fixed:K | schedule:B,H,E,P | threshold:KMIN,T | batch:KMIN,T | adaptive[:L1|L2|...]
+   * @param highWatermark pressure (1 = overloaded) above which, held for dwellDownMs, adaptive steps down
+   * @param lowWatermark pressure below which, held for dwellUpMs, it steps back up
+   * @param waitingAtFull waiting requests that count as pressure 1
+   * @param backpressureAtFull share of a second spent refusing input that counts as pressure 1
+   * @param batchFillWeight pressure of a full in-flight window
+   * @param lagAtFull consumer lag that counts as pressure 1 (0: ignored)
+   * @param latencyTargetMs time per output token that counts as pressure 1 (0: ignored)
+   */
+  public record Experts(String policy, double highWatermark, double lowWatermark, long dwellDownMs, long dwellUpMs,
+      double waitingAtFull, double backpressureAtFull, double batchFillWeight, long lagAtFull, long latencyTargetMs)
+      implements Serializable {}
 
   /** @param restartAttempts fixed-delay restarts after a failure before the job fails */
   public record Flink(String jobName, int parallelism, long checkpointIntervalMs, int restartAttempts,

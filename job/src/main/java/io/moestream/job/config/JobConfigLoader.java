@@ -136,6 +136,24 @@ public final class JobConfigLoader {
       return v;
     }
 
+    double decimal(String section, String field, double min, double max) {
+      Object v = raw(section, field);
+      double d;
+      if (v instanceof Number number) {
+        d = number.doubleValue();
+      } else {
+        try {
+          d = Double.parseDouble(String.valueOf(v).trim());
+        } catch (NumberFormatException e) {
+          throw new ConfigException(section + "." + field, "expected a number, found '" + v + "'");
+        }
+      }
+      if (!(d >= min && d <= max)) {
+        throw new ConfigException(section + "." + field, "must be in [" + min + ", " + max + "], found " + v);
+      }
+      return d;
+    }
+
     long integer(String section, String field, long min, long max) {
       Object v = raw(section, field);
       long n;

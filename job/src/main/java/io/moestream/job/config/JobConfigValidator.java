@@ -1,6 +1,11 @@
 package io.moestream.job.config;
 
+import io.moestream.engine.model.ModelConfig;
+import io.moestream.engine.policy.AdaptivePolicy;
+import io.moestream.engine.policy.ExpertPolicies;
+import io.moestream.engine.policy.ExpertPolicy;
 import io.moestream.job.config.JobConfig.Batching;
+import io.moestream.job.config.JobConfig.Experts;
 import io.moestream.job.config.JobConfig.Flink;
 import io.moestream.job.config.JobConfig.Kafka;
 import io.moestream.job.config.JobConfig.Limits;
@@ -41,6 +46,7 @@ final class JobConfigValidator {
       throw new ConfigException("batching.max_batch_size", "must not exceed batching.max_in_flight ("
           + batching.maxInFlight() + "), found " + batching.maxBatchSize());
     }
+    Experts experts = experts(f, model);
     Flink flink = new Flink(
         f.string("flink", "job_name"),
         (int) f.integer("flink", "parallelism", 1, 4096),
@@ -50,7 +56,35 @@ final class JobConfigValidator {
     Limits limits = new Limits(
         (int) f.integer("limits", "max_new_tokens", 1, 1 << 20),
         (int) f.integer("limits", "max_stop_strings", 0, 64));
-    return new JobConfig(model, kafka, batching, flink, limits);
+    return new JobConfig(model, kafka, batching, experts, flink, limits);
+  }
+
+  private static Experts experts(JobConfigLoader.Fields f, Model model) {
+    String spec = f.string("experts", "policy");
+    try {
+      ExpertPolicy policy = ExpertPolicies.parse(spec);
+      ModelConfig config = ModelConfig.read(Path.of(model.dir()));
+      for (ExpertPolicy level : policy instanceof AdaptivePolicy adaptive ? adaptive.levels(config) : java.util.List.of(policy)) {
+        level.expertsPerLayer(config); // K beyond the model's num_experts_per_tok fails here, not on a TaskManager
+      }
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("experts.policy", e.getMessage());
+    }
+    Experts experts = new Experts(spec,
+        f.decimal("experts", "high_watermark", 0, 1e6),
+        f.decimal("experts", "low_watermark", 0, 1e6),
+        f.integer("experts", "dwell_down_ms", 0, 3_600_000),
+        f.integer("experts", "dwell_up_ms", 0, 3_600_000),
+        f.decimal("experts", "waiting_at_full", 1e-9, 1e9),
+        f.decimal("experts", "backpressure_at_full", 1e-9, 1),
+        f.decimal("experts", "batch_fill_weight", 0, 1e6),
+        f.integer("experts", "lag_at_full", 0, Long.MAX_VALUE),
+        f.integer("experts", "latency_target_ms", 0, 3_600_000));
+    if (experts.lowWatermark() >= experts.highWatermark()) {
+      throw new ConfigException("experts.low_watermark", "must be below experts.high_watermark ("
+          + experts.highWatermark() + "), found " + experts.lowWatermark());
+    }
+    return experts;
   }
 
   private static String modelDir(String dir) {

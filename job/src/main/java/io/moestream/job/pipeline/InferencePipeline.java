@@ -5,7 +5,8 @@ import io.moestream.job.config.JobConfig;
 import io.moestream.operators.batching.BatchingSettings;
 import io.moestream.operators.batching.MicroBatchOperator;
 import io.moestream.operators.deadletter.DeadLetters;
-import io.moestream.operators.inference.ExpertBudget;
+import io.moestream.engine.policy.ControllerSettings;
+import io.moestream.operators.inference.ExpertControl;
 import io.moestream.operators.inference.InferenceSettings;
 import io.moestream.operators.inference.MoeInferenceOperatorFactory;
 import io.moestream.operators.records.RawRequest;
@@ -111,10 +112,17 @@ public final class InferencePipeline {
         config.model().maxBatchTokens(), config.model().maxRunningSequences(), config.model().backend());
     DataStream<Generation> generations = batches
         .transform("MoE inference", TypeInformation.of(Generation.class),
-            new MoeInferenceOperatorFactory(inference, ExpertBudget.MODEL_DEFAULT, consumerLag))
+            new MoeInferenceOperatorFactory(inference, expertControl(config.experts()), consumerLag))
         .uid(INFERENCE_UID);
     DataStream<DeadLetter> deadLetters = valid.getSideOutput(DeadLetters.TAG).union(tokenized.getSideOutput(DeadLetters.TAG));
     return new Streams(generations, deadLetters);
+  }
+
+  static ExpertControl expertControl(JobConfig.Experts e) {
+    ControllerSettings controller = new ControllerSettings(e.highWatermark(), e.lowWatermark(),
+        e.dwellDownMs() * 1_000_000L, e.dwellUpMs() * 1_000_000L, e.waitingAtFull(), e.backpressureAtFull(),
+        e.batchFillWeight(), e.lagAtFull());
+    return new ExpertControl(e.policy(), controller, e.latencyTargetMs());
   }
 
   public static void attachSinks(Streams streams, JobConfig config) {

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.moestream.engine.model.Architecture;
+import io.moestream.engine.testmodel.TestModelSpec;
+import io.moestream.engine.testmodel.TestModelWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,9 +18,11 @@ class JobConfigLoaderTest {
   @TempDir Path tmp;
 
   private Path modelDir() throws IOException {
-    Path dir = Files.createDirectories(tmp.resolve("model"));
-    Files.writeString(dir.resolve("config.json"), "{}");
-    Files.writeString(dir.resolve("tokenizer.json"), "{}");
+    Path dir = tmp.resolve("model");
+    if (!Files.isRegularFile(dir.resolve("config.json"))) { // a real model: the expert policy is checked against it
+      TestModelWriter.write(TestModelSpec.defaults(Architecture.QWEN3_MOE).withExperts(8, 4, 16), dir);
+      Files.writeString(dir.resolve("tokenizer.json"), "{}");
+    }
     return dir;
   }
 
@@ -34,6 +39,23 @@ class JobConfigLoaderTest {
     assertEquals(4, config.batching().maxBatchSize());
     assertEquals("moestream.generations", config.kafka().outputTopic()); // default kept
     assertEquals(1, config.flink().parallelism());
+    assertEquals("adaptive", config.experts().policy());
+    assertEquals(2000, config.experts().dwellDownMs());
+  }
+
+  @Test
+  void theExpertPolicyIsCheckedAgainstTheModel() throws IOException {
+    String model = modelDir().toString(); // top-4 of 8 experts
+    JobConfig config = JobConfigLoader.defaults().set("model.dir", model).set("experts.policy", "adaptive:fixed:4|threshold:2,0.3")
+        .set("experts.low_watermark", "0.25").build();
+    assertEquals("adaptive:fixed:4|threshold:2,0.3", config.experts().policy());
+    assertEquals(0.25, config.experts().lowWatermark());
+    assertField("experts.policy", JobConfigLoader.defaults().set("model.dir", model).set("experts.policy", "fixed:6"));
+    assertField("experts.policy", JobConfigLoader.defaults().set("model.dir", model).set("experts.policy", "most"));
+    assertField("experts.low_watermark", JobConfigLoader.defaults().set("model.dir", model)
+        .set("experts.low_watermark", 2.0));
+    assertField("experts.backpressure_at_full", JobConfigLoader.defaults().set("model.dir", model)
+        .set("experts.backpressure_at_full", "half"));
   }
 
   @Test

@@ -11,7 +11,8 @@ final class ActiveGeneration {
   final TokenizedRequest request;
   /** The engine's id: unique even when callers reuse request ids. */
   final String engineId;
-  final int expertsPerToken;
+  /** The fewest experts per token its steps allowed so far (policy level and floor). */
+  private int fewestExperts;
   final long admittedAtMs;
   private int[] generated;
   private int length;
@@ -25,7 +26,7 @@ final class ActiveGeneration {
   ActiveGeneration(InFlightRequest state, String engineId, Tokenizer tokenizer) {
     this.request = state.request;
     this.engineId = engineId;
-    this.expertsPerToken = state.expertsPerToken;
+    this.fewestExperts = state.expertsPerToken;
     this.admittedAtMs = state.admittedAtMs;
     this.generated = new int[Math.max(8, state.generated.length + 8)];
     this.expertsUsedSum = state.expertsUsedSum;
@@ -36,12 +37,17 @@ final class ActiveGeneration {
     }
   }
 
-  /** Records a generated token; returns true when a stop string has now appeared in the text. */
-  boolean accept(int token, double expertsUsedMean, long nowMs) {
+  /**
+   * Records a generated token; returns true when a stop string has now appeared in the text.
+   *
+   * @param fewestAllowed the fewest experts per token the token's step allowed this request
+   */
+  boolean accept(int token, double expertsUsedMean, int fewestAllowed, long nowMs) {
     if (firstTokenAtMs == 0) {
       firstTokenAtMs = nowMs;
     }
     expertsUsedSum += expertsUsedMean;
+    fewestExperts = Math.min(fewestExperts, fewestAllowed);
     return appendToken(token);
   }
 
@@ -68,7 +74,11 @@ final class ActiveGeneration {
   }
 
   double expertsUsedMean() {
-    return length == 0 ? expertsPerToken : expertsUsedSum / length;
+    return length == 0 ? fewestExperts : expertsUsedSum / length;
+  }
+
+  int fewestExperts() {
+    return fewestExperts;
   }
 
   long firstTokenAtMs() {
@@ -97,7 +107,7 @@ final class ActiveGeneration {
     InFlightRequest s = new InFlightRequest();
     s.request = request;
     s.generated = generated();
-    s.expertsPerToken = expertsPerToken;
+    s.expertsPerToken = fewestExperts;
     s.expertsUsedSum = expertsUsedSum;
     s.admittedAtMs = admittedAtMs;
     s.firstTokenAtMs = firstTokenAtMs;

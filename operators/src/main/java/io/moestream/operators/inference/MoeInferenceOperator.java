@@ -6,8 +6,12 @@ import io.moestream.engine.generate.GenerationRequest;
 import io.moestream.engine.generate.LoadedModel;
 import io.moestream.engine.generate.SamplingParams;
 import io.moestream.engine.generate.TokenEvent;
+import io.moestream.engine.policy.ExpertUsage;
+import io.moestream.engine.policy.PolicyDriver;
 import io.moestream.engine.tokenizer.Tokenizer;
 import io.moestream.operators.metrics.ConsumerLag;
+import io.moestream.operators.metrics.ExpertMetrics;
+import io.moestream.operators.metrics.InferenceMetrics;
 import io.moestream.operators.metrics.LoadSignals;
 import io.moestream.operators.metrics.MetricNames;
 import io.moestream.operators.records.InFlightRequest;
@@ -16,6 +20,9 @@ import io.moestream.operators.records.TokenizedRequest;
 import io.moestream.schemas.ExpertsUsed;
 import io.moestream.schemas.Generation;
 import io.moestream.schemas.Timings;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -25,7 +32,6 @@ import java.util.UUID;
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
-import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -46,10 +52,18 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * is reached {@link #processElement} yields to the mailbox (running steps) until a request finishes;
  * meanwhile the task reads no input, so backpressure travels up to the Kafka source.
  *
+ * <p>Experts: the configured policy ({@link ExpertControl}) runs through a {@link PolicyDriver}; before
+ * every step the load (waiting, running, in-flight fill, backpressured share of the last second,
+ * consumer lag, time per output token against a target) goes to its controller, whose level caps the
+ * experts per token of every running request from that step on. Requests' floors and HIGH priority
+ * are honoured per token inside the batch by the engine.
+ *
  * <p>State: every accepted, unanswered request with the tokens generated so far is written at each
  * checkpoint ({@link #IN_FLIGHT_STATE}) and resubmitted in {@link #open()} after a restore; the
  * engine recomputes the known tokens and continues with the same random draws (they depend only on
- * the seed and the token index), so the generation is the one the first attempt would have produced.
+ * the seed and the token index). At an unchanged policy level (always, under {@code full} or a fixed
+ * policy) the generation is the one the first attempt would have produced; under {@code adaptive} the
+ * continuation follows the level in force after the restore.
  */
 public final class MoeInferenceOperator extends AbstractStreamOperator<Generation>
     implements OneInputStreamOperator<RequestBatch, Generation>, BoundedOneInput {
@@ -58,11 +72,14 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
   /** Accepted, unanswered requests with their tokens so far, at the checkpoint. */
   public static final String IN_FLIGHT_STATE = "moe-in-flight-requests";
 
+  /** How often the load reaches the controller while no step runs: an idle job climbs back to full quality. */
+  static final long CONTROLLER_TICK_MS = 250;
+
   /** {@link io.moestream.schemas.Priority#HIGH}: served at the model's full experts per token. */
   static final int HIGH_PRIORITY = io.moestream.schemas.Priority.HIGH.ordinal();
 
   private final InferenceSettings settings;
-  private final ExpertBudget expertBudget;
+  private final ExpertControl expertControl;
   private final ConsumerLag.Factory consumerLagFactory;
   private final transient MailboxExecutor mailbox;
 
@@ -78,16 +95,18 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
   private transient Map<String, ActiveGeneration> active;
   private transient boolean stepScheduled;
   private transient LoadSignals load;
-  private transient Counter generations;
-  private transient Counter generatedTokens;
-  private transient Counter decodeSteps;
-  private transient Counter replayed;
+  private transient PolicyDriver policy;
+  private transient ExpertUsage expertUsage;
+  private transient ExpertMetrics expertMetrics;
+  private transient InferenceMetrics metrics;
+  /** Recent time per step (= per output token of a running sequence), ms; for the latency signal. */
+  private transient double stepMsAverage;
 
   MoeInferenceOperator(StreamOperatorParameters<Generation> parameters, InferenceSettings settings,
-      ExpertBudget expertBudget, ConsumerLag.Factory consumerLagFactory) {
+      ExpertControl expertControl, ConsumerLag.Factory consumerLagFactory) {
     super(parameters);
     this.settings = settings;
-    this.expertBudget = expertBudget;
+    this.expertControl = expertControl;
     this.consumerLagFactory = consumerLagFactory;
     this.mailbox = parameters.getMailboxExecutor();
   }
@@ -116,21 +135,45 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
     modelName = dir.getFileName().toString();
     active = new LinkedHashMap<>();
     load = new LoadSignals(settings.maxInFlight());
+    load.kvTotalBlocks(engine.kvCache().numBlocks());
     load.register(getMetricGroup());
     if (consumerLagFactory != null) {
       consumerLag = consumerLagFactory.open();
       load.consumerLagFrom(consumerLag);
     }
-    generations = getMetricGroup().counter(MetricNames.GENERATIONS);
-    generatedTokens = getMetricGroup().counter(MetricNames.GENERATED_TOKENS);
-    decodeSteps = getMetricGroup().counter(MetricNames.DECODE_STEPS);
-    replayed = getMetricGroup().counter(MetricNames.REPLAYED_REQUESTS);
+    policy = new PolicyDriver(engine, expertControl.parsedPolicy(), expertControl.controller());
+    expertUsage = new ExpertUsage(model.config());
+    model.backend().setRoutingObserver(expertUsage);
+    expertMetrics = new ExpertMetrics(getMetricGroup(), model.config(), expertUsage, policy);
+    boolean cuda = model.backend().deviceMemoryBytes() >= 0;
+    metrics = new InferenceMetrics(getMetricGroup(), cuda, weightBytes(dir), settings.kvCacheBytes(),
+        model.backend()::deviceMemoryBytes);
     for (InFlightRequest state : restored) {
       submit(state);
-      replayed.inc();
+      metrics.replayed();
     }
     restored = null;
     scheduleStep();
+    scheduleControllerTick();
+  }
+
+  private void scheduleControllerTick() {
+    var time = getProcessingTimeService();
+    time.registerTimer(time.getCurrentProcessingTime() + CONTROLLER_TICK_MS, timestamp -> {
+      if (!engine.hasWork()) {
+        load.update(engine.waitingCount(), engine.runningCount(), active.size(), engine.kvCache().freeBlocks());
+        stepMsAverage = 0; // no step runs: no token is late
+        updateLevel(System.nanoTime());
+        expertMetrics.roll(System.nanoTime());
+      }
+      scheduleControllerTick();
+    });
+  }
+
+  /** Feeds the load to the expert policy's controller; its level holds from the next step on. */
+  private void updateLevel(long nowNanos) {
+    double latencyVsTarget = expertControl.latencyTargetMs() == 0 ? 0 : stepMsAverage / expertControl.latencyTargetMs();
+    policy.onSignals(nowNanos, load.forController(nowNanos, latencyVsTarget));
   }
 
   @Override
@@ -148,24 +191,33 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
       return;
     }
     scheduleStep();
+    // recorded per letter, not once at the end: the controller must see a refusal while it lasts
     long start = System.nanoTime();
     while (active.size() >= settings.maxInFlight()) {
       mailbox.yield();
+      long now = System.nanoTime();
+      load.backpressured(start, now);
+      start = now;
     }
-    load.backpressured(start, System.nanoTime());
   }
 
   private void accept(TokenizedRequest request) {
-    int modelDefault = model.config().numExpertsPerTok();
-    int k = request.priority == HIGH_PRIORITY ? modelDefault
-        : Math.min(modelDefault, Math.max(request.minExpertsPerToken, expertBudget.expertsPerToken(load, modelDefault)));
-    load.expertsPerToken(k);
     InFlightRequest state = new InFlightRequest();
     state.request = request;
     state.generated = new int[0];
-    state.expertsPerToken = Math.max(1, k);
+    state.expertsPerToken = model.config().numExpertsPerTok();
     state.admittedAtMs = System.currentTimeMillis();
+    metrics.admitted(request.promptIds.length);
     submit(state);
+  }
+
+  /** The fewest experts per token the current level allows {@code request}, after its floor and priority. */
+  private int fewestAllowed(TokenizedRequest request) {
+    int modelK = model.config().numExpertsPerTok();
+    if (request.priority == HIGH_PRIORITY) {
+      return modelK;
+    }
+    return Math.min(modelK, Math.max(request.minExpertsPerToken, policy.levelFewestExperts()));
   }
 
   /** Hands a request (new or restored) to the engine; a request the engine refuses is answered at once. */
@@ -177,8 +229,9 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
         throw new IllegalArgumentException("deadline passed before the request was admitted");
       }
       SamplingParams sampling = new SamplingParams(r.temperature, r.topP, r.topK, r.seed);
+      // the request asks for the full model; the policy's level caps it step by step
       engine.submit(new GenerationRequest(generation.engineId, r.promptIds, sampling, r.maxNewTokens,
-          model.expertsPerLayer(state.expertsPerToken), state.generated)
+          null, state.generated)
           .withQuality(r.minExpertsPerToken, r.priority == HIGH_PRIORITY));
     } catch (IllegalArgumentException e) {
       emit(generation, FinishReason.ERROR, e.getMessage());
@@ -200,8 +253,14 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
     if (!engine.hasWork()) {
       return;
     }
+    long stepStart = System.nanoTime();
+    updateLevel(stepStart);
+    long tokensBefore = expertUsage.tokensSeen();
     List<TokenEvent> events = engine.step();
-    decodeSteps.inc();
+    long stepEnd = System.nanoTime();
+    stepMsAverage = 0.8 * stepMsAverage + 0.2 * ((stepEnd - stepStart) / 1e6);
+    metrics.step((int) (expertUsage.tokensSeen() - tokensBefore));
+    expertMetrics.roll(stepEnd);
     long now = System.currentTimeMillis();
     for (TokenEvent event : events) {
       ActiveGeneration generation = active.get(event.requestId());
@@ -210,8 +269,9 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
       }
       boolean stopString = false;
       if (event.tokenId() >= 0) {
-        generatedTokens.inc();
-        stopString = generation.accept(event.tokenId(), event.expertsUsedMean(), now);
+        metrics.generatedToken();
+        stopString = generation.accept(event.tokenId(), event.expertsUsedMean(), fewestAllowed(generation.request),
+            now);
       }
       if (stopString && !event.finished()) {
         engine.cancel(generation.engineId);
@@ -256,12 +316,13 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
         .setError(error)
         .setPromptTokens(g.request.promptIds.length)
         .setCompletionTokens(g.generatedCount())
-        .setExpertsPerToken(new ExpertsUsed(g.expertsPerToken, g.expertsUsedMean()))
+        .setExpertsPerToken(new ExpertsUsed(g.fewestExperts(), g.expertsUsedMean()))
         .setTimings(new Timings(Math.max(0, g.admittedAtMs - received),
             g.firstTokenAtMs() == 0 ? -1 : g.firstTokenAtMs() - received, now - received))
         .setModel(modelName)
         .build();
-    generations.inc();
+    metrics.generation(g.firstTokenAtMs() == 0 ? -1 : g.firstTokenAtMs() - received,
+        g.firstTokenAtMs() == 0 ? 0 : now - g.firstTokenAtMs(), g.generatedCount());
     output.collect(new StreamRecord<>(out));
   }
 
@@ -294,6 +355,26 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
   /** Requests accepted and not yet answered (for tests and metrics). */
   int inFlight() {
     return active.size();
+  }
+
+  /** The expert policy's level now in force (for tests). */
+  int expertLevel() {
+    return policy.level();
+  }
+
+  /** Bytes of the model's weight files (what the CPU backend maps). */
+  private static long weightBytes(Path dir) {
+    try (var files = Files.list(dir)) {
+      long bytes = 0;
+      for (Path f : (Iterable<Path>) files::iterator) {
+        if (f.getFileName().toString().endsWith(".safetensors")) {
+          bytes += Files.size(f);
+        }
+      }
+      return bytes;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + dir, e);
+    }
   }
 
   @Override

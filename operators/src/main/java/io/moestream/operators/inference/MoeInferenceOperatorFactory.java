@@ -14,25 +14,25 @@ public final class MoeInferenceOperatorFactory extends AbstractStreamOperatorFac
   private static final long serialVersionUID = 1L;
 
   private final InferenceSettings settings;
-  private final ExpertBudget expertBudget;
+  private final ExpertControl expertControl;
   private final ConsumerLag.Factory consumerLag;
 
-  public MoeInferenceOperatorFactory(InferenceSettings settings, ExpertBudget expertBudget) {
-    this(settings, expertBudget, null);
+  public MoeInferenceOperatorFactory(InferenceSettings settings, ExpertControl expertControl) {
+    this(settings, expertControl, null);
   }
 
   /** @param consumerLag where the load signals read consumer lag from; null when the job cannot tell */
-  public MoeInferenceOperatorFactory(InferenceSettings settings, ExpertBudget expertBudget,
+  public MoeInferenceOperatorFactory(InferenceSettings settings, ExpertControl expertControl,
       ConsumerLag.Factory consumerLag) {
     this.settings = settings;
-    this.expertBudget = expertBudget;
+    this.expertControl = expertControl;
     this.consumerLag = consumerLag;
   }
 
   @Override
   @SuppressWarnings("unchecked")
   public <T extends StreamOperator<Generation>> T createStreamOperator(StreamOperatorParameters<Generation> parameters) {
-    return (T) new MoeInferenceOperator(parameters, settings, expertBudget, consumerLag);
+    return (T) new MoeInferenceOperator(parameters, settings, expertControl, consumerLag);
   }
 
   @Override

@@ -17,7 +17,7 @@ public final class LoadSignals {
   private final int maxInFlightRequests;
   private volatile long backpressuredNanos;
   private volatile int kvFreeBlocks;
-  private volatile int expertsPerToken;
+  private volatile int kvTotalBlocks;
   private final BackpressureWindow window = new BackpressureWindow();
   private volatile ConsumerLag consumerLag;
 
@@ -34,7 +34,8 @@ public final class LoadSignals {
     group.gauge(MetricNames.BACKPRESSURED_TIME_MS, () -> backpressuredNanos / 1_000_000);
     group.gauge(MetricNames.BACKPRESSURED_RATIO, () -> window.ratio(System.nanoTime()));
     group.gauge(MetricNames.KV_FREE_BLOCKS, () -> kvFreeBlocks);
-    group.gauge(MetricNames.EXPERTS_PER_TOKEN, () -> expertsPerToken);
+    group.gauge(MetricNames.KV_USED_BLOCKS, () -> kvTotalBlocks - kvFreeBlocks);
+    group.gauge(MetricNames.KV_TOTAL_BLOCKS, () -> kvTotalBlocks);
     group.gauge(MetricNames.CONSUMER_LAG, this::consumerLag);
   }
 
@@ -56,8 +57,19 @@ public final class LoadSignals {
     this.kvFreeBlocks = freeBlocks;
   }
 
-  public void expertsPerToken(int k) {
-    this.expertsPerToken = k;
+  public void kvTotalBlocks(int blocks) {
+    this.kvTotalBlocks = blocks;
+  }
+
+  /**
+   * The signals as the engine's adaptive controller takes them (no Flink types there).
+   *
+   * @param latencyVsTarget time per output token over its target; 0 when there is no target
+   */
+  public io.moestream.engine.policy.LoadSignals forController(long nowNanos, double latencyVsTarget) {
+    double fill = maxInFlightRequests == 0 ? 0 : inFlightRequests / (double) maxInFlightRequests;
+    return new io.moestream.engine.policy.LoadSignals(waitingRequests, runningBatchSize, fill,
+        backpressuredRatio(nowNanos), latencyVsTarget, consumerLag());
   }
 
   /** Adds a spell of refusing input that ran from {@code startNanos} to {@code endNanos}. */

@@ -48,7 +48,8 @@ public final class MetricNames {
   // ---- requests and tokens --------------------------------------------------------------------
   /** Records read by decode/validate (valid or not). */
   public static final String REQUESTS_IN = "moeRequestsIn";
-  /** Prompt tokens admitted to the engine, per second (a meter). */
+  /** Prompt tokens admitted to the engine (a counter) and per second (a meter). */
+  public static final String PROMPT_TOKENS = "moePromptTokens";
   public static final String PROMPT_TOKENS_PER_SECOND = "moePromptTokensPerSecond";
   /** Generated tokens per second (a meter). */
   public static final String GENERATED_TOKENS_PER_SECOND = "moeGeneratedTokensPerSecond";

@@ -3,6 +3,7 @@ package io.moestream.operators.inference;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.moestream.engine.policy.ControllerSettings;
 import io.moestream.operators.records.RequestBatch;
 import io.moestream.operators.records.TokenizedRequest;
 import io.moestream.schemas.FinishReason;
@@ -21,7 +22,7 @@ class MoeInferenceOperatorTest {
   private static OneInputStreamOperatorTestHarness<RequestBatch, Generation> harness(int maxInFlight) throws Exception {
     InferenceSettings settings = new InferenceSettings(ReferenceGenerations.TINY_MODEL.toString(), maxInFlight, 1,
         "vector", 8L << 20, 64, 8);
-    return new OneInputStreamOperatorTestHarness<>(new MoeInferenceOperatorFactory(settings, ExpertBudget.MODEL_DEFAULT));
+    return new OneInputStreamOperatorTestHarness<>(new MoeInferenceOperatorFactory(settings, ExpertControl.full()));
   }
 
   private static List<TokenizedRequest> requests(int n) {
@@ -111,7 +112,7 @@ class MoeInferenceOperatorTest {
       InferenceSettings settings = new InferenceSettings(ReferenceGenerations.TINY_MODEL.toString(), 16, 1, "vector",
           8L << 20, 64, 8);
       try (var h = new OneInputStreamOperatorTestHarness<RequestBatch, Generation>(
-          new MoeInferenceOperatorFactory(settings, ExpertBudget.MODEL_DEFAULT), 8, 2, subtask)) {
+          new MoeInferenceOperatorFactory(settings, ExpertControl.full()), 8, 2, subtask)) {
         h.initializeState(share);
         h.open();
         runMail(h, 1000);
@@ -172,9 +173,8 @@ class MoeInferenceOperatorTest {
     TokenizedRequest plain = ReferenceGenerations.request("plain", 4, 3, 0f, 3);
     InferenceSettings settings = new InferenceSettings(ReferenceGenerations.TINY_MODEL.toString(), 4, 1, "vector",
         8L << 20, 64, 8);
-    ExpertBudget lowLoadBudget = (load, modelDefault) -> 1;
     try (var h = new OneInputStreamOperatorTestHarness<RequestBatch, Generation>(
-        new MoeInferenceOperatorFactory(settings, lowLoadBudget))) {
+        new MoeInferenceOperatorFactory(settings, ExpertControl.of("fixed:1")))) {
       h.open();
       h.processElement(new RequestBatch(new TokenizedRequest[] {r, urgent, plain}), 0);
       runMail(h, 100);
@@ -182,7 +182,41 @@ class MoeInferenceOperatorTest {
       assertEquals(3, out.get("floor").getExpertsPerToken().getMin());
       assertEquals(3.0, out.get("floor").getExpertsPerToken().getMean(), 1e-9);
       assertEquals(4, out.get("urgent").getExpertsPerToken().getMin(), "HIGH priority: the model's own k");
-      assertEquals(1, out.get("plain").getExpertsPerToken().getMin(), "no floor: what the budget says");
+      assertEquals(1, out.get("plain").getExpertsPerToken().getMin(), "no floor: what the policy says");
+    }
+  }
+
+  @Test
+  void adaptiveStepsDownWhileInputWaitsAndClimbsBackToTheFullModelWhenIdle() throws Exception {
+    // dwell 0 and 1% of a second refused = overloaded: the trace is short; the rule is the controller's
+    ControllerSettings fast = ControllerSettings.defaults().withDwell(0, 0).withScales(8, 0.01, 0.8, 0);
+    InferenceSettings settings = new InferenceSettings(ReferenceGenerations.TINY_MODEL.toString(), 2, 1, "vector",
+        8L << 20, 64, 8);
+    try (var h = new OneInputStreamOperatorTestHarness<RequestBatch, Generation>(
+        new MoeInferenceOperatorFactory(settings, new ExpertControl("adaptive", fast, 0)))) {
+      h.open();
+      MoeInferenceOperator operator = (MoeInferenceOperator) h.getOneInputOperator();
+      assertEquals(0, operator.expertLevel(), "no load: the full model");
+      h.processElement(new RequestBatch(requests(12).toArray(new TokenizedRequest[0])), 0); // room for 2
+      runMail(h, 1000);
+      List<Generation> overloaded = h.extractOutputValues();
+      assertEquals(12, overloaded.size());
+      assertTrue(overloaded.stream().anyMatch(g -> g.getExpertsPerToken().getMin() < 4),
+          "some requests should have run below the model's 4 experts while input waited");
+      assertTrue(operator.expertLevel() > 0, "level after the overload: " + operator.expertLevel());
+
+      Thread.sleep(2_100); // the backpressured share looks back over (up to) two one-second buckets
+      for (int tick = 1; tick <= 3; tick++) {
+        h.setProcessingTime(tick * MoeInferenceOperator.CONTROLLER_TICK_MS);
+        runMail(h, 10);
+      }
+      assertEquals(0, operator.expertLevel(), "idle: back to full quality");
+      TokenizedRequest lone = ReferenceGenerations.request("lone", 5, 6, 0.9f, 77);
+      h.processElement(new RequestBatch(new TokenizedRequest[] {lone}), 0);
+      runMail(h, 1000);
+      Generation g = byId(h.extractOutputValues().subList(12, 13)).get("lone");
+      assertEquals(4, g.getExpertsPerToken().getMin());
+      assertEquals(ReferenceGenerations.alone(lone), g.getTokenIds(), "light load: identical to the full model");
     }
   }
 }

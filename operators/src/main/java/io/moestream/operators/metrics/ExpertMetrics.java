@@ -1,0 +1,84 @@
+package io.moestream.operators.metrics;
+
+import io.moestream.engine.model.ModelConfig;
+import io.moestream.engine.policy.ExpertUsage;
+import io.moestream.engine.policy.PolicyDriver;
+import org.apache.flink.metrics.MetricGroup;
+
+/**
+ * What the experts did, as Flink metrics: experts per token over the last interval (mean and per
+ * layer), tokens per expert (a group per layer and expert, so Prometheus gets {@code layer} and
+ * {@code expert} labels for a heat map), and the policy's level, pressure and level changes.
+ *
+ * <p>{@link ExpertUsage} counts on the task thread as the backend routes; {@link #roll} (also on the
+ * task thread, after steps) turns its running totals into interval means at most once per interval, so
+ * the gauges show recent behaviour rather than the average since the job started.
+ */
+public final class ExpertMetrics {
+  private static final long INTERVAL_NANOS = 1_000_000_000L;
+
+  private final ExpertUsage usage;
+  private final PolicyDriver driver;
+  private final long[] tokensAtRoll; // (numLayers)
+  private final long[] selectedAtRoll; // (numLayers)
+  private final double[] layerMeans; // (numLayers): NaN at dense layers and before any token
+  private volatile double mean = Double.NaN;
+  private long rolledAt;
+
+  public ExpertMetrics(MetricGroup group, ModelConfig config, ExpertUsage usage, PolicyDriver driver) {
+    this.usage = usage;
+    this.driver = driver;
+    int numLayers = config.numLayers();
+    this.tokensAtRoll = new long[numLayers];
+    this.selectedAtRoll = new long[numLayers];
+    this.layerMeans = new double[numLayers];
+    java.util.Arrays.fill(layerMeans, Double.NaN);
+    group.gauge(MetricNames.EXPERTS_PER_TOKEN, () -> mean);
+    group.gauge(MetricNames.MODEL_EXPERTS_PER_TOKEN, config::numExpertsPerTok);
+    group.gauge(MetricNames.EXPERT_LEVEL, driver::level);
+    group.gauge(MetricNames.EXPERT_PRESSURE, () -> driver.controller().lastPressure());
+    group.gauge(MetricNames.EXPERT_LEVEL_CHANGES, () -> driver.controller().transitions());
+    for (int layer = 0; layer < numLayers; layer++) {
+      if (!config.isSparse(layer)) {
+        continue;
+      }
+      int l = layer;
+      MetricGroup layerGroup = group.addGroup(MetricNames.LAYER_GROUP, Integer.toString(layer));
+      layerGroup.gauge(MetricNames.LAYER_EXPERTS_PER_TOKEN, () -> layerMeans[l]);
+      for (int expert = 0; expert < config.numExperts(); expert++) {
+        int e = expert;
+        layerGroup.addGroup(MetricNames.EXPERT_GROUP, Integer.toString(expert))
+            .gauge(MetricNames.EXPERT_TOKENS, () -> usage.tokenCount(l, e));
+      }
+    }
+  }
+
+  /** Closes the interval when it is due; the interval's means replace the previous ones. */
+  public void roll(long nowNanos) {
+    if (nowNanos - rolledAt < INTERVAL_NANOS) {
+      return;
+    }
+    rolledAt = nowNanos;
+    long tokens = 0;
+    long selected = 0;
+    for (int layer = 0; layer < layerMeans.length; layer++) {
+      long t = usage.tokens(layer) - tokensAtRoll[layer];
+      long s = usage.selected(layer) - selectedAtRoll[layer];
+      tokensAtRoll[layer] = usage.tokens(layer);
+      selectedAtRoll[layer] = usage.selected(layer);
+      if (t > 0) {
+        layerMeans[layer] = s / (double) t;
+      }
+      tokens += t;
+      selected += s;
+    }
+    if (tokens > 0) {
+      mean = selected / (double) tokens;
+    }
+  }
+
+  /** Mean experts per token of the last closed interval (NaN before any token). */
+  public double expertsPerToken() {
+    return mean;
+  }
+}

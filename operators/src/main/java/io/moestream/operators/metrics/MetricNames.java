@@ -48,6 +48,8 @@ public final class MetricNames {
   // ---- requests and tokens --------------------------------------------------------------------
   /** Records read by decode/validate (valid or not). */
   public static final String REQUESTS_IN = "moeRequestsIn";
+  /** Records read by decode/validate per second (a meter): the arrival rate. */
+  public static final String REQUESTS_IN_PER_SECOND = "moeRequestsInPerSecond";
   /** Prompt tokens admitted to the engine (a counter) and per second (a meter). */
   public static final String PROMPT_TOKENS = "moePromptTokens";
   public static final String PROMPT_TOKENS_PER_SECOND = "moePromptTokensPerSecond";

@@ -25,6 +25,7 @@ public final class DecodeValidateFunction extends ProcessFunction<RawRequest, Va
   private transient AvroCodec<InferenceRequest> avro;
   private transient RequestValidator validator;
   private transient Counter deadLetters;
+  private transient Counter requestsIn;
 
   public DecodeValidateFunction(InputFormat format, RequestLimits limits) {
     this.format = format;
@@ -36,10 +37,14 @@ public final class DecodeValidateFunction extends ProcessFunction<RawRequest, Va
     avro = new AvroCodec<>(InferenceRequest.class);
     validator = new RequestValidator(limits);
     deadLetters = getRuntimeContext().getMetricGroup().counter(MetricNames.DEAD_LETTERS_VALIDATE);
+    requestsIn = getRuntimeContext().getMetricGroup().counter(MetricNames.REQUESTS_IN);
+    getRuntimeContext().getMetricGroup().meter(MetricNames.REQUESTS_IN_PER_SECOND,
+        new org.apache.flink.metrics.MeterView(requestsIn, 10));
   }
 
   @Override
   public void processElement(RawRequest raw, Context ctx, Collector<ValidatedRequest> out) {
+    requestsIn.inc();
     InferenceRequest request;
     try {
       request = format == InputFormat.AVRO ? avro.decode(raw.value) : RequestJson.parse(raw.value == null ? new byte[0] : raw.value);

@@ -1,32 +1,51 @@
 package io.moestream.job.pipeline;
 
-import io.moestream.job.config.JobConfig;
-import io.moestream.job.config.JobConfigLoader;
-import java.nio.file.Path;
+import io.moestream.job.cli.MoestreamCli;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
 
 /**
- * Entry class for submitting the job jar from the Flink dashboard or {@code flink run}:
- * program arguments {@code --config FILE} and any number of {@code section.field=value}.
+ * Entry class of {@code moestream-job.jar} for a Flink cluster: the dashboard's Submit New Job,
+ * {@code POST /jars/<id>/run}, or {@code flink run}. Program arguments are those of
+ * {@code ./moestream run} ({@code --model DIR --config FILE --bootstrap-servers ... --set
+ * section.field=value ...}; docs/SUBMITTING.md), parsed by that command itself so the two never differ.
+ *
+ * <p>The cluster runs this main in its own JVM with a context environment, which
+ * {@code StreamExecutionEnvironment.getExecutionEnvironment()} returns; the job is submitted to that
+ * cluster and this main returns. It never waits for the job's result: a job submitted from the
+ * dashboard has none to give ({@code WebSubmissionJobClient}), so {@code --detached} is implied. It
+ * never calls {@code System.exit}, which would end the JobManager, and errors are thrown, so the
+ * dashboard shows them.
  */
 public final class StreamingJob {
   private StreamingJob() {}
 
   public static void main(String[] args) throws Exception {
-    JobConfigLoader loader = JobConfigLoader.defaults();
-    List<String> overrides = new ArrayList<>();
-    for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--config") && i + 1 < args.length) {
-        loader.file(Path.of(args[++i]));
-      } else {
-        overrides.add(args[i]);
-      }
+    CommandLine run = new CommandLine(new MoestreamCli()).getSubcommands().get("run");
+    List<String> arguments = new ArrayList<>(Arrays.asList(args));
+    if (arguments.contains("--jobmanager") || arguments.stream().anyMatch(a -> a.startsWith("--jobmanager="))) {
+      throw new IllegalArgumentException("--jobmanager is for ./moestream run; a cluster running this entry class "
+          + "submits the job to itself");
     }
-    JobConfig config = loader.overrides(overrides).build();
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-    InferencePipeline.define(env, config);
-    env.execute(config.flink().jobName());
+    if (!arguments.contains("--detached")) {
+      arguments.add("--detached");
+    }
+    CommandLine.ParseResult parsed;
+    try {
+      parsed = run.parseArgs(arguments.toArray(String[]::new));
+    } catch (CommandLine.ParameterException e) {
+      String hint = e instanceof CommandLine.UnmatchedArgumentException && String.join(" ", args).contains("=")
+          ? " (an override is --set section.field=value)" : "";
+      throw new IllegalArgumentException(e.getMessage() + hint + "\n" + run.getUsageMessage(), e);
+    }
+    if (parsed.isUsageHelpRequested() || parsed.isVersionHelpRequested()) {
+      run.usage(System.out);
+      return;
+    }
+    Callable<Integer> command = run.getCommand();
+    command.call();
   }
 }

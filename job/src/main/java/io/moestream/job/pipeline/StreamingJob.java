@@ -2,7 +2,6 @@ package io.moestream.job.pipeline;
 
 import io.moestream.job.cli.MoestreamCli;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -12,6 +11,7 @@ import picocli.CommandLine;
  * {@code POST /jars/<id>/run}, or {@code flink run}. Program arguments are those of
  * {@code ./moestream run} ({@code --model DIR --config FILE --bootstrap-servers ... --set
  * section.field=value ...}; docs/SUBMITTING.md), parsed by that command itself so the two never differ.
+ * A bare {@code section.field=value} is read as {@code --set section.field=value}.
  *
  * <p>The cluster runs this main in its own JVM with a context environment, which
  * {@code StreamExecutionEnvironment.getExecutionEnvironment()} returns; the job is submitted to that
@@ -25,7 +25,7 @@ public final class StreamingJob {
 
   public static void main(String[] args) throws Exception {
     CommandLine run = new CommandLine(new MoestreamCli()).getSubcommands().get("run");
-    List<String> arguments = new ArrayList<>(Arrays.asList(args));
+    List<String> arguments = withBareOverridesAsSet(run, args);
     if (arguments.contains("--jobmanager") || arguments.stream().anyMatch(a -> a.startsWith("--jobmanager="))) {
       throw new IllegalArgumentException("--jobmanager is for ./moestream run; a cluster running this entry class "
           + "submits the job to itself");
@@ -37,9 +37,7 @@ public final class StreamingJob {
     try {
       parsed = run.parseArgs(arguments.toArray(String[]::new));
     } catch (CommandLine.ParameterException e) {
-      String hint = e instanceof CommandLine.UnmatchedArgumentException && String.join(" ", args).contains("=")
-          ? " (an override is --set section.field=value)" : "";
-      throw new IllegalArgumentException(e.getMessage() + hint + "\n" + run.getUsageMessage(), e);
+      throw new IllegalArgumentException(e.getMessage() + "\n" + run.getUsageMessage(), e);
     }
     if (parsed.isUsageHelpRequested() || parsed.isVersionHelpRequested()) {
       run.usage(System.out);
@@ -47,5 +45,29 @@ public final class StreamingJob {
     }
     Callable<Integer> command = run.getCommand();
     command.call();
+  }
+
+  /**
+   * Reads a bare {@code section.field=value} (this entry class's earlier form, which scripts still
+   * pass) as {@code --set section.field=value}; option values are left alone.
+   */
+  static List<String> withBareOverridesAsSet(CommandLine run, String[] args) {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      if (arg.startsWith("-")) {
+        out.add(arg);
+        CommandLine.Model.OptionSpec option = arg.contains("=") ? null : run.getCommandSpec().findOption(arg);
+        if (option != null && option.arity().max() > 0 && i + 1 < args.length) {
+          out.add(args[++i]);
+        }
+      } else if (arg.indexOf('=') > 0) {
+        out.add("--set");
+        out.add(arg);
+      } else {
+        out.add(arg);
+      }
+    }
+    return out;
   }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-shot: submits the moestream job to the compose cluster (flink run --detached), unless a job
 # with that name already runs. Settings come from ../.env; every job field can be set through
-# MOESTREAM_OVERRIDES ("section.field=value ...").
+# MOESTREAM_OVERRIDES ("section.field=value ...", each passed as --set).
 set -euo pipefail
 
 jar=/opt/moestream/moestream-job.jar
@@ -33,18 +33,20 @@ if flink list -r -m "$rest" 2>/dev/null | grep -q " : ${job_name} (RUNNING)"; th
   exit 0
 fi
 
+# The arguments of `./moestream run` (io.moestream.job.pipeline.StreamingJob parses them with it).
 args=(
-  "model.dir=${model_dir}"
-  "model.backend=${MOESTREAM_BACKEND:-auto}"
-  "kafka.bootstrap_servers=${KAFKA_BOOTSTRAP:-kafka:19092}"
-  "kafka.input_topic=${MOESTREAM_INPUT_TOPIC:-moestream.requests}"
-  "kafka.output_topic=${MOESTREAM_OUTPUT_TOPIC:-moestream.generations}"
-  "kafka.dead_letter_topic=${MOESTREAM_DEAD_LETTER_TOPIC:-moestream.dead-letters}"
-  "flink.job_name=${job_name}"
-  "flink.parallelism=${MOESTREAM_PARALLELISM:-1}"
+  --model "${model_dir}"
+  --bootstrap-servers "${KAFKA_BOOTSTRAP:-kafka:19092}"
+  --input-topic "${MOESTREAM_INPUT_TOPIC:-moestream.requests}"
+  --output-topic "${MOESTREAM_OUTPUT_TOPIC:-moestream.generations}"
+  --dead-letter-topic "${MOESTREAM_DEAD_LETTER_TOPIC:-moestream.dead-letters}"
+  --parallelism "${MOESTREAM_PARALLELISM:-1}"
+  --backend "${MOESTREAM_BACKEND:-auto}"
+  --set "flink.job_name=${job_name}"
 )
-# shellcheck disable=SC2206 # word splitting is the point: one override per word
-args+=(${MOESTREAM_OVERRIDES:-})
+for override in ${MOESTREAM_OVERRIDES:-}; do
+  args+=(--set "$override")
+done
 
 echo "submit: flink run -d -m $rest -c io.moestream.job.pipeline.StreamingJob $jar ${args[*]}"
 exec flink run -d -m "$rest" -c io.moestream.job.pipeline.StreamingJob "$jar" "${args[@]}"

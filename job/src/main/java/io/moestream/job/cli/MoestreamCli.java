@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       TokenizeCommand.class, DetokenizeCommand.class, BenchTokenizeCommand.class,
       DemoCommand.class,
       RunCommand.class,
+      CorpusCommand.class,
       ProduceCommand.class,
       ConsumeCommand.class,
       CommandLine.HelpCommand.class,

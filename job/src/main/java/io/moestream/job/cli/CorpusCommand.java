@@ -1,0 +1,130 @@
+package io.moestream.job.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.moestream.job.config.JobConfig;
+import io.moestream.job.config.JobConfigLoader;
+import io.moestream.job.corpus.CorpusFormat;
+import io.moestream.job.corpus.CorpusRun;
+import io.moestream.job.corpus.PromptDefaults;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "corpus", mixinStandardHelpOptions = true,
+    description = {"Runs the streaming job's operators over files in Flink BATCH mode (no Kafka): JSON lines",
+        "of requests, Avro InferenceRequest container files, or plain text (one prompt per line). Writes",
+        "generations and dead letters as JSON lines into --output, record by record, and shows progress on",
+        "stderr. Run it again with the same --output to finish what a stopped run left: answered records",
+        "are skipped. Prints a one-line JSON summary on stdout. See docs/CORPUS.md."})
+final class CorpusCommand implements Callable<Integer> {
+  @Option(names = "--input", required = true, paramLabel = "PATH",
+      description = "A file, a directory (every file under it) or a glob such as 'data/*.jsonl' (quote it).")
+  String input;
+
+  @Option(names = "--output", required = true, paramLabel = "DIR", description = "Where generations and dead letters go.")
+  Path output;
+
+  @Option(names = "--format", defaultValue = "jsonl", description = "jsonl, avro or text. Default: ${DEFAULT-VALUE}.")
+  String format;
+
+  @Option(names = "--config", description = "YAML job configuration (model, batching, limits, flink sections are used).")
+  Path config;
+
+  @Option(names = "--model", description = "Hugging Face model folder (model.dir).") Path model;
+  @Option(names = "--parallelism", description = "Model replicas, one engine each (flink.parallelism).") Integer parallelism;
+  @Option(names = "--max-batch-size", description = "batching.max_batch_size") Integer maxBatchSize;
+  @Option(names = "--latency-budget-ms", description = "batching.latency_budget_ms") Long latencyBudgetMs;
+  @Option(names = "--max-in-flight", description = "batching.max_in_flight") Integer maxInFlight;
+  @Option(names = "--backend", description = "cpu, auto or cuda (model.backend)") String backend;
+  @Option(names = "--threads", description = "model.threads") Integer threads;
+
+  @Option(names = "--set", paramLabel = "SECTION.FIELD=VALUE",
+      description = "Any other configuration field, e.g. --set model.kv_cache_mb=1024.")
+  List<String> sets = new ArrayList<>();
+
+  @Option(names = "--max-new-tokens", defaultValue = "16", description = "Text format: tokens per prompt. Default: ${DEFAULT-VALUE}.")
+  int maxNewTokens;
+
+  @Option(names = "--temperature", defaultValue = "0", description = "Text format: 0 = greedy. Default: ${DEFAULT-VALUE}.")
+  float temperature;
+
+  @Option(names = "--top-p", defaultValue = "1", description = "Text format. Default: ${DEFAULT-VALUE}.")
+  float topP;
+
+  @Option(names = "--top-k", defaultValue = "0", description = "Text format; 0 = off. Default: ${DEFAULT-VALUE}.")
+  int topK;
+
+  @Option(names = "--seed", defaultValue = "0", description = "Text format: sampling seed. Default: ${DEFAULT-VALUE}.")
+  long seed;
+
+  @Option(names = "--progress", defaultValue = "auto",
+      description = "auto (redrawn line on a terminal, plain lines otherwise), terminal, plain or off. Default: ${DEFAULT-VALUE}.")
+  String progress;
+
+  @Option(names = "--progress-interval", defaultValue = "10",
+      description = "Seconds between plain progress lines. Default: ${DEFAULT-VALUE}.")
+  double progressInterval;
+
+  @Override
+  public Integer call() throws Exception {
+    CorpusFormat corpusFormat = CorpusFormat.parse(format);
+    CorpusRun.ProgressMode mode = progressMode();
+    if (progressInterval <= 0) {
+      throw new IllegalArgumentException("--progress-interval must be > 0, found " + progressInterval);
+    }
+    JobConfig jobConfig = loader().build();
+    PromptDefaults defaults = new PromptDefaults(maxNewTokens, temperature, topP, topK, seed);
+    CorpusRun run = new CorpusRun(input, output, corpusFormat, defaults, jobConfig, System.err);
+    CorpusRun.Result result = run.run(StreamExecutionEnvironment.getExecutionEnvironment(), mode,
+        Duration.ofMillis(Math.round(progressInterval * 1000)));
+    System.err.println("moestream corpus: " + result.finished() + " of " + result.total() + " records answered ("
+        + result.generations() + " generations, " + result.deadLetters() + " dead letters) in "
+        + output.toAbsolutePath().normalize());
+    var summary = new ObjectMapper().createObjectNode().put("total", result.total()).put("answered", result.finished())
+        .put("generations", result.generations()).put("dead_letters", result.deadLetters())
+        .put("output", output.toAbsolutePath().normalize().toString());
+    System.out.println(summary);
+    if (!result.complete()) {
+      System.err.println("moestream corpus: error: " + (result.total() - result.finished())
+          + " records have no answer; run the same command again to finish them");
+      return 1;
+    }
+    return 0;
+  }
+
+  private CorpusRun.ProgressMode progressMode() {
+    try {
+      return CorpusRun.ProgressMode.valueOf(progress.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--progress must be auto, terminal, plain or off, found '" + progress + "'");
+    }
+  }
+
+  /** Defaults, then --config, then these options, then --set: as `run` layers them. */
+  private JobConfigLoader loader() {
+    JobConfigLoader loader = JobConfigLoader.defaults();
+    if (config != null) {
+      loader.file(config);
+    }
+    setIf(loader, "model.dir", model == null ? null : model.toAbsolutePath().toString());
+    setIf(loader, "flink.parallelism", parallelism);
+    setIf(loader, "batching.max_batch_size", maxBatchSize);
+    setIf(loader, "batching.latency_budget_ms", latencyBudgetMs);
+    setIf(loader, "batching.max_in_flight", maxInFlight);
+    setIf(loader, "model.backend", backend);
+    setIf(loader, "model.threads", threads);
+    return loader.overrides(sets);
+  }
+
+  private static void setIf(JobConfigLoader loader, String field, Object value) {
+    if (value != null) {
+      loader.set(field, value);
+    }
+  }
+}

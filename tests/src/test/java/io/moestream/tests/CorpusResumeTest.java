@@ -1,0 +1,170 @@
+package io.moestream.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.moestream.job.cli.MoestreamCli;
+import io.moestream.job.pipeline.DemoModel;
+import io.moestream.operators.codec.RequestJson;
+import io.moestream.schemas.InferenceRequest;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A corpus run killed for real (SIGKILL of its JVM, a separate {@code moestream corpus} process) after
+ * it wrote some generations, then rerun with the same output: every request ends with exactly one
+ * generation, each equal to the reference, and the rerun ran only what the killed run left. A line
+ * cut short by the kill is tolerated (one is appended by hand too, in case the kill fell between two
+ * records) and cut off. A third run finds nothing to do.
+ */
+class CorpusResumeTest {
+  static final int REQUESTS = 300;
+
+  @RegisterExtension static final MiniClusterExtension FLINK = EndToEnd.miniCluster();
+  @TempDir Path tmp;
+
+  @Test
+  void aRerunAfterAKillFinishesTheRestAndDoesNoRecordTwice() throws Exception {
+    Path model = DemoModel.write(DemoModel.spec().withMaxPositionEmbeddings(512), tmp.resolve("model"));
+    List<InferenceRequest> requests = new ArrayList<>();
+    for (InferenceRequest r : EndToEnd.goodRequests(REQUESTS)) { // longer generations: the kill lands mid-run
+      requests.add(InferenceRequest.newBuilder(r).setMaxNewTokens(20 + requests.size() % 9).build());
+    }
+    Path input = Files.createDirectories(tmp.resolve("input"));
+    for (int f = 0; f < 2; f++) {
+      List<String> lines = new ArrayList<>();
+      for (int i = f * REQUESTS / 2; i < (f + 1) * REQUESTS / 2; i++) {
+        lines.add(RequestJson.toJson(requests.get(i)));
+      }
+      Files.write(input.resolve("half-" + f + ".jsonl"), lines);
+    }
+    Path output = tmp.resolve("output");
+
+    // 1. a separate JVM, killed with SIGKILL once it has written some generations
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "--add-modules=jdk.incubator.vector", "--add-opens=java.base/java.nio=ALL-UNNAMED",
+        "--add-opens=java.base/java.util=ALL-UNNAMED", "--add-opens=java.base/java.lang=ALL-UNNAMED", "-Xmx1g",
+        "-cp", System.getProperty("java.class.path"), MoestreamCli.class.getName(),
+        "corpus", "--model", model.toString(), "--input", input.toString(), "--output", output.toString(),
+        "--threads", "1", "--max-in-flight", "4", "--max-batch-size", "4", "--set", "model.kv_cache_mb=64",
+        "--progress", "plain", "--progress-interval", "1"));
+    Path log = tmp.resolve("killed-run.log");
+    Process killed = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    int before;
+    try {
+      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
+      while ((before = generationLines(output)) < 40) {
+        assertTrue(killed.isAlive(), "the first run ended before it could be killed:\n" + Files.readString(log));
+        assertTrue(System.nanoTime() < deadline, "no 40 generations within 4 minutes:\n" + Files.readString(log));
+        Thread.sleep(50);
+      }
+    } finally {
+      killed.destroyForcibly();
+      killed.waitFor(30, TimeUnit.SECONDS);
+    }
+    String killedLog = Files.readString(log);
+    System.err.print(killedLog);
+    assertTrue(killedLog.contains("corpus: "), "no progress line from the killed run:\n" + killedLog);
+    Map<String, Integer> afterKill = countIds(output);
+    int survived = afterKill.size();
+    assertTrue(survived >= 40 && survived < REQUESTS, "generations written before the kill: " + survived);
+    afterKill.forEach((id, n) -> assertEquals(1, n, id + " written twice by the killed run"));
+    // a line cut short, as a kill in the middle of a write leaves it
+    Path last = newestGenerationsFile(output);
+    String unfinished = "{\"request_id\":\"req-" + (REQUESTS - 1) + "\",\"text\":\"half a li";
+    Files.writeString(last, unfinished, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+
+    // 2. the rerun (in this JVM, on the suite's MiniCluster) runs the rest only
+    CorpusEndToEndTest.Cli rerun = CorpusEndToEndTest.Cli.run("corpus", "--model", model.toString(), "--input",
+        input.toString(), "--output", output.toString(), "--threads", "1", "--set", "model.kv_cache_mb=64",
+        "--progress", "plain", "--progress-interval", "1");
+    assertEquals(0, rerun.exit(), rerun.err());
+    assertTrue(rerun.err().contains(REQUESTS + " records in 2 file(s); " + survived + " already answered"), rerun.err());
+    assertTrue(rerun.err().contains("cut the unfinished last line of " + last.getFileName()), rerun.err());
+    assertTrue(Files.readString(last).endsWith("\n"), "the unfinished line is still there");
+
+    Map<String, Integer> counts = countIds(output);
+    Set<String> all = new HashSet<>();
+    requests.forEach(r -> all.add(r.getRequestId()));
+    assertEquals(all, counts.keySet(), "every request answered");
+    counts.forEach((id, n) -> assertEquals(1, n, id + " has " + n + " generations"));
+    Map<String, JsonNode> generations = CorpusEndToEndTest.byId(CorpusEndToEndTest.lines(output, "generations-"));
+    try (EndToEnd.Reference reference = new EndToEnd.Reference(model)) {
+      Map<String, Map.Entry<List<Integer>, String>> expected = reference.generateAll(requests);
+      for (InferenceRequest r : requests) {
+        CorpusEndToEndTest.assertMatches(expected.get(r.getRequestId()), generations.get(r.getRequestId()),
+            r.getRequestId());
+      }
+    }
+
+    // 3. nothing left: a third run submits no job and writes nothing
+    long files = outputFiles(output);
+    CorpusEndToEndTest.Cli third = CorpusEndToEndTest.Cli.run("corpus", "--model", model.toString(), "--input",
+        input.toString(), "--output", output.toString(), "--progress", "off");
+    assertEquals(0, third.exit(), third.err());
+    assertTrue(third.err().contains(REQUESTS + " already answered"), third.err());
+    assertEquals(files, outputFiles(output));
+  }
+
+  private static int generationLines(Path output) throws IOException {
+    if (!Files.isDirectory(output)) {
+      return 0;
+    }
+    int n = 0;
+    try (Stream<Path> files = Files.list(output)) {
+      for (Path file : files.filter(f -> f.getFileName().toString().startsWith("generations-")).toList()) {
+        byte[] bytes = Files.readAllBytes(file);
+        for (byte b : bytes) {
+          n += b == '\n' ? 1 : 0;
+        }
+      }
+    }
+    return n;
+  }
+
+  /** How many generation lines each request id has, over every whole line of every generations file. */
+  private static Map<String, Integer> countIds(Path output) throws IOException {
+    Map<String, Integer> counts = new HashMap<>();
+    try (Stream<Path> files = Files.list(output)) {
+      for (Path file : files.filter(f -> f.getFileName().toString().startsWith("generations-")).sorted().toList()) {
+        String text = Files.readString(file);
+        int end = text.lastIndexOf('\n') + 1; // a line the kill cut short is not an answer
+        for (String line : text.substring(0, end).split("\n")) {
+          if (!line.isBlank()) {
+            counts.merge(CorpusEndToEndTest.JSON.readTree(line).get("request_id").asText(), 1, Integer::sum);
+          }
+        }
+      }
+    }
+    return counts;
+  }
+
+  private static Path newestGenerationsFile(Path output) throws IOException {
+    try (Stream<Path> files = Files.list(output)) {
+      return files.filter(f -> f.getFileName().toString().startsWith("generations-")).sorted().reduce((a, b) -> b)
+          .orElseThrow();
+    }
+  }
+
+  private static long outputFiles(Path output) throws IOException {
+    try (Stream<Path> files = Files.list(output)) {
+      return files.count();
+    }
+  }
+}

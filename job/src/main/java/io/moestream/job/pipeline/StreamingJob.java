@@ -24,7 +24,8 @@ public final class StreamingJob {
   private StreamingJob() {}
 
   public static void main(String[] args) throws Exception {
-    CommandLine run = new CommandLine(new MoestreamCli()).getSubcommands().get("run");
+    CommandLine cli = new CommandLine(new MoestreamCli());
+    CommandLine run = cli.getSubcommands().get("run");
     List<String> arguments = withBareOverridesAsSet(run, args);
     if (arguments.contains("--jobmanager") || arguments.stream().anyMatch(a -> a.startsWith("--jobmanager="))) {
       throw new IllegalArgumentException("--jobmanager is for ./moestream run; a cluster running this entry class "
@@ -33,9 +34,10 @@ public final class StreamingJob {
     if (!arguments.contains("--detached")) {
       arguments.add("--detached");
     }
+    arguments.add(0, "run"); // parsed from the top, as picocli expects of a subcommand
     CommandLine.ParseResult parsed;
     try {
-      parsed = run.parseArgs(arguments.toArray(String[]::new));
+      parsed = cli.parseArgs(arguments.toArray(String[]::new)).subcommand();
     } catch (CommandLine.ParameterException e) {
       throw new IllegalArgumentException(e.getMessage() + "\n" + run.getUsageMessage(), e);
     }

@@ -1,0 +1,249 @@
+package io.moestream.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.moestream.job.kafka.EmbeddedKafka;
+import io.moestream.job.pipeline.DemoModel;
+import io.moestream.job.pipeline.StreamingJob;
+import io.moestream.operators.metrics.MetricNames;
+import io.moestream.schemas.FinishReason;
+import io.moestream.schemas.Generation;
+import io.moestream.schemas.InferenceRequest;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code moestream-job.jar} on a real Flink standalone session cluster (JobManager and TaskManager
+ * processes on a lib/ of Flink's own jars, nothing of moestream), submitted through the REST calls
+ * of the dashboard's Submit New Job: upload, run with program arguments, cancel, and run again on
+ * the same cluster. Requests go through a real Kafka broker; the generations are the ones
+ * {@code ./moestream generate} gives, each exactly once across the resubmission.
+ */
+class SessionClusterEndToEndTest {
+  static final Path JOB_JAR = Path.of(System.getProperty("moestream.job.jar", "../job/target/moestream-job.jar"));
+  static final Path CLUSTER_HOME = Path.of(System.getProperty("moestream.session.dir", "target/session-cluster"));
+  static final Path LOGGING_LIB = Path.of(System.getProperty("moestream.session.lib", "target/session-cluster-lib"));
+  static final int FIRST = 24;
+  static final int SECOND = 16;
+  static final String NAME = "session";
+  static final String INPUT = NAME + ".requests";
+  static final String OUTPUT = NAME + ".generations";
+
+  @TempDir static Path tmp;
+  static EmbeddedKafka kafka;
+  static Path model;
+  static SessionCluster cluster;
+  static List<InferenceRequest> requests;
+  static Map<String, Map.Entry<List<Integer>, String>> expected = new HashMap<>();
+
+  @BeforeAll
+  static void start() throws Exception {
+    assertTrue(Files.isRegularFile(JOB_JAR), JOB_JAR.toAbsolutePath() + " is missing: the job module's package "
+        + "phase builds it (mvn -pl tests -am verify)");
+    kafka = EmbeddedKafka.start();
+    model = DemoModel.write(DemoModel.spec(), tmp.resolve("model"));
+    requests = EndToEnd.goodRequests(FIRST + SECOND);
+    try (EndToEnd.Reference reference = new EndToEnd.Reference(model)) {
+      expected.putAll(reference.generateAll(requests));
+    }
+    deleteTree(CLUSTER_HOME);
+    cluster = SessionCluster.start(CLUSTER_HOME, LOGGING_LIB, Duration.ofMinutes(3));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (cluster != null) {
+      cluster.close();
+    }
+    if (kafka != null) {
+      kafka.close();
+    }
+  }
+
+  @Test
+  void uploadedFromTheDashboardTheJobRunsAndRunsAgainAfterACancel() throws Exception {
+    SessionClusterRest rest = cluster.rest();
+    String jobId = null;
+    try {
+      assertTrue(rest.dashboard().contains("<html"), "the dashboard page");
+      kafka.createTopics(2, INPUT, OUTPUT, NAME + ".dead-letters");
+      String jarId = rest.uploadJar(JOB_JAR);
+      List<String> entries = rest.entryClasses(jarId);
+      assertEquals(List.of(StreamingJob.class.getName()), entries, "the entry class the dashboard offers");
+
+      EndToEnd.produce(kafka.bootstrapServers(), INPUT, values(requests.subList(0, FIRST)));
+      jobId = rest.runJar(jarId, entries.get(0), programArguments(false), 1);
+      rest.awaitRunning(jobId, Duration.ofMinutes(3));
+      checkGenerations(requests.subList(0, FIRST));
+      String metrics = scrapePrometheus();
+      assertTrue(metrics.contains(MetricNames.GENERATIONS), "no " + MetricNames.GENERATIONS + " on the Prometheus "
+          + "ports " + cluster.prometheusPorts);
+
+      // offsets are committed when a checkpoint completes: once they cover the input, a cancel loses nothing
+      awaitCommittedOffsets(FIRST, Duration.ofMinutes(1));
+      rest.cancel(jobId, Duration.ofMinutes(1));
+
+      // the same uploaded jar, submitted again: new classloaders on the JobManager and the TaskManager
+      EndToEnd.produce(kafka.bootstrapServers(), INPUT, values(requests.subList(FIRST, FIRST + SECOND)));
+      String firstJob = jobId;
+      jobId = rest.runJar(jarId, entries.get(0), programArguments(true), 1);
+      assertNotEquals(firstJob, jobId);
+      rest.awaitRunning(jobId, Duration.ofMinutes(3));
+      checkGenerations(requests); // each request of both submissions exactly once
+      rest.cancel(jobId, Duration.ofMinutes(1));
+      jobId = null;
+    } catch (Exception | AssertionError e) {
+      throw new AssertionError(e.getMessage() + (jobId == null ? "" : "\njob " + jobId + " exceptions: "
+          + rest.exceptions(jobId)) + cluster.logTails(), e);
+    }
+  }
+
+  @Test
+  void theJobJarHoldsTheJobAndTheKafkaConnectorButNothingTheClusterProvides() throws IOException {
+    try (JarFile jar = new JarFile(JOB_JAR.toFile())) {
+      assertEquals(StreamingJob.class.getName(), jar.getManifest().getMainAttributes().getValue("Main-Class"));
+      Set<String> names = jar.stream().map(JarEntry::getName).collect(Collectors.toSet());
+      for (String bundled : List.of("io/moestream/job/pipeline/StreamingJob.class",
+          "io/moestream/engine/generate/Engine.class", "io/moestream/operators/inference/MoeInferenceOperator.class",
+          "org/apache/flink/connector/kafka/source/KafkaSource.class",
+          "org/apache/kafka/clients/consumer/KafkaConsumer.class", "picocli/CommandLine.class")) {
+        assertTrue(names.contains(bundled), bundled + " is not in " + JOB_JAR);
+      }
+      for (String provided : List.of("org/apache/flink/runtime/", "org/apache/flink/streaming/api/",
+          "org/apache/flink/api/common/", "org/apache/flink/connector/base/", "com/esotericsoftware/kryo/",
+          "jcuda/", "org/slf4j/", "org/apache/logging/", "scala/", "kafka/server/", "org/apache/kafka/common/test/")) {
+        assertFalse(names.stream().anyMatch(n -> n.startsWith(provided)), provided + "* is in " + JOB_JAR);
+      }
+      assertFalse(names.stream().anyMatch(n -> n.toLowerCase(java.util.Locale.ROOT).contains("jcuda")),
+          "JCuda's natives are in " + JOB_JAR);
+    }
+  }
+
+  /**
+   * What one would type in the dashboard's "Program Arguments": the options of {@code ./moestream
+   * run}; with {@code bareOverrides}, the overrides in the entry class's earlier form
+   * ({@code section.field=value} without {@code --set}), which scripts still pass.
+   */
+  static List<String> programArguments(boolean bareOverrides) {
+    List<String> overrides = List.of("model.kv_cache_mb=64", "kafka.transactional_id_prefix=" + NAME,
+        "kafka.starting_offsets=committed", "flink.checkpoint_interval_ms=500", "flink.restart_attempts=0");
+    List<String> args = new ArrayList<>(List.of(
+        "--model", model.toString(),
+        "--bootstrap-servers", kafka.bootstrapServers(),
+        "--group-id", NAME,
+        "--input-topic", INPUT,
+        "--output-topic", OUTPUT,
+        "--dead-letter-topic", NAME + ".dead-letters",
+        "--threads", "1",
+        "--max-in-flight", "32",
+        "--max-batch-size", "8"));
+    for (String override : overrides) {
+      if (!bareOverrides) {
+        args.add("--set");
+      }
+      args.add(override);
+    }
+    return args;
+  }
+
+  /** Every request of {@code sent}, and nothing else, answered once with what {@code generate} gives. */
+  private static void checkGenerations(List<InferenceRequest> sent) {
+    List<Generation> out = EndToEnd.readCommitted(kafka.bootstrapServers(), OUTPUT, EndToEnd.GENERATIONS::decode,
+        sent.size(), Duration.ofMinutes(4), Duration.ofSeconds(3));
+    Map<String, Generation> byId = new HashMap<>();
+    for (Generation g : out) {
+      assertNull(byId.put(g.getRequestId(), g), "duplicate generation for " + g.getRequestId());
+    }
+    assertEquals(sent.size(), out.size(), "generations read with read_committed: " + byId.keySet());
+    for (InferenceRequest r : sent) {
+      Generation g = byId.get(r.getRequestId());
+      assertTrue(g != null, "no generation for " + r.getRequestId());
+      assertNotEquals(FinishReason.ERROR, g.getFinishReason(), r.getRequestId() + ": " + g.getError());
+      Map.Entry<List<Integer>, String> want = expected.get(r.getRequestId());
+      assertEquals(want.getKey(), g.getTokenIds(), r.getRequestId() + " token ids");
+      assertEquals(want.getValue(), g.getText(), r.getRequestId() + " text");
+    }
+  }
+
+  private static List<byte[]> values(List<InferenceRequest> batch) {
+    return batch.stream().map(EndToEnd.REQUESTS::encode).toList();
+  }
+
+  /** Waits until the job's consumer group has committed offsets covering {@code records} input records. */
+  private static void awaitCommittedOffsets(long records, Duration timeout) throws Exception {
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      long committed = 0;
+      while (System.nanoTime() < deadline) {
+        Map<TopicPartition, OffsetAndMetadata> offsets =
+            admin.listConsumerGroupOffsets(NAME).partitionsToOffsetAndMetadata().get();
+        committed = offsets.entrySet().stream().filter(e -> e.getKey().topic().equals(INPUT) && e.getValue() != null)
+            .mapToLong(e -> e.getValue().offset()).sum();
+        if (committed >= records) {
+          return;
+        }
+        Thread.sleep(200);
+      }
+      throw new AssertionError("the job's group committed " + committed + " of " + records + " input offsets");
+    }
+  }
+
+  /** The Prometheus reporters of both processes, as a Prometheus server scrapes them. */
+  private static String scrapePrometheus() throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    StringBuilder all = new StringBuilder();
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (System.nanoTime() < deadline && !all.toString().contains(MetricNames.GENERATIONS)) {
+      all.setLength(0);
+      for (int port : cluster.prometheusPorts) {
+        try {
+          HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+              URI.create("http://127.0.0.1:" + port + "/metrics")).GET().build(), HttpResponse.BodyHandlers.ofString());
+          all.append(response.body());
+        } catch (IOException e) {
+          all.append("(port ").append(port).append(": ").append(e).append(")\n");
+        }
+      }
+      Thread.sleep(500);
+    }
+    return all.toString();
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (Files.exists(dir)) {
+      try (Stream<Path> paths = Files.walk(dir)) {
+        for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
+  }
+}

@@ -49,6 +49,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class PrometheusScrapeTest {
   static final String JOB = "ops-prometheus";
+  /** The reporter writes label values with every character outside [A-Za-z0-9:_] as '_'. */
+  static final String JOB_LABEL = "ops_prometheus";
   static final int REQUESTS = 6;
   static final int REPORTER_PORT = reporterPort();
 
@@ -86,7 +88,7 @@ class PrometheusScrapeTest {
         assertEquals(REQUESTS, countGenerations(kafka.bootstrapServers(), config.kafka().outputTopic()),
             "generations on the output topic");
 
-        String generations = OperatorMetrics.prometheusName(MetricNames.GENERATIONS) + "{job_name=\"" + JOB + "\"}";
+        String generations = OperatorMetrics.prometheusName(MetricNames.GENERATIONS) + "{job_name=\"" + JOB_LABEL + "\"}";
         double seen = awaitValue("sum(" + generations + ")", REQUESTS, Duration.ofSeconds(60));
         assertEquals(REQUESTS, seen, 0.0, "moeGenerations through Prometheus");
         assertTargetUp();
@@ -112,7 +114,22 @@ class PrometheusScrapeTest {
       Thread.sleep(500);
     }
     throw new AssertionError(promql + " = " + value + " after " + timeout + " (wanted >= " + atLeast + "); targets: "
-        + prometheus.targets() + "\nprometheus log:\n" + prometheus.log());
+        + prometheus.targets() + "\nthe reporter's moe lines:\n" + reporterLines("moe", 40)
+        + "\nprometheus log:\n" + prometheus.log());
+  }
+
+  /** Up to {@code max} lines of the reporter's page that contain {@code part}. */
+  private static String reporterLines(String part, int max) {
+    try {
+      return String.join("\n", reporterPage().lines().filter(l -> l.contains(part)).limit(max).toList());
+    } catch (Exception e) {
+      return "(reporter page unreadable: " + e + ")";
+    }
+  }
+
+  private static String reporterPage() throws Exception {
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + REPORTER_PORT + "/metrics")).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
   }
 
   private static void assertTargetUp() throws Exception {
@@ -128,12 +145,11 @@ class PrometheusScrapeTest {
    * reporter's own page, so group keys in names (layer, expert) are checked against Flink itself.
    */
   private static void assertReporterNamesFollowTheRule() throws Exception {
-    HttpResponse<String> page = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-        URI.create("http://127.0.0.1:" + REPORTER_PORT + "/metrics")).GET().build(), HttpResponse.BodyHandlers.ofString());
+    String page = reporterPage();
     Map<String, String> known = OperatorMetrics.byPrometheusName();
     Set<String> exposedMoe = new TreeSet<>();
     List<String> unexpected = new ArrayList<>();
-    for (String line : page.body().split("\n")) {
+    for (String line : page.split("\n")) {
       if (!line.startsWith("# TYPE flink_taskmanager_job_task_operator_")) {
         continue;
       }
@@ -157,11 +173,11 @@ class PrometheusScrapeTest {
 
   /** The dashboard's core queries, with the variables set to this job, return series from Prometheus. */
   private static void assertDashboardCorePanelsHaveData() throws Exception {
-    String selector = "{job_name=\"" + JOB + "\"}";
+    String selector = "{job_name=\"" + JOB_LABEL + "\"}";
     List<String> core = List.of(
         "sum(" + OperatorMetrics.prometheusName(MetricNames.GENERATIONS_PER_SECOND) + selector + ")",
         "max by (quantile) (" + OperatorMetrics.prometheusName(MetricNames.TIME_TO_FIRST_TOKEN_MS)
-            + "{job_name=\"" + JOB + "\", quantile=~\"0.5|0.95|0.99\"})",
+            + "{job_name=\"" + JOB_LABEL + "\", quantile=~\"0.5|0.95|0.99\"})",
         "sum(" + OperatorMetrics.prometheusName(MetricNames.WAITING_REQUESTS) + selector + ")",
         "max(" + OperatorMetrics.prometheusName(MetricNames.CONSUMER_LAG) + selector + ")",
         "sum by (expert) (" + OperatorMetrics.prometheusName(MetricNames.EXPERT_TOKENS) + selector + ")");

@@ -44,9 +44,14 @@ final class SessionCluster implements AutoCloseable {
       // a distribution ships it in plugins/ (or opt/); here on the classpath for the Prometheus reporter
       "org.apache.flink:flink-metrics-prometheus");
 
-  /** The JDK 17 flags of a Flink distribution's config.yaml ({@code env.java.default-opts.all}). */
+  /** The JDK 17 flags a Flink 2.2 distribution's config.yaml sets in {@code env.java.opts.all}. */
   static final String JAVA17_OPTS = String.join(" ",
       "--add-exports=java.base/sun.net.util=ALL-UNNAMED", "--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED",
+      "--add-exports=jdk.compiler/com.sun.tools.javac.api=ALL-UNNAMED",
+      "--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
+      "--add-exports=jdk.compiler/com.sun.tools.javac.parser=ALL-UNNAMED",
+      "--add-exports=jdk.compiler/com.sun.tools.javac.tree=ALL-UNNAMED",
+      "--add-exports=jdk.compiler/com.sun.tools.javac.util=ALL-UNNAMED",
       "--add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED",
       "--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/java.net=ALL-UNNAMED",
       "--add-opens=java.base/java.io=ALL-UNNAMED", "--add-opens=java.base/java.nio=ALL-UNNAMED",
@@ -55,8 +60,10 @@ final class SessionCluster implements AutoCloseable {
       "--add-opens=java.base/java.util=ALL-UNNAMED", "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
       "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
       "--add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED");
-  /** What moestream adds for every Flink JVM ({@code env.java.opts.all}): the engine's Vector API. */
+  /** What moestream appends to that line for every Flink JVM: the engine's Vector API. */
   static final String MOESTREAM_OPTS = "--add-modules=jdk.incubator.vector";
+  /** {@code env.java.opts.all} of the cluster: the distribution's flags, then moestream's. */
+  static final String JAVA_OPTS_ALL = JAVA17_OPTS + " " + MOESTREAM_OPTS;
 
   private static final String RESULT_PREFIX = "BASH_JAVA_UTILS_EXEC_RESULT:";
 
@@ -155,8 +162,7 @@ final class SessionCluster implements AutoCloseable {
         "parallelism.default: 1",
         "web.tmpdir: " + home.resolve("tmp").resolve("web"),
         "io.tmp.dirs: " + home.resolve("tmp"),
-        "env.java.default-opts.all: " + JAVA17_OPTS,
-        "env.java.opts.all: " + MOESTREAM_OPTS,
+        "env.java.opts.all: " + JAVA_OPTS_ALL,
         "metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
         "metrics.reporter.prom.port: \"" + prometheusPorts.get(0) + "," + prometheusPorts.get(1) + "\"",
         "");
@@ -164,14 +170,13 @@ final class SessionCluster implements AutoCloseable {
 
   /**
    * Starts one Flink process as bin/config.sh does: memory flags and settings from
-   * {@code BashJavaUtils}, then {@code env.java.default-opts.all} and {@code env.java.opts.all}.
+   * {@code BashJavaUtils}, then {@code env.java.opts.all}.
    */
   private void launch(String name, String mainClass, String resourceCommand) throws Exception {
     List<String> resources = bashJavaUtils(resourceCommand);
     List<String> command = new ArrayList<>(List.of(java()));
     command.addAll(split(resources.get(0)));
-    command.addAll(split(JAVA17_OPTS));
-    command.addAll(split(MOESTREAM_OPTS));
+    command.addAll(split(JAVA_OPTS_ALL));
     command.addAll(List.of(
         "-Dlog.file=" + home.resolve("log").resolve(name + ".log"),
         "-Dlog4j.configurationFile=" + home.resolve("conf").resolve("log4j.properties").toUri(),

@@ -20,6 +20,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,6 +28,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
@@ -169,6 +172,16 @@ class PrometheusScrapeTest {
     Set<String> notExposed = new TreeSet<>(known.keySet());
     notExposed.removeAll(exposedMoe);
     System.err.println("PrometheusScrapeTest: MetricNames constants the running job does not expose: " + notExposed);
+
+    // every metric the dashboard queries is one the running job exposes, under that very name
+    String dashboard = Files.readString(ComposeStack.load().dir.resolve("grafana/dashboards/moestream.json"));
+    Set<String> queried = new TreeSet<>();
+    Matcher m = Pattern.compile("\\bflink_[A-Za-z0-9_]+").matcher(dashboard);
+    while (m.find()) {
+      queried.add(m.group());
+    }
+    queried.removeAll(exposedMoe);
+    assertTrue(queried.isEmpty(), "the dashboard queries metrics the running job does not expose: " + queried);
   }
 
   /** The dashboard's core queries, with the variables set to this job, return series from Prometheus. */

@@ -37,17 +37,12 @@ final class ActiveGeneration {
     }
   }
 
-  /**
-   * Records a generated token; returns true when a stop string has now appeared in the text.
-   *
-   * @param fewestAllowed the fewest experts per token the token's step allowed this request
-   */
-  boolean accept(int token, double expertsUsedMean, int fewestAllowed, long nowMs) {
+  /** Records a generated token; returns true when a stop string has now appeared in the text. */
+  boolean accept(int token, double expertsUsedMean, long nowMs) {
     if (firstTokenAtMs == 0) {
       firstTokenAtMs = nowMs;
     }
     expertsUsedSum += expertsUsedMean;
-    fewestExperts = Math.min(fewestExperts, fewestAllowed);
     return appendToken(token);
   }
 
@@ -75,6 +70,11 @@ final class ActiveGeneration {
 
   double expertsUsedMean() {
     return length == 0 ? fewestExperts : expertsUsedSum / length;
+  }
+
+  /** A step is about to run while this request is in flight, allowing it at least {@code experts} per token. */
+  void allow(int experts) {
+    fewestExperts = Math.min(fewestExperts, experts);
   }
 
   int fewestExperts() {

@@ -255,6 +255,13 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
     }
     long stepStart = System.nanoTime();
     updateLevel(stepStart);
+    if (policy.levelFewestExperts() < model.config().numExpertsPerTok()) {
+      // prompt chunks run in steps that emit no token: every request in flight is marked, so a generation
+      // reported at the full k (ExpertsUsed.min) never had any of its tokens computed with fewer
+      for (ActiveGeneration g : active.values()) {
+        g.allow(fewestAllowed(g.request));
+      }
+    }
     long tokensBefore = expertUsage.tokensSeen();
     List<TokenEvent> events = engine.step();
     long stepEnd = System.nanoTime();
@@ -270,8 +277,7 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
       boolean stopString = false;
       if (event.tokenId() >= 0) {
         metrics.generatedToken();
-        stopString = generation.accept(event.tokenId(), event.expertsUsedMean(), fewestAllowed(generation.request),
-            now);
+        stopString = generation.accept(event.tokenId(), event.expertsUsedMean(), now);
       }
       if (stopString && !event.finished()) {
         engine.cancel(generation.engineId);

@@ -1,0 +1,219 @@
+package io.moestream.job.ramp;
+
+import io.moestream.job.ramp.RampRun.Answer;
+import io.moestream.job.ramp.RampRun.Result;
+import io.moestream.job.ramp.RampRun.Sent;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import javax.imageio.ImageIO;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/**
+ * What load ramps measured, per second and in summary: arrival rate, throughput (generated tokens
+ * emitted per second), mean experts per token of the tokens emitted that second, and end-to-end
+ * latency; the overload phase's throughput per policy and its gain over the first (full) policy;
+ * whether each run came back to the full model; and, against the first run, whether light-load
+ * generations at the full model are identical.
+ */
+public final class RampReport {
+  public static final String CSV_HEADER =
+      "policy,second,arrivals_per_s,throughput_tok_s,experts_per_token,latency_p50_ms,latency_p95_ms";
+
+  /** One second of one run. experts and latencies are NaN when nothing was emitted that second. */
+  public record Second(int second, int arrivals, long tokens, double expertsPerToken, double latencyP50Ms,
+      double latencyP95Ms) {}
+
+  /**
+   * @param overloadThroughput tokens per second emitted during the busiest phase
+   * @param overloadExperts mean experts per token of those tokens
+   * @param returnedToFullAtS when the last answer below the full model was emitted (after it, all are full);
+   *     NaN when no answer was below it
+   * @param lastRequestsFull whether the last requests sent (the final tenth of the last phase) all ran on the full model
+   * @param fullAnswers light-phase answers that ran wholly on the full model
+   * @param identicalToReference of those, the ones with the same tokens as the reference run (-1 without one)
+   */
+  public record Summary(String policy, double overloadThroughput, double overloadExperts, double returnedToFullAtS,
+      boolean lastRequestsFull, int fullAnswers, int identicalToReference) {}
+
+  private final List<Result> results;
+
+  public RampReport(List<Result> results) {
+    this.results = List.copyOf(results);
+  }
+
+  public static List<Second> seconds(Result r) {
+    int n = (int) Math.ceil(Math.max(r.schedule().totalSeconds(),
+        r.answers().values().stream().mapToDouble(Answer::emittedAtS).max().orElse(0)));
+    int[] arrivals = new int[n + 1];
+    long[] tokens = new long[n + 1];
+    double[] expertTokens = new double[n + 1];
+    List<List<Long>> latencies = new ArrayList<>();
+    for (int i = 0; i <= n; i++) {
+      latencies.add(new ArrayList<>());
+    }
+    for (Sent s : r.sent()) {
+      arrivals[Math.min(n, (int) s.sentAtS())]++;
+    }
+    for (Answer a : r.answers().values()) {
+      int i = Math.max(0, Math.min(n, (int) a.emittedAtS()));
+      tokens[i] += a.completionTokens();
+      expertTokens[i] += a.expertsMean() * a.completionTokens();
+      latencies.get(i).add(a.totalMs());
+    }
+    List<Second> out = new ArrayList<>();
+    for (int i = 0; i <= n; i++) {
+      long[] sorted = latencies.get(i).stream().mapToLong(Long::longValue).sorted().toArray();
+      out.add(new Second(i, arrivals[i], tokens[i], tokens[i] == 0 ? Double.NaN : expertTokens[i] / tokens[i],
+          percentile(sorted, 0.5), percentile(sorted, 0.95)));
+    }
+    return out;
+  }
+
+  private static double percentile(long[] sorted, double q) {
+    return sorted.length == 0 ? Double.NaN : sorted[Math.min(sorted.length - 1, (int) Math.floor(q * sorted.length))];
+  }
+
+  public List<Summary> summaries() {
+    List<Summary> out = new ArrayList<>();
+    Result reference = results.get(0);
+    for (Result r : results) {
+      RampSchedule schedule = r.schedule();
+      int busiest = schedule.busiestPhase();
+      double from = schedule.phaseStart(busiest);
+      double to = from + schedule.phases().get(busiest).seconds();
+      long tokens = 0;
+      double expertTokens = 0;
+      double lastBelowFull = Double.NaN;
+      for (Answer a : r.answers().values()) {
+        if (a.emittedAtS() >= from && a.emittedAtS() < to) {
+          tokens += a.completionTokens();
+          expertTokens += a.expertsMean() * a.completionTokens();
+        }
+        if (a.expertsMin() < r.modelExpertsPerToken() && !(a.emittedAtS() <= lastBelowFull)) {
+          lastBelowFull = a.emittedAtS();
+        }
+      }
+      int lastPhase = schedule.phases().size() - 1;
+      List<Sent> last = r.sent().stream().filter(s -> s.phase() == lastPhase).toList();
+      List<Sent> tail = last.subList(last.size() - Math.max(1, last.size() / 10), last.size());
+      boolean lastFull = !last.isEmpty() && tail.stream()
+          .allMatch(s -> r.answers().get(s.requestId()).expertsMin() == r.modelExpertsPerToken());
+      int full = 0;
+      int identical = 0;
+      for (Sent s : r.sent()) {
+        Answer a = r.answers().get(s.requestId());
+        if (s.phase() == busiest || a.expertsMin() != r.modelExpertsPerToken()) {
+          continue;
+        }
+        full++;
+        Answer ref = reference.answers().get(s.requestId());
+        if (ref != null && ref.tokenIds().equals(a.tokenIds())) {
+          identical++;
+        }
+      }
+      out.add(new Summary(r.policy(), tokens / (to - from), tokens == 0 ? Double.NaN : expertTokens / tokens,
+          lastBelowFull, lastFull, full, r == reference ? -1 : identical));
+    }
+    return out;
+  }
+
+  public void writeCsv(Path file) throws IOException {
+    StringBuilder csv = new StringBuilder(CSV_HEADER).append('\n');
+    for (Result r : results) {
+      for (Second s : seconds(r)) {
+        csv.append(String.format(Locale.ROOT, "%s,%d,%d,%d,%s,%s,%s%n", r.policy(), s.second(), s.arrivals(), s.tokens(),
+            num(s.expertsPerToken()), num(s.latencyP50Ms()), num(s.latencyP95Ms())));
+      }
+    }
+    Files.writeString(file, csv);
+  }
+
+  private static String num(double v) {
+    return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.3f", v);
+  }
+
+  /** The summary as a markdown table, gains against the first policy. */
+  public String markdown() {
+    List<Summary> summaries = summaries();
+    double base = summaries.get(0).overloadThroughput();
+    StringBuilder md = new StringBuilder();
+    md.append("| policy | overload throughput (tok/s) | gain vs ").append(summaries.get(0).policy())
+        .append(" | experts/token in overload | back to full model at (s) | last requests full | light-load answers at full k | identical to ")
+        .append(summaries.get(0).policy()).append(" |\n|---|---|---|---|---|---|---|---|\n");
+    for (Summary s : summaries) {
+      md.append(String.format(Locale.ROOT, "| %s | %.1f | %.2fx | %.2f | %s | %s | %d | %s |%n", s.policy(),
+          s.overloadThroughput(), s.overloadThroughput() / base, s.overloadExperts(),
+          Double.isNaN(s.returnedToFullAtS()) ? "never left" : String.format(Locale.ROOT, "%.0f", s.returnedToFullAtS()),
+          s.lastRequestsFull() ? "yes" : "NO", s.fullAnswers(),
+          s.identicalToReference() < 0 ? "(reference)" : s.identicalToReference() + " of " + s.fullAnswers()));
+    }
+    return md.toString();
+  }
+
+  /** Four panels over time, one line per policy: arrival rate, throughput, experts per token, p50 latency. */
+  public void writeChart(Path file, String title) throws IOException {
+    System.setProperty("java.awt.headless", "true");
+    String[] titles = {title + ": arrival rate (requests/s)", "throughput (generated tokens/s)",
+        "routed experts per token (mean of emitted tokens)", "end-to-end latency p50 (s)"};
+    List<BufferedImage> panels = new ArrayList<>();
+    for (int panel = 0; panel < titles.length; panel++) {
+      XYChart chart = new XYChartBuilder().width(900).height(260).title(titles[panel]).xAxisTitle("time (s)").build();
+      chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+      chart.getStyler().setChartBackgroundColor(Color.WHITE);
+      chart.getStyler().setMarkerSize(3);
+      for (Result r : results) {
+        List<Double> x = new ArrayList<>();
+        List<Double> y = new ArrayList<>();
+        for (Second s : seconds(r)) {
+          double v = switch (panel) {
+            case 0 -> s.arrivals();
+            case 1 -> s.tokens();
+            case 2 -> s.expertsPerToken();
+            default -> s.latencyP50Ms() / 1000.0;
+          };
+          if (!Double.isNaN(v)) {
+            x.add((double) s.second());
+            y.add(v);
+          }
+        }
+        if (!x.isEmpty()) {
+          chart.addSeries(r.policy(), x, y).setMarker(SeriesMarkers.CIRCLE);
+        }
+        if (panel == 0) {
+          break; // the same arrivals for every run
+        }
+      }
+      panels.add(BitmapEncoder.getBufferedImage(chart));
+    }
+    int width = panels.stream().mapToInt(BufferedImage::getWidth).max().orElse(1);
+    int height = panels.stream().mapToInt(BufferedImage::getHeight).sum();
+    BufferedImage all = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = all.createGraphics();
+    g.setColor(Color.WHITE);
+    g.fillRect(0, 0, width, height);
+    int y = 0;
+    for (BufferedImage p : panels) {
+      g.drawImage(p, 0, y, null);
+      y += p.getHeight();
+    }
+    g.dispose();
+    ImageIO.write(all, "png", file.toFile());
+  }
+
+  @Override
+  public String toString() {
+    return Arrays.toString(summaries().toArray());
+  }
+}

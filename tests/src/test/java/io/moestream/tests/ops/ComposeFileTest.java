@@ -120,6 +120,29 @@ class ComposeFileTest {
         "the job's transaction timeout must not exceed the broker's transaction.max.timeout.ms");
   }
 
+  /**
+   * Kafka's own configuration check accepts the broker's settings, converted from the environment as
+   * the apache/kafka image does (KAFKA_A_B -> a.b, '__' -> '_', '___' -> '-'); the log directory is
+   * the only setting replaced, since KafkaConfig looks at it.
+   */
+  @Test
+  void kafkaAcceptsTheBrokerSettings() {
+    java.util.Properties props = new java.util.Properties();
+    stack.environment("kafka").forEach((name, value) -> {
+      if (name.startsWith("KAFKA_")) {
+        String key = name.substring("KAFKA_".length()).toLowerCase(java.util.Locale.ROOT)
+            .replace("___", "-").replace("__", "\0").replace('_', '.').replace('\0', '_');
+        props.put(key, value);
+      }
+    });
+    assertEquals("broker,controller", props.get("process.roles"));
+    props.put("log.dirs", System.getProperty("java.io.tmpdir") + "/moestream-ops-kafka-config-check");
+    kafka.server.KafkaConfig config = kafka.server.KafkaConfig.fromProps(props);
+    assertEquals("INTERNAL", config.interBrokerListenerName().value());
+    assertEquals(List.of("CONTROLLER"), config.controllerListenerNames());
+    assertTrue(stack.environment("kafka").get("CLUSTER_ID").matches("[A-Za-z0-9_-]{22}"), "a base64 UUID");
+  }
+
   /** .env, the topic script and the submit script all name the job's default topics. */
   @Test
   void topicNamesAreTheJobsDefaults() throws Exception {

@@ -28,7 +28,8 @@ for attempt in $(seq 1 60); do
   sleep 2
 done
 
-if flink list -r -m "$rest" 2>/dev/null | grep -q " : ${job_name} (RUNNING)"; then
+# `flink list` prints "<date> : <job id> : <name> (<state>)" for running, restarting and scheduled jobs
+if flink list -m "$rest" 2>/dev/null | grep -qE " : ${job_name} \((CREATED|INITIALIZING|RUNNING|RESTARTING|RECONCILING)\)$"; then
   echo "submit: a job named '${job_name}' is already running; nothing to do"
   exit 0
 fi

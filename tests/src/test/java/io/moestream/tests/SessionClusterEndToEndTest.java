@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.moestream.job.kafka.EmbeddedKafka;
@@ -98,6 +99,12 @@ class SessionClusterEndToEndTest {
       String jarId = rest.uploadJar(JOB_JAR);
       List<String> entries = rest.entryClasses(jarId);
       assertEquals(List.of(StreamingJob.class.getName()), entries, "the entry class the dashboard offers");
+
+      // a bad field fails the submission with the field named; the JobManager lives on
+      IllegalStateException refused = assertThrows(IllegalStateException.class, () -> rest.runJar(jarId,
+          entries.get(0), List.of("--model", model.toString(), "--max-in-flight", "0"), 1));
+      assertTrue(refused.getMessage().contains("batching.max_in_flight"), refused.getMessage());
+      rest.awaitReady(Duration.ofSeconds(30), 1, cluster::logTails);
 
       EndToEnd.produce(kafka.bootstrapServers(), INPUT, values(requests.subList(0, FIRST)));
       jobId = rest.runJar(jarId, entries.get(0), programArguments(false), 1);

@@ -74,12 +74,14 @@ class FlinkConfTest {
     assertTrue(flags.contains("--add-opens=java.base/java.nio=ALL-UNNAMED"), opts);
   }
 
-  /** Flink derives both processes' memory from the file without complaint; the TaskManager has off-heap room. */
+  /** Flink derives both processes' memory from the file without complaint; the task heap holds the KV cache. */
   @Test
   void memoryConfigurationIsAccepted() {
     TaskExecutorProcessSpec tm = TaskExecutorProcessUtils.processSpecFromConfig(conf);
-    assertEquals(0, tm.getManagedMemorySize().getBytes(), "no managed memory: no RocksDB, no batch operators");
-    assertTrue(tm.getTaskOffHeapSize().getMebiBytes() >= 1024, "engine buffers live off the heap");
+    assertEquals(0, tm.getManagedMemorySize().getBytes(), "no managed memory: state is on the heap");
+    long kvCacheMb = Long.parseLong(ComposeStack.jobDefault("model", "kv_cache_mb"));
+    assertTrue(tm.getTaskHeapSize().getMebiBytes() >= 16 * kvCacheMb,
+        "the task heap (" + tm.getTaskHeapSize() + ") holds the KV cache with room for larger ones");
     assertTrue(tm.getExtendedResources().containsKey("gpu"), "the GPU is part of the TaskManager's resources");
     JobManagerProcessUtils.processSpecFromConfig(conf);
   }

@@ -100,6 +100,9 @@ class SessionClusterEndToEndTest {
       List<String> entries = rest.entryClasses(jarId);
       assertEquals(List.of(StreamingJob.class.getName()), entries, "the entry class the dashboard offers");
 
+      List<String> plan = rest.plan(jarId, entries.get(0), programArguments(false));
+      assertTrue(plan.stream().anyMatch(node -> node.contains("MoE inference")), "Show Plan: " + plan);
+
       // a bad field fails the submission with the field named; the JobManager lives on
       IllegalStateException refused = assertThrows(IllegalStateException.class, () -> rest.runJar(jarId,
           entries.get(0), List.of("--model", model.toString(), "--max-in-flight", "0"), 1));

@@ -92,6 +92,15 @@ final class SessionClusterRest {
     return answer.path("jobid").asText();
   }
 
+  /** {@code POST /jars/<id>/plan}, as the dashboard's Show Plan button: the job graph's vertex names. */
+  List<String> plan(String jarId, String entryClass, List<String> programArgs) throws Exception {
+    String request = JSON.writeValueAsString(Map.of("entryClass", entryClass, "programArgsList", programArgs));
+    JsonNode answer = json(send(HttpRequest.newBuilder(URI.create(base + "/jars/" + jarId + "/plan"))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(request)).build()), "POST /jars/" + jarId + "/plan");
+    return answer.path("plan").path("nodes").findValuesAsText("description");
+  }
+
   String jobState(String jobId) throws Exception {
     return get("/jobs/" + jobId).path("state").asText();
   }

@@ -88,9 +88,21 @@ public final class MetricNames {
 
   /**
    * How Flink's Prometheus reporter names an operator metric: {@code flink_taskmanager_job_task_operator_<name>},
-   * with labels job_name, task_name, operator_name, subtask_index, ... and the group keys above.
+   * with labels job_name, task_name, operator_name, subtask_index, ... A metric inside key/value groups
+   * also carries the group keys in its name and their values as labels:
+   * {@code ..._operator_layer_moeLayerExpertsPerToken{layer="3"}},
+   * {@code ..._operator_layer_expert_moeExpertTokens{layer="3",expert="17"}} (see {@link #prometheusName(String, String...)}).
    */
   public static String prometheusName(String metric) {
     return "flink_taskmanager_job_task_operator_" + metric;
+  }
+
+  /** The Prometheus name of {@code metric} registered inside groups with these keys, outermost first. */
+  public static String prometheusName(String metric, String... groupKeys) {
+    StringBuilder name = new StringBuilder("flink_taskmanager_job_task_operator_");
+    for (String key : groupKeys) {
+      name.append(key).append('_');
+    }
+    return name.append(metric).toString();
   }
 }

@@ -234,7 +234,8 @@ class CorpusEndToEndTest {
   /** Runs the streaming job over Kafka for {@code subset} and reads its generations (read_committed). */
   private static List<Generation> stream(List<InferenceRequest> subset) throws Exception {
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
-      JobConfig config = EndToEnd.config("corpus-vs-streaming", model, kafka.bootstrapServers(), Map.of());
+      JobConfig config = EndToEnd.config("corpus-vs-streaming", model, kafka.bootstrapServers(),
+          Map.of("experts.policy", "full")); // corpus mode's default: the full model whatever the load
       kafka.createTopics(1, config.kafka().inputTopic(), config.kafka().outputTopic(), config.kafka().deadLetterTopic());
       List<byte[]> values = new ArrayList<>();
       subset.forEach(r -> values.add(EndToEnd.REQUESTS.encode(r)));

@@ -106,9 +106,13 @@ final class CorpusCommand implements Callable<Integer> {
     }
   }
 
-  /** Defaults, then --config, then these options, then --set: as `run` layers them. */
+  /**
+   * Defaults, then --config, then these options, then --set: as `run` layers them. One default
+   * differs: the full model ({@code experts.policy: full}). A batch run is behind by design (its whole
+   * input is waiting), so the adaptive policy would always step down; there is no latency to save.
+   */
   private JobConfigLoader loader() {
-    JobConfigLoader loader = JobConfigLoader.defaults();
+    JobConfigLoader loader = JobConfigLoader.defaults().set("experts.policy", "full");
     if (config != null) {
       loader.file(config);
     }

@@ -3,18 +3,21 @@ package io.moestream.job.corpus;
 import io.moestream.job.config.JobConfig;
 import io.moestream.job.pipeline.InferencePipeline;
 import io.moestream.operators.records.RawRequest;
+import io.moestream.schemas.DeadLetter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
-import org.apache.flink.api.common.BatchShuffleMode;
 import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.dag.Transformation;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.transformations.UnionTransformation;
 
 /**
  * Corpus mode's topology, in BATCH execution: corpus files -> skip finished -> the streaming job's
@@ -23,7 +26,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  *
  * <pre>
  * CorpusSource ─► SkipFinishedFunction ─► InferencePipeline.stages ─► generations-RUN-S-A.jsonl
- *                                                 └── rejects ────────► dead-letters-RUN-S-A.jsonl
+ *                                                 └── rejects ────────► dead-letters-RUN-I-S-A.jsonl (I: 0 validate, 1 tokenize)
  * </pre>
  */
 public final class CorpusJob {
@@ -42,9 +45,6 @@ public final class CorpusJob {
     JobConfig config = plan.config();
     Configuration conf = new Configuration();
     conf.set(ExecutionOptions.RUNTIME_MODE, RuntimeExecutionMode.BATCH);
-    // the dead-letter sink reads a union of two side outputs, so it is a task of its own; pipelined
-    // exchanges let it write as rejects happen instead of after all inference is done
-    conf.set(ExecutionOptions.BATCH_SHUFFLE_MODE, BatchShuffleMode.ALL_EXCHANGES_PIPELINED);
     conf.set(RestartStrategyOptions.RESTART_STRATEGY, config.flink().restartAttempts() == 0 ? "none" : "fixed-delay");
     conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, config.flink().restartAttempts());
     conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY,
@@ -65,8 +65,30 @@ public final class CorpusJob {
     streams.generations()
         .sinkTo(new JsonLinesSink<>(plan.outputDir(), CorpusOutput.GENERATIONS, plan.runId(), CorpusOutput::generationLine))
         .name("Generations file").uid(SINK_UID);
-    streams.deadLetters()
-        .sinkTo(new JsonLinesSink<>(plan.outputDir(), CorpusOutput.DEAD_LETTERS, plan.runId(), CorpusOutput::deadLetterLine))
-        .name("Dead letters file").uid(DEAD_LETTER_SINK_UID);
+    List<DataStream<DeadLetter>> rejects = perStage(streams.deadLetters());
+    for (int i = 0; i < rejects.size(); i++) {
+      rejects.get(i)
+          .sinkTo(new JsonLinesSink<>(plan.outputDir(), CorpusOutput.DEAD_LETTERS, plan.runId() + "-" + i,
+              CorpusOutput::deadLetterLine))
+          .name("Dead letters file " + i).uid(DEAD_LETTER_SINK_UID + "-" + i);
+    }
+  }
+
+  /**
+   * The dead letters as the side outputs they are a union of. A sink reading a union has two inputs,
+   * so it cannot be chained to the operators, and in BATCH execution an unchained edge is a blocking
+   * exchange: the rejects would be written only after all inference is done. One sink per side output
+   * is chained and writes each reject as it happens.
+   */
+  @SuppressWarnings("unchecked")
+  private static List<DataStream<DeadLetter>> perStage(DataStream<DeadLetter> deadLetters) {
+    if (!(deadLetters.getTransformation() instanceof UnionTransformation<DeadLetter> union)) {
+      return List.of(deadLetters);
+    }
+    List<DataStream<DeadLetter>> streams = new ArrayList<>();
+    for (Transformation<?> input : union.getInputs()) {
+      streams.add(new DataStream<>(deadLetters.getExecutionEnvironment(), (Transformation<DeadLetter>) input));
+    }
+    return streams;
   }
 }

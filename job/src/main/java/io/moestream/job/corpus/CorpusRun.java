@@ -6,7 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -69,7 +71,9 @@ public final class CorpusRun {
     boolean terminal = mode == ProgressMode.TERMINAL || (mode == ProgressMode.AUTO && CorpusProgress.stderrIsTerminal());
     long every = terminal ? 500 : plainInterval.toMillis();
     long nextPrint = System.currentTimeMillis() + every;
-    while (!job.getJobStatus().get().isGloballyTerminalState()) {
+    // the result future, not the job status: a local cluster shuts down as soon as its job ends
+    CompletableFuture<JobExecutionResult> done = job.getJobExecutionResult();
+    while (!done.isDone()) {
       Thread.sleep(Math.min(200, every));
       if (mode != ProgressMode.OFF && System.currentTimeMillis() >= nextPrint) {
         progress.print(err, terminal);
@@ -78,7 +82,7 @@ public final class CorpusRun {
     }
     Throwable failure = null;
     try {
-      job.getJobExecutionResult().get();
+      done.get();
     } catch (ExecutionException e) {
       failure = e;
     }

@@ -5,8 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.moestream.job.cli.MoestreamCli;
+import io.moestream.job.config.JobConfig;
+import io.moestream.job.config.JobConfigLoader;
+import io.moestream.job.corpus.CorpusFiles;
+import io.moestream.job.corpus.CorpusFormat;
+import io.moestream.job.corpus.CorpusJob;
+import io.moestream.job.corpus.CorpusOutput;
+import io.moestream.job.corpus.PromptDefaults;
+import io.moestream.job.pipeline.InferencePipeline;
 import io.moestream.job.pipeline.DemoModel;
 import io.moestream.operators.codec.RequestJson;
+import io.moestream.schemas.Generation;
 import io.moestream.schemas.InferenceRequest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -20,8 +29,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,17 +45,24 @@ import org.junit.jupiter.api.io.TempDir;
  * it wrote some generations, then rerun with the same output: every request ends with exactly one
  * generation, each equal to the reference, and the rerun ran only what the killed run left. A line
  * cut short by the kill is tolerated (one is appended by hand too, in case the kill fell between two
- * records) and cut off. A third run finds nothing to do.
+ * records) and cut off. A third run finds nothing to do. And a task failure inside one run: the
+ * restarted task skips what the failed attempt wrote.
  */
 class CorpusResumeTest {
   static final int REQUESTS = 300;
 
   @RegisterExtension static final MiniClusterExtension FLINK = EndToEnd.miniCluster();
+  @TempDir static Path shared;
   @TempDir Path tmp;
+  static Path model;
+
+  @BeforeAll
+  static void writeModel() throws Exception {
+    model = DemoModel.write(DemoModel.spec().withMaxPositionEmbeddings(512), shared.resolve("model"));
+  }
 
   @Test
   void aRerunAfterAKillFinishesTheRestAndDoesNoRecordTwice() throws Exception {
-    Path model = DemoModel.write(DemoModel.spec().withMaxPositionEmbeddings(512), tmp.resolve("model"));
     // the requests (4 to 8 new tokens) whose reference the streaming suites verify
     List<InferenceRequest> requests = EndToEnd.goodRequests(REQUESTS);
     Path input = Files.createDirectories(tmp.resolve("input"));
@@ -119,6 +140,63 @@ class CorpusResumeTest {
     assertEquals(0, third.exit(), third.err());
     assertTrue(third.err().contains(REQUESTS + " already answered"), third.err());
     assertEquals(files, outputFiles(output));
+  }
+
+  /**
+   * A task failure inside one run (thrown after 30 generations passed, the 30th lost with it): Flink
+   * restarts the task, whose first operator reads the output again and skips what the failed attempt
+   * wrote; every request still ends with one generation, equal to the reference.
+   */
+  @Test
+  void aTaskRestartInsideARunSkipsWhatTheFailedAttemptWrote() throws Exception {
+    List<InferenceRequest> requests = EndToEnd.goodRequests(120);
+    Path input = Files.createDirectories(tmp.resolve("input"));
+    Files.write(input.resolve("requests.jsonl"), requests.stream().map(RequestJson::toJson).toList());
+    Path output = tmp.resolve("output");
+    JobConfig config = JobConfigLoader.defaults().set("model.dir", model.toString()).set("model.threads", 1)
+        .set("model.kv_cache_mb", 64).set("experts.policy", "full").set("batching.max_in_flight", 8)
+        .set("batching.max_batch_size", 8).set("flink.restart_attempts", 2).set("flink.restart_delay_ms", 200).build();
+    String runId = CorpusOutput.newRunId();
+    CorpusJob.Plan plan = new CorpusJob.Plan(CorpusFiles.resolve(input.toString(), output), CorpusFormat.JSONL,
+        PromptDefaults.schemaDefaults(), output, runId, config);
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    CorpusJob.configure(env, config);
+    InferencePipeline.Streams streams = CorpusJob.build(env, plan);
+    FailOnce.failed.set(false);
+    FailOnce.seen.set(0);
+    CorpusJob.attachSinks(new InferencePipeline.Streams(streams.generations().map(new FailOnce()).name("fail once"),
+        streams.deadLetters()), plan);
+    env.execute("corpus-restart");
+
+    assertTrue(FailOnce.failed.get(), "the failure was never injected");
+    assertTrue(Files.isRegularFile(output.resolve("generations-" + runId + "-0-0.jsonl")), "no file of the failed attempt");
+    assertTrue(Files.isRegularFile(output.resolve("generations-" + runId + "-0-1.jsonl")), "no file of the restarted attempt");
+    assertEquals(29, Files.readAllLines(output.resolve("generations-" + runId + "-0-0.jsonl")).size());
+    Map<String, Integer> counts = countIds(output);
+    assertEquals(requests.size(), counts.size());
+    counts.forEach((id, n) -> assertEquals(1, n, id + " has " + n + " generations"));
+    Map<String, JsonNode> generations = CorpusEndToEndTest.byId(CorpusEndToEndTest.lines(output, "generations-"));
+    try (EndToEnd.Reference reference = new EndToEnd.Reference(model)) {
+      Map<String, Map.Entry<List<Integer>, String>> expected = reference.generateAll(requests);
+      for (InferenceRequest r : requests) {
+        CorpusEndToEndTest.assertMatches(expected.get(r.getRequestId()), generations.get(r.getRequestId()),
+            r.getRequestId());
+      }
+    }
+  }
+
+  /** Passes generations on and throws once, at the 30th (which is lost with the failed attempt). */
+  static final class FailOnce implements MapFunction<Generation, Generation> {
+    static final AtomicBoolean failed = new AtomicBoolean();
+    static final AtomicInteger seen = new AtomicInteger();
+
+    @Override
+    public Generation map(Generation g) {
+      if (seen.incrementAndGet() == 30 && failed.compareAndSet(false, true)) {
+        throw new IllegalStateException("injected task failure (test)");
+      }
+      return g;
+    }
   }
 
   private static int generationLines(Path output) throws IOException {

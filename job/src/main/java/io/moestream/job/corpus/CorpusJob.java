@@ -41,8 +41,14 @@ public final class CorpusJob {
 
   private CorpusJob() {}
 
+  /** The whole run's job: BATCH execution, the operators and the output files. */
   public static void define(StreamExecutionEnvironment env, Plan plan) {
-    JobConfig config = plan.config();
+    configure(env, plan.config());
+    attachSinks(build(env, plan), plan);
+  }
+
+  /** BATCH execution, restarts and parallelism as configured (no checkpoints). */
+  public static void configure(StreamExecutionEnvironment env, JobConfig config) {
     Configuration conf = new Configuration();
     conf.set(ExecutionOptions.RUNTIME_MODE, RuntimeExecutionMode.BATCH);
     conf.set(RestartStrategyOptions.RESTART_STRATEGY, config.flink().restartAttempts() == 0 ? "none" : "fixed-delay");
@@ -51,7 +57,11 @@ public final class CorpusJob {
         Duration.ofMillis(config.flink().restartDelayMs()));
     env.configure(conf);
     env.setParallelism(config.flink().parallelism());
+  }
 
+  /** Files to inference; the output files are attached by {@link #attachSinks} (tests insert steps between). */
+  public static InferencePipeline.Streams build(StreamExecutionEnvironment env, Plan plan) {
+    JobConfig config = plan.config();
     DataStream<RawRequest> raw = env
         .fromSource(new CorpusSource(plan.files(), plan.format(), plan.defaults()), WatermarkStrategy.noWatermarks(),
             "Corpus files", TypeInformation.of(CorpusRecord.class))
@@ -61,7 +71,10 @@ public final class CorpusJob {
     if (config.flink().parallelism() > 1) {
       raw = raw.rebalance(); // one file is one split: spread its records over every model replica
     }
-    InferencePipeline.Streams streams = InferencePipeline.stages(raw, plan.format().wire, config, null);
+    return InferencePipeline.stages(raw, plan.format().wire, config, null);
+  }
+
+  public static void attachSinks(InferencePipeline.Streams streams, Plan plan) {
     streams.generations()
         .sinkTo(new JsonLinesSink<>(plan.outputDir(), CorpusOutput.GENERATIONS, plan.runId(), CorpusOutput::generationLine))
         .name("Generations file").uid(SINK_UID);

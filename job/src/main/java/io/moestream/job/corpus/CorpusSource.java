@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import org.apache.flink.api.connector.source.Boundedness;
+import org.apache.flink.api.connector.source.ReaderOutput;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.api.connector.source.SourceReader;
 import org.apache.flink.api.connector.source.SourceReaderContext;
@@ -16,7 +17,9 @@ import org.apache.flink.api.connector.source.SplitEnumerator;
 import org.apache.flink.api.connector.source.SplitEnumeratorContext;
 import org.apache.flink.api.connector.source.lib.util.IteratorSourceEnumerator;
 import org.apache.flink.api.connector.source.lib.util.IteratorSourceReader;
+import org.apache.flink.core.io.InputStatus;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 
 /**
  * A bounded source over the corpus files: one split per file, handed to readers as they ask, each read
@@ -72,6 +75,16 @@ public final class CorpusSource implements Source<CorpusRecord, CorpusSplit, Col
   private static final class Reader extends IteratorSourceReader<CorpusRecord, CorpusReader, CorpusSplit> {
     Reader(SourceReaderContext context) {
       super(context);
+    }
+
+    /** Unreadable input fails the job at once: a restart would read the same bytes again. */
+    @Override
+    public InputStatus pollNext(ReaderOutput<CorpusRecord> output) {
+      try {
+        return super.pollNext(output);
+      } catch (CorpusInputException e) {
+        throw new SuppressRestartsException(e);
+      }
     }
 
     @Override

@@ -17,11 +17,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "corpus", mixinStandardHelpOptions = true,
-    description = {"Runs the streaming job's operators over files in Flink BATCH mode (no Kafka): JSON lines",
-        "of requests, Avro InferenceRequest container files, or plain text (one prompt per line). Writes",
-        "generations and dead letters as JSON lines into --output, record by record, and shows progress on",
-        "stderr. Run it again with the same --output to finish what a stopped run left: answered records",
-        "are skipped. Prints a one-line JSON summary on stdout. See docs/CORPUS.md."})
+    description = {"Runs the streaming job's operators over files in Flink BATCH mode (no Kafka):",
+        "JSON lines of requests, Avro InferenceRequest container files, or plain text",
+        "(one prompt per line). Generations and dead letters go to --output as JSON lines,",
+        "record by record; progress goes to stderr, a one-line JSON summary to stdout.",
+        "Run it again with the same --output to finish what a stopped run left undone:",
+        "answered records are skipped. The full model by default (experts.policy: full).",
+        "See docs/CORPUS.md."})
 final class CorpusCommand implements Callable<Integer> {
   @Option(names = "--input", required = true, paramLabel = "PATH",
       description = "A file, a directory (every file under it) or a glob such as 'data/*.jsonl' (quote it).")
@@ -33,7 +35,7 @@ final class CorpusCommand implements Callable<Integer> {
   @Option(names = "--format", defaultValue = "jsonl", description = "jsonl, avro or text. Default: ${DEFAULT-VALUE}.")
   String format;
 
-  @Option(names = "--config", description = "YAML job configuration (model, batching, limits, flink sections are used).")
+  @Option(names = "--config", description = "YAML job configuration (its model, batching, limits, experts and flink sections).")
   Path config;
 
   @Option(names = "--model", description = "Hugging Face model folder (model.dir).") Path model;

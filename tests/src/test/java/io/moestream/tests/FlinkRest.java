@@ -19,8 +19,13 @@ final class FlinkRest {
   private final String base;
 
   FlinkRest(MiniClusterExtension cluster) {
+    base = base(cluster);
+  }
+
+  /** The MiniCluster's REST address, e.g. http://localhost:PORT. */
+  static String base(MiniClusterExtension cluster) {
     var conf = cluster.getClientConfiguration();
-    base = "http://" + conf.get(RestOptions.ADDRESS) + ":" + conf.get(RestOptions.PORT);
+    return "http://" + conf.get(RestOptions.ADDRESS) + ":" + conf.get(RestOptions.PORT);
   }
 
   /** The sum over the job's subtasks of the metric whose id ends with {@code .metricName}; -1 when absent. */

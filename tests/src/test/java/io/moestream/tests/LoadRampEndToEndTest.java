@@ -47,7 +47,7 @@ class LoadRampEndToEndTest {
           "batching.max_in_flight", 4, "batching.max_batch_size", 4, "flink.checkpoint_interval_ms", 300));
       kafka.createTopics(1, config.kafka().inputTopic(), config.kafka().outputTopic(), config.kafka().deadLetterTopic());
       result = RampRun.run(StreamExecutionEnvironment.getExecutionEnvironment(), config, 2, ramp, maxNewTokens,
-          Duration.ofMinutes(4), System.err, job -> {
+          Duration.ofMinutes(4), System.err, FlinkRest.base(FLINK), job -> {
             FlinkRest rest = new FlinkRest(FLINK);
             for (String name : List.of(MetricNames.EXPERT_LEVEL_CHANGES, MetricNames.EXPERT_TOKENS,
                 MetricNames.EXPERTS_PER_TOKEN, MetricNames.LAYER_EXPERTS_PER_TOKEN, MetricNames.EXPERT_LEVEL,
@@ -75,6 +75,11 @@ class LoadRampEndToEndTest {
     // every generated token passed both sparse layers with 1 or 2 experts (prompt tokens too, so more)
     assertTrue(metrics.get(MetricNames.EXPERT_TOKENS) > 2 * generated, "tokens per expert, summed: " + metrics);
     assertEquals(ramp.sendTimes().length + 1, metrics.get(MetricNames.REQUESTS_IN), "requests in (+ warm-up)");
+    // sampled once a second while the ramp ran: the level left 0 and came back, tokens were counted
+    assertTrue(result.samples().size() >= 20, "samples: " + result.samples().size());
+    assertTrue(result.samples().stream().anyMatch(s -> s.level() > 0), "a sample below full quality");
+    assertEquals(0, result.samples().get(result.samples().size() - 1).level());
+    assertTrue(summary.overloadThroughput() > 0);
 
     List<InferenceRequest> fullModelAnswers = new ArrayList<>();
     for (RampRun.Sent s : result.sent()) {

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine.Command;
@@ -71,9 +72,14 @@ final class BenchRampCommand implements Callable<Integer> {
             config.kafka().deadLetterTopic());
         Configuration conf = new Configuration();
         conf.set(TaskManagerOptions.NUM_TASK_SLOTS, config.flink().parallelism());
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(conf);
+        int restPort = freePort(); // the job's metrics are read through the REST API, as the dashboard does
+        conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
+        conf.set(RestOptions.ADDRESS, "127.0.0.1");
+        conf.set(RestOptions.PORT, restPort);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
         int k = ModelConfig.read(Path.of(config.model().dir())).numExpertsPerTok();
-        results.add(RampRun.run(env, config, k, schedule, maxNewTokens, Duration.ofSeconds(drainSeconds), log));
+        results.add(RampRun.run(env, config, k, schedule, maxNewTokens, Duration.ofSeconds(drainSeconds), log,
+            "http://127.0.0.1:" + restPort, job -> { }));
         log.println("ramp " + config.experts().policy() + ": done");
       }
     }
@@ -90,5 +96,11 @@ final class BenchRampCommand implements Callable<Integer> {
       report.writeChart(chart, "load ramp " + schedule);
     }
     return 0;
+  }
+
+  private static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
   }
 }

@@ -29,17 +29,21 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  */
 public final class RampReport {
   public static final String CSV_HEADER =
-      "policy,second,arrivals_per_s,throughput_tok_s,experts_per_token,latency_p50_ms,latency_p95_ms";
+      "policy,second,arrivals_per_s,throughput_tok_s,experts_per_token,level,latency_p50_ms,latency_p95_ms";
 
-  /** One second of one run. experts and latencies are NaN when nothing was emitted that second. */
-  public record Second(int second, int arrivals, long tokens, double expertsPerToken, double latencyP50Ms,
-      double latencyP95Ms) {}
+  /**
+   * One second of one run. With the job's metrics (samples): throughput is the rate of its generated-token
+   * counter, experts per token its gauge, level the policy's; without them, tokens and experts of the
+   * generations emitted that second (level -1). Latency: generations emitted that second. NaN: none.
+   */
+  public record Second(int second, int arrivals, double tokens, double expertsPerToken, int level,
+      double latencyP50Ms, double latencyP95Ms) {}
 
   /**
    * @param overloadThroughput tokens per second emitted during the busiest phase
    * @param overloadExperts mean experts per token of those tokens
-   * @param returnedToFullAtS when the last answer below the full model was emitted (after it, all are full);
-   *     NaN when no answer was below it
+   * @param returnedToFullAtS the last time the policy's level was below full quality (with the job's metrics;
+   *     else when the last answer below the full model was emitted); NaN when it never was
    * @param lastRequestsFull whether the last requests sent (the final tenth of the last phase) all ran on the full model
    * @param fullAnswers light-phase answers that ran wholly on the full model
    * @param identicalToReference of those, the ones with the same tokens as the reference run (-1 without one)
@@ -72,13 +76,48 @@ public final class RampReport {
       expertTokens[i] += a.expertsMean() * a.completionTokens();
       latencies.get(i).add(a.totalMs());
     }
+    double[] rate = new double[n + 1];
+    double[] experts = new double[n + 1];
+    int[] level = new int[n + 1];
+    java.util.Arrays.fill(experts, Double.NaN);
+    java.util.Arrays.fill(level, -1);
+    List<RampRun.Sample> samples = r.samples();
+    for (int j = 1; j < samples.size(); j++) {
+      RampRun.Sample a = samples.get(j - 1);
+      RampRun.Sample b = samples.get(j);
+      int i = (int) Math.floor(b.atS());
+      if (i < 0 || i > n || b.atS() <= a.atS()) {
+        continue;
+      }
+      rate[i] = (b.generatedTokens() - a.generatedTokens()) / (b.atS() - a.atS());
+      experts[i] = b.expertsPerToken();
+      level[i] = b.level();
+    }
+    boolean sampled = !samples.isEmpty();
     List<Second> out = new ArrayList<>();
     for (int i = 0; i <= n; i++) {
       long[] sorted = latencies.get(i).stream().mapToLong(Long::longValue).sorted().toArray();
-      out.add(new Second(i, arrivals[i], tokens[i], tokens[i] == 0 ? Double.NaN : expertTokens[i] / tokens[i],
-          percentile(sorted, 0.5), percentile(sorted, 0.95)));
+      double emittedExperts = tokens[i] == 0 ? Double.NaN : expertTokens[i] / tokens[i];
+      out.add(new Second(i, arrivals[i], sampled ? rate[i] : tokens[i], sampled ? experts[i] : emittedExperts,
+          level[i], percentile(sorted, 0.5), percentile(sorted, 0.95)));
     }
     return out;
+  }
+
+  /** The job's generated-token counter at {@code atS}, interpolated between samples. */
+  private static double generatedAt(List<RampRun.Sample> samples, double atS) {
+    RampRun.Sample before = samples.get(0);
+    for (RampRun.Sample s : samples) {
+      if (s.atS() >= atS) {
+        if (s.atS() == before.atS()) {
+          return s.generatedTokens();
+        }
+        double f = (atS - before.atS()) / (s.atS() - before.atS());
+        return before.generatedTokens() + f * (s.generatedTokens() - before.generatedTokens());
+      }
+      before = s;
+    }
+    return before.generatedTokens();
   }
 
   private static double percentile(long[] sorted, double q) {
@@ -93,16 +132,34 @@ public final class RampReport {
       int busiest = schedule.busiestPhase();
       double from = schedule.phaseStart(busiest);
       double to = from + schedule.phases().get(busiest).seconds();
-      long tokens = 0;
+      double tokens = 0;
       double expertTokens = 0;
       double lastBelowFull = Double.NaN;
-      for (Answer a : r.answers().values()) {
-        if (a.emittedAtS() >= from && a.emittedAtS() < to) {
-          tokens += a.completionTokens();
-          expertTokens += a.expertsMean() * a.completionTokens();
+      if (!r.samples().isEmpty()) { // the job's own counters: tokens as generated, not as requests finish
+        tokens = generatedAt(r.samples(), to) - generatedAt(r.samples(), from);
+        List<RampRun.Sample> samples = r.samples();
+        double weight = 0;
+        for (int j = 1; j < samples.size(); j++) {
+          RampRun.Sample b = samples.get(j);
+          double delta = b.generatedTokens() - samples.get(j - 1).generatedTokens();
+          if (b.atS() > from && b.atS() <= to && delta > 0 && !Double.isNaN(b.expertsPerToken())) {
+            expertTokens += b.expertsPerToken() * delta;
+            weight += delta;
+          }
+          if (b.level() > 0) {
+            lastBelowFull = b.atS();
+          }
         }
-        if (a.expertsMin() < r.modelExpertsPerToken() && !(a.emittedAtS() <= lastBelowFull)) {
-          lastBelowFull = a.emittedAtS();
+        expertTokens = weight == 0 ? Double.NaN : expertTokens / weight * tokens;
+      } else {
+        for (Answer a : r.answers().values()) {
+          if (a.emittedAtS() >= from && a.emittedAtS() < to) {
+            tokens += a.completionTokens();
+            expertTokens += a.expertsMean() * a.completionTokens();
+          }
+          if (a.expertsMin() < r.modelExpertsPerToken() && !(a.emittedAtS() <= lastBelowFull)) {
+            lastBelowFull = a.emittedAtS();
+          }
         }
       }
       int lastPhase = schedule.phases().size() - 1;
@@ -133,8 +190,9 @@ public final class RampReport {
     StringBuilder csv = new StringBuilder(CSV_HEADER).append('\n');
     for (Result r : results) {
       for (Second s : seconds(r)) {
-        csv.append(String.format(Locale.ROOT, "%s,%d,%d,%d,%s,%s,%s%n", r.policy(), s.second(), s.arrivals(), s.tokens(),
-            num(s.expertsPerToken()), num(s.latencyP50Ms()), num(s.latencyP95Ms())));
+        csv.append(String.format(Locale.ROOT, "%s,%d,%d,%s,%s,%s,%s,%s%n", r.policy(), s.second(), s.arrivals(),
+            num(s.tokens()), num(s.expertsPerToken()), s.level() < 0 ? "" : Integer.toString(s.level()),
+            num(s.latencyP50Ms()), num(s.latencyP95Ms())));
       }
     }
     Files.writeString(file, csv);
@@ -166,7 +224,7 @@ public final class RampReport {
   public void writeChart(Path file, String title) throws IOException {
     System.setProperty("java.awt.headless", "true");
     String[] titles = {title + ": arrival rate (requests/s)", "throughput (generated tokens/s)",
-        "routed experts per token (mean of emitted tokens)", "end-to-end latency p50 (s)"};
+        "routed experts per token (mean over sparse layers, last second)", "end-to-end latency p50 (s)"};
     List<BufferedImage> panels = new ArrayList<>();
     for (int panel = 0; panel < titles.length; panel++) {
       XYChart chart = new XYChartBuilder().width(900).height(260).title(titles[panel]).xAxisTitle("time (s)").build();

@@ -47,9 +47,16 @@ public final class RampRun {
   public record Answer(String requestId, double emittedAtS, int completionTokens, int expertsMin, double expertsMean,
       long totalMs, List<Integer> tokenIds) {}
 
-  /** Everything one ramp measured. */
+  /**
+   * The inference operator's metrics once a second, {@code atS} seconds from the start of the ramp:
+   * generated tokens and requests in (counters), experts per token of the last second, level, in flight.
+   */
+  public record Sample(double atS, long generatedTokens, long requestsIn, double expertsPerToken, int level,
+      long inFlight) {}
+
+  /** Everything one ramp measured; samples are empty when the job's REST API was not given. */
   public record Result(String policy, int modelExpertsPerToken, RampSchedule schedule, List<Sent> sent,
-      Map<String, Answer> answers) {}
+      Map<String, Answer> answers, List<Sample> samples) {}
 
   private RampRun() {}
 
@@ -68,7 +75,7 @@ public final class RampRun {
    */
   public static Result run(StreamExecutionEnvironment env, JobConfig config, int modelExpertsPerToken,
       RampSchedule schedule, int maxNewTokens, Duration drain, PrintStream log) throws Exception {
-    return run(env, config, modelExpertsPerToken, schedule, maxNewTokens, drain, log, job -> { });
+    return run(env, config, modelExpertsPerToken, schedule, maxNewTokens, drain, log, null, job -> { });
   }
 
   /** What to do with the still-running job once every answer is in (e.g. read its metrics). */
@@ -78,7 +85,8 @@ public final class RampRun {
   }
 
   public static Result run(StreamExecutionEnvironment env, JobConfig config, int modelExpertsPerToken,
-      RampSchedule schedule, int maxNewTokens, Duration drain, PrintStream log, AfterRamp afterRamp) throws Exception {
+      RampSchedule schedule, int maxNewTokens, Duration drain, PrintStream log, String restBase, AfterRamp afterRamp)
+      throws Exception {
     InferencePipeline.define(env, config);
     JobClient job = env.executeAsync(config.flink().jobName() + " ramp " + config.experts().policy());
     String bootstrap = config.kafka().bootstrapServers();
@@ -88,6 +96,8 @@ public final class RampRun {
     double[] sendTimes = schedule.sendTimes();
     List<Sent> sent = new ArrayList<>();
     Map<String, Answer> answers = new LinkedHashMap<>();
+    List<Sample> samples = List.of();
+    JobMetricsSampler sampler = null;
     try (KafkaProducer<byte[], byte[]> producer = TopicClients.producer(bootstrap);
          KafkaConsumer<byte[], byte[]> consumer = TopicClients.committedReader(bootstrap, null)) {
       consumer.subscribe(List.of(config.kafka().outputTopic()));
@@ -98,6 +108,9 @@ public final class RampRun {
           sendTimes.length, schedule.totalSeconds(), schedule);
 
       long startMs = System.currentTimeMillis();
+      if (restBase != null) {
+        sampler = new JobMetricsSampler(restBase, job.getJobID().toString(), startMs);
+      }
       AtomicReference<Exception> producerFailure = new AtomicReference<>();
       Thread sender = new Thread(() -> {
         try {
@@ -154,13 +167,24 @@ public final class RampRun {
         }
       }
       sender.join();
+      if (sampler != null) {
+        samples = sampler.stop();
+        sampler = null;
+      }
       afterRamp.accept(job);
     } finally {
+      if (sampler != null) {
+        try {
+          sampler.stop();
+        } catch (RuntimeException e) {
+          log.println("ramp: metrics sampling failed too: " + e.getMessage()); // the ramp's own failure goes on
+        }
+      }
       if (!job.getJobStatus().get().isGloballyTerminalState()) {
         job.cancel().get();
       }
     }
-    return new Result(config.experts().policy(), modelExpertsPerToken, schedule, List.copyOf(sent), answers);
+    return new Result(config.experts().policy(), modelExpertsPerToken, schedule, List.copyOf(sent), answers, samples);
   }
 
   private static void awaitWarmUp(KafkaConsumer<byte[], byte[]> consumer, AvroCodec<Generation> generations,

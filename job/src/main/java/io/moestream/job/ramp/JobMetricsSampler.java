@@ -1,0 +1,138 @@
+package io.moestream.job.ramp;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.moestream.job.ramp.RampRun.Sample;
+import io.moestream.operators.metrics.MetricNames;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Reads the inference operator's metrics of a running job once a second through Flink's REST API (as
+ * the dashboard does): generated tokens (a counter: throughput is its rate), requests in, mean experts
+ * per token of the last second, the policy's level and the requests in flight, summed or averaged over
+ * the subtasks.
+ */
+final class JobMetricsSampler implements AutoCloseable {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final List<String> METRICS = List.of(MetricNames.GENERATED_TOKENS, MetricNames.REQUESTS_IN,
+      MetricNames.EXPERTS_PER_TOKEN, MetricNames.EXPERT_LEVEL, MetricNames.IN_FLIGHT_REQUESTS);
+
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final String base;
+  private final String jobId;
+  private final long startMs;
+  private final List<Sample> samples = new ArrayList<>();
+  private final Thread thread;
+  private volatile boolean running = true;
+  private volatile Exception failure;
+
+  JobMetricsSampler(String restBase, String jobId, long startMs) {
+    this.base = restBase;
+    this.jobId = jobId;
+    this.startMs = startMs;
+    this.thread = new Thread(this::loop, "ramp-metrics");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  private void loop() {
+    long next = System.currentTimeMillis();
+    while (running) {
+      try {
+        Sample s = sample();
+        synchronized (samples) {
+          samples.add(s);
+        }
+      } catch (Exception e) {
+        failure = e; // kept for the caller; a REST hiccup must not end the ramp
+      }
+      next += 1000;
+      long wait = next - System.currentTimeMillis();
+      if (wait > 0) {
+        try {
+          Thread.sleep(wait);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }
+  }
+
+  private Sample sample() throws Exception {
+    Map<String, List<Double>> values = new TreeMap<>();
+    double at = (System.currentTimeMillis() - startMs) / 1000.0;
+    for (JsonNode vertex : get("/jobs/" + jobId).path("vertices")) {
+      String path = "/jobs/" + jobId + "/vertices/" + vertex.get("id").asText() + "/metrics";
+      List<String> ids = new ArrayList<>();
+      for (JsonNode metric : get(path)) {
+        String id = metric.get("id").asText();
+        for (String name : METRICS) {
+          if (id.endsWith("." + name) && id.indexOf(".layer.") < 0) {
+            ids.add(id);
+          }
+        }
+      }
+      if (ids.isEmpty()) {
+        continue;
+      }
+      for (JsonNode value : get(path + "?get=" + URLEncoder.encode(String.join(",", ids), StandardCharsets.UTF_8))) {
+        String id = value.get("id").asText();
+        String name = id.substring(id.lastIndexOf('.') + 1);
+        values.computeIfAbsent(name, k -> new ArrayList<>()).add(Double.parseDouble(value.get("value").asText()));
+      }
+    }
+    return new Sample(at, (long) sum(values, MetricNames.GENERATED_TOKENS), (long) sum(values, MetricNames.REQUESTS_IN),
+        mean(values, MetricNames.EXPERTS_PER_TOKEN), (int) max(values, MetricNames.EXPERT_LEVEL),
+        (long) sum(values, MetricNames.IN_FLIGHT_REQUESTS));
+  }
+
+  private static double sum(Map<String, List<Double>> v, String name) {
+    return v.getOrDefault(name, List.of()).stream().mapToDouble(Double::doubleValue).sum();
+  }
+
+  private static double mean(Map<String, List<Double>> v, String name) {
+    return v.getOrDefault(name, List.of()).stream().mapToDouble(Double::doubleValue).filter(d -> !Double.isNaN(d))
+        .average().orElse(Double.NaN);
+  }
+
+  private static double max(Map<String, List<Double>> v, String name) {
+    return v.getOrDefault(name, List.of()).stream().mapToDouble(Double::doubleValue).max().orElse(0);
+  }
+
+  private JsonNode get(String path) throws Exception {
+    HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(base + path))
+        .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() != 200) {
+      throw new IllegalStateException("GET " + path + ": " + response.statusCode() + " " + response.body());
+    }
+    return JSON.readTree(response.body());
+  }
+
+  /** Stops sampling; the readings so far, in time order. */
+  List<Sample> stop() throws InterruptedException {
+    running = false;
+    thread.interrupt();
+    thread.join(10_000);
+    synchronized (samples) {
+      if (samples.isEmpty() && failure != null) {
+        throw new IllegalStateException("no metrics could be read from " + base + ": " + failure.getMessage(), failure);
+      }
+      return List.copyOf(samples);
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    stop();
+  }
+}

@@ -46,7 +46,14 @@ final class EndToEnd {
 
   static MiniClusterExtension miniCluster() {
     return new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-        .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).setConfiguration(new Configuration()).build());
+        .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).setConfiguration(restMetricsEverySecond()).build());
+  }
+
+  /** The REST API serves metrics from a store refreshed every 10 s by default; suites read them sooner. */
+  private static Configuration restMetricsEverySecond() {
+    Configuration conf = new Configuration();
+    conf.set(org.apache.flink.configuration.MetricOptions.METRIC_FETCHER_UPDATE_INTERVAL, java.time.Duration.ofSeconds(1));
+    return conf;
   }
 
   /** The job's configuration for one suite: its own topics, group and transactional ids. */

@@ -76,6 +76,8 @@ final class BenchRampCommand implements Callable<Integer> {
         conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
         conf.set(RestOptions.ADDRESS, "127.0.0.1");
         conf.set(RestOptions.PORT, restPort);
+        // the REST API serves metrics from a store it refreshes every 10 s by default: once a second here
+        conf.set(org.apache.flink.configuration.MetricOptions.METRIC_FETCHER_UPDATE_INTERVAL, Duration.ofSeconds(1));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
         int k = ModelConfig.read(Path.of(config.model().dir())).numExpertsPerTok();
         results.add(RampRun.run(env, config, k, schedule, maxNewTokens, Duration.ofSeconds(drainSeconds), log,

@@ -170,6 +170,8 @@ public final class RampRun {
       if (sampler != null) {
         samples = sampler.stop();
         sampler = null;
+        log.printf("ramp %s: %d metric samples; last %s%n", config.experts().policy(), samples.size(),
+            samples.isEmpty() ? "-" : samples.get(samples.size() - 1));
       }
       afterRamp.accept(job);
     } finally {

@@ -61,7 +61,6 @@ class LoadRampEndToEndTest {
     assertEquals(ramp.sendTimes().length, result.answers().size(), "every request answered once");
     long below = result.answers().values().stream().filter(a -> a.expertsMin() < 2).count();
     assertTrue(below > 0, "under overload some requests should run on fewer than the model's 2 experts");
-    assertTrue(summary.overloadExperts() < 2.0, "experts per token in overload: " + summary.overloadExperts());
     assertTrue(summary.lastRequestsFull(), "the last light-load requests should run on the full model; "
         + "last answer below it at " + summary.returnedToFullAtS() + " s");
 
@@ -78,6 +77,7 @@ class LoadRampEndToEndTest {
     // sampled once a second while the ramp ran: the level left 0 and came back, tokens were counted
     assertTrue(result.samples().size() >= 20, "samples: " + result.samples().size());
     assertTrue(result.samples().stream().anyMatch(s -> s.level() > 0), "a sample below full quality");
+    assertTrue(result.samples().stream().anyMatch(s -> s.expertsPerToken() < 2), "a second with fewer experts");
     assertEquals(0, result.samples().get(result.samples().size() - 1).level());
     assertTrue(summary.overloadThroughput() > 0);
 

@@ -45,6 +45,7 @@ final class CorpusCommand implements Callable<Integer> {
   @Option(names = "--max-in-flight", description = "batching.max_in_flight") Integer maxInFlight;
   @Option(names = "--backend", description = "cpu, auto or cuda (model.backend)") String backend;
   @Option(names = "--threads", description = "model.threads") Integer threads;
+  @Option(names = "--policy", description = "Expert policy (experts.policy); default here: full.") String policy;
 
   @Option(names = "--set", paramLabel = "SECTION.FIELD=VALUE",
       description = "Any other configuration field, e.g. --set model.kv_cache_mb=1024.")
@@ -125,6 +126,7 @@ final class CorpusCommand implements Callable<Integer> {
     setIf(loader, "batching.max_in_flight", maxInFlight);
     setIf(loader, "model.backend", backend);
     setIf(loader, "model.threads", threads);
+    setIf(loader, "experts.policy", policy);
     return loader.overrides(sets);
   }
 

@@ -47,9 +47,13 @@ public final class RampReport {
    * @param lastRequestsFull whether the last requests sent (the final tenth of the last phase) all ran on the full model
    * @param fullAnswers light-phase answers that ran wholly on the full model
    * @param identicalToReference of those, the ones with the same tokens as the reference run (-1 without one)
+   * @param saturatedThroughput tokens per second over the seconds the job was saturated (in flight at the cap:
+   *     input refused, the backlog in Kafka): its capacity under the policy; NaN without metrics or saturation
+   * @param saturatedSeconds how long it was saturated (its backlog took that long to clear)
    */
   public record Summary(String policy, double overloadThroughput, double overloadExperts, double returnedToFullAtS,
-      boolean lastRequestsFull, int fullAnswers, int identicalToReference) {}
+      boolean lastRequestsFull, int fullAnswers, int identicalToReference, double saturatedThroughput,
+      double saturatedSeconds) {}
 
   private final List<Result> results;
 
@@ -180,8 +184,19 @@ public final class RampReport {
           identical++;
         }
       }
+      double saturatedTokens = 0;
+      double saturatedSeconds = 0;
+      for (int j = 1; j < r.samples().size(); j++) {
+        RampRun.Sample a = r.samples().get(j - 1);
+        RampRun.Sample b = r.samples().get(j);
+        if (a.inFlight() >= r.maxInFlight() && b.inFlight() >= r.maxInFlight()) {
+          saturatedTokens += b.generatedTokens() - a.generatedTokens();
+          saturatedSeconds += b.atS() - a.atS();
+        }
+      }
       out.add(new Summary(r.policy(), tokens / (to - from), tokens == 0 ? Double.NaN : expertTokens / tokens,
-          lastBelowFull, lastFull, full, r == reference ? -1 : identical));
+          lastBelowFull, lastFull, full, r == reference ? -1 : identical,
+          saturatedSeconds == 0 ? Double.NaN : saturatedTokens / saturatedSeconds, saturatedSeconds));
     }
     return out;
   }
@@ -206,13 +221,16 @@ public final class RampReport {
   public String markdown() {
     List<Summary> summaries = summaries();
     double base = summaries.get(0).overloadThroughput();
+    double saturatedBase = summaries.get(0).saturatedThroughput();
     StringBuilder md = new StringBuilder();
-    md.append("| policy | overload throughput (tok/s) | gain vs ").append(summaries.get(0).policy())
-        .append(" | experts/token in overload | back to full model at (s) | last requests full | light-load answers at full k | identical to ")
-        .append(summaries.get(0).policy()).append(" |\n|---|---|---|---|---|---|---|---|\n");
+    md.append("| policy | throughput in the overload phase (tok/s) | gain vs ").append(summaries.get(0).policy())
+        .append(" | throughput while saturated (tok/s) | gain | saturated for (s) | experts/token in overload")
+        .append(" | back to full model at (s) | last requests full | light-load answers at full k | identical to ")
+        .append(summaries.get(0).policy()).append(" |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (Summary s : summaries) {
-      md.append(String.format(Locale.ROOT, "| %s | %.1f | %.2fx | %.2f | %s | %s | %d | %s |%n", s.policy(),
-          s.overloadThroughput(), s.overloadThroughput() / base, s.overloadExperts(),
+      md.append(String.format(Locale.ROOT, "| %s | %.1f | %.2fx | %.1f | %.2fx | %.0f | %.2f | %s | %s | %d | %s |%n",
+          s.policy(), s.overloadThroughput(), s.overloadThroughput() / base, s.saturatedThroughput(),
+          s.saturatedThroughput() / saturatedBase, s.saturatedSeconds(), s.overloadExperts(),
           Double.isNaN(s.returnedToFullAtS()) ? "never left" : String.format(Locale.ROOT, "%.0f", s.returnedToFullAtS()),
           s.lastRequestsFull() ? "yes" : "NO", s.fullAnswers(),
           s.identicalToReference() < 0 ? "(reference)" : s.identicalToReference() + " of " + s.fullAnswers()));
@@ -223,7 +241,7 @@ public final class RampReport {
   /** Four panels over time, one line per policy: arrival rate, throughput, experts per token, p50 latency. */
   public void writeChart(Path file, String title) throws IOException {
     System.setProperty("java.awt.headless", "true");
-    String[] titles = {title + ": arrival rate (requests/s)", "throughput (generated tokens/s)",
+    String[] titles = {title + ": arrival rate (requests/s, 5 s mean)", "throughput (generated tokens/s, 5 s mean)",
         "routed experts per token (mean over sparse layers, last second)", "end-to-end latency p50 (s)"};
     List<BufferedImage> panels = new ArrayList<>();
     for (int panel = 0; panel < titles.length; panel++) {
@@ -245,6 +263,9 @@ public final class RampReport {
             x.add((double) s.second());
             y.add(v);
           }
+        }
+        if (panel <= 1) {
+          y = trailingMean(y, 5); // steps last up to a second: per-second counts alternate 0 and 2x
         }
         if (!x.isEmpty()) {
           chart.addSeries(r.policy(), x, y).setMarker(SeriesMarkers.CIRCLE);
@@ -268,6 +289,19 @@ public final class RampReport {
     }
     g.dispose();
     ImageIO.write(all, "png", file.toFile());
+  }
+
+  private static List<Double> trailingMean(List<Double> values, int window) {
+    List<Double> out = new ArrayList<>(values.size());
+    double sum = 0;
+    for (int i = 0; i < values.size(); i++) {
+      sum += values.get(i);
+      if (i >= window) {
+        sum -= values.get(i - window);
+      }
+      out.add(sum / Math.min(i + 1, window));
+    }
+    return out;
   }
 
   @Override

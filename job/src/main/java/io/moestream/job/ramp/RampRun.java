@@ -55,7 +55,7 @@ public final class RampRun {
       long inFlight) {}
 
   /** Everything one ramp measured; samples are empty when the job's REST API was not given. */
-  public record Result(String policy, int modelExpertsPerToken, RampSchedule schedule, List<Sent> sent,
+  public record Result(String policy, int modelExpertsPerToken, int maxInFlight, RampSchedule schedule, List<Sent> sent,
       Map<String, Answer> answers, List<Sample> samples) {}
 
   private RampRun() {}
@@ -186,7 +186,8 @@ public final class RampRun {
         job.cancel().get();
       }
     }
-    return new Result(config.experts().policy(), modelExpertsPerToken, schedule, List.copyOf(sent), answers, samples);
+    return new Result(config.experts().policy(), modelExpertsPerToken, config.batching().maxInFlight(), schedule,
+        List.copyOf(sent), answers, samples);
   }
 
   private static void awaitWarmUp(KafkaConsumer<byte[], byte[]> consumer, AvroCodec<Generation> generations,

@@ -52,7 +52,7 @@ final class BenchRampCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (options.model == null) {
+    if (options.model() == null) {
       throw new IllegalArgumentException("--model is required (a model folder with tokenizer.json)");
     }
     RampSchedule schedule = RampSchedule.parse(phases);

@@ -8,12 +8,11 @@ import io.moestream.job.corpus.CorpusRun;
 import io.moestream.job.corpus.PromptDefaults;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "corpus", mixinStandardHelpOptions = true,
@@ -35,21 +34,7 @@ final class CorpusCommand implements Callable<Integer> {
   @Option(names = "--format", defaultValue = "jsonl", description = "jsonl, avro or text. Default: ${DEFAULT-VALUE}.")
   String format;
 
-  @Option(names = "--config", description = "YAML job configuration (its model, batching, limits, experts and flink sections).")
-  Path config;
-
-  @Option(names = "--model", description = "Hugging Face model folder (model.dir).") Path model;
-  @Option(names = "--parallelism", description = "Model replicas, one engine each (flink.parallelism).") Integer parallelism;
-  @Option(names = "--max-batch-size", description = "batching.max_batch_size") Integer maxBatchSize;
-  @Option(names = "--latency-budget-ms", description = "batching.latency_budget_ms") Long latencyBudgetMs;
-  @Option(names = "--max-in-flight", description = "batching.max_in_flight") Integer maxInFlight;
-  @Option(names = "--backend", description = "cpu, auto or cuda (model.backend)") String backend;
-  @Option(names = "--threads", description = "model.threads") Integer threads;
-  @Option(names = "--policy", description = "Expert policy (experts.policy); default here: full.") String policy;
-
-  @Option(names = "--set", paramLabel = "SECTION.FIELD=VALUE",
-      description = "Any other configuration field, e.g. --set model.kv_cache_mb=1024.")
-  List<String> sets = new ArrayList<>();
+  @Mixin PipelineOptions pipeline;
 
   @Option(names = "--max-new-tokens", defaultValue = "16", description = "Text format: tokens per prompt. Default: ${DEFAULT-VALUE}.")
   int maxNewTokens;
@@ -110,29 +95,11 @@ final class CorpusCommand implements Callable<Integer> {
   }
 
   /**
-   * Defaults, then --config, then these options, then --set: as `run` layers them. One default
-   * differs: the full model ({@code experts.policy: full}). A batch run is behind by design (its whole
-   * input is waiting), so the adaptive policy would always step down; there is no latency to save.
+   * Defaults, then --config, then the options, then --set: as `run` layers them. One default differs:
+   * the full model ({@code experts.policy: full}). A batch run is behind by design (its whole input is
+   * waiting), so the adaptive policy would always step down; there is no latency to save.
    */
   private JobConfigLoader loader() {
-    JobConfigLoader loader = JobConfigLoader.defaults().set("experts.policy", "full");
-    if (config != null) {
-      loader.file(config);
-    }
-    setIf(loader, "model.dir", model == null ? null : model.toAbsolutePath().toString());
-    setIf(loader, "flink.parallelism", parallelism);
-    setIf(loader, "batching.max_batch_size", maxBatchSize);
-    setIf(loader, "batching.latency_budget_ms", latencyBudgetMs);
-    setIf(loader, "batching.max_in_flight", maxInFlight);
-    setIf(loader, "model.backend", backend);
-    setIf(loader, "model.threads", threads);
-    setIf(loader, "experts.policy", policy);
-    return loader.overrides(sets);
-  }
-
-  private static void setIf(JobConfigLoader loader, String field, Object value) {
-    if (value != null) {
-      loader.set(field, value);
-    }
+    return pipeline.layer(JobConfigLoader.defaults().set("experts.policy", "full"), loader -> { });
   }
 }

@@ -84,8 +84,8 @@ final class DemoCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--count must be >= 1, found " + count);
     }
     List<InferenceRequest> requests = requests();
-    boolean madeModel = options.model == null;
-    Path model = madeModel ? makeModel() : options.model.toAbsolutePath();
+    boolean madeModel = options.model() == null;
+    Path model = madeModel ? makeModel() : options.model().toAbsolutePath();
     try {
       return run(requests, model);
     } finally {
@@ -96,10 +96,10 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private int run(List<InferenceRequest> requests, Path model) throws Exception {
-    Path given = options.model;
+    Path given = options.model();
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       log.println("moestream demo: Kafka broker (KRaft, in this process) at " + kafka.bootstrapServers());
-      options.model = model;
+      options.model(model);
       options.bootstrapServers = kafka.bootstrapServers();
       JobConfig config = options.loader().set("kafka.starting_offsets", "earliest").build();
       int partitions = config.flink().parallelism();
@@ -120,7 +120,7 @@ final class DemoCommand implements Callable<Integer> {
         }
       }
     } finally {
-      options.model = given;
+      options.model(given);
     }
   }
 

@@ -1,0 +1,59 @@
+package io.moestream.job.cli;
+
+import io.moestream.job.config.JobConfigLoader;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import picocli.CommandLine.Option;
+
+/**
+ * The options of every command that runs the job's operators (streaming or corpus): a YAML file, the
+ * model, engine, batching and expert fields, then {@code --set}. Kafka's options are added by
+ * {@link JobConfigOptions}.
+ */
+final class PipelineOptions {
+  @Option(names = "--config", description = "YAML configuration (fields and defaults: README, Configuration).")
+  Path config;
+
+  @Option(names = "--model", description = "Hugging Face model folder (model.dir).")
+  Path model;
+
+  @Option(names = "--parallelism", description = "Inference subtasks, one engine each (flink.parallelism).") Integer parallelism;
+  @Option(names = "--max-batch-size", description = "batching.max_batch_size") Integer maxBatchSize;
+  @Option(names = "--latency-budget-ms", description = "batching.latency_budget_ms") Long latencyBudgetMs;
+  @Option(names = "--max-in-flight", description = "batching.max_in_flight") Integer maxInFlight;
+  @Option(names = "--backend", description = "cpu, auto or cuda (model.backend)") String backend;
+  @Option(names = "--threads", description = "model.threads") Integer threads;
+  @Option(names = "--policy", description = "Expert policy: full, fixed:K, schedule:B,H,E,P, threshold:KMIN,T, "
+      + "batch:KMIN,T or adaptive[:L1|L2|...] (experts.policy).") String policy;
+
+  @Option(names = "--set", paramLabel = "SECTION.FIELD=VALUE", description = "Any other field, e.g. --set flink.checkpoint_interval_ms=5000.")
+  List<String> sets = new ArrayList<>();
+
+  /**
+   * {@code base}, then the file, then these options and {@code more} (a command's own), then --set;
+   * not yet validated.
+   */
+  JobConfigLoader layer(JobConfigLoader base, Consumer<JobConfigLoader> more) {
+    if (config != null) {
+      base.file(config);
+    }
+    setIf(base, "model.dir", model == null ? null : model.toAbsolutePath().toString());
+    setIf(base, "flink.parallelism", parallelism);
+    setIf(base, "batching.max_batch_size", maxBatchSize);
+    setIf(base, "batching.latency_budget_ms", latencyBudgetMs);
+    setIf(base, "batching.max_in_flight", maxInFlight);
+    setIf(base, "model.backend", backend);
+    setIf(base, "model.threads", threads);
+    setIf(base, "experts.policy", policy);
+    more.accept(base);
+    return base.overrides(sets);
+  }
+
+  static void setIf(JobConfigLoader loader, String field, Object value) {
+    if (value != null) {
+      loader.set(field, value);
+    }
+  }
+}

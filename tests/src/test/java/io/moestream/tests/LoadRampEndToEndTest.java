@@ -49,6 +49,13 @@ class LoadRampEndToEndTest {
       result = RampRun.run(StreamExecutionEnvironment.getExecutionEnvironment(), config, 2, ramp, maxNewTokens,
           Duration.ofMinutes(4), System.err, FlinkRest.base(FLINK), job -> {
             FlinkRest rest = new FlinkRest(FLINK);
+            // the REST API serves metrics from a store refreshed every second: wait until it has the last requests
+            long until = System.currentTimeMillis() + 30_000;
+            while (rest.operatorMetric(job.getJobID(), MetricNames.REQUESTS_IN) < ramp.sendTimes().length + 1
+                && System.currentTimeMillis() < until) {
+              Thread.sleep(200);
+            }
+            Thread.sleep(2_000); // and one more refresh, for the counters updated with the last generation
             for (String name : List.of(MetricNames.EXPERT_LEVEL_CHANGES, MetricNames.EXPERT_TOKENS,
                 MetricNames.EXPERTS_PER_TOKEN, MetricNames.LAYER_EXPERTS_PER_TOKEN, MetricNames.EXPERT_LEVEL,
                 MetricNames.GENERATED_TOKENS, MetricNames.REQUESTS_IN)) {

@@ -40,14 +40,13 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Corpus mode ({@code ./moestream corpus}, Flink BATCH over files, no Kafka) against the streaming job:
  * 300 JSONL requests spread over three files with bad lines among them give exactly one generation
- * per request, each equal to the reference the streaming suites verify ({@code generate}'s), and a
- * subset run through the real streaming job (Kafka broker in-JVM) in this test gives the same tokens
- * and text; bad lines land in the dead-letters file with file, line and reason. Text and Avro input
+ * per request, each equal to the reference the streaming suites verify ({@code generate}'s), and the
+ * same 300 run through the real streaming job (Kafka broker in-JVM) in this test give the same tokens,
+ * text and finish reasons; bad lines land in the dead-letters file with file, line and reason. Text and Avro input
  * agree with the reference too; unreadable input fails naming the file and line.
  */
 class CorpusEndToEndTest {
   static final int REQUESTS = 300;
-  static final int STREAMED = 40;
   static final int CONTEXT_LENGTH = 512;
   static final ObjectMapper JSON = new ObjectMapper();
 
@@ -147,8 +146,8 @@ class CorpusEndToEndTest {
     }
 
     // the same requests through the real streaming job (Kafka in, Kafka out) give the same generations
-    List<Generation> streamed = stream(requests.subList(0, STREAMED));
-    assertEquals(STREAMED, streamed.size());
+    List<Generation> streamed = stream(requests);
+    assertEquals(REQUESTS, streamed.size());
     for (Generation g : streamed) {
       JsonNode c = generations.get(g.getRequestId());
       assertNotNull(c, g.getRequestId());
@@ -206,6 +205,49 @@ class CorpusEndToEndTest {
     for (InferenceRequest r : avroRequests) {
       assertMatches(expected.get(r.getRequestId()), avroGenerations.get(r.getRequestId()), r.getRequestId());
     }
+  }
+
+  @Test
+  void aProfileFromProfileExpertsPrunesTheCorpusRunAsItPrunesGenerate() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("pruned"));
+    Path text = dir.resolve("profile-text.txt");
+    List<String> prompts = new ArrayList<>();
+    requests.subList(0, 40).forEach(r -> prompts.add(r.getPrompt() != null ? r.getPrompt()
+        : r.getMessages().get(r.getMessages().size() - 1).getContent()));
+    Files.write(text, prompts);
+    Path profile = dir.resolve("profile.json");
+    Cli run = Cli.run("profile-experts", "--model", model.toString(), "--input", text.toString(), "--out",
+        profile.toString(), "--threads", "1");
+    assertEquals(0, run.exit(), run.err());
+
+    List<InferenceRequest> subset = requests.subList(200, 216);
+    Path input = Files.createDirectories(dir.resolve("input")).resolve("requests.jsonl");
+    Files.write(input, subset.stream().map(RequestJson::toJson).toList());
+    List<String> pruning = List.of("--prune-experts", "3", "--expert-profile", profile.toString()); // 3 of 8, top-2
+    List<String> args = new ArrayList<>(List.of("corpus", "--model", model.toString(), "--input", input.toString(),
+        "--output", dir.resolve("output").toString(), "--threads", "1", "--progress", "off"));
+    args.addAll(pruning);
+    run = Cli.run(args.toArray(new String[0]));
+    assertEquals(0, run.exit(), run.err());
+    Map<String, JsonNode> generations = byId(lines(dir.resolve("output"), "generations-"));
+    assertEquals(subset.size(), generations.size());
+    int differing = 0;
+    for (InferenceRequest r : subset) {
+      JsonNode want = GenerateCli.run(model, r, pruning);
+      JsonNode got = generations.get(r.getRequestId());
+      List<Integer> wantIds = new ArrayList<>();
+      want.get("ids").forEach(n -> wantIds.add(n.asInt()));
+      assertEquals(wantIds, ids(got), r.getRequestId() + ": corpus vs generate, both pruned");
+      assertEquals(want.get("text").asText(), got.get("text").asText(), r.getRequestId());
+      differing += ids(got).equals(expected.get(r.getRequestId()).getKey()) ? 0 : 1;
+    }
+    assertTrue(differing > 0, "keeping 3 of 8 experts changed no generation: was the model pruned?");
+
+    run = Cli.run("corpus", "--model", model.toString(), "--input", input.toString(), "--output",
+        dir.resolve("output-2").toString(), "--progress", "off", "--prune-experts", "1", "--expert-profile",
+        profile.toString());
+    assertEquals(1, run.exit(), run.err());
+    assertTrue(run.err().contains("experts.prune_experts"), run.err()); // fewer than num_experts_per_tok
   }
 
   @Test

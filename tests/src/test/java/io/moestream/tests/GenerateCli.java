@@ -18,6 +18,11 @@ final class GenerateCli {
   private GenerateCli() {}
 
   static JsonNode run(Path model, InferenceRequest r) throws Exception {
+    return run(model, r, List.of());
+  }
+
+  /** The same with more options of {@code generate} (e.g. pruning). */
+  static JsonNode run(Path model, InferenceRequest r, List<String> more) throws Exception {
     Sampling s = r.getSampling();
     List<String> args = new ArrayList<>(List.of("generate", "--model", model.toString(), "--json", "--threads", "1",
         "--max-new-tokens", Integer.toString(r.getMaxNewTokens()), "--temperature", Float.toString(s.getTemperature()),
@@ -33,6 +38,7 @@ final class GenerateCli {
         args.addAll(List.of("--system", messages.get(0).getContent()));
       }
     }
+    args.addAll(more);
     PrintStream stdout = System.out;
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
     int exit;

@@ -27,6 +27,10 @@ final class PipelineOptions {
   @Option(names = "--threads", description = "model.threads") Integer threads;
   @Option(names = "--policy", description = "Expert policy: full, fixed:K, schedule:B,H,E,P, threshold:KMIN,T, "
       + "batch:KMIN,T or adaptive[:L1|L2|...] (experts.policy).") String policy;
+  @Option(names = "--prune-experts", paramLabel = "N", description = "Keep only the N most used experts of each layer, "
+      + "from --expert-profile (experts.prune_experts).") Integer pruneExperts;
+  @Option(names = "--expert-profile", paramLabel = "FILE", description = "The profile profile-experts wrote "
+      + "(experts.expert_profile).") Path expertProfile;
 
   @Option(names = "--set", paramLabel = "SECTION.FIELD=VALUE", description = "Any other field, e.g. --set flink.checkpoint_interval_ms=5000.")
   List<String> sets = new ArrayList<>();
@@ -47,6 +51,8 @@ final class PipelineOptions {
     setIf(base, "model.backend", backend);
     setIf(base, "model.threads", threads);
     setIf(base, "experts.policy", policy);
+    setIf(base, "experts.prune_experts", pruneExperts);
+    setIf(base, "experts.expert_profile", expertProfile == null ? null : expertProfile.toAbsolutePath().toString());
     more.accept(base);
     return base.overrides(sets);
   }

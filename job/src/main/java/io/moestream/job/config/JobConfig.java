@@ -43,10 +43,13 @@ public record JobConfig(Model model, Kafka kafka, Batching batching, Experts exp
    * @param batchFillWeight pressure of a full in-flight window
    * @param lagAtFull consumer lag that counts as pressure 1 (0: ignored)
    * @param latencyTargetMs time per output token that counts as pressure 1 (0: ignored)
+   * @param pruneExperts keep only this many experts per layer, the most used in {@code expertProfile}
+   *     (0: no pruning)
+   * @param expertProfile the file {@code profile-experts} wrote ("" without pruning)
    */
   public record Experts(String policy, double highWatermark, double lowWatermark, long dwellDownMs, long dwellUpMs,
-      double waitingAtFull, double backpressureAtFull, double batchFillWeight, long lagAtFull, long latencyTargetMs)
-      implements Serializable {}
+      double waitingAtFull, double backpressureAtFull, double batchFillWeight, long lagAtFull, long latencyTargetMs,
+      int pruneExperts, String expertProfile) implements Serializable {}
 
   /** @param restartAttempts fixed-delay restarts after a failure before the job fails */
   public record Flink(String jobName, int parallelism, long checkpointIntervalMs, int restartAttempts,

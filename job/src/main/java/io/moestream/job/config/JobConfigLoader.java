@@ -88,6 +88,14 @@ public final class JobConfigLoader {
     return JobConfigValidator.validate(new Fields(tree));
   }
 
+  /**
+   * (numLayers, numExperts): the experts {@code experts.prune_experts} keeps, from the profile, for the
+   * model {@code config}; null when the job does not prune.
+   */
+  public static boolean[][] prunedExperts(JobConfig.Experts experts, io.moestream.engine.model.ModelConfig config) {
+    return JobConfigValidator.prunedExperts(experts, config);
+  }
+
   @SuppressWarnings("unchecked")
   private static Map<String, Map<String, Object>> sections(Map<?, ?> root, String source) {
     Map<String, Map<String, Object>> out = new LinkedHashMap<>();

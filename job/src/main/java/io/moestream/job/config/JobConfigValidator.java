@@ -4,6 +4,8 @@ import io.moestream.engine.model.ModelConfig;
 import io.moestream.engine.policy.AdaptivePolicy;
 import io.moestream.engine.policy.ExpertPolicies;
 import io.moestream.engine.policy.ExpertPolicy;
+import io.moestream.engine.policy.ExpertProfile;
+import io.moestream.engine.policy.ExpertPruning;
 import io.moestream.job.config.JobConfig.Batching;
 import io.moestream.job.config.JobConfig.Experts;
 import io.moestream.job.config.JobConfig.Flink;
@@ -61,9 +63,14 @@ final class JobConfigValidator {
 
   private static Experts experts(JobConfigLoader.Fields f, Model model) {
     String spec = f.string("experts", "policy");
+    ModelConfig config;
+    try {
+      config = ModelConfig.read(Path.of(model.dir()));
+    } catch (RuntimeException e) {
+      throw new ConfigException("model.dir", e.getMessage());
+    }
     try {
       ExpertPolicy policy = ExpertPolicies.parse(spec);
-      ModelConfig config = ModelConfig.read(Path.of(model.dir()));
       for (ExpertPolicy level : policy instanceof AdaptivePolicy adaptive ? adaptive.levels(config) : java.util.List.of(policy)) {
         level.expertsPerLayer(config); // K beyond the model's num_experts_per_tok fails here, not on a TaskManager
       }
@@ -79,12 +86,48 @@ final class JobConfigValidator {
         f.decimal("experts", "backpressure_at_full", 1e-9, 1),
         f.decimal("experts", "batch_fill_weight", 0, 1e6),
         f.integer("experts", "lag_at_full", 0, Long.MAX_VALUE),
-        f.integer("experts", "latency_target_ms", 0, 3_600_000));
+        f.integer("experts", "latency_target_ms", 0, 3_600_000),
+        (int) f.integer("experts", "prune_experts", 0, 1 << 20),
+        expertProfile(f.optionalString("experts", "expert_profile")));
     if (experts.lowWatermark() >= experts.highWatermark()) {
       throw new ConfigException("experts.low_watermark", "must be below experts.high_watermark ("
           + experts.highWatermark() + "), found " + experts.lowWatermark());
     }
+    prunedExperts(experts, config);
     return experts;
+  }
+
+  private static String expertProfile(String file) {
+    return file == null ? "" : Path.of(file).toAbsolutePath().normalize().toString();
+  }
+
+  /**
+   * The experts {@code experts.prune_experts} keeps, (numLayers, numExperts), read from the profile and
+   * checked against the model; null without pruning. Errors name the field.
+   */
+  static boolean[][] prunedExperts(Experts experts, ModelConfig config) {
+    if (experts.pruneExperts() == 0 && experts.expertProfile().isEmpty()) {
+      return null;
+    }
+    if (experts.pruneExperts() == 0) {
+      throw new ConfigException("experts.prune_experts", "experts.expert_profile is set ("
+          + experts.expertProfile() + "); say how many experts per layer to keep, found 0");
+    }
+    if (experts.expertProfile().isEmpty()) {
+      throw new ConfigException("experts.expert_profile", "experts.prune_experts = " + experts.pruneExperts()
+          + " needs the profile written by `./moestream profile-experts`, found none");
+    }
+    ExpertProfile profile;
+    try {
+      profile = ExpertProfile.read(Path.of(experts.expertProfile()), config);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("experts.expert_profile", e.getMessage());
+    }
+    try {
+      return ExpertPruning.keepMostUsed(profile, config, experts.pruneExperts());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("experts.prune_experts", e.getMessage().replace("--prune-experts ", ""));
+    }
   }
 
   private static String modelDir(String dir) {

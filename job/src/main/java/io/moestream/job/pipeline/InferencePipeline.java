@@ -2,6 +2,7 @@ package io.moestream.job.pipeline;
 
 import io.moestream.engine.model.ModelConfig;
 import io.moestream.job.config.JobConfig;
+import io.moestream.job.config.JobConfigLoader;
 import io.moestream.operators.batching.BatchingSettings;
 import io.moestream.operators.batching.MicroBatchOperator;
 import io.moestream.operators.deadletter.DeadLetters;
@@ -112,17 +113,20 @@ public final class InferencePipeline {
         config.model().maxBatchTokens(), config.model().maxRunningSequences(), config.model().backend());
     DataStream<Generation> generations = batches
         .transform("MoE inference", TypeInformation.of(Generation.class),
-            new MoeInferenceOperatorFactory(inference, expertControl(config.experts()), consumerLag))
+            new MoeInferenceOperatorFactory(inference, expertControl(config), consumerLag))
         .uid(INFERENCE_UID);
     DataStream<DeadLetter> deadLetters = valid.getSideOutput(DeadLetters.TAG).union(tokenized.getSideOutput(DeadLetters.TAG));
     return new Streams(generations, deadLetters);
   }
 
-  static ExpertControl expertControl(JobConfig.Experts e) {
+  /** The policy and controller of {@code experts:}, with the pruning mask read from the profile here. */
+  static ExpertControl expertControl(JobConfig config) {
+    JobConfig.Experts e = config.experts();
     ControllerSettings controller = new ControllerSettings(e.highWatermark(), e.lowWatermark(),
         e.dwellDownMs() * 1_000_000L, e.dwellUpMs() * 1_000_000L, e.waitingAtFull(), e.backpressureAtFull(),
         e.batchFillWeight(), e.lagAtFull());
-    return new ExpertControl(e.policy(), controller, e.latencyTargetMs());
+    return new ExpertControl(e.policy(), controller, e.latencyTargetMs(),
+        JobConfigLoader.prunedExperts(e, ModelConfig.read(Path.of(config.model().dir()))));
   }
 
   public static void attachSinks(Streams streams, JobConfig config) {

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.moestream.engine.model.Architecture;
+import io.moestream.engine.model.ModelConfig;
+import io.moestream.engine.policy.ExpertProfile;
 import io.moestream.engine.testmodel.TestModelSpec;
 import io.moestream.engine.testmodel.TestModelWriter;
 import java.io.IOException;
@@ -56,6 +58,52 @@ class JobConfigLoaderTest {
         .set("experts.low_watermark", 2.0));
     assertField("experts.backpressure_at_full", JobConfigLoader.defaults().set("model.dir", model)
         .set("experts.backpressure_at_full", "half"));
+  }
+
+  @Test
+  void pruningKeepsTheMostUsedExpertsOfAProfileThatFitsTheModel() throws IOException {
+    Path dir = modelDir(); // 8 experts, top-4
+    ModelConfig model = ModelConfig.read(dir);
+    Path profile = profile(tmp.resolve("profile.json"), model.numLayers(), model.numExperts());
+    JobConfig config = JobConfigLoader.defaults().set("model.dir", dir.toString()).set("experts.prune_experts", 5)
+        .set("experts.expert_profile", profile.toString()).build();
+    assertEquals(5, config.experts().pruneExperts());
+    boolean[][] kept = JobConfigLoader.prunedExperts(config.experts(), model);
+    for (boolean[] layer : kept) { // the profile ranks expert e above e-1: the top five are 3..7
+      assertEquals("[false, false, false, true, true, true, true, true]", java.util.Arrays.toString(layer));
+    }
+    assertEquals(null, JobConfigLoader.prunedExperts(JobConfigLoader.defaults().set("model.dir", dir.toString())
+        .build().experts(), model), "no pruning by default");
+
+    String m = dir.toString();
+    assertField("experts.expert_profile", JobConfigLoader.defaults().set("model.dir", m).set("experts.prune_experts", 5));
+    assertField("experts.prune_experts", JobConfigLoader.defaults().set("model.dir", m)
+        .set("experts.expert_profile", profile.toString()));
+    assertField("experts.prune_experts", JobConfigLoader.defaults().set("model.dir", m).set("experts.prune_experts", 3)
+        .set("experts.expert_profile", profile.toString())); // below num_experts_per_tok
+    assertField("experts.prune_experts", JobConfigLoader.defaults().set("model.dir", m).set("experts.prune_experts", 9)
+        .set("experts.expert_profile", profile.toString()));
+    assertField("experts.expert_profile", JobConfigLoader.defaults().set("model.dir", m).set("experts.prune_experts", 5)
+        .set("experts.expert_profile", tmp.resolve("missing.json").toString()));
+    Path otherModel = profile(tmp.resolve("other.json"), model.numLayers(), 6);
+    ConfigException e = assertThrows(ConfigException.class, () -> JobConfigLoader.defaults().set("model.dir", m)
+        .set("experts.prune_experts", 5).set("experts.expert_profile", otherModel.toString()).build());
+    assertTrue(e.getMessage().startsWith("configuration field 'experts.expert_profile'"), e.getMessage());
+    assertTrue(e.getMessage().contains("other.json"), e.getMessage());
+  }
+
+  /** A profile in which expert e of every layer was used more than expert e - 1. */
+  private static Path profile(Path file, int numLayers, int numExperts) {
+    double[][] soft = new double[numLayers][numExperts];
+    long[][] counts = new long[numLayers][numExperts];
+    for (int layer = 0; layer < numLayers; layer++) {
+      for (int e = 0; e < numExperts; e++) {
+        soft[layer][e] = 1.5 * e + layer;
+        counts[layer][e] = 2L * e;
+      }
+    }
+    new ExpertProfile("test", 100, soft, counts).write(file);
+    return file;
   }
 
   @Test

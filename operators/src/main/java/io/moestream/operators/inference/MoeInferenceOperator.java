@@ -132,7 +132,7 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
     int deviceIndex = GpuAssignment.deviceIndex(
         getRuntimeContext().getExternalResourceInfos(GpuAssignment.RESOURCE_NAME),
         getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
-    model = LoadedModel.load(dir, settings.engineOptions(deviceIndex));
+    model = expertControl.load(dir, settings.engineOptions(deviceIndex));
     engine = model.engine();
     tokenizer = Tokenizer.isPresent(dir) ? Tokenizer.load(dir) : null;
     modelName = dir.getFileName().toString();
@@ -147,7 +147,8 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
     policy = new PolicyDriver(engine, expertControl.parsedPolicy(), expertControl.controller());
     expertUsage = new ExpertUsage(model.config());
     model.backend().setRoutingObserver(expertUsage);
-    expertMetrics = new ExpertMetrics(getMetricGroup(), model.config(), expertUsage, policy);
+    expertMetrics = new ExpertMetrics(getMetricGroup(), model.config(), expertUsage, policy,
+        expertControl.expertsKept(model.config().numExperts()));
     boolean cuda = model.backend().deviceMemoryBytes() >= 0;
     metrics = new InferenceMetrics(getMetricGroup(), cuda, weightBytes(dir), settings.kvCacheBytes(),
         model.backend()::deviceMemoryBytes);
@@ -385,6 +386,11 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
   /** The expert policy's level now in force (for tests). */
   int expertLevel() {
     return policy.level();
+  }
+
+  /** Tokens routed to each expert since open() (for tests). */
+  long expertTokens(int layer, int expert) {
+    return expertUsage.tokenCount(layer, expert);
   }
 
   /** Bytes of the model's weight files (what the CPU backend maps). */

@@ -25,7 +25,8 @@ public final class ExpertMetrics {
   private volatile double mean = Double.NaN;
   private long rolledAt;
 
-  public ExpertMetrics(MetricGroup group, ModelConfig config, ExpertUsage usage, PolicyDriver driver) {
+  /** @param expertsKept experts per sparse layer left by pruning (the model's num_experts when not pruned) */
+  public ExpertMetrics(MetricGroup group, ModelConfig config, ExpertUsage usage, PolicyDriver driver, int expertsKept) {
     this.usage = usage;
     this.driver = driver;
     int numLayers = config.numLayers();
@@ -35,6 +36,7 @@ public final class ExpertMetrics {
     java.util.Arrays.fill(layerMeans, Double.NaN);
     group.gauge(MetricNames.EXPERTS_PER_TOKEN, () -> mean);
     group.gauge(MetricNames.MODEL_EXPERTS_PER_TOKEN, config::numExpertsPerTok);
+    group.gauge(MetricNames.EXPERTS_KEPT, () -> expertsKept);
     group.gauge(MetricNames.EXPERT_LEVEL, driver::level);
     group.gauge(MetricNames.EXPERT_PRESSURE, () -> driver.controller().lastPressure());
     group.gauge(MetricNames.EXPERT_LEVEL_CHANGES, () -> driver.controller().transitions());

@@ -30,6 +30,8 @@ public final class MetricNames {
   public static final String EXPERTS_PER_TOKEN = "moeExpertsPerToken";
   /** The model's num_experts_per_tok: the full-quality reference for the gauge above. */
   public static final String MODEL_EXPERTS_PER_TOKEN = "moeModelExpertsPerToken";
+  /** Experts per sparse layer the model keeps: num_experts, or N with {@code experts.prune_experts = N}. */
+  public static final String EXPERTS_KEPT = "moeExpertsKept";
   /** Group key of per-layer metrics: {@code <operator>.layer.<index>} (a Prometheus label {@code layer}). */
   public static final String LAYER_GROUP = "layer";
   /** Group key of per-expert metrics inside a layer group (a Prometheus label {@code expert}). */

@@ -219,4 +219,45 @@ class MoeInferenceOperatorTest {
       assertEquals(ReferenceGenerations.alone(lone), g.getTokenIds(), "light load: identical to the full model");
     }
   }
+
+  @Test
+  void aPrunedModelAnswersAsTheEnginePrunedAloneAndNeverRoutesToADroppedExpert() throws Exception {
+    boolean[][] kept = new boolean[3][16]; // the tiny model: 3 sparse layers of 16 experts, top-4
+    for (int layer = 0; layer < kept.length; layer++) {
+      for (int e = 0; e < 16; e++) {
+        kept[layer][e] = (e + layer) % 2 == 0;
+      }
+    }
+    ExpertControl pruned = ExpertControl.full().pruned(kept);
+    assertEquals(8, pruned.expertsKept(16));
+    List<TokenizedRequest> requests = requests(6);
+    InferenceSettings settings = new InferenceSettings(ReferenceGenerations.TINY_MODEL.toString(), 8, 1, "vector",
+        8L << 20, 64, 8);
+    try (var h = new OneInputStreamOperatorTestHarness<RequestBatch, Generation>(
+        new MoeInferenceOperatorFactory(settings, pruned))) {
+      h.open();
+      MoeInferenceOperator operator = (MoeInferenceOperator) h.getOneInputOperator();
+      h.processElement(new RequestBatch(requests.toArray(new TokenizedRequest[0])), 0);
+      runMail(h, 1000);
+      Map<String, Generation> out = byId(h.extractOutputValues());
+      int differing = 0;
+      for (TokenizedRequest r : requests) {
+        List<Integer> ids = out.get(r.requestId).getTokenIds();
+        assertEquals(ReferenceGenerations.alone(r, pruned), ids, r.requestId);
+        differing += ids.equals(ReferenceGenerations.alone(r)) ? 0 : 1;
+      }
+      assertTrue(differing > 0, "pruning half the experts changed no generation: was the model pruned at all?");
+      long routed = 0;
+      for (int layer = 0; layer < kept.length; layer++) {
+        for (int e = 0; e < 16; e++) {
+          long tokens = operator.expertTokens(layer, e);
+          if (!kept[layer][e]) {
+            assertEquals(0, tokens, "layer " + layer + " pruned expert " + e);
+          }
+          routed += tokens;
+        }
+      }
+      assertTrue(routed > 0, "no token was routed");
+    }
+  }
 }

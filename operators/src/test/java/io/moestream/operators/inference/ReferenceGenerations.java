@@ -18,7 +18,12 @@ final class ReferenceGenerations {
   private ReferenceGenerations() {}
 
   static List<Integer> alone(TokenizedRequest r) {
-    try (LoadedModel model = LoadedModel.load(TINY_MODEL, EngineOptions.defaults().withThreads(1))) {
+    return alone(r, ExpertControl.full());
+  }
+
+  /** The same on the model as {@code control} loads it (pruned when it prunes). */
+  static List<Integer> alone(TokenizedRequest r, ExpertControl control) {
+    try (LoadedModel model = control.load(TINY_MODEL, EngineOptions.defaults().withThreads(1))) {
       Engine engine = model.engine();
       engine.submit(new GenerationRequest("ref", r.promptIds, new SamplingParams(r.temperature, r.topP, r.topK, r.seed),
           r.maxNewTokens, model.expertsPerLayer(0)));

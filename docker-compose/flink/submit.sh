@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # One-shot: submits the moestream job to the compose cluster (flink run --detached), unless a job
 # with that name already runs. Settings come from ../.env; every job field can be set through
-# MOESTREAM_OVERRIDES ("section.field=value ...", each passed as --set).
+# MOESTREAM_OVERRIDES ("section.field=value ...", each passed as --set). The paths and the JobManager
+# address are the compose stack's; MOESTREAM_JOB_JAR, MOESTREAM_MODELS_MOUNT and FLINK_REST_ADDRESS
+# point it elsewhere (SessionClusterEndToEndTest runs it against a standalone cluster that way).
 set -euo pipefail
 
-jar=/opt/moestream/moestream-job.jar
-model_dir="/models/${MOESTREAM_MODEL:?set MOESTREAM_MODEL in docker-compose/.env}"
+jar=${MOESTREAM_JOB_JAR:-/opt/moestream/moestream-job.jar}
+model_dir="${MOESTREAM_MODELS_MOUNT:-/models}/${MOESTREAM_MODEL:?set MOESTREAM_MODEL in docker-compose/.env}"
 job_name=moestream
-rest=jobmanager:8081
+rest=${FLINK_REST_ADDRESS:-jobmanager:8081}
 
 if [ ! -s "$jar" ]; then
   echo "submit: no job jar at $jar: build job/target/moestream-job.jar first" >&2

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # One-shot: creates the job's topics on the compose broker (an existing topic is left as it is).
-# Runs in the apache/kafka image; names and partition count come from ../.env.
+# Runs in the apache/kafka image; names and partition count come from ../.env. KAFKA_BIN (the image's
+# /opt/kafka/bin by default) lets it run outside the image too (SessionClusterEndToEndTest does).
 set -euo pipefail
 
+kafka_topics="${KAFKA_BIN:-/opt/kafka/bin}/kafka-topics.sh"
 bootstrap=${KAFKA_BOOTSTRAP:-kafka:19092}
 partitions=${MOESTREAM_PARTITIONS:-8}
 topics=(
@@ -12,7 +14,7 @@ topics=(
 )
 
 for attempt in $(seq 1 30); do
-  if /opt/kafka/bin/kafka-topics.sh --bootstrap-server "$bootstrap" --list >/dev/null 2>&1; then
+  if "$kafka_topics" --bootstrap-server "$bootstrap" --list >/dev/null 2>&1; then
     break
   fi
   echo "topics: waiting for the broker at $bootstrap ($attempt/30)"
@@ -20,8 +22,8 @@ for attempt in $(seq 1 30); do
 done
 
 for topic in "${topics[@]}"; do
-  /opt/kafka/bin/kafka-topics.sh --bootstrap-server "$bootstrap" --create --if-not-exists \
+  "$kafka_topics" --bootstrap-server "$bootstrap" --create --if-not-exists \
     --topic "$topic" --partitions "$partitions" --replication-factor 1
 done
-/opt/kafka/bin/kafka-topics.sh --bootstrap-server "$bootstrap" --describe --topic "${topics[0]}"
+"$kafka_topics" --bootstrap-server "$bootstrap" --describe --topic "${topics[0]}"
 echo "topics: ready: ${topics[*]}"

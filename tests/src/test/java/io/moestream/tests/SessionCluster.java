@@ -205,10 +205,33 @@ final class SessionCluster implements AutoCloseable {
     return results.subList(results.size() - 2, results.size());
   }
 
+  /**
+   * Writes {@code bin/flink}, the command-line client as a distribution's {@code bin/flink} runs it:
+   * Flink's CliFrontend on this cluster's lib/ and conf/ (where it finds the JVM flags and the REST
+   * address), logging to log/client.log.
+   */
+  Path writeFlinkCli(Path bin) throws IOException {
+    Files.createDirectories(bin);
+    Path script = bin.resolve("flink");
+    Files.writeString(script, String.join("\n",
+        "#!/usr/bin/env bash",
+        "# written by SessionCluster (moestream tests): Flink's client on the test cluster's lib/ and conf/",
+        "export FLINK_CONF_DIR='" + home.resolve("conf") + "'",
+        "exec '" + java() + "' -Xmx512m " + JAVA_OPTS_ALL
+            + " '-Dlog.file=" + home.resolve("log").resolve("client.log") + "'"
+            + " '-Dlog4j.configurationFile=" + home.resolve("conf").resolve("log4j.properties").toUri() + "'"
+            + " -cp '" + classPath() + "' org.apache.flink.client.cli.CliFrontend \"$@\"",
+        ""));
+    if (!script.toFile().setExecutable(true)) {
+      throw new IOException("cannot make " + script + " executable");
+    }
+    return script;
+  }
+
   /** The last lines of each process's log and stdout, for failure messages. */
   String logTails() {
     StringBuilder sb = new StringBuilder();
-    for (String file : List.of("jobmanager.log", "jobmanager.out", "taskmanager.log", "taskmanager.out")) {
+    for (String file : List.of("jobmanager.log", "jobmanager.out", "taskmanager.log", "taskmanager.out", "client.log")) {
       Path path = home.resolve("log").resolve(file);
       sb.append("\n===== ").append(path).append(" (last 60 lines) =====\n");
       try {

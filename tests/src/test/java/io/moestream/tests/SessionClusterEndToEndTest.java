@@ -46,12 +46,14 @@ import org.junit.jupiter.api.io.TempDir;
  * processes on a lib/ of Flink's own jars, nothing of moestream), submitted through the REST calls
  * of the dashboard's Submit New Job: upload, run with program arguments, cancel, and run again on
  * the same cluster. Requests go through a real Kafka broker; the generations are the ones
- * {@code ./moestream generate} gives, each exactly once across the resubmission.
+ * {@code ./moestream generate} gives, each exactly once across the resubmission. The compose stack's
+ * one-shot scripts (topics, submit) run against the same broker and cluster.
  */
 class SessionClusterEndToEndTest {
   static final Path JOB_JAR = Path.of(System.getProperty("moestream.job.jar", "../job/target/moestream-job.jar"));
   static final Path CLUSTER_HOME = Path.of(System.getProperty("moestream.session.dir", "target/session-cluster"));
   static final Path LOGGING_LIB = Path.of(System.getProperty("moestream.session.lib", "target/session-cluster-lib"));
+  static final Path COMPOSE = Path.of("../docker-compose");
   static final int FIRST = 24;
   static final int SECOND = 16;
   static final String NAME = "session";
@@ -136,6 +138,83 @@ class SessionClusterEndToEndTest {
     }
   }
 
+  /**
+   * The compose stack's one-shot services, run as the scripts they are against this broker and
+   * cluster (no Docker here): {@code kafka/create-topics.sh} with Kafka's own topic tool creates the
+   * three topics and changes nothing the second time; {@code flink/submit.sh} with Flink's own
+   * {@code flink} client submits the job once (backend {@code auto}, which falls back to the CPU), a
+   * second run finds it running and submits nothing, and the job answers requests.
+   */
+  @Test
+  void theComposeStacksOneShotScriptsCreateTheTopicsAndSubmitTheJobOnce() throws Exception {
+    SessionClusterRest rest = cluster.rest();
+    Path bin = tmp.resolve("bin");
+    cluster.writeFlinkCli(bin);
+    writeKafkaTopicsCli(bin);
+    List<String> topics = List.of("compose.requests", "compose.generations", "compose.dead-letters");
+    Map<String, String> env = new HashMap<>(Map.of(
+        "PATH", bin + ":" + System.getenv("PATH"),
+        "KAFKA_BIN", bin.toString(),
+        "KAFKA_BOOTSTRAP", kafka.bootstrapServers(),
+        "MOESTREAM_PARTITIONS", "2",
+        "MOESTREAM_INPUT_TOPIC", topics.get(0),
+        "MOESTREAM_OUTPUT_TOPIC", topics.get(1),
+        "MOESTREAM_DEAD_LETTER_TOPIC", topics.get(2)));
+    env.putAll(Map.of(
+        "MOESTREAM_JOB_JAR", JOB_JAR.toAbsolutePath().toString(),
+        "MOESTREAM_MODELS_MOUNT", model.getParent().toString(),
+        "MOESTREAM_MODEL", model.getFileName().toString(),
+        "FLINK_REST_ADDRESS", "127.0.0.1:" + cluster.restPort,
+        "MOESTREAM_OVERRIDES", "kafka.group_id=compose kafka.transactional_id_prefix=compose model.threads=1 "
+            + "model.kv_cache_mb=64 flink.checkpoint_interval_ms=500 flink.restart_attempts=0"));
+    String jobId = null;
+    try {
+      Script created = Script.run(COMPOSE.resolve("kafka/create-topics.sh"), env);
+      assertEquals(0, created.exit(), created.output());
+      assertTrue(created.output().contains("topics: ready"), created.output());
+      try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+        admin.describeTopics(topics).allTopicNames().get().forEach((name, description) ->
+            assertEquals(2, description.partitions().size(), name + " partitions"));
+      }
+      Script again = Script.run(COMPOSE.resolve("kafka/create-topics.sh"), env);
+      assertEquals(0, again.exit(), "existing topics are left as they are: " + again.output());
+
+      Script submitted = Script.run(COMPOSE.resolve("flink/submit.sh"), env);
+      assertEquals(0, submitted.exit(), submitted.output());
+      List<String> running = runningJobs(rest, "moestream");
+      assertEquals(1, running.size(), "jobs named moestream after submit.sh: " + running + "\n" + submitted.output());
+      jobId = running.get(0);
+      rest.awaitRunning(jobId, Duration.ofMinutes(3));
+      Script resubmitted = Script.run(COMPOSE.resolve("flink/submit.sh"), env);
+      assertEquals(0, resubmitted.exit(), resubmitted.output());
+      assertTrue(resubmitted.output().contains("already running; nothing to do"), resubmitted.output());
+      assertEquals(List.of(jobId), runningJobs(rest, "moestream"), "a second submit.sh submits nothing");
+
+      List<InferenceRequest> sent = requests.subList(0, 8);
+      EndToEnd.produce(kafka.bootstrapServers(), topics.get(0), values(sent));
+      List<Generation> out = EndToEnd.readCommitted(kafka.bootstrapServers(), topics.get(1),
+          EndToEnd.GENERATIONS::decode, sent.size(), Duration.ofMinutes(3), Duration.ofSeconds(2));
+      assertEquals(sent.size(), out.size());
+      for (Generation g : out) {
+        assertEquals(expected.get(g.getRequestId()).getKey(), g.getTokenIds(), g.getRequestId());
+      }
+      rest.cancel(jobId, Duration.ofMinutes(1));
+      jobId = null;
+
+      env.put("MOESTREAM_MODEL", "no-such-model");
+      Script noModel = Script.run(COMPOSE.resolve("flink/submit.sh"), env);
+      assertEquals(1, noModel.exit(), noModel.output());
+      assertTrue(noModel.output().contains("no model at " + model.getParent().resolve("no-such-model")), noModel.output());
+    } catch (Exception | AssertionError e) {
+      throw new AssertionError(e.getMessage() + (jobId == null ? "" : "\njob " + jobId + " exceptions: "
+          + rest.exceptions(jobId)) + cluster.logTails(), e);
+    } finally {
+      if (jobId != null) {
+        rest.cancel(jobId, Duration.ofMinutes(1));
+      }
+    }
+  }
+
   @Test
   void theJobJarHoldsTheJobAndTheKafkaConnectorButNothingTheClusterProvides() throws IOException {
     try (JarFile jar = new JarFile(JOB_JAR.toFile())) {
@@ -200,6 +279,56 @@ class SessionClusterEndToEndTest {
       Map.Entry<List<Integer>, String> want = expected.get(r.getRequestId());
       assertEquals(want.getKey(), g.getTokenIds(), r.getRequestId() + " token ids");
       assertEquals(want.getValue(), g.getText(), r.getRequestId() + " text");
+    }
+  }
+
+  /** Ids of the jobs named {@code name} that are not finished ({@code GET /jobs/overview}). */
+  private static List<String> runningJobs(SessionClusterRest rest, String name) throws Exception {
+    List<String> ids = new ArrayList<>();
+    for (var job : rest.get("/jobs/overview").path("jobs")) {
+      if (name.equals(job.path("name").asText())
+          && !Set.of("FINISHED", "FAILED", "CANCELED").contains(job.path("state").asText())) {
+        ids.add(job.path("jid").asText());
+      }
+    }
+    return ids;
+  }
+
+  /** {@code bin/kafka-topics.sh} as Kafka's distribution has it: TopicCommand, here on the test classpath. */
+  private static void writeKafkaTopicsCli(Path bin) throws IOException {
+    Path script = bin.resolve("kafka-topics.sh");
+    String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    Files.writeString(script, String.join("\n",
+        "#!/usr/bin/env bash",
+        "# written by SessionClusterEndToEndTest: Kafka's topic tool, as the apache/kafka image's bin/ runs it",
+        "exec '" + Path.of(System.getProperty("java.home"), "bin", "java") + "' -Xmx256m -cp '" + classPath + "' "
+            + "org.apache.kafka.tools.TopicCommand \"$@\"",
+        ""));
+    if (!script.toFile().setExecutable(true)) {
+      throw new IOException("cannot make " + script + " executable");
+    }
+  }
+
+  /** A script of the compose stack run with bash, its output (stdout and stderr) kept. */
+  record Script(int exit, String output) {
+    static Script run(Path script, Map<String, String> env) throws Exception {
+      ProcessBuilder builder = new ProcessBuilder("bash", script.toString()).redirectErrorStream(true);
+      builder.environment().putAll(env);
+      Process process = builder.start();
+      java.util.concurrent.CompletableFuture<String> output = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          return new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IOException e) {
+          return "(output unreadable: " + e + ")";
+        }
+      });
+      if (!process.waitFor(4, java.util.concurrent.TimeUnit.MINUTES)) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+        throw new AssertionError(script + " did not finish in 4 minutes: " + output.getNow("(no output yet)"));
+      }
+      return new Script(process.exitValue(), script.getFileName() + " exited " + process.exitValue() + ":\n"
+          + output.get());
     }
   }
 

@@ -195,7 +195,7 @@ class ComposeFileTest {
     Matcher entry = Pattern.compile("-c (io\\.moestream\\.[\\w.]+)").matcher(submit);
     assertTrue(entry.find(), "submit.sh names its entry class with -c");
     Class.forName(entry.group(1)).getMethod("main", String[].class);
-    assertTrue(submit.contains("model_dir=\"/models/${MOESTREAM_MODEL"), "the model folder comes from the models mount");
+    assertTrue(submit.contains("model_dir=\"${MOESTREAM_MODELS_MOUNT:-/models}/${MOESTREAM_MODEL"), "the model folder comes from the models mount");
     assertTrue(submit.contains("--model \"${model_dir}\""));
   }
 

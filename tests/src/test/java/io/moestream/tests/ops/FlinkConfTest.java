@@ -93,7 +93,7 @@ class FlinkConfTest {
     assertEquals("jobmanager", conf.get(RestOptions.ADDRESS));
     int port = conf.get(RestOptions.PORT);
     assertTrue(((List<?>) stack.service("jobmanager").get("ports")).contains("127.0.0.1:" + port + ":" + port));
-    assertTrue(Files.readString(stack.dir.resolve("flink/submit.sh")).contains("rest=jobmanager:" + port));
+    assertTrue(Files.readString(stack.dir.resolve("flink/submit.sh")).contains("rest=${FLINK_REST_ADDRESS:-jobmanager:" + port + "}"));
   }
 
   /** Prometheus scrapes the JobManager and every TaskManager on the reporter's port. */

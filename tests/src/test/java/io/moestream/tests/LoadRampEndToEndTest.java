@@ -58,7 +58,8 @@ class LoadRampEndToEndTest {
             Thread.sleep(2_000); // and one more refresh, for the counters updated with the last generation
             for (String name : List.of(MetricNames.EXPERT_LEVEL_CHANGES, MetricNames.EXPERT_TOKENS,
                 MetricNames.EXPERTS_PER_TOKEN, MetricNames.LAYER_EXPERTS_PER_TOKEN, MetricNames.EXPERT_LEVEL,
-                MetricNames.GENERATED_TOKENS, MetricNames.REQUESTS_IN)) {
+                MetricNames.STEP_EXPERTS_PER_TOKEN, MetricNames.EXPERTS_KEPT, MetricNames.GENERATED_TOKENS,
+                MetricNames.REQUESTS_IN)) {
               metrics.put(name, rest.operatorMetric(job.getJobID(), name));
             }
           });
@@ -76,6 +77,9 @@ class LoadRampEndToEndTest {
     assertEquals(0, metrics.get(MetricNames.EXPERT_LEVEL), "level after the ramp: " + metrics);
     assertTrue(metrics.get(MetricNames.EXPERTS_PER_TOKEN) >= 1, "experts per token gauge: " + metrics);
     assertTrue(metrics.get(MetricNames.LAYER_EXPERTS_PER_TOKEN) >= 2, "per-layer gauges (2 layers): " + metrics);
+    long stepMean = metrics.get(MetricNames.STEP_EXPERTS_PER_TOKEN);
+    assertTrue(stepMean >= 1 && stepMean <= 2, "the last step's experts per token: " + metrics);
+    assertEquals(8, metrics.get(MetricNames.EXPERTS_KEPT), "not pruned: all 8 experts kept: " + metrics);
     long generated = metrics.get(MetricNames.GENERATED_TOKENS);
     assertTrue(generated >= result.answers().values().stream().mapToInt(RampRun.Answer::completionTokens).sum(), "" + metrics);
     // every generated token passed both sparse layers with 1 or 2 experts (prompt tokens too, so more)

@@ -287,7 +287,7 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
     lastStepEndNanos = stepEnd;
     stepMsAverage = 0.8 * stepMsAverage + 0.2 * ((stepEnd - stepStart) / 1e6);
     metrics.step((int) (expertUsage.tokensSeen() - tokensBefore));
-    expertMetrics.roll(stepEnd);
+    expertMetrics.stepDone(stepEnd);
     long now = System.currentTimeMillis();
     for (TokenEvent event : events) {
       ActiveGeneration generation = active.get(event.requestId());

@@ -23,6 +23,9 @@ public final class ExpertMetrics {
   private final long[] selectedAtRoll; // (numLayers)
   private final double[] layerMeans; // (numLayers): NaN at dense layers and before any token
   private volatile double mean = Double.NaN;
+  private volatile double stepMean = Double.NaN;
+  private long tokensAtStep;
+  private long selectedAtStep;
   private long rolledAt;
 
   /** @param expertsKept experts per sparse layer left by pruning (the model's num_experts when not pruned) */
@@ -35,6 +38,7 @@ public final class ExpertMetrics {
     this.layerMeans = new double[numLayers];
     java.util.Arrays.fill(layerMeans, Double.NaN);
     group.gauge(MetricNames.EXPERTS_PER_TOKEN, () -> mean);
+    group.gauge(MetricNames.STEP_EXPERTS_PER_TOKEN, () -> stepMean);
     group.gauge(MetricNames.MODEL_EXPERTS_PER_TOKEN, config::numExpertsPerTok);
     group.gauge(MetricNames.EXPERTS_KEPT, () -> expertsKept);
     group.gauge(MetricNames.EXPERT_LEVEL, driver::level);
@@ -53,6 +57,22 @@ public final class ExpertMetrics {
             .gauge(MetricNames.EXPERT_TOKENS, () -> usage.tokenCount(l, e));
       }
     }
+  }
+
+  /** After an engine step: that step's mean, then {@link #roll}. */
+  public void stepDone(long nowNanos) {
+    long tokens = 0;
+    long selected = 0;
+    for (int layer = 0; layer < layerMeans.length; layer++) {
+      tokens += usage.tokens(layer);
+      selected += usage.selected(layer);
+    }
+    if (tokens > tokensAtStep) {
+      stepMean = (selected - selectedAtStep) / (double) (tokens - tokensAtStep);
+    }
+    tokensAtStep = tokens;
+    selectedAtStep = selected;
+    roll(nowNanos);
   }
 
   /** Closes the interval when it is due; the interval's means replace the previous ones. */
@@ -82,5 +102,10 @@ public final class ExpertMetrics {
   /** Mean experts per token of the last closed interval (NaN before any token). */
   public double expertsPerToken() {
     return mean;
+  }
+
+  /** Mean experts per token of the last step that routed tokens (NaN before any). */
+  public double stepExpertsPerToken() {
+    return stepMean;
   }
 }

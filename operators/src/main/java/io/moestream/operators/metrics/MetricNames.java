@@ -28,6 +28,8 @@ public final class MetricNames {
   // ---- expert activation (inference operator) ------------------------------------------------
   /** Routed experts per token the tokens of the last reporting interval used, mean over sparse layers. */
   public static final String EXPERTS_PER_TOKEN = "moeExpertsPerToken";
+  /** The same mean over the tokens of the last engine step alone. */
+  public static final String STEP_EXPERTS_PER_TOKEN = "moeStepExpertsPerToken";
   /** The model's num_experts_per_tok: the full-quality reference for the gauge above. */
   public static final String MODEL_EXPERTS_PER_TOKEN = "moeModelExpertsPerToken";
   /** Experts per sparse layer the model keeps: num_experts, or N with {@code experts.prune_experts = N}. */

@@ -11,6 +11,7 @@ import io.moestream.job.config.JobConfig;
 import io.moestream.job.kafka.EmbeddedKafka;
 import io.moestream.job.pipeline.DemoModel;
 import io.moestream.job.pipeline.InferencePipeline;
+import io.moestream.job.pipeline.JobClients;
 import io.moestream.operators.codec.RequestJson;
 import io.moestream.schemas.Generation;
 import io.moestream.schemas.InferenceRequest;
@@ -289,7 +290,7 @@ class CorpusEndToEndTest {
         return EndToEnd.readCommitted(kafka.bootstrapServers(), config.kafka().outputTopic(), EndToEnd.GENERATIONS::decode,
             subset.size(), Duration.ofMinutes(3), Duration.ofSeconds(2));
       } finally {
-        job.cancel().get();
+        JobClients.cancelAndAwait(job, java.time.Duration.ofMinutes(1));
       }
     }
   }

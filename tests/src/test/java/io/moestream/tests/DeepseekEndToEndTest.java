@@ -11,6 +11,7 @@ import io.moestream.job.config.JobConfig;
 import io.moestream.job.kafka.EmbeddedKafka;
 import io.moestream.job.pipeline.DemoModel;
 import io.moestream.job.pipeline.InferencePipeline;
+import io.moestream.job.pipeline.JobClients;
 import io.moestream.schemas.FinishReason;
 import io.moestream.schemas.Generation;
 import io.moestream.schemas.InferenceRequest;
@@ -85,7 +86,7 @@ class DeepseekEndToEndTest {
       out = EndToEnd.readCommitted(kafka.bootstrapServers(), config.kafka().outputTopic(), EndToEnd.GENERATIONS::decode,
           REQUESTS, Duration.ofMinutes(3), Duration.ofSeconds(2));
     } finally {
-      client.cancel().get();
+      JobClients.cancelAndAwait(client, java.time.Duration.ofMinutes(1));
     }
 
     Map<String, Generation> byId = new HashMap<>();

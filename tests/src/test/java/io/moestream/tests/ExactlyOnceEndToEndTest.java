@@ -8,6 +8,7 @@ import io.moestream.job.config.JobConfig;
 import io.moestream.job.kafka.EmbeddedKafka;
 import io.moestream.job.pipeline.DemoModel;
 import io.moestream.job.pipeline.InferencePipeline;
+import io.moestream.job.pipeline.JobClients;
 import io.moestream.operators.metrics.MetricNames;
 import io.moestream.schemas.DeadLetter;
 import io.moestream.schemas.FinishReason;
@@ -133,7 +134,7 @@ class ExactlyOnceEndToEndTest {
         replayed = rest.operatorMetric(job.getJobID(), MetricNames.REPLAYED_REQUESTS);
       }
     } finally {
-      job.cancel().get();
+      JobClients.cancelAndAwait(job, java.time.Duration.ofMinutes(1));
     }
     if (injectFailure) {
       // the restart restored requests that were mid-generation at the checkpoint and replayed them

@@ -7,6 +7,7 @@ import io.moestream.job.kafka.EmbeddedKafka;
 import io.moestream.job.kafka.TopicClients;
 import io.moestream.job.pipeline.DemoModel;
 import io.moestream.job.pipeline.InferencePipeline;
+import io.moestream.job.pipeline.JobClients;
 import io.moestream.schemas.Generation;
 import io.moestream.schemas.InferenceRequest;
 import java.lang.management.ManagementFactory;
@@ -82,7 +83,7 @@ class OverloadEndToEndTest {
       int checkpointsDuringOverload = CountCheckpoints.completed.get() - checkpointsAtWarmUp;
       List<Generation> out = EndToEnd.readCommitted(kafka.bootstrapServers(), config.kafka().outputTopic(),
           EndToEnd.GENERATIONS::decode, Integer.MAX_VALUE, java.time.Duration.ofSeconds(3), java.time.Duration.ZERO);
-      job.cancel().get();
+      JobClients.cancelAndAwait(job, java.time.Duration.ofMinutes(1));
 
       long early = heapMb.subList(0, 3).stream().mapToLong(Long::longValue).max().orElseThrow();
       long late = heapMb.subList(heapMb.size() - 3, heapMb.size()).stream().mapToLong(Long::longValue).min().orElseThrow();

@@ -8,6 +8,7 @@ import io.moestream.job.kafka.EmbeddedKafka;
 import io.moestream.job.kafka.TopicClients;
 import io.moestream.job.pipeline.DemoModel;
 import io.moestream.job.pipeline.InferencePipeline;
+import io.moestream.job.pipeline.JobClients;
 import io.moestream.operators.codec.AvroCodec;
 import io.moestream.operators.codec.GenerationJson;
 import io.moestream.operators.codec.RequestJson;
@@ -115,9 +116,7 @@ final class DemoCommand implements Callable<Integer> {
         produce(kafka.bootstrapServers(), config.kafka().inputTopic(), requests, config.kafka().inputFormat());
         return collect(kafka.bootstrapServers(), config, requests.size(), job);
       } finally {
-        if (!job.getJobStatus().get().isGloballyTerminalState()) {
-          job.cancel().get();
-        }
+        JobClients.cancelAndAwait(job, java.time.Duration.ofMinutes(1));
       }
     } finally {
       options.model(given);

@@ -3,6 +3,7 @@ package io.moestream.job.ramp;
 import io.moestream.job.config.JobConfig;
 import io.moestream.job.kafka.TopicClients;
 import io.moestream.job.pipeline.InferencePipeline;
+import io.moestream.job.pipeline.JobClients;
 import io.moestream.operators.codec.AvroCodec;
 import io.moestream.schemas.Generation;
 import io.moestream.schemas.InferenceRequest;
@@ -182,9 +183,7 @@ public final class RampRun {
           log.println("ramp: metrics sampling failed too: " + e.getMessage()); // the ramp's own failure goes on
         }
       }
-      if (!job.getJobStatus().get().isGloballyTerminalState()) {
-        job.cancel().get();
-      }
+      JobClients.cancelAndAwait(job, java.time.Duration.ofMinutes(1));
     }
     return new Result(config.experts().policy(), modelExpertsPerToken, config.batching().maxInFlight(), schedule,
         List.copyOf(sent), answers, samples);

@@ -10,6 +10,7 @@ import io.moestream.job.kafka.EmbeddedKafka;
 import io.moestream.job.kafka.TopicClients;
 import io.moestream.job.pipeline.DemoModel;
 import io.moestream.job.pipeline.InferencePipeline;
+import io.moestream.job.pipeline.JobClients;
 import io.moestream.operators.codec.AvroCodec;
 import io.moestream.operators.metrics.MetricNames;
 import io.moestream.schemas.InferenceRequest;
@@ -98,9 +99,7 @@ class PrometheusScrapeTest {
         assertReporterNamesFollowTheRule();
         assertDashboardCorePanelsHaveData();
       } finally {
-        if (!job.getJobStatus().get().isGloballyTerminalState()) {
-          job.cancel().get();
-        }
+        JobClients.cancelAndAwait(job, java.time.Duration.ofMinutes(1));
       }
     }
   }

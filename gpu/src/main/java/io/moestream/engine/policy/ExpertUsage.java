@@ -71,13 +71,26 @@ public final class ExpertUsage implements RoutingObserver {
 
   /** Mean experts per token over all sparse layers; NaN before any token. */
   public double expertsPerToken() {
+    long t = tokensAllLayers();
+    return t == 0 ? Double.NaN : selectedAllLayers() / (double) t;
+  }
+
+  /** {@link #tokens} summed over the layers. */
+  public long tokensAllLayers() {
     long t = 0;
-    long s = 0;
-    for (int l = 0; l < tokens.length; l++) {
-      t += tokens[l];
-      s += selected[l];
+    for (long n : tokens) {
+      t += n;
     }
-    return t == 0 ? Double.NaN : s / (double) t;
+    return t;
+  }
+
+  /** {@link #selected} summed over the layers. */
+  public long selectedAllLayers() {
+    long s = 0;
+    for (long n : selected) {
+      s += n;
+    }
+    return s;
   }
 
   /** Tokens routed at {@code layer} so far (0 at a dense layer): with {@link #selected}, for interval means. */

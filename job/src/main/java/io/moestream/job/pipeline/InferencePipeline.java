@@ -113,20 +113,20 @@ public final class InferencePipeline {
         config.model().maxBatchTokens(), config.model().maxRunningSequences(), config.model().backend());
     DataStream<Generation> generations = batches
         .transform("MoE inference", TypeInformation.of(Generation.class),
-            new MoeInferenceOperatorFactory(inference, expertControl(config), consumerLag))
+            new MoeInferenceOperatorFactory(inference, expertControl(config, model), consumerLag))
         .uid(INFERENCE_UID);
     DataStream<DeadLetter> deadLetters = valid.getSideOutput(DeadLetters.TAG).union(tokenized.getSideOutput(DeadLetters.TAG));
     return new Streams(generations, deadLetters);
   }
 
   /** The policy and controller of {@code experts:}, with the pruning mask read from the profile here. */
-  static ExpertControl expertControl(JobConfig config) {
+  static ExpertControl expertControl(JobConfig config, ModelConfig model) {
     JobConfig.Experts e = config.experts();
     ControllerSettings controller = new ControllerSettings(e.highWatermark(), e.lowWatermark(),
         e.dwellDownMs() * 1_000_000L, e.dwellUpMs() * 1_000_000L, e.waitingAtFull(), e.backpressureAtFull(),
         e.batchFillWeight(), e.lagAtFull());
     return new ExpertControl(e.policy(), controller, e.latencyTargetMs(),
-        JobConfigLoader.prunedExperts(e, ModelConfig.read(Path.of(config.model().dir()))));
+        JobConfigLoader.prunedExperts(e, model));
   }
 
   public static void attachSinks(Streams streams, JobConfig config) {

@@ -61,12 +61,8 @@ public final class ExpertMetrics {
 
   /** After an engine step: that step's mean, then {@link #roll}. */
   public void stepDone(long nowNanos) {
-    long tokens = 0;
-    long selected = 0;
-    for (int layer = 0; layer < layerMeans.length; layer++) {
-      tokens += usage.tokens(layer);
-      selected += usage.selected(layer);
-    }
+    long tokens = usage.tokensAllLayers();
+    long selected = usage.selectedAllLayers();
     if (tokens > tokensAtStep) {
       stepMean = (selected - selectedAtStep) / (double) (tokens - tokensAtStep);
     }

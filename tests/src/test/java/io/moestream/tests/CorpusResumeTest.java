@@ -119,19 +119,7 @@ class CorpusResumeTest {
     assertTrue(rerun.err().contains("cut the unfinished last line of " + last.getFileName()), rerun.err());
     assertTrue(Files.readString(last).endsWith("\n"), "the unfinished line is still there");
 
-    Map<String, Integer> counts = countIds(output);
-    Set<String> all = new HashSet<>();
-    requests.forEach(r -> all.add(r.getRequestId()));
-    assertEquals(all, counts.keySet(), "every request answered");
-    counts.forEach((id, n) -> assertEquals(1, n, id + " has " + n + " generations"));
-    Map<String, JsonNode> generations = CorpusEndToEndTest.byId(CorpusEndToEndTest.lines(output, "generations-"));
-    try (EndToEnd.Reference reference = new EndToEnd.Reference(model)) {
-      Map<String, Map.Entry<List<Integer>, String>> expected = reference.generateAll(requests);
-      for (InferenceRequest r : requests) {
-        CorpusEndToEndTest.assertMatches(expected.get(r.getRequestId()), generations.get(r.getRequestId()),
-            r.getRequestId());
-      }
-    }
+    assertEachAnsweredOnceAsTheReference(output, requests);
 
     // 3. nothing left: a third run submits no job and writes nothing
     long files = outputFiles(output);
@@ -172,17 +160,7 @@ class CorpusResumeTest {
     assertTrue(Files.isRegularFile(output.resolve("generations-" + runId + "-0-0.jsonl")), "no file of the failed attempt");
     assertTrue(Files.isRegularFile(output.resolve("generations-" + runId + "-0-1.jsonl")), "no file of the restarted attempt");
     assertEquals(29, Files.readAllLines(output.resolve("generations-" + runId + "-0-0.jsonl")).size());
-    Map<String, Integer> counts = countIds(output);
-    assertEquals(requests.size(), counts.size());
-    counts.forEach((id, n) -> assertEquals(1, n, id + " has " + n + " generations"));
-    Map<String, JsonNode> generations = CorpusEndToEndTest.byId(CorpusEndToEndTest.lines(output, "generations-"));
-    try (EndToEnd.Reference reference = new EndToEnd.Reference(model)) {
-      Map<String, Map.Entry<List<Integer>, String>> expected = reference.generateAll(requests);
-      for (InferenceRequest r : requests) {
-        CorpusEndToEndTest.assertMatches(expected.get(r.getRequestId()), generations.get(r.getRequestId()),
-            r.getRequestId());
-      }
-    }
+    assertEachAnsweredOnceAsTheReference(output, requests);
   }
 
   /** Passes generations on and throws once, at the 30th (which is lost with the failed attempt). */
@@ -213,6 +191,23 @@ class CorpusResumeTest {
       }
     }
     return n;
+  }
+
+  /** Every request of {@code requests}, and nothing else, has exactly one generation, equal to the reference. */
+  private static void assertEachAnsweredOnceAsTheReference(Path output, List<InferenceRequest> requests) throws Exception {
+    Map<String, Integer> counts = countIds(output);
+    Set<String> all = new HashSet<>();
+    requests.forEach(r -> all.add(r.getRequestId()));
+    assertEquals(all, counts.keySet(), "every request answered");
+    counts.forEach((id, n) -> assertEquals(1, n, id + " has " + n + " generations"));
+    Map<String, JsonNode> generations = CorpusEndToEndTest.byId(CorpusEndToEndTest.lines(output, "generations-"));
+    try (EndToEnd.Reference reference = new EndToEnd.Reference(model)) {
+      Map<String, Map.Entry<List<Integer>, String>> expected = reference.generateAll(requests);
+      for (InferenceRequest r : requests) {
+        CorpusEndToEndTest.assertMatches(expected.get(r.getRequestId()), generations.get(r.getRequestId()),
+            r.getRequestId());
+      }
+    }
   }
 
   /** How many generation lines each request id has, over every whole line of every generations file. */

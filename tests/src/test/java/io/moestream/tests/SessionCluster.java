@@ -212,16 +212,18 @@ final class SessionCluster implements AutoCloseable {
    */
   Path writeFlinkCli(Path bin) throws IOException {
     Files.createDirectories(bin);
-    Path script = bin.resolve("flink");
-    Files.writeString(script, String.join("\n",
-        "#!/usr/bin/env bash",
+    return writeScript(bin.resolve("flink"),
         "# written by SessionCluster (moestream tests): Flink's client on the test cluster's lib/ and conf/",
         "export FLINK_CONF_DIR='" + home.resolve("conf") + "'",
         "exec '" + java() + "' -Xmx512m " + JAVA_OPTS_ALL
             + " '-Dlog.file=" + home.resolve("log").resolve("client.log") + "'"
             + " '-Dlog4j.configurationFile=" + home.resolve("conf").resolve("log4j.properties").toUri() + "'"
-            + " -cp '" + classPath() + "' org.apache.flink.client.cli.CliFrontend \"$@\"",
-        ""));
+            + " -cp '" + classPath() + "' org.apache.flink.client.cli.CliFrontend \"$@\"");
+  }
+
+  /** An executable bash script of {@code lines}. */
+  static Path writeScript(Path script, String... lines) throws IOException {
+    Files.writeString(script, "#!/usr/bin/env bash\n" + String.join("\n", lines) + "\n");
     if (!script.toFile().setExecutable(true)) {
       throw new IOException("cannot make " + script + " executable");
     }
@@ -268,7 +270,7 @@ final class SessionCluster implements AutoCloseable {
     return home.resolve("lib") + File.separator + "*";
   }
 
-  private static String java() {
+  static String java() {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
@@ -277,7 +279,7 @@ final class SessionCluster implements AutoCloseable {
   }
 
   /** Surefire's test classpath (java.class.path is a manifest-only jar when it forks). */
-  private static List<String> testClassPath() {
+  static List<String> testClassPath() {
     String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
     return Arrays.asList(cp.split(File.pathSeparator));
   }

@@ -296,17 +296,11 @@ class SessionClusterEndToEndTest {
 
   /** {@code bin/kafka-topics.sh} as Kafka's distribution has it: TopicCommand, here on the test classpath. */
   private static void writeKafkaTopicsCli(Path bin) throws IOException {
-    Path script = bin.resolve("kafka-topics.sh");
-    String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    Files.writeString(script, String.join("\n",
-        "#!/usr/bin/env bash",
+    SessionCluster.writeScript(bin.resolve("kafka-topics.sh"),
         "# written by SessionClusterEndToEndTest: Kafka's topic tool, as the apache/kafka image's bin/ runs it",
-        "exec '" + Path.of(System.getProperty("java.home"), "bin", "java") + "' -Xmx256m -cp '" + classPath + "' "
-            + "org.apache.kafka.tools.TopicCommand \"$@\"",
-        ""));
-    if (!script.toFile().setExecutable(true)) {
-      throw new IOException("cannot make " + script + " executable");
-    }
+        "exec '" + SessionCluster.java() + "' -Xmx256m -cp '"
+            + String.join(java.io.File.pathSeparator, SessionCluster.testClassPath()) + "' "
+            + "org.apache.kafka.tools.TopicCommand \"$@\"");
   }
 
   /** A script of the compose stack run with bash, its output (stdout and stderr) kept. */

@@ -51,9 +51,13 @@ public record JobConfig(Model model, Kafka kafka, Batching batching, Experts exp
       double waitingAtFull, double backpressureAtFull, double batchFillWeight, long lagAtFull, long latencyTargetMs,
       int pruneExperts, String expertProfile) implements Serializable {}
 
-  /** @param restartAttempts fixed-delay restarts after a failure before the job fails */
+  /**
+   * @param restartAttempts fixed-delay restarts after a failure before the job fails
+   * @param maxAttemptsPerRequest attempts (the first and each restore while in flight) after which an
+   *     in-flight request is dead-lettered instead of replayed
+   */
   public record Flink(String jobName, int parallelism, long checkpointIntervalMs, int restartAttempts,
-      long restartDelayMs) implements Serializable {}
+      long restartDelayMs, int maxAttemptsPerRequest) implements Serializable {}
 
   /** @param maxNewTokens the most tokens a request may ask for */
   public record Limits(int maxNewTokens, int maxStopStrings) implements Serializable {}

@@ -54,7 +54,8 @@ final class JobConfigValidator {
         (int) f.integer("flink", "parallelism", 1, 4096),
         f.integer("flink", "checkpoint_interval_ms", 100, 3_600_000),
         (int) f.integer("flink", "restart_attempts", 0, 1_000_000),
-        f.integer("flink", "restart_delay_ms", 0, 3_600_000));
+        f.integer("flink", "restart_delay_ms", 0, 3_600_000),
+        (int) f.integer("flink", "max_attempts_per_request", 1, 1_000));
     Limits limits = new Limits(
         (int) f.integer("limits", "max_new_tokens", 1, 1 << 20),
         (int) f.integer("limits", "max_stop_strings", 0, 64));

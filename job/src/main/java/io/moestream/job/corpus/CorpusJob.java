@@ -71,7 +71,7 @@ public final class CorpusJob {
     if (config.flink().parallelism() > 1) {
       raw = raw.rebalance(); // one file is one split: spread its records over every model replica
     }
-    return InferencePipeline.stages(raw, plan.format().wire, config, null);
+    return InferencePipeline.stages(raw, plan.format().wire, config, null, null);
   }
 
   public static void attachSinks(InferencePipeline.Streams streams, Plan plan) {

@@ -10,6 +10,9 @@ import io.moestream.engine.policy.ControllerSettings;
 import io.moestream.operators.inference.ExpertControl;
 import io.moestream.operators.inference.InferenceSettings;
 import io.moestream.operators.inference.MoeInferenceOperatorFactory;
+import io.moestream.operators.inference.RecoverySettings;
+import io.moestream.operators.offsets.OffsetCommitter;
+import io.moestream.operators.offsets.SkipAnsweredFunction;
 import io.moestream.operators.records.RawRequest;
 import io.moestream.operators.records.RequestBatch;
 import io.moestream.operators.records.TokenizedRequest;
@@ -47,6 +50,7 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 public final class InferencePipeline {
   /** Stable operator ids: state in a savepoint finds its operator again after the job changes. */
   public static final String SOURCE_UID = "kafka-requests";
+  public static final String SKIP_ANSWERED_UID = "skip-answered";
   public static final String VALIDATE_UID = "decode-validate";
   public static final String TOKENIZE_UID = "tokenize";
   public static final String BATCH_UID = "micro-batch";
@@ -82,9 +86,15 @@ public final class InferencePipeline {
     JobConfig.Kafka kafka = config.kafka();
     DataStream<RawRequest> raw = env.fromSource(source(kafka), WatermarkStrategy.noWatermarks(), "Kafka requests")
         .uid(SOURCE_UID);
+    if (kafka.startingOffsets().equals("committed")) {
+      raw = raw.process(new SkipAnsweredFunction(KafkaAnsweredRequests.factory(kafka.bootstrapServers(),
+              kafka.groupId(), kafka.inputTopic(), kafka.outputTopic(), kafka.deadLetterTopic())))
+          .name("Skip answered").uid(SKIP_ANSWERED_UID);
+    }
     InputFormat format = InputFormat.valueOf(kafka.inputFormat().toUpperCase(java.util.Locale.ROOT));
     return stages(raw, format, config,
-        KafkaConsumerLag.factory(kafka.bootstrapServers(), kafka.groupId(), kafka.inputTopic()));
+        KafkaConsumerLag.factory(kafka.bootstrapServers(), kafka.groupId(), kafka.inputTopic()),
+        KafkaOffsetCommitter.factory(kafka.bootstrapServers(), kafka.groupId()));
   }
 
   /**
@@ -92,9 +102,10 @@ public final class InferencePipeline {
    * job and corpus mode (files, BATCH execution) run the same operators.
    *
    * @param consumerLag where the inference operator reads the input's lag; null when there is none
+   * @param offsetCommitter where the oldest unanswered offsets are committed; null when nowhere
    */
   public static Streams stages(DataStream<RawRequest> raw, InputFormat format, JobConfig config,
-      io.moestream.operators.metrics.ConsumerLag.Factory consumerLag) {
+      io.moestream.operators.metrics.ConsumerLag.Factory consumerLag, OffsetCommitter.Factory offsetCommitter) {
     ModelConfig model = ModelConfig.read(Path.of(config.model().dir()));
     RequestLimits limits = new RequestLimits(config.limits().maxNewTokens(), model.numExpertsPerTok(),
         config.limits().maxStopStrings());
@@ -111,11 +122,13 @@ public final class InferencePipeline {
     InferenceSettings inference = new InferenceSettings(config.model().dir(), config.batching().maxInFlight(),
         config.model().threads(), config.model().kernels(), config.model().kvCacheMb() << 20,
         config.model().maxBatchTokens(), config.model().maxRunningSequences(), config.model().backend());
-    DataStream<Generation> generations = batches
+    RecoverySettings recovery = new RecoverySettings(config.flink().maxAttemptsPerRequest(), offsetCommitter);
+    SingleOutputStreamOperator<Generation> generations = batches
         .transform("MoE inference", TypeInformation.of(Generation.class),
-            new MoeInferenceOperatorFactory(inference, expertControl(config, model), consumerLag))
+            new MoeInferenceOperatorFactory(inference, expertControl(config, model), consumerLag, recovery))
         .uid(INFERENCE_UID);
-    DataStream<DeadLetter> deadLetters = valid.getSideOutput(DeadLetters.TAG).union(tokenized.getSideOutput(DeadLetters.TAG));
+    DataStream<DeadLetter> deadLetters = valid.getSideOutput(DeadLetters.TAG)
+        .union(tokenized.getSideOutput(DeadLetters.TAG), generations.getSideOutput(DeadLetters.TAG));
     return new Streams(generations, deadLetters);
   }
 
@@ -154,18 +167,15 @@ public final class InferencePipeline {
         .setDeserializer(new RawRequestDeserializer())
         // requests written in producer transactions count only once committed
         .setProperty("isolation.level", "read_committed")
-        .setProperty("commit.offsets.on.checkpoint", "true")
+        // the inference operator commits the oldest unanswered offset instead (KafkaOffsetCommitter)
+        .setProperty("commit.offsets.on.checkpoint", "false")
         .build();
   }
 
   private static <T extends org.apache.avro.specific.SpecificRecordBase> KafkaSink<T> sink(JobConfig.Kafka kafka,
       String topic, String transactionalIdPrefix, AvroValueSchema<T> value,
       org.apache.flink.api.common.serialization.SerializationSchema<T> key) {
-    KafkaRecordSerializationSchema<T> serializer = KafkaRecordSerializationSchema.<T>builder()
-        .setTopic(topic)
-        .setKeySerializationSchema(key)
-        .setValueSerializationSchema(value)
-        .build();
+    KafkaRecordSerializationSchema<T> serializer = new ProducedAtSerializationSchema<>(topic, key, value);
     return KafkaSink.<T>builder()
         .setBootstrapServers(kafka.bootstrapServers())
         .setRecordSerializer(serializer)

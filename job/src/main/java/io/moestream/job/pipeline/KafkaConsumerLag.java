@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
  * Consumer lag of the job's group on its input topic, asked of the broker every few seconds on a
  * daemon thread (never on the task thread): the sum over partitions of the last committed-visible
  * offset minus the group's committed offset (the earliest offset where the group has none). The
- * Kafka source commits offsets at checkpoints, so the figure includes the requests read since the
- * last checkpoint.
+ * job commits the oldest unanswered offset at each checkpoint ({@link KafkaOffsetCommitter}), so
+ * the figure includes the requests in flight and those read since the last checkpoint.
  */
 public final class KafkaConsumerLag implements ConsumerLag {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaConsumerLag.class);

@@ -13,6 +13,7 @@ public final class DeadLetters {
   public static final String STAGE_DECODE = "decode";
   public static final String STAGE_VALIDATE = "validate";
   public static final String STAGE_TOKENIZE = "tokenize";
+  public static final String STAGE_INFERENCE = "inference";
 
   private DeadLetters() {}
 

@@ -14,6 +14,8 @@ final class ActiveGeneration {
   /** The fewest experts per token its steps allowed so far (policy level and floor). */
   private int fewestExperts;
   final long admittedAtMs;
+  /** Restores of the job this request has been in flight through. */
+  private final int restores;
   private int[] generated;
   private int length;
   private double expertsUsedSum;
@@ -28,6 +30,7 @@ final class ActiveGeneration {
     this.engineId = engineId;
     this.fewestExperts = state.expertsPerToken;
     this.admittedAtMs = state.admittedAtMs;
+    this.restores = state.restores;
     this.generated = new int[Math.max(8, state.generated.length + 8)];
     this.expertsUsedSum = state.expertsUsedSum;
     this.firstTokenAtMs = state.firstTokenAtMs;
@@ -105,6 +108,8 @@ final class ActiveGeneration {
 
   InFlightRequest toState() {
     InFlightRequest s = new InFlightRequest();
+    s.version = InFlightRequest.CURRENT_VERSION;
+    s.restores = restores;
     s.request = request;
     s.generated = generated();
     s.expertsPerToken = fewestExperts;

@@ -14,11 +14,14 @@ import io.moestream.operators.metrics.ExpertMetrics;
 import io.moestream.operators.metrics.InferenceMetrics;
 import io.moestream.operators.metrics.LoadSignals;
 import io.moestream.operators.metrics.MetricNames;
+import io.moestream.operators.deadletter.DeadLetters;
+import io.moestream.operators.offsets.CheckpointedOffsets;
 import io.moestream.operators.records.InFlightRequest;
 import io.moestream.operators.records.RequestBatch;
 import io.moestream.operators.records.TokenizedRequest;
 import io.moestream.schemas.ExpertsUsed;
 import io.moestream.schemas.Generation;
+import io.moestream.schemas.SourceOffset;
 import io.moestream.schemas.Timings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -63,11 +66,19 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * engine recomputes the known tokens and continues with the same random draws (they depend only on
  * the seed and the token index). At an unchanged policy level (always, under {@code full} or a fixed
  * policy) the generation is the one the first attempt would have produced; under {@code adaptive} the
- * continuation follows the level in force after the restore.
+ * continuation follows the level in force after the restore. A request restored more often than
+ * {@link RecoverySettings#maxAttemptsPerRequest()} allows is dead-lettered instead (it may be what
+ * brings the TaskManager down), and a failure while handling one request answers that request with
+ * an error instead of failing the task.
+ *
+ * <p>Offsets: once a checkpoint completes, the oldest offset per input partition that this subtask
+ * had not answered at it is committed ({@link CheckpointedOffsets}), so a job submitted again without
+ * a savepoint reads every unanswered request again.
  */
 public final class MoeInferenceOperator extends AbstractStreamOperator<Generation>
     implements OneInputStreamOperator<RequestBatch, Generation>, BoundedOneInput {
   private static final long serialVersionUID = 1L;
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MoeInferenceOperator.class);
 
   /** Accepted, unanswered requests with their tokens so far, at the checkpoint. */
   public static final String IN_FLIGHT_STATE = "moe-in-flight-requests";
@@ -81,7 +92,10 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
   private final InferenceSettings settings;
   private final ExpertControl expertControl;
   private final ConsumerLag.Factory consumerLagFactory;
+  private final RecoverySettings recovery;
   private final transient MailboxExecutor mailbox;
+
+  private transient CheckpointedOffsets offsets;
 
   private transient ConsumerLag consumerLag;
 
@@ -106,11 +120,12 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
   private transient long lastStepEndNanos;
 
   MoeInferenceOperator(StreamOperatorParameters<Generation> parameters, InferenceSettings settings,
-      ExpertControl expertControl, ConsumerLag.Factory consumerLagFactory) {
+      ExpertControl expertControl, ConsumerLag.Factory consumerLagFactory, RecoverySettings recovery) {
     super(parameters);
     this.settings = settings;
     this.expertControl = expertControl;
     this.consumerLagFactory = consumerLagFactory;
+    this.recovery = recovery;
     this.mailbox = parameters.getMailboxExecutor();
   }
 
@@ -121,7 +136,9 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
         new ListStateDescriptor<>(IN_FLIGHT_STATE, InFlightRequest.class));
     restored = new ArrayList<>();
     if (context.isRestored()) {
-      inFlightState.get().forEach(restored::add);
+      for (InFlightRequest state : inFlightState.get()) {
+        restored.add(InFlightStates.upgrade(state));
+      }
     }
   }
 
@@ -152,7 +169,14 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
     boolean cuda = model.backend().deviceMemoryBytes() >= 0;
     metrics = new InferenceMetrics(getMetricGroup(), cuda, weightBytes(dir), settings.kvCacheBytes(),
         model.backend()::deviceMemoryBytes);
+    offsets = new CheckpointedOffsets(recovery.offsetCommitter() == null ? null : recovery.offsetCommitter().open());
     for (InFlightRequest state : restored) {
+      offsets.observe(state.request);
+      state.restores++;
+      if (state.restores >= recovery.maxAttemptsPerRequest()) {
+        giveUp(state);
+        continue;
+      }
       submit(state);
       metrics.replayed();
     }
@@ -190,6 +214,7 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
     recordsSinceLetter++;
     for (TokenizedRequest request : element.getValue().requests) {
       waitForRoom();
+      offsets.observe(request);
       accept(request);
     }
     scheduleStep();
@@ -213,6 +238,7 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
 
   private void accept(TokenizedRequest request) {
     InFlightRequest state = new InFlightRequest();
+    state.version = InFlightRequest.CURRENT_VERSION;
     state.request = request;
     state.generated = new int[0];
     state.expertsPerToken = model.config().numExpertsPerTok();
@@ -230,6 +256,18 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
     return Math.min(modelK, Math.max(request.minExpertsPerToken, policy.levelFewestExperts()));
   }
 
+  /** Dead-letters a restored request that has been in flight through too many restores. */
+  private void giveUp(InFlightRequest state) {
+    TokenizedRequest r = state.request;
+    metrics.givenUp();
+    LOG.warn("request {} ({}-{} offset {}) was in flight through {} restores of the job: dead-lettered instead of "
+        + "replayed again", r.requestId, r.sourceTopic, r.sourcePartition, r.sourceOffset, state.restores);
+    output.collect(DeadLetters.TAG, new StreamRecord<>(DeadLetters.rejected(r.requestId, r.sourceTopic,
+        r.sourcePartition, r.sourceOffset, DeadLetters.STAGE_INFERENCE, "in flight through " + state.restores
+            + " restores of the job (" + (state.restores + 1) + " attempts, limit "
+            + recovery.maxAttemptsPerRequest() + "): it may be what fails the job; not replayed again")));
+  }
+
   /** Hands a request (new or restored) to the engine; a request the engine refuses is answered at once. */
   private void submit(InFlightRequest state) {
     TokenizedRequest r = state.request;
@@ -243,8 +281,9 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
       engine.submit(new GenerationRequest(generation.engineId, r.promptIds, sampling, r.maxNewTokens,
           null, state.generated)
           .withQuality(r.minExpertsPerToken, r.priority == HIGH_PRIORITY));
-    } catch (IllegalArgumentException e) {
-      emit(generation, FinishReason.ERROR, e.getMessage());
+    } catch (RuntimeException e) {
+      // a request the engine refuses (or fails on) is answered, never retried by a restart
+      emit(generation, FinishReason.ERROR, e instanceof IllegalArgumentException ? e.getMessage() : e.toString());
       return;
     }
     active.put(generation.engineId, generation);
@@ -294,16 +333,23 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
       if (generation == null) {
         continue; // cancelled by a stop string in this very step
       }
-      boolean stopString = false;
-      if (event.tokenId() >= 0) {
-        metrics.generatedToken();
-        stopString = generation.accept(event.tokenId(), event.expertsUsedMean(), now);
-      }
-      if (stopString && !event.finished()) {
+      try {
+        boolean stopString = false;
+        if (event.tokenId() >= 0) {
+          metrics.generatedToken();
+          stopString = generation.accept(event.tokenId(), event.expertsUsedMean(), now);
+        }
+        if (stopString && !event.finished()) {
+          engine.cancel(generation.engineId);
+          emit(generation, FinishReason.STOP, null);
+        } else if (event.finished()) {
+          emit(generation, stopString ? FinishReason.STOP : event.finishReason(), event.error());
+        }
+      } catch (RuntimeException e) {
+        // one request's failure (its text, its stop strings) ends that request, not the task
+        LOG.warn("request {} failed after {} tokens", generation.request.requestId, generation.generatedCount(), e);
         engine.cancel(generation.engineId);
-        emit(generation, FinishReason.STOP, null);
-      } else if (event.finished()) {
-        emit(generation, stopString ? FinishReason.STOP : event.finishReason(), event.error());
+        emitFailure(generation, e);
       }
     }
     expireDeadlines(now);
@@ -330,13 +376,29 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
     }
   }
 
+  /** Answers a request that failed in this operator: its tokens so far, no text (decoding is what may have failed). */
+  private void emitFailure(ActiveGeneration g, RuntimeException e) {
+    active.remove(g.engineId);
+    output.collect(new StreamRecord<>(generation(g, "", FinishReason.ERROR, "failed in the inference operator: " + e)));
+  }
+
   private void emit(ActiveGeneration g, FinishReason reason, String error) {
     active.remove(g.engineId);
+    Generation out = generation(g, g.finalText(), reason, error);
+    long received = g.request.receivedAtMs;
+    long now = System.currentTimeMillis();
+    metrics.generation(g.firstTokenAtMs() == 0 ? -1 : g.firstTokenAtMs() - received,
+        g.firstTokenAtMs() == 0 ? 0 : now - g.firstTokenAtMs(), g.generatedCount());
+    output.collect(new StreamRecord<>(out));
+  }
+
+  private Generation generation(ActiveGeneration g, String text, FinishReason reason, String error) {
     long now = System.currentTimeMillis();
     long received = g.request.receivedAtMs;
-    Generation out = Generation.newBuilder()
+    TokenizedRequest r = g.request;
+    return Generation.newBuilder()
         .setRequestId(g.request.requestId)
-        .setText(g.finalText())
+        .setText(text)
         .setTokenIds(toList(g.generated()))
         .setFinishReason(io.moestream.schemas.FinishReason.valueOf(reason.name()))
         .setError(error)
@@ -346,10 +408,8 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
         .setTimings(new Timings(Math.max(0, g.admittedAtMs - received),
             g.firstTokenAtMs() == 0 ? -1 : g.firstTokenAtMs() - received, now - received))
         .setModel(modelName)
+        .setSource(r.sourceTopic == null ? null : new SourceOffset(r.sourceTopic, r.sourcePartition, r.sourceOffset))
         .build();
-    metrics.generation(g.firstTokenAtMs() == 0 ? -1 : g.firstTokenAtMs() - received,
-        g.firstTokenAtMs() == 0 ? 0 : now - g.firstTokenAtMs(), g.generatedCount());
-    output.collect(new StreamRecord<>(out));
   }
 
   private static List<Integer> toList(int[] ids) {
@@ -364,10 +424,19 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
   public void snapshotState(StateSnapshotContext context) throws Exception {
     super.snapshotState(context);
     List<InFlightRequest> states = new ArrayList<>(active.size());
+    List<TokenizedRequest> unanswered = new ArrayList<>(active.size());
     for (ActiveGeneration g : active.values()) {
       states.add(g.toState());
+      unanswered.add(g.request);
     }
     inFlightState.update(states);
+    offsets.checkpoint(context.getCheckpointId(), unanswered);
+  }
+
+  @Override
+  public void notifyCheckpointComplete(long checkpointId) throws Exception {
+    super.notifyCheckpointComplete(checkpointId);
+    offsets.checkpointComplete(checkpointId);
   }
 
   @Override
@@ -412,6 +481,9 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
   public void close() throws Exception {
     if (consumerLag != null) {
       consumerLag.close();
+    }
+    if (offsets != null) {
+      offsets.close();
     }
     if (model != null) {
       model.close();

@@ -16,6 +16,7 @@ public final class MoeInferenceOperatorFactory extends AbstractStreamOperatorFac
   private final InferenceSettings settings;
   private final ExpertControl expertControl;
   private final ConsumerLag.Factory consumerLag;
+  private final RecoverySettings recovery;
 
   public MoeInferenceOperatorFactory(InferenceSettings settings, ExpertControl expertControl) {
     this(settings, expertControl, null);
@@ -24,15 +25,21 @@ public final class MoeInferenceOperatorFactory extends AbstractStreamOperatorFac
   /** @param consumerLag where the load signals read consumer lag from; null when the job cannot tell */
   public MoeInferenceOperatorFactory(InferenceSettings settings, ExpertControl expertControl,
       ConsumerLag.Factory consumerLag) {
+    this(settings, expertControl, consumerLag, RecoverySettings.defaults());
+  }
+
+  public MoeInferenceOperatorFactory(InferenceSettings settings, ExpertControl expertControl,
+      ConsumerLag.Factory consumerLag, RecoverySettings recovery) {
     this.settings = settings;
     this.expertControl = expertControl;
     this.consumerLag = consumerLag;
+    this.recovery = recovery;
   }
 
   @Override
   @SuppressWarnings("unchecked")
   public <T extends StreamOperator<Generation>> T createStreamOperator(StreamOperatorParameters<Generation> parameters) {
-    return (T) new MoeInferenceOperator(parameters, settings, expertControl, consumerLag);
+    return (T) new MoeInferenceOperator(parameters, settings, expertControl, consumerLag, recovery);
   }
 
   @Override

@@ -22,6 +22,7 @@ public final class InferenceMetrics {
   private final Counter promptTokens;
   private final Counter decodeSteps;
   private final Counter replayed;
+  private final Counter givenUp;
   private final Histogram timeToFirstTokenMs;
   private final Histogram timePerOutputTokenMs;
   private volatile int stepTokens;
@@ -41,6 +42,7 @@ public final class InferenceMetrics {
     group.meter(MetricNames.PROMPT_TOKENS_PER_SECOND, new MeterView(promptTokens, METER_SECONDS));
     decodeSteps = group.counter(MetricNames.DECODE_STEPS);
     replayed = group.counter(MetricNames.REPLAYED_REQUESTS);
+    givenUp = group.counter(MetricNames.REQUESTS_GIVEN_UP);
     timeToFirstTokenMs = group.histogram(MetricNames.TIME_TO_FIRST_TOKEN_MS,
         new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
     timePerOutputTokenMs = group.histogram(MetricNames.TIME_PER_OUTPUT_TOKEN_MS,
@@ -58,6 +60,10 @@ public final class InferenceMetrics {
 
   public void replayed() {
     replayed.inc();
+  }
+
+  public void givenUp() {
+    givenUp.inc();
   }
 
   public void step(int tokensInStep) {

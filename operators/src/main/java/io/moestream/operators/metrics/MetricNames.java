@@ -52,6 +52,12 @@ public final class MetricNames {
   // ---- requests and tokens --------------------------------------------------------------------
   /** Records read by decode/validate (valid or not). */
   public static final String REQUESTS_IN = "moeRequestsIn";
+  /** Input records skipped because an earlier job answered them (a resubmission without a savepoint). */
+  public static final String REQUESTS_ALREADY_ANSWERED = "moeRequestsAlreadyAnswered";
+  /** In-flight requests dead-lettered because the job was restored too often while they were in flight. */
+  public static final String REQUESTS_GIVEN_UP = "moeRequestsGivenUpAfterRestores";
+  /** Engine steps that failed and were retried one request at a time. */
+  public static final String STEP_FAILURES = "moeStepFailures";
   /** Records read by decode/validate per second (a meter): the arrival rate. */
   public static final String REQUESTS_IN_PER_SECOND = "moeRequestsInPerSecond";
   /** Prompt tokens admitted to the engine (a counter) and per second (a meter). */

@@ -6,6 +6,16 @@ package io.moestream.operators.records;
  * generated tokens (never re-samples them) and continues at the policy level then in force.
  */
 public class InFlightRequest {
+  /**
+   * The layout of this state: 0 (absent in state written before versions existed) is read as 1;
+   * 2 added the request's source coordinates and {@link #restores}. A release that changes the
+   * meaning of a field raises it and converts older entries in the operator's restore. Not
+   * initialised here: Flink's POJO serializer builds restored entries with the no-arg constructor,
+   * so an entry written without the field must read as 0, not as the current version.
+   */
+  public static final int CURRENT_VERSION = 2;
+
+  public int version;
   public TokenizedRequest request;
   public int[] generated;
   /** The fewest experts per token its steps allowed so far (reported as {@code ExpertsUsed.min}). */
@@ -14,6 +24,8 @@ public class InFlightRequest {
   public long admittedAtMs;
   /** 0 until the first token. */
   public long firstTokenAtMs;
+  /** How many times the job was restored while this request was in flight (the poison-pill guard). */
+  public int restores;
 
   public InFlightRequest() {}
 }

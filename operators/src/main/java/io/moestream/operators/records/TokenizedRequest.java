@@ -21,6 +21,11 @@ public class TokenizedRequest {
   /** 0 when the request sets no quality floor. */
   public int minExpertsPerToken;
   public long receivedAtMs;
+  /** Where it was read (Kafka topic, or the corpus file); null when unknown (state written before version 2). */
+  public String sourceTopic;
+  public int sourcePartition;
+  /** -1 when unknown. */
+  public long sourceOffset = -1;
 
   public TokenizedRequest() {}
 }

@@ -50,7 +50,11 @@ public final class TokenizeFunction extends ProcessFunction<ValidatedRequest, To
           DeadLetters.STAGE_TOKENIZE, e.getMessage()));
       return;
     }
-    out.collect(toTokenized(in.request, ids, in.receivedAtMs));
+    TokenizedRequest tokenized = toTokenized(in.request, ids, in.receivedAtMs);
+    tokenized.sourceTopic = in.topic;
+    tokenized.sourcePartition = in.partition;
+    tokenized.sourceOffset = in.offset;
+    out.collect(tokenized);
   }
 
   /** The engine-facing form of a request whose prompt is {@code promptIds}. */

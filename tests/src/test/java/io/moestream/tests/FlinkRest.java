@@ -46,7 +46,8 @@ final class FlinkRest {
     return sum;
   }
 
-  private JsonNode get(String path) throws Exception {
+  /** The JSON a REST path answers (e.g. {@code /jobs/<id>/checkpoints}). */
+  JsonNode get(String path) throws Exception {
     HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(base + path)).GET().build(),
         HttpResponse.BodyHandlers.ofString());
     if (response.statusCode() != 200) {

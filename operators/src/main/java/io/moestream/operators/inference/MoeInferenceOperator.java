@@ -47,13 +47,16 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * The stateful MoE operator: one engine per subtask, loaded once in {@link #open()}, fed by
  * micro-batches and run with continuous batching.
  *
- * <p>Threading: everything runs on the task thread. Each engine step is one mailbox letter that
- * enqueues the next while the engine has work, so input records, timers and checkpoint barriers are
- * handled between steps; a checkpoint never waits for a generation to finish.
+ * <p>Threading: everything runs on the task thread. Each engine step is one mailbox letter of the
+ * lowest priority that enqueues the next while the engine has work, so input records, timers and
+ * checkpoint barriers are handled between steps, and Flink's own waits on higher-priority mail
+ * (operators finishing when a job stops with a savepoint) do not run generations to their end: the
+ * savepoint holds them mid-generation.
  *
  * <p>Bounded memory: at most {@code maxInFlight} requests are accepted and unanswered. When the cap
- * is reached {@link #processElement} yields to the mailbox (running steps) until a request finishes;
- * meanwhile the task reads no input, so backpressure travels up to the Kafka source.
+ * is reached {@link #processElement} runs engine steps itself until a request finishes; meanwhile
+ * the task reads no input, so backpressure travels up to the Kafka source, and a checkpoint barrier
+ * behind that record waits for the one generation that makes room (never for all of them).
  *
  * <p>Experts: the configured policy ({@link ExpertControl}) runs through a {@link PolicyDriver}; before
  * every step the load (waiting, running, in-flight fill, backpressured share of the last second,
@@ -94,6 +97,8 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
   private final ConsumerLag.Factory consumerLagFactory;
   private final RecoverySettings recovery;
   private final transient MailboxExecutor mailbox;
+  /** Where step letters go: the lowest priority, so only the task's main loop runs them. */
+  private final transient MailboxExecutor stepLetters;
 
   private transient CheckpointedOffsets offsets;
 
@@ -127,6 +132,8 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
     this.consumerLagFactory = consumerLagFactory;
     this.recovery = recovery;
     this.mailbox = parameters.getMailboxExecutor();
+    this.stepLetters = parameters.getContainingTask().getMailboxExecutorFactory()
+        .createExecutor(org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox.MIN_PRIORITY);
   }
 
   @Override
@@ -220,16 +227,16 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
     scheduleStep();
   }
 
-  /** Runs engine steps (through the mailbox) until a request can be accepted. */
+  /** Runs engine steps until a request can be accepted. */
   private void waitForRoom() throws InterruptedException {
     if (active.size() < settings.maxInFlight()) {
       return;
     }
-    scheduleStep();
-    // recorded per letter, not once at the end: the controller must see a refusal while it lasts
+    // recorded per step, not once at the end: the controller must see a refusal while it lasts
     long start = System.nanoTime();
     while (active.size() >= settings.maxInFlight()) {
-      mailbox.yield();
+      runStep();
+      mailbox.tryYield(); // timers and other operators' mail between steps, as between letters
       long now = System.nanoTime();
       load.backpressured(start, now);
       start = now;
@@ -292,7 +299,13 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
   private void scheduleStep() {
     if (!stepScheduled && engine.hasWork()) {
       stepScheduled = true;
-      mailbox.execute(this::step, "moe decode step");
+      try {
+        stepLetters.execute(this::step, "moe decode step");
+      } catch (java.util.concurrent.RejectedExecutionException closing) {
+        // the task is ending (a stop with savepoint drains the mailbox): what is in flight is in its
+        // last checkpoint or savepoint, and a restore continues it
+        stepScheduled = false;
+      }
     }
   }
 
@@ -311,6 +324,12 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
       scheduleStep();
       return;
     }
+    runStep();
+    scheduleStep();
+  }
+
+  /** One engine step and what follows from it: tokens, answers, deadlines, load. */
+  private void runStep() {
     long stepStart = System.nanoTime();
     updateLevel(stepStart);
     if (policy.levelFewestExperts() < model.config().numExpertsPerTok()) {
@@ -357,7 +376,6 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
     if (!active.isEmpty() && !engine.hasWork()) {
       throw new IllegalStateException(active.size() + " requests in flight but the engine has no work");
     }
-    scheduleStep();
   }
 
   /** Ends every request, waiting or running, whose deadline has passed. */
@@ -441,9 +459,9 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
 
   @Override
   public void endInput() throws Exception {
-    scheduleStep();
     while (!active.isEmpty()) {
-      mailbox.yield();
+      runStep();
+      mailbox.tryYield();
     }
   }
 

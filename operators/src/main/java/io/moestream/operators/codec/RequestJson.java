@@ -40,15 +40,16 @@ public final class RequestJson {
    *
    * @param maxBytes values bigger than this are refused unparsed
    * @param maxItems the most elements of one array (messages, sampling.stop)
+   * @param maxStringChars the longest string the parser builds (Jackson's StreamReadConstraints)
    */
-  public record Bounds(int maxBytes, long maxItems) implements java.io.Serializable {
+  public record Bounds(int maxBytes, long maxItems, int maxStringChars) implements java.io.Serializable {
     /** For tools and tests; the job passes its configured limits. */
-    public static final Bounds DEFAULT = new Bounds(1 << 20, 1 << 16);
+    public static final Bounds DEFAULT = new Bounds(1 << 20, 1 << 16, 1 << 20);
 
     public Bounds {
-      if (maxBytes < 1 || maxItems < 1) {
-        throw new IllegalArgumentException("bounds: maxBytes and maxItems must be >= 1, found " + maxBytes + ", "
-            + maxItems);
+      if (maxBytes < 1 || maxItems < 1 || maxStringChars < 1) {
+        throw new IllegalArgumentException("bounds: maxBytes, maxItems and maxStringChars must be >= 1, found "
+            + maxBytes + ", " + maxItems + ", " + maxStringChars);
       }
     }
   }
@@ -61,11 +62,11 @@ public final class RequestJson {
   /** A reader that holds every value to {@code bounds}; one per subtask (its mapper is not cheap). */
   public RequestJson(Bounds bounds) {
     this.bounds = bounds;
-    // no string can be longer than the value itself; the depth and number bounds stop the parser's own costs
+    // the depth and number bounds stop the parser's own costs before any field is looked at
     StreamReadConstraints constraints = StreamReadConstraints.builder()
         .maxNestingDepth(MAX_NESTING_DEPTH)
         .maxNumberLength(MAX_NUMBER_LENGTH)
-        .maxStringLength(bounds.maxBytes())
+        .maxStringLength(bounds.maxStringChars())
         .build();
     this.mapper = new ObjectMapper(JsonFactory.builder().streamReadConstraints(constraints).build());
   }
@@ -86,13 +87,15 @@ public final class RequestJson {
           + bounds.maxBytes() + ")");
     }
     JsonNode root;
-    try {
-      root = mapper.readTree(json);
+    JsonParser parser = null;
+    try (JsonParser p = mapper.createParser(json)) {
+      parser = p;
+      root = mapper.readTree(p);
     } catch (StreamConstraintsException e) {
-      String path = path(e);
+      String path = path(parser);
       throw new IllegalArgumentException((path.isEmpty() ? "" : path + ": ") + e.getOriginalMessage());
     } catch (JsonProcessingException e) {
-      String path = path(e);
+      String path = path(parser);
       throw new IllegalArgumentException("not valid JSON: " + e.getOriginalMessage()
           + (path.isEmpty() ? "" : " (at " + path + ")"));
     } catch (IOException e) {
@@ -102,8 +105,8 @@ public final class RequestJson {
   }
 
   /** Where the parser was when it failed, as a field path ({@code messages[0].content}); "" at the top. */
-  private static String path(JsonProcessingException e) {
-    if (!(e.getProcessor() instanceof JsonParser parser)) {
+  private static String path(JsonParser parser) {
+    if (parser == null) {
       return "";
     }
     java.util.ArrayDeque<String> parts = new java.util.ArrayDeque<>();

@@ -42,7 +42,8 @@ public final class DecodeValidateFunction extends ProcessFunction<RawRequest, Va
   @Override
   public void open(OpenContext context) {
     avro = new AvroCodec<>(InferenceRequest.class, limits.maxDecodedItems());
-    json = new RequestJson(new RequestJson.Bounds(limits.maxRecordBytes(), limits.maxDecodedItems()));
+    json = new RequestJson(new RequestJson.Bounds(limits.maxRecordBytes(), limits.maxDecodedItems(),
+        limits.maxDecodedStringChars()));
     validator = new RequestValidator(limits);
     deadLetters = getRuntimeContext().getMetricGroup().counter(MetricNames.DEAD_LETTERS_VALIDATE);
     requestsIn = getRuntimeContext().getMetricGroup().counter(MetricNames.REQUESTS_IN);

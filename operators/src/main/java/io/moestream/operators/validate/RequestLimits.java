@@ -41,6 +41,14 @@ public record RequestLimits(int maxNewTokens, int maxExpertsPerToken, int maxSto
     return 2L * Math.max(maxMessages, maxStopStrings) + 1;
   }
 
+  /**
+   * The longest string the JSON decoder builds: no field of a request is longer than its prompt; twice
+   * the prompt limit for the same reason as {@link #maxDecodedItems}.
+   */
+  public int maxDecodedStringChars() {
+    return (int) Math.min(2L * maxPromptBytes + 1, maxRecordBytes);
+  }
+
   private static void positive(String field, int value) {
     if (value < 1) {
       throw new IllegalArgumentException(field + ": must be >= 1, found " + value);

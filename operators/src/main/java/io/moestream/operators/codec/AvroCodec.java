@@ -72,7 +72,8 @@ public final class AvroCodec<T extends SpecificRecordBase> {
         throw new IllegalArgumentException("not a " + type.getSimpleName() + ": bytes left over after the record");
       }
     } catch (IOException | RuntimeException e) {
-      if (e instanceof IllegalArgumentException iae && iae.getMessage().startsWith("not a ")) {
+      if (e instanceof IllegalArgumentException iae && iae.getMessage() != null
+          && iae.getMessage().startsWith("not a ")) {
         throw iae;
       }
       throw new IllegalArgumentException("not a valid Avro " + type.getSimpleName() + ": " + describe(e), e);

@@ -164,7 +164,8 @@ final class EndToEnd {
   /** Writes the values and waits until each is acknowledged: a lost input record fails here, not later. */
   static void produce(String bootstrap, String topic, List<byte[]> values) throws Exception {
     List<Future<RecordMetadata>> sent = new ArrayList<>();
-    try (KafkaProducer<byte[], byte[]> producer = TopicClients.producer(bootstrap)) {
+    // big enough for the oversized bad records (the embedded broker takes 4 MiB)
+    try (KafkaProducer<byte[], byte[]> producer = TopicClients.producer(bootstrap, 4 << 20)) {
       for (byte[] value : values) {
         sent.add(producer.send(new ProducerRecord<>(topic, value)));
       }

@@ -9,6 +9,7 @@ import io.moestream.job.kafka.EmbeddedKafka;
 import io.moestream.job.pipeline.DemoModel;
 import io.moestream.job.pipeline.InferencePipeline;
 import io.moestream.job.pipeline.JobClients;
+import io.moestream.operators.deadletter.DeadLetters;
 import io.moestream.operators.metrics.MetricNames;
 import io.moestream.schemas.DeadLetter;
 import io.moestream.schemas.FinishReason;
@@ -142,7 +143,7 @@ class ExactlyOnceEndToEndTest {
     } else {
       assertEquals(0, replayed, "replays without a failure");
     }
-    checkDeadLetters(bad, deadLetters, config.kafka().inputTopic());
+    checkDeadLetters(bad, deadLetters, config.kafka().inputTopic(), config.limits().maxDeadLetterRawBytes());
 
     Map<String, Generation> byId = new HashMap<>();
     for (Generation g : out) {
@@ -159,19 +160,34 @@ class ExactlyOnceEndToEndTest {
     }
   }
 
-  private static void checkDeadLetters(List<BadRecords.Bad> bad, List<DeadLetter> deadLetters, String topic) {
-    assertEquals(bad.size(), deadLetters.size(), "dead letters: " + deadLetters);
+  /**
+   * One dead letter per bad record, with its reason; an undecodable one carries the first
+   * {@code maxRaw} bytes of its value, and the whole value's length and SHA-256.
+   */
+  private static void checkDeadLetters(List<BadRecords.Bad> bad, List<DeadLetter> deadLetters, String topic,
+      int maxRaw) {
+    assertEquals(bad.size(), deadLetters.size(), "dead letters: " + brief(deadLetters));
     List<DeadLetter> unmatched = new ArrayList<>(deadLetters);
     for (BadRecords.Bad b : bad) {
       DeadLetter match = unmatched.stream().filter(d -> b.requestId() == null
-              ? d.getRequestId() == null && d.getRaw() != null && ByteBuffer.wrap(b.value()).equals(d.getRaw())
+              ? d.getRequestId() == null && d.getRaw() != null
+                  && ByteBuffer.wrap(b.value(), 0, Math.min(b.value().length, maxRaw)).equals(d.getRaw())
+                  && Long.valueOf(b.value().length).equals(d.getRawLength())
+                  && DeadLetters.sha256(b.value()).equals(d.getRawSha256())
               : b.requestId().equals(d.getRequestId()))
-          .findFirst().orElseThrow(() -> new AssertionError("no dead letter for " + b.requestId() + " in " + deadLetters));
+          .findFirst().orElseThrow(() -> new AssertionError("no dead letter for " + b.requestId() + " (" + b.reason()
+              + ") in " + brief(deadLetters)));
       unmatched.remove(match);
       assertTrue(match.getReason().contains(b.reason()), b.requestId() + ": reason '" + match.getReason() + "'");
       assertEquals(topic, match.getTopic());
       assertTrue(match.getOffset() >= 0);
     }
+  }
+
+  /** Dead letters without their raw bytes: some are 64 KiB. */
+  private static List<String> brief(List<DeadLetter> deadLetters) {
+    return deadLetters.stream().map(d -> d.getStage() + " " + (d.getRequestId() == null ? "" : d.getRequestId()
+        .substring(0, Math.min(60, d.getRequestId().length()))) + " @" + d.getOffset() + ": " + d.getReason()).toList();
   }
 
   /**

@@ -59,6 +59,18 @@ public record JobConfig(Model model, Kafka kafka, Batching batching, Experts exp
   public record Flink(String jobName, int parallelism, long checkpointIntervalMs, int restartAttempts,
       long restartDelayMs, int maxAttemptsPerRequest) implements Serializable {}
 
-  /** @param maxNewTokens the most tokens a request may ask for */
-  public record Limits(int maxNewTokens, int maxStopStrings) implements Serializable {}
+  /**
+   * What one record may hold: each bound keeps one bad record from stopping the job (issue 13).
+   *
+   * @param maxNewTokens the most tokens a request may ask for
+   * @param maxRecordBytes input values bigger than this are dead-lettered without being decoded
+   * @param maxPromptBytes the prompt, or the sum of the messages' contents, in UTF-8 bytes
+   * @param maxMessages chat messages of one request
+   * @param maxDeadLetterRawBytes the most of an undecodable value a dead letter keeps (its length and
+   *     SHA-256 always travel whole)
+   * @param maxOutputRecordBytes a serialized generation or dead letter above this is replaced by a
+   *     small one saying so, never sent: Kafka's producer refuses records above max.request.size
+   */
+  public record Limits(int maxNewTokens, int maxStopStrings, int maxRecordBytes, int maxPromptBytes, int maxMessages,
+      int maxDeadLetterRawBytes, int maxOutputRecordBytes) implements Serializable {}
 }

@@ -58,7 +58,18 @@ final class JobConfigValidator {
         (int) f.integer("flink", "max_attempts_per_request", 1, 1_000));
     Limits limits = new Limits(
         (int) f.integer("limits", "max_new_tokens", 1, 1 << 20),
-        (int) f.integer("limits", "max_stop_strings", 0, 64));
+        (int) f.integer("limits", "max_stop_strings", 0, 64),
+        (int) f.integer("limits", "max_record_bytes", 64, 64 << 20),
+        (int) f.integer("limits", "max_prompt_bytes", 1, 64 << 20),
+        (int) f.integer("limits", "max_messages", 1, 1 << 16),
+        (int) f.integer("limits", "max_dead_letter_raw_bytes", 0, 64 << 20),
+        (int) f.integer("limits", "max_output_record_bytes", 4096, 1 << 30));
+    if (limits.maxDeadLetterRawBytes() > limits.maxOutputRecordBytes() - 4096) {
+      // the rest of a dead letter (reason, id, topic, hash) needs room next to its raw bytes
+      throw new ConfigException("limits.max_dead_letter_raw_bytes", "must leave 4096 bytes of"
+          + " limits.max_output_record_bytes (" + limits.maxOutputRecordBytes() + ") for the rest of a dead letter, found "
+          + limits.maxDeadLetterRawBytes());
+    }
     return new JobConfig(model, kafka, batching, experts, flink, limits);
   }
 

@@ -84,6 +84,10 @@ public final class CorpusOutput {
       raw.get(bytes);
       o.put("raw", new String(bytes, StandardCharsets.UTF_8));
     }
+    if (d.getRawLength() != null) { // raw may be cut: the whole value's length and hash find the original
+      o.put("raw_length", d.getRawLength());
+      o.put("raw_sha256", d.getRawSha256());
+    }
     return o.toString();
   }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.moestream.operators.codec.AvroCodec;
 import io.moestream.operators.codec.RequestJson;
+import io.moestream.operators.deadletter.DeadLetters;
 import io.moestream.schemas.InferenceRequest;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
@@ -175,7 +176,8 @@ public final class CorpusReader implements Iterator<CorpusRecord>, Closeable {
         object.put("request_id", location);
         value = MAPPER.writeValueAsBytes(object);
       }
-      return new CorpusRecord(RequestJson.parse(value).getRequestId(), value, name, position);
+      // keyed as its dead letter would carry the id (cut when over-long), so a rerun finds it
+      return new CorpusRecord(DeadLetters.requestId(RequestJson.parse(value).getRequestId()), value, name, position);
     } catch (IOException | IllegalArgumentException e) {
       return new CorpusRecord(location, value, name, position);
     }
@@ -188,7 +190,7 @@ public final class CorpusReader implements Iterator<CorpusRecord>, Closeable {
       }
       InferenceRequest request = avro.next();
       position++;
-      return new CorpusRecord(request.getRequestId(), codec.encode(request), name, position);
+      return new CorpusRecord(DeadLetters.requestId(request.getRequestId()), codec.encode(request), name, position);
     } catch (RuntimeException e) {
       throw new CorpusInputException(name, position + 1, "unreadable Avro record (" + e.getMessage() + ")", e);
     }

@@ -34,7 +34,9 @@ public final class EmbeddedKafka implements AutoCloseable {
         "transaction.state.log.min.isr", "1",
         "transaction.state.log.num.partitions", "1",
         "group.initial.rebalance.delay.ms", "0",
-        "auto.create.topics.enable", "false");
+        "auto.create.topics.enable", "false",
+        // a real topic may hold values over the job's limits.max_record_bytes; the suites send some (issue 13)
+        "message.max.bytes", Integer.toString(4 << 20));
     KafkaClusterTestKit cluster = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
         .setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1)
         .setPerServerProperties(Map.of(0, props)).build()).build();

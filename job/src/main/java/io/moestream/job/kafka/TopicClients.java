@@ -18,7 +18,15 @@ public final class TopicClients {
   private TopicClients() {}
 
   public static KafkaProducer<byte[], byte[]> producer(String bootstrapServers) {
+    return producer(bootstrapServers, 0);
+  }
+
+  /** @param maxRequestBytes the producer's max.request.size (0: Kafka's default, 1 MiB) */
+  public static KafkaProducer<byte[], byte[]> producer(String bootstrapServers, int maxRequestBytes) {
     Properties p = new Properties();
+    if (maxRequestBytes > 0) {
+      p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(maxRequestBytes));
+    }
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");

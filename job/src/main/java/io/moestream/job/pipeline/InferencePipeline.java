@@ -107,8 +107,9 @@ public final class InferencePipeline {
   public static Streams stages(DataStream<RawRequest> raw, InputFormat format, JobConfig config,
       io.moestream.operators.metrics.ConsumerLag.Factory consumerLag, OffsetCommitter.Factory offsetCommitter) {
     ModelConfig model = ModelConfig.read(Path.of(config.model().dir()));
-    RequestLimits limits = new RequestLimits(config.limits().maxNewTokens(), model.numExpertsPerTok(),
-        config.limits().maxStopStrings());
+    JobConfig.Limits l = config.limits();
+    RequestLimits limits = new RequestLimits(l.maxNewTokens(), model.numExpertsPerTok(), l.maxStopStrings(),
+        l.maxRecordBytes(), l.maxPromptBytes(), l.maxMessages(), l.maxDeadLetterRawBytes());
     SingleOutputStreamOperator<ValidatedRequest> valid = raw
         .process(new DecodeValidateFunction(format, limits))
         .name("Decode and validate").uid(VALIDATE_UID);
@@ -145,10 +146,11 @@ public final class InferencePipeline {
   public static void attachSinks(Streams streams, JobConfig config) {
     JobConfig.Kafka kafka = config.kafka();
     streams.generations().sinkTo(sink(kafka, kafka.outputTopic(), kafka.transactionalIdPrefix() + "-generations",
-            new AvroValueSchema<>(Generation.class), g -> g.getRequestId().getBytes(StandardCharsets.UTF_8)))
+            AvroValueSchema.generations(config.limits().maxOutputRecordBytes()),
+            g -> g.getRequestId().getBytes(StandardCharsets.UTF_8)))
         .name("Kafka generations").uid(SINK_UID);
     streams.deadLetters().sinkTo(sink(kafka, kafka.deadLetterTopic(), kafka.transactionalIdPrefix() + "-dead-letters",
-            new AvroValueSchema<>(DeadLetter.class),
+            AvroValueSchema.deadLetters(config.limits().maxOutputRecordBytes()),
             d -> d.getRequestId() == null ? null : d.getRequestId().getBytes(StandardCharsets.UTF_8)))
         .name("Kafka dead letters").uid(DEAD_LETTER_SINK_UID);
   }

@@ -43,6 +43,7 @@ class JobConfigLoaderTest {
     assertEquals(1, config.flink().parallelism());
     assertEquals("adaptive", config.experts().policy());
     assertEquals(2000, config.experts().dwellDownMs());
+    assertEquals(new JobConfig.Limits(4096, 16, 1 << 20, 256 << 10, 256, 64 << 10, 1_000_000), config.limits());
   }
 
   @Test
@@ -119,6 +120,10 @@ class JobConfigLoaderTest {
         .set("batching.max_batch_size", 100).set("batching.max_in_flight", 10));
     assertField("kafka.output_topic", JobConfigLoader.defaults().set("model.dir", model)
         .set("kafka.output_topic", "moestream.requests"));
+    assertField("limits.max_record_bytes", JobConfigLoader.defaults().set("model.dir", model)
+        .set("limits.max_record_bytes", 0));
+    assertField("limits.max_dead_letter_raw_bytes", JobConfigLoader.defaults().set("model.dir", model)
+        .set("limits.max_dead_letter_raw_bytes", 1_000_000));
     ConfigException unknown = assertThrows(ConfigException.class, () -> JobConfigLoader.defaults().set("kafka.colour", "red"));
     assertTrue(unknown.getMessage().contains("'kafka.colour'"), unknown.getMessage());
     ConfigException section = assertThrows(ConfigException.class, () -> JobConfigLoader.defaults().set("gpu.count", 1));

@@ -16,14 +16,24 @@ import org.apache.avro.specific.SpecificRecordBase;
  * schema in schemas/src/main/avro (no schema registry header, no single-object header).
  */
 public final class AvroCodec<T extends SpecificRecordBase> {
+  /** Elements of one array or map a decoded record may hold unless told otherwise (token ids included). */
+  public static final long DEFAULT_MAX_ITEMS = 1 << 20;
+
   private final Class<T> type;
   private final SpecificDatumWriter<T> writer;
   private final SpecificDatumReader<T> reader;
+  private final AvroBounds bounds;
 
   public AvroCodec(Class<T> type) {
+    this(type, DEFAULT_MAX_ITEMS);
+  }
+
+  /** @param maxItems the most elements of one array or map {@link #decode} lets Avro's reader allocate */
+  public AvroCodec(Class<T> type, long maxItems) {
     this.type = type;
     this.writer = new SpecificDatumWriter<>(type);
     this.reader = new SpecificDatumReader<>(type);
+    this.bounds = new AvroBounds(reader.getSchema(), maxItems);
   }
 
   public byte[] encode(T record) {
@@ -40,13 +50,19 @@ public final class AvroCodec<T extends SpecificRecordBase> {
 
   /**
    * Decodes one record; trailing bytes are an error too (a value holding more than one record, or a
-   * different schema's bytes that happen to parse).
+   * different schema's bytes that happen to parse). The bytes are walked by {@link AvroBounds} first:
+   * Avro's reader allocates whatever a length prefix says.
    *
    * @throws IllegalArgumentException with a readable reason when the bytes are not one {@code T}
    */
   public T decode(byte[] value) {
     if (value == null) {
       throw new IllegalArgumentException("the record has no value");
+    }
+    try {
+      bounds.check(value);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("not a valid Avro " + type.getSimpleName() + ": " + e.getMessage());
     }
     BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(value, null);
     T record;
@@ -56,7 +72,8 @@ public final class AvroCodec<T extends SpecificRecordBase> {
         throw new IllegalArgumentException("not a " + type.getSimpleName() + ": bytes left over after the record");
       }
     } catch (IOException | RuntimeException e) {
-      if (e instanceof IllegalArgumentException iae && iae.getMessage().startsWith("not a ")) {
+      if (e instanceof IllegalArgumentException iae && iae.getMessage() != null
+          && iae.getMessage().startsWith("not a ")) {
         throw iae;
       }
       throw new IllegalArgumentException("not a valid Avro " + type.getSimpleName() + ": " + describe(e), e);

@@ -47,6 +47,10 @@ public final class GenerationJson {
       raw.get(bytes);
       o.put("raw_base64", Base64.getEncoder().encodeToString(bytes));
     }
+    if (d.getRawLength() != null) { // raw may be cut: the whole value's length and hash find the original
+      o.put("raw_length", d.getRawLength());
+      o.put("raw_sha256", d.getRawSha256());
+    }
     return o.toString();
   }
 }

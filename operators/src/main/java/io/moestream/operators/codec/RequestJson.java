@@ -1,5 +1,11 @@
 package io.moestream.operators.codec;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -20,31 +26,107 @@ import java.util.Set;
  * that name the field.
  */
 public final class RequestJson {
+  /** A request nests three levels deep (messages, an item, a field); more is an attack, not a request. */
+  static final int MAX_NESTING_DEPTH = 16;
+  /** No field of a request needs a longer number; Jackson's default (1000) lets BigDecimal parsing cost. */
+  static final int MAX_NUMBER_LENGTH = 64;
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final Set<String> FIELDS = Set.of("request_id", "prompt", "messages", "max_new_tokens", "sampling",
       "priority", "deadline_epoch_ms", "min_experts_per_token");
   private static final Set<String> SAMPLING_FIELDS = Set.of("temperature", "top_p", "top_k", "seed", "stop");
 
-  private RequestJson() {}
+  /**
+   * What one JSON value may hold before a request is built from it.
+   *
+   * @param maxBytes values bigger than this are refused unparsed
+   * @param maxItems the most elements of one array (messages, sampling.stop)
+   * @param maxStringChars the longest string the parser builds (Jackson's StreamReadConstraints)
+   */
+  public record Bounds(int maxBytes, long maxItems, int maxStringChars) implements java.io.Serializable {
+    /** For tools and tests; the job passes its configured limits. */
+    public static final Bounds DEFAULT = new Bounds(1 << 20, 1 << 16, 1 << 20);
+
+    public Bounds {
+      if (maxBytes < 1 || maxItems < 1 || maxStringChars < 1) {
+        throw new IllegalArgumentException("bounds: maxBytes, maxItems and maxStringChars must be >= 1, found "
+            + maxBytes + ", " + maxItems + ", " + maxStringChars);
+      }
+    }
+  }
+
+  private static final RequestJson DEFAULT = new RequestJson(Bounds.DEFAULT);
+
+  private final Bounds bounds;
+  private final ObjectMapper mapper;
+
+  /** A reader that holds every value to {@code bounds}; one per subtask (its mapper is not cheap). */
+  public RequestJson(Bounds bounds) {
+    this.bounds = bounds;
+    // the depth and number bounds stop the parser's own costs before any field is looked at
+    StreamReadConstraints constraints = StreamReadConstraints.builder()
+        .maxNestingDepth(MAX_NESTING_DEPTH)
+        .maxNumberLength(MAX_NUMBER_LENGTH)
+        .maxStringLength(bounds.maxStringChars())
+        .build();
+    this.mapper = new ObjectMapper(JsonFactory.builder().streamReadConstraints(constraints).build());
+  }
 
   /** @throws IllegalArgumentException naming the field at fault */
   public static InferenceRequest parse(byte[] json) {
-    JsonNode root;
-    try {
-      root = MAPPER.readTree(json);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalArgumentException("not valid JSON: " + e.getOriginalMessage());
-    } catch (IOException e) {
-      throw new IllegalArgumentException("not valid JSON: " + e.getMessage());
-    }
-    return fromTree(root);
+    return DEFAULT.read(json);
   }
 
   public static InferenceRequest parse(String json) {
     return parse(json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
+  /** @throws IllegalArgumentException naming the field at fault */
+  public InferenceRequest read(byte[] json) {
+    if (json.length > bounds.maxBytes()) {
+      throw new IllegalArgumentException("the value is " + json.length + " bytes, over limits.max_record_bytes ("
+          + bounds.maxBytes() + ")");
+    }
+    JsonNode root;
+    JsonParser parser = null;
+    try (JsonParser p = mapper.createParser(json)) {
+      parser = p;
+      root = mapper.readTree(p);
+    } catch (StreamConstraintsException e) {
+      String path = path(parser);
+      throw new IllegalArgumentException((path.isEmpty() ? "" : path + ": ") + e.getOriginalMessage());
+    } catch (JsonProcessingException e) {
+      String path = path(parser);
+      throw new IllegalArgumentException("not valid JSON: " + e.getOriginalMessage()
+          + (path.isEmpty() ? "" : " (at " + path + ")"));
+    } catch (IOException e) {
+      throw new IllegalArgumentException("not valid JSON: " + e.getMessage());
+    }
+    return fromTree(root, bounds.maxItems());
+  }
+
+  /** Where the parser was when it failed, as a field path ({@code messages[0].content}); "" at the top. */
+  private static String path(JsonParser parser) {
+    if (parser == null) {
+      return "";
+    }
+    java.util.ArrayDeque<String> parts = new java.util.ArrayDeque<>();
+    for (JsonStreamContext c = parser.getParsingContext(); c != null && !c.inRoot(); c = c.getParent()) {
+      if (c.inArray()) {
+        parts.addFirst("[" + Math.max(c.getCurrentIndex(), 0) + "]");
+      } else if (c.getCurrentName() != null) {
+        String name = c.getCurrentName();
+        parts.addFirst("." + (name.length() > 40 ? name.substring(0, 40) + "..." : name));
+      }
+    }
+    String path = String.join("", parts);
+    return path.startsWith(".") ? path.substring(1) : path;
+  }
+
   static InferenceRequest fromTree(JsonNode root) {
+    return fromTree(root, Bounds.DEFAULT.maxItems());
+  }
+
+  static InferenceRequest fromTree(JsonNode root, long maxItems) {
     if (root == null || !root.isObject()) {
       throw new IllegalArgumentException("a request must be a JSON object");
     }
@@ -57,6 +139,7 @@ public final class RequestJson {
       if (!messages.isArray()) {
         throw new IllegalArgumentException("messages: expected an array of {role, content}");
       }
+      checkSize(messages, "messages", maxItems);
       List<ChatMessage> list = new ArrayList<>();
       for (int i = 0; i < messages.size(); i++) {
         JsonNode m = messages.get(i);
@@ -72,7 +155,7 @@ public final class RequestJson {
     if (root.has("max_new_tokens")) {
       b.setMaxNewTokens(integer(root.get("max_new_tokens"), "max_new_tokens"));
     }
-    b.setSampling(sampling(root.get("sampling")));
+    b.setSampling(sampling(root.get("sampling"), maxItems));
     JsonNode priority = root.get("priority");
     if (priority != null && !priority.isNull()) {
       b.setPriority(priority(priority));
@@ -84,7 +167,7 @@ public final class RequestJson {
     return b.build();
   }
 
-  private static Sampling sampling(JsonNode node) {
+  private static Sampling sampling(JsonNode node, long maxItems) {
     Sampling.Builder s = Sampling.newBuilder();
     if (node == null || node.isNull()) {
       return s.build();
@@ -110,6 +193,7 @@ public final class RequestJson {
       if (!stop.isArray()) {
         throw new IllegalArgumentException("sampling.stop: expected an array of strings");
       }
+      checkSize(stop, "sampling.stop", maxItems);
       List<String> strings = new ArrayList<>();
       for (JsonNode item : stop) {
         if (!item.isTextual()) {
@@ -129,7 +213,19 @@ public final class RequestJson {
     try {
       return Priority.valueOf(node.asText().toUpperCase(java.util.Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("priority: unknown value '" + node.asText() + "' (expected LOW, NORMAL or HIGH)");
+      throw new IllegalArgumentException("priority: unknown value '" + shown(node.asText()) + "' (expected LOW, NORMAL or HIGH)");
+    }
+  }
+
+  /** A value echoed in a reason, cut: it may be anything up to the whole value's size. */
+  private static String shown(String value) {
+    return value.length() > 40 ? value.substring(0, 40) + "..." : value;
+  }
+
+  private static void checkSize(JsonNode array, String where, long maxItems) {
+    if (array.size() > maxItems) {
+      throw new IllegalArgumentException(where + ": array of " + array.size() + " elements exceeds the limit of "
+          + maxItems);
     }
   }
 
@@ -137,7 +233,9 @@ public final class RequestJson {
     for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
       String name = it.next();
       if (!known.contains(name)) {
-        throw new IllegalArgumentException(prefix + name + ": unknown field");
+        // the name is echoed; cut it, it may be anything up to the value's size
+        throw new IllegalArgumentException(prefix + (name.length() > 40 ? name.substring(0, 40) + "..." : name)
+            + ": unknown field");
       }
     }
   }
@@ -162,21 +260,21 @@ public final class RequestJson {
 
   private static int integer(JsonNode value, String where) {
     if (!value.canConvertToInt() || !value.isIntegralNumber()) {
-      throw new IllegalArgumentException(where + ": expected an integer in int range, found " + value);
+      throw new IllegalArgumentException(where + ": expected an integer in int range, found " + shown(value.toString()));
     }
     return value.asInt();
   }
 
   private static long longValue(JsonNode value, String where) {
     if (!value.canConvertToLong() || !value.isIntegralNumber()) {
-      throw new IllegalArgumentException(where + ": expected an integer, found " + value);
+      throw new IllegalArgumentException(where + ": expected an integer, found " + shown(value.toString()));
     }
     return value.asLong();
   }
 
   private static double number(JsonNode value, String where) {
     if (!value.isNumber()) {
-      throw new IllegalArgumentException(where + ": expected a number, found " + value);
+      throw new IllegalArgumentException(where + ": expected a number, found " + shown(value.toString()));
     }
     return value.asDouble();
   }

@@ -95,6 +95,11 @@ public final class MetricNames {
   // ---- rejects --------------------------------------------------------------------------------
   public static final String DEAD_LETTERS_VALIDATE = "moeDeadLettersValidate";
   public static final String DEAD_LETTERS_TOKENIZE = "moeDeadLettersTokenize";
+  /**
+   * Generations and dead letters that serialized bigger than limits.max_output_record_bytes and were
+   * replaced by a small record saying so (a sink metric).
+   */
+  public static final String OUTPUT_RECORDS_CUT = "moeOutputRecordsCut";
 
   /**
    * How Flink's Prometheus reporter names an operator metric: {@code flink_taskmanager_job_task_operator_<name>},

@@ -39,22 +39,33 @@ public final class TokenizeFunction extends ProcessFunction<ValidatedRequest, To
     deadLetters = getRuntimeContext().getMetricGroup().counter(MetricNames.DEAD_LETTERS_TOKENIZE);
   }
 
+  /**
+   * Whatever one request's prompt makes the tokenizer throw (a stack overflow or out-of-memory error
+   * included) dead-letters that request: a failed task would restart and meet it again.
+   */
   @Override
   public void processElement(ValidatedRequest in, Context ctx, Collector<TokenizedRequest> out) {
-    int[] ids;
+    TokenizedRequest tokenized;
     try {
-      ids = tokenizer.promptIds(in.request);
-    } catch (RuntimeException e) {
-      deadLetters.inc();
-      ctx.output(DeadLetters.TAG, DeadLetters.rejected(in.request.getRequestId(), in.topic, in.partition, in.offset,
-          DeadLetters.STAGE_TOKENIZE, e.getMessage()));
+      tokenized = toTokenized(in.request, tokenizer.promptIds(in.request), in.receivedAtMs);
+    } catch (IllegalArgumentException e) {
+      deadLetter(in, ctx, e.getMessage());
+      return;
+    } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+      deadLetter(in, ctx, DeadLetters.failed(DeadLetters.STAGE_TOKENIZE, e));
       return;
     }
-    TokenizedRequest tokenized = toTokenized(in.request, ids, in.receivedAtMs);
     tokenized.sourceTopic = in.topic;
     tokenized.sourcePartition = in.partition;
     tokenized.sourceOffset = in.offset;
+    // outside the catches: the operators chained after this one run inside collect
     out.collect(tokenized);
+  }
+
+  private void deadLetter(ValidatedRequest in, Context ctx, String reason) {
+    deadLetters.inc();
+    ctx.output(DeadLetters.TAG, DeadLetters.rejected(in.request.getRequestId(), in.topic, in.partition, in.offset,
+        DeadLetters.STAGE_TOKENIZE, reason));
   }
 
   /** The engine-facing form of a request whose prompt is {@code promptIds}. */

@@ -13,7 +13,13 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
-/** Decodes Kafka values (Avro binary or JSON) and validates them; rejects go to the dead letters. */
+/**
+ * Decodes Kafka values (Avro binary or JSON) and validates them; rejects go to the dead letters. Nothing
+ * one record holds fails the task: values over {@code limits.max_record_bytes} are refused unread, the
+ * decoders trust no declared length, and any other exception (or a stack overflow or out-of-memory
+ * error) raised by one record's decoding or validation dead-letters that record, naming the stage. A
+ * failed task would restart and meet the same record again.
+ */
 public final class DecodeValidateFunction extends ProcessFunction<RawRequest, ValidatedRequest> {
   private static final long serialVersionUID = 1L;
 
@@ -23,6 +29,7 @@ public final class DecodeValidateFunction extends ProcessFunction<RawRequest, Va
   private final InputFormat format;
   private final RequestLimits limits;
   private transient AvroCodec<InferenceRequest> avro;
+  private transient RequestJson json;
   private transient RequestValidator validator;
   private transient Counter deadLetters;
   private transient Counter requestsIn;
@@ -34,7 +41,9 @@ public final class DecodeValidateFunction extends ProcessFunction<RawRequest, Va
 
   @Override
   public void open(OpenContext context) {
-    avro = new AvroCodec<>(InferenceRequest.class);
+    avro = new AvroCodec<>(InferenceRequest.class, limits.maxDecodedItems());
+    json = new RequestJson(new RequestJson.Bounds(limits.maxRecordBytes(), limits.maxDecodedItems(),
+        limits.maxDecodedStringChars()));
     validator = new RequestValidator(limits);
     deadLetters = getRuntimeContext().getMetricGroup().counter(MetricNames.DEAD_LETTERS_VALIDATE);
     requestsIn = getRuntimeContext().getMetricGroup().counter(MetricNames.REQUESTS_IN);
@@ -47,19 +56,45 @@ public final class DecodeValidateFunction extends ProcessFunction<RawRequest, Va
     requestsIn.inc();
     InferenceRequest request;
     try {
-      request = format == InputFormat.AVRO ? avro.decode(raw.value) : RequestJson.parse(raw.value == null ? new byte[0] : raw.value);
+      request = decode(raw.value);
     } catch (IllegalArgumentException e) {
-      deadLetters.inc();
-      ctx.output(DeadLetters.TAG, DeadLetters.undecodable(raw.value, raw.topic, raw.partition, raw.offset, e.getMessage()));
+      deadLetter(ctx, DeadLetters.undecodable(raw.value, limits.maxDeadLetterRawBytes(), raw.topic, raw.partition,
+          raw.offset, e.getMessage()));
+      return;
+    } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+      deadLetter(ctx, DeadLetters.undecodable(raw.value, limits.maxDeadLetterRawBytes(), raw.topic, raw.partition,
+          raw.offset, DeadLetters.failed(DeadLetters.STAGE_DECODE, e)));
       return;
     }
-    Optional<String> problem = validator.problem(request);
+    Optional<String> problem;
+    try {
+      problem = validator.problem(request);
+    } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+      problem = Optional.of(DeadLetters.failed(DeadLetters.STAGE_VALIDATE, e));
+    }
     if (problem.isPresent()) {
-      deadLetters.inc();
-      ctx.output(DeadLetters.TAG, DeadLetters.rejected(request.getRequestId(), raw.topic, raw.partition, raw.offset,
+      deadLetter(ctx, DeadLetters.rejected(request.getRequestId(), raw.topic, raw.partition, raw.offset,
           DeadLetters.STAGE_VALIDATE, problem.get()));
       return;
     }
+    // outside the catches: the operators chained after this one run inside collect, and their
+    // failures are theirs (a failed engine must fail the task, not dead-letter the request)
     out.collect(new ValidatedRequest(request, raw.topic, raw.partition, raw.offset, System.currentTimeMillis()));
+  }
+
+  private InferenceRequest decode(byte[] value) {
+    if (value == null) {
+      throw new IllegalArgumentException("the record has no value");
+    }
+    if (value.length > limits.maxRecordBytes()) {
+      throw new IllegalArgumentException("the value is " + value.length + " bytes, over limits.max_record_bytes ("
+          + limits.maxRecordBytes() + "); not decoded");
+    }
+    return format == InputFormat.AVRO ? avro.decode(value) : json.read(value);
+  }
+
+  private void deadLetter(Context ctx, io.moestream.schemas.DeadLetter letter) {
+    deadLetters.inc();
+    ctx.output(DeadLetters.TAG, letter);
   }
 }

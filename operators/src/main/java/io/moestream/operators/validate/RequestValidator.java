@@ -23,7 +23,8 @@ public final class RequestValidator {
       return Optional.of("request_id: missing or blank");
     }
     if (id.length() > RequestLimits.MAX_REQUEST_ID_LENGTH) {
-      return Optional.of("request_id: longer than " + RequestLimits.MAX_REQUEST_ID_LENGTH + " characters");
+      return Optional.of("request_id: longer than " + RequestLimits.MAX_REQUEST_ID_LENGTH + " characters, found "
+          + id.length());
     }
     boolean hasPrompt = r.getPrompt() != null;
     boolean hasMessages = r.getMessages() != null;
@@ -32,6 +33,10 @@ public final class RequestValidator {
     }
     if (hasPrompt && r.getPrompt().isBlank()) {
       return Optional.of("prompt: empty");
+    }
+    if (hasPrompt && utf8Length(r.getPrompt()) > limits.maxPromptBytes()) {
+      return Optional.of("prompt: " + utf8Length(r.getPrompt()) + " UTF-8 bytes, over limits.max_prompt_bytes ("
+          + limits.maxPromptBytes() + ")");
     }
     if (hasMessages) {
       Optional<String> problem = messagesProblem(r);
@@ -55,18 +60,49 @@ public final class RequestValidator {
     return Optional.empty();
   }
 
-  private static Optional<String> messagesProblem(InferenceRequest r) {
+  private Optional<String> messagesProblem(InferenceRequest r) {
     if (r.getMessages().isEmpty()) {
       return Optional.of("messages: empty");
     }
+    if (r.getMessages().size() > limits.maxMessages()) {
+      return Optional.of("messages: " + r.getMessages().size() + " messages, over limits.max_messages ("
+          + limits.maxMessages() + ")");
+    }
+    long contentBytes = 0;
     for (int i = 0; i < r.getMessages().size(); i++) {
       ChatMessage m = r.getMessages().get(i);
       if (!ROLES.contains(m.getRole())) {
-        return Optional.of("messages[" + i + "].role: unknown value '" + m.getRole() + "' (expected " + String.join(", ",
+        // the role is echoed; cut it, it may be anything up to the record's size
+        String role = m.getRole().length() > 40 ? m.getRole().substring(0, 40) + "..." : m.getRole();
+        return Optional.of("messages[" + i + "].role: unknown value '" + role + "' (expected " + String.join(", ",
             new java.util.TreeSet<>(ROLES)) + ")");
       }
+      contentBytes += utf8Length(m.getContent());
+    }
+    if (contentBytes > limits.maxPromptBytes()) {
+      return Optional.of("messages: contents of " + contentBytes + " UTF-8 bytes together, over limits.max_prompt_bytes ("
+          + limits.maxPromptBytes() + ")");
     }
     return Optional.empty();
+  }
+
+  /** UTF-8 length without encoding: a prompt near the limit is counted, not copied. */
+  static long utf8Length(CharSequence s) {
+    long bytes = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x80) {
+        bytes += 1;
+      } else if (c < 0x800) {
+        bytes += 2;
+      } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        bytes += 4;
+        i++;
+      } else {
+        bytes += 3; // a lone surrogate is written as '?' (1 byte) by String.getBytes; 3 is the safe side
+      }
+    }
+    return bytes;
   }
 
   private Optional<String> samplingProblem(Sampling s) {

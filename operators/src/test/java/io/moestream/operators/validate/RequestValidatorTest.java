@@ -8,7 +8,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class RequestValidatorTest {
-  private final RequestValidator validator = new RequestValidator(new RequestLimits(256, 4, 4));
+  private final RequestValidator validator = new RequestValidator(new RequestLimits(256, 4, 4, 1 << 20, 100, 3, 1024));
 
   private Optional<String> check(String json) {
     return validator.problem(RequestJson.parse(json));
@@ -37,6 +37,24 @@ class RequestValidatorTest {
     assertProblem("min_experts_per_token: must be in [1, 4]",
         "{\"request_id\":\"a\",\"prompt\":\"x\",\"min_experts_per_token\":9}");
     assertProblem("request_id: missing or blank", "{\"request_id\":\" \",\"prompt\":\"x\"}");
+  }
+
+  @Test
+  void sizesOverTheLimitsAreNamed() {
+    String id = "x".repeat(RequestLimits.MAX_REQUEST_ID_LENGTH + 1);
+    assertProblem("request_id: longer than 256 characters, found 257", "{\"request_id\":\"" + id + "\",\"prompt\":\"x\"}");
+    assertEquals(Optional.empty(), check("{\"request_id\":\"a\",\"prompt\":\"" + "\u00e9".repeat(50) + "\"}"));
+    assertProblem("prompt: 102 UTF-8 bytes, over limits.max_prompt_bytes (100)",
+        "{\"request_id\":\"a\",\"prompt\":\"" + "\u00e9".repeat(51) + "\"}");
+    String message = "{\"role\":\"user\",\"content\":\"" + "y".repeat(40) + "\"}";
+    assertEquals(Optional.empty(), check("{\"request_id\":\"a\",\"messages\":[" + message + "," + message + "]}"));
+    assertProblem("messages: contents of 120 UTF-8 bytes together, over limits.max_prompt_bytes (100)",
+        "{\"request_id\":\"a\",\"messages\":[" + message + "," + message + "," + message + "]}");
+    String small = "{\"role\":\"user\",\"content\":\"y\"}";
+    assertProblem("messages: 4 messages, over limits.max_messages (3)",
+        "{\"request_id\":\"a\",\"messages\":[" + String.join(",", java.util.Collections.nCopies(4, small)) + "]}");
+    assertEquals(6, RequestValidator.utf8Length("a\u00e9\ud83d"));
+    assertEquals(5, RequestValidator.utf8Length("a\ud83d\ude00"));
   }
 
   private void assertProblem(String expected, String json) {

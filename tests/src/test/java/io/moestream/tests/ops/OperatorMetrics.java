@@ -47,6 +47,10 @@ final class OperatorMetrics {
     if (metric.equals(MetricNames.EXPERT_TOKENS)) {
       return prefix + MetricNames.LAYER_GROUP + "_" + MetricNames.EXPERT_GROUP + "_" + metric;
     }
+    if (metric.equals(MetricNames.OUTPUT_RECORDS_CUT)) {
+      // registered by the sinks' value schema, on the group Flink gives serialization schemas: "user"
+      return prefix + "user_" + metric;
+    }
     return base;
   }
 }

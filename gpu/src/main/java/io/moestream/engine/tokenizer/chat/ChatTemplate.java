@@ -45,6 +45,10 @@ public final class ChatTemplate {
     this.jinjava = new Jinjava(JinjavaConfig.newBuilder()
         .withTrimBlocks(true)
         .withLstripBlocks(true)
+        // jinjava by default renders again any expression output that looks like a template, so a
+        // message content of "{{ 7*7 }}" became "49"; jinja2 prints values verbatim, and user text
+        // must never run as template code.
+        .withNestedInterpretationEnabled(false)
         .withElResolver(resolver)
         .build());
     jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition(

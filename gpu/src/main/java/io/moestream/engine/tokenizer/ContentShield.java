@@ -46,7 +46,7 @@ final class ContentShield {
       for (int i = 0; i < rendered.length(); ) {
         int cp = rendered.codePointAt(i);
         i += Character.charCount(cp);
-        String token = tokenByMarker.get(cp);
+        String token = cp < MARKER_RANGES[0][0] ? null : tokenByMarker.get(cp);
         if (token == null) {
           text.appendCodePoint(cp);
         } else {

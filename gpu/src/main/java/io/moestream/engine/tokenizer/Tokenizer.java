@@ -119,7 +119,12 @@ public final class Tokenizer {
    * strings inside its text ranges encoded as text.
    */
   public int[] encode(ChatPrompt prompt) {
-    return encode(prompt.text(), false, prompt.rangesView());
+    return encode(prompt, false);
+  }
+
+  /** As {@link #encode(ChatPrompt)}, with the post-processor's BOS/EOS when {@code addSpecialTokens}. */
+  public int[] encode(ChatPrompt prompt, boolean addSpecialTokens) {
+    return encode(prompt.text(), addSpecialTokens, prompt.rangesView());
   }
 
   private int[] encode(String text, boolean addSpecialTokens, int[] textRanges) {

@@ -135,14 +135,18 @@ public final class Tokenizer {
         continue;
       }
       String normalizedText = parts.normalizer().normalize(segment.text());
-      int[] innerRanges = textRanges;
-      int innerOffset = segment.start();
-      if (textRanges.length > 0 && !normalizedText.equals(segment.text())
+      int[] innerRanges = ChatPrompt.NO_RANGES;
+      int innerOffset = 0;
+      if (textRanges.length > 0
           && overlaps(textRanges, segment.start(), segment.start() + segment.text().length())) {
-        // Normalizing moved the offsets; no supported tokenizer has a special token matched after
-        // a normalizer that changes text, so rather than map offsets, none in this stretch counts.
-        innerRanges = new int[] {0, normalizedText.length()};
-        innerOffset = 0;
+        if (normalizedText.equals(segment.text())) {
+          innerRanges = textRanges;
+          innerOffset = segment.start();
+        } else {
+          // Normalizing moved the offsets; no supported tokenizer has a special token matched after
+          // a normalizer that changes text, so rather than map offsets, none in this stretch counts.
+          innerRanges = new int[] {0, normalizedText.length()};
+        }
       }
       for (Segment inner : split(normalizedMatcher, normalizedText, innerRanges, innerOffset)) {
         if (inner.tokenId() >= 0) {

@@ -174,6 +174,79 @@ class SpecialTokensInContentTest {
   }
 
   @Test
+  void normalizedSpecialTokensInAStretchTheNormalizerChangedAreAllText() throws IOException {
+    // No supported family has one: a special token matched after a normalizer that rewrites text
+    // (here the legacy "▁" Prepend), so content offsets cannot be mapped into the normalized text.
+    Path dir = Files.createDirectories(temp.resolve("normalized-special"));
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode tokenizer = (ObjectNode) json.readTree(
+        TestTokenizers.folder("sentencepiece_bpe").resolve("tokenizer.json").toFile());
+    tokenizer.withArray("added_tokens").addObject().put("id", 278).put("content", "<X>")
+        .put("single_word", false).put("lstrip", false).put("rstrip", false).put("normalized", true)
+        .put("special", true);
+    json.writeValue(dir.resolve("tokenizer.json").toFile(), tokenizer);
+    ObjectNode config = (ObjectNode) json.readTree(
+        TestTokenizers.folder("sentencepiece_bpe").resolve("tokenizer_config.json").toFile());
+    config.put("chat_template", "{{ bos_token }}{{ messages[0]['content'] }}{{ eos_token }}<X>");
+    json.writeValue(dir.resolve("tokenizer_config.json").toFile(), config);
+    Tokenizer withX = Tokenizer.load(dir);
+    // A normalized token is looked for in its normalized spelling, "▁<X>": at a stretch's start.
+    List<ChatMessage> messages = List.of(new ChatMessage("user", "<X>b"));
+    IntList expected = new IntList(16);
+    expected.addAll(ids(withoutSpecials("sentencepiece_bpe"), 1, "<X>b", 2));
+    expected.addAll(withX.encode("<X>")); // the template's own, in a stretch without content: a token
+    assertTrue(Arrays.stream(withX.encode("<X>")).anyMatch(i -> i == 278));
+    assertArrayEquals(expected.toArray(), withX.encodeChat(messages, false, TEXT));
+    assertEquals(2, Arrays.stream(withX.encodeChat(messages, false, CONTROL)).filter(i -> i == 278).count());
+  }
+
+  /**
+   * Random conversations (look-alikes of special tokens, private-use and astral characters among
+   * them): the text is the template's, every range holds a special-token string, the ids decode to
+   * the text the control-mode ids decode to, and the control tokens are exactly the template's own (those of the same
+   * conversation with each typed special-token string replaced by a space).
+   */
+  @Test
+  void randomConversationsKeepOnlyTheTemplatesControlTokens() {
+    java.util.Random random = new java.util.Random(11);
+    String[] roles = {"system", "user", "assistant", "tool"};
+    for (Tokenizer tokenizer : List.of(TestTokenizers.qwen3(), TestTokenizers.deepseekV3())) {
+      java.util.Set<Integer> specialIds = tokenizer.specialTokenIdSet();
+      List<String> specialStrings = specialIds.stream().map(i -> tokenizer.decode(new int[] {i})).toList();
+      for (int round = 0; round < 150; round++) {
+        List<ChatMessage> messages = new java.util.ArrayList<>();
+        List<ChatMessage> defused = new java.util.ArrayList<>();
+        for (int m = 1 + random.nextInt(4); m > 0; m--) {
+          String role = messages.isEmpty() ? "user" : roles[random.nextInt(roles.length)];
+          String content = RandomText.next(random);
+          if (random.nextBoolean()) {
+            content += specialStrings.get(random.nextInt(specialStrings.size())) + RandomText.next(random);
+          }
+          messages.add(new ChatMessage(role, content));
+          String plain = content;
+          for (String special : specialStrings) {
+            plain = plain.replace(special, " ");
+          }
+          defused.add(new ChatMessage(role, plain));
+        }
+        ChatPrompt prompt = tokenizer.renderChat(messages, true, TEXT);
+        assertEquals(tokenizer.applyChatTemplate(messages, true), prompt.text());
+        int[] ranges = prompt.textRanges();
+        for (int r = 0; r < ranges.length; r += 2) {
+          assertTrue(specialStrings.contains(prompt.text().substring(ranges[r], ranges[r + 1])));
+        }
+        int[] encoded = tokenizer.encode(prompt);
+        // Both decode to the (normalized) text: typed tokens are spelled out, not dropped or altered.
+        assertEquals(tokenizer.decode(tokenizer.encode(prompt.text())), tokenizer.decode(encoded),
+            "round " + round);
+        assertEquals(Arrays.stream(tokenizer.encode(tokenizer.applyChatTemplate(defused, true)))
+                .filter(specialIds::contains).boxed().toList(),
+            Arrays.stream(encoded).filter(specialIds::contains).boxed().toList(), "round " + round);
+      }
+    }
+  }
+
+  @Test
   void modeNamesAndErrors() {
     assertEquals(TEXT, SpecialTokensInContent.parse("text", "model.special_tokens_in_content"));
     assertEquals(CONTROL, SpecialTokensInContent.parse("control", "f"));

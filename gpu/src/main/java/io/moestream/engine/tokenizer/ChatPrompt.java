@@ -19,6 +19,15 @@ public record ChatPrompt(String text, int[] textRanges) {
           + textRanges.length + " numbers");
     }
     textRanges = textRanges.clone();
+    int previousEnd = 0;
+    for (int r = 0; r < textRanges.length; r += 2) {
+      if (textRanges[r] < previousEnd || textRanges[r + 1] <= textRanges[r] || textRanges[r + 1] > text.length()) {
+        throw new IllegalArgumentException("textRanges: [" + textRanges[r] + ", " + textRanges[r + 1]
+            + ") at index " + r + " is empty, out of order, overlapping or beyond the text's "
+            + text.length() + " chars");
+      }
+      previousEnd = textRanges[r + 1];
+    }
   }
 
   /** A prompt whose special-token strings all count as control tokens. */

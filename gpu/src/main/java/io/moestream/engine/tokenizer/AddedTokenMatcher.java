@@ -40,9 +40,21 @@ final class AddedTokenMatcher {
 
   /** Splits {@code text} into plain and added-token segments, in order, without empty plain ones. */
   List<Segment> split(String text) {
+    return split(text, ChatPrompt.NO_RANGES, 0);
+  }
+
+  /**
+   * As {@link #split(String)}, except that a special token whose match starts inside one of
+   * {@code textRanges} (flat ascending {@code [start, end)} pairs, in coordinates where
+   * {@code text} starts at {@code offset}) is left in the plain text, as the Rust library's
+   * {@code encode_special_tokens} leaves every special token: the automaton moves past it, so no
+   * shorter token is looked for inside it.
+   */
+  List<Segment> split(String text, int[] textRanges, int offset) {
     List<Segment> out = new ArrayList<>();
     int plainStart = 0;
     int i = 0;
+    int range = 0; // first range that may still hold a later match
     while (i < text.length()) {
       AddedToken token = longestAt(text, i);
       if (token == null) {
@@ -54,6 +66,15 @@ final class AddedTokenMatcher {
       i = stop;
       if (token.singleWord() && !standsAlone(text, start, stop)) {
         continue;
+      }
+      if (token.special() && textRanges.length > 0) {
+        int at = offset + start;
+        while (range < textRanges.length && textRanges[range + 1] <= at) {
+          range += 2;
+        }
+        if (range < textRanges.length && textRanges[range] <= at) {
+          continue; // typed inside message content: text, not a control token
+        }
       }
       if (token.lstrip()) {
         start = Math.max(plainStart, start - whitespaceBefore(text, start));
@@ -74,7 +95,8 @@ final class AddedTokenMatcher {
     return out;
   }
 
-  private AddedToken longestAt(String text, int i) {
+  /** The longest token starting at {@code text[i]}, or null. */
+  AddedToken longestAt(String text, int i) {
     char c = text.charAt(i);
     if (!firstChars.get(c)) {
       return null;

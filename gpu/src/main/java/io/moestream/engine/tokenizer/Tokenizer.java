@@ -53,6 +53,8 @@ public final class Tokenizer {
   /** Added tokens matched in normalized text. */
   private final AddedTokenMatcher normalizedMatcher;
   private final int[] specialIds;
+  /** Marks the special-token strings of chat message content (SpecialTokensInContent.TEXT). */
+  private final ContentShield contentShield;
   private final int vocabSize;
   private volatile ChatTemplate chatTemplate;
 
@@ -61,6 +63,7 @@ public final class Tokenizer {
     List<AddedToken> raw = new ArrayList<>();
     List<AddedToken> normalized = new ArrayList<>();
     Set<Integer> special = new LinkedHashSet<>();
+    List<AddedToken> specialTokens = new ArrayList<>();
     int maxId = parts.model().vocabulary().size() - 1;
     for (AddedToken token : parts.addedTokens()) {
       addedById.put(token.id(), token);
@@ -76,12 +79,14 @@ public final class Tokenizer {
       }
       if (token.special()) {
         special.add(token.id());
+        specialTokens.add(token);
       }
       maxId = Math.max(maxId, token.id());
     }
     rawMatcher = new AddedTokenMatcher(raw);
     normalizedMatcher = new AddedTokenMatcher(normalized);
     specialIds = special.stream().mapToInt(Integer::intValue).sorted().toArray();
+    contentShield = new ContentShield(specialTokens);
     vocabSize = maxId + 1;
   }
 
@@ -100,16 +105,50 @@ public final class Tokenizer {
     return encode(text, false);
   }
 
-  /** The ids of {@code text}, with the post-processor's BOS/EOS when {@code addSpecialTokens}. */
+  /**
+   * The ids of {@code text}, with the post-processor's BOS/EOS when {@code addSpecialTokens}. Every
+   * added token is matched, special ones included: raw prompts are written by callers who mean
+   * the control tokens they contain (a whole chat template filled in by hand).
+   */
   public int[] encode(String text, boolean addSpecialTokens) {
+    return encode(text, addSpecialTokens, ChatPrompt.NO_RANGES);
+  }
+
+  /**
+   * The ids of a rendered chat prompt (no BOS/EOS: the template writes its own), special-token
+   * strings inside its text ranges encoded as text.
+   */
+  public int[] encode(ChatPrompt prompt) {
+    return encode(prompt, false);
+  }
+
+  /** As {@link #encode(ChatPrompt)}, with the post-processor's BOS/EOS when {@code addSpecialTokens}. */
+  public int[] encode(ChatPrompt prompt, boolean addSpecialTokens) {
+    return encode(prompt.text(), addSpecialTokens, prompt.rangesView());
+  }
+
+  private int[] encode(String text, boolean addSpecialTokens, int[] textRanges) {
     IntList out = new IntList(text.length() / 3 + 4);
-    for (Segment segment : split(rawMatcher, text)) {
+    for (Segment segment : split(rawMatcher, text, textRanges, 0)) {
       if (segment.tokenId() >= 0) {
         out.add(segment.tokenId());
         continue;
       }
       String normalizedText = parts.normalizer().normalize(segment.text());
-      for (Segment inner : split(normalizedMatcher, normalizedText)) {
+      int[] innerRanges = ChatPrompt.NO_RANGES;
+      int innerOffset = 0;
+      if (textRanges.length > 0
+          && overlaps(textRanges, segment.start(), segment.start() + segment.text().length())) {
+        if (normalizedText.equals(segment.text())) {
+          innerRanges = textRanges;
+          innerOffset = segment.start();
+        } else {
+          // Normalizing moved the offsets; no supported tokenizer has a special token matched after
+          // a normalizer that changes text, so rather than map offsets, none in this stretch counts.
+          innerRanges = new int[] {0, normalizedText.length()};
+        }
+      }
+      for (Segment inner : split(normalizedMatcher, normalizedText, innerRanges, innerOffset)) {
         if (inner.tokenId() >= 0) {
           out.add(inner.tokenId());
         } else {
@@ -122,11 +161,28 @@ public final class Tokenizer {
     return addSpecialTokens ? parts.postProcessor().apply(ids) : ids;
   }
 
-  private static List<Segment> split(AddedTokenMatcher matcher, String text) {
+  private static List<Segment> split(AddedTokenMatcher matcher, String text, int[] textRanges,
+      int offset) {
     if (text.isEmpty()) {
       return List.of();
     }
-    return matcher.isEmpty() ? List.of(new Segment(-1, text, 0)) : matcher.split(text);
+    return matcher.isEmpty() ? List.of(new Segment(-1, text, 0))
+        : matcher.split(text, textRanges, offset);
+  }
+
+  /** Whether a range of the ascending, disjoint {@code ranges} meets [start, end); O(log n). */
+  private static boolean overlaps(int[] ranges, int start, int end) {
+    int lo = 0;
+    int hi = ranges.length / 2; // first range ending after start, by binary search on the ends
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (ranges[2 * mid + 1] <= start) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo < ranges.length / 2 && ranges[2 * lo] < end;
   }
 
   private void encodeWords(Piece segment, IntList out) {
@@ -240,6 +296,30 @@ public final class Tokenizer {
    */
   public String applyChatTemplate(List<ChatMessage> messages, boolean addGenerationPrompt) {
     return chatTemplate().render(messages, addGenerationPrompt);
+  }
+
+  /**
+   * Renders the chat template like {@link #applyChatTemplate} (the text is the same in either mode)
+   * and, for {@link SpecialTokensInContent#TEXT}, records where special-token strings from message
+   * content landed so that {@link #encode(ChatPrompt)} keeps them as text. Non-special added tokens
+   * (Qwen3's {@code <think>}, {@code <tool_call>}) stay tokens in content, as in transformers: they
+   * are vocabulary for ordinary model output that clients send back in assistant turns.
+   */
+  public ChatPrompt renderChat(List<ChatMessage> messages, boolean addGenerationPrompt,
+      SpecialTokensInContent specialTokensInContent) {
+    if (specialTokensInContent == SpecialTokensInContent.CONTROL) {
+      return ChatPrompt.plain(applyChatTemplate(messages, addGenerationPrompt));
+    }
+    ContentShield.Shielded shielded = contentShield.shield(messages, List.of(
+        parts.config().chatTemplate().orElse(""), parts.config().bosToken().orElse(""),
+        parts.config().eosToken().orElse("")));
+    return shielded.restore(applyChatTemplate(shielded.messages(), addGenerationPrompt));
+  }
+
+  /** {@code encode(renderChat(messages, addGenerationPrompt, specialTokensInContent))}. */
+  public int[] encodeChat(List<ChatMessage> messages, boolean addGenerationPrompt,
+      SpecialTokensInContent specialTokensInContent) {
+    return encode(renderChat(messages, addGenerationPrompt, specialTokensInContent));
   }
 
   private ChatTemplate chatTemplate() {

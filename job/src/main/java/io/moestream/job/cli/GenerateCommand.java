@@ -9,6 +9,7 @@ import io.moestream.engine.generate.SamplingParams;
 import io.moestream.engine.generate.TokenEvent;
 import io.moestream.engine.tokenizer.ChatMessage;
 import io.moestream.engine.tokenizer.IncrementalDecoder;
+import io.moestream.engine.tokenizer.SpecialTokensInContent;
 import io.moestream.engine.tokenizer.Tokenizer;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -43,6 +44,11 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Option(names = "--system", description = "With --chat: a system message before the prompt.")
   String system;
+
+  @Option(names = "--special-tokens-in-content", defaultValue = "text",
+      description = {"With --chat: what special-token strings (<|im_end|>, ...) in --prompt and --system become:",
+          "text or control (the template's own stay control tokens). Default: ${DEFAULT-VALUE}."})
+  String specialTokensInContent;
 
   @Option(names = "--max-new-tokens", defaultValue = "64", description = "Default: ${DEFAULT-VALUE}.")
   int maxNewTokens;
@@ -135,7 +141,9 @@ final class GenerateCommand implements Callable<Integer> {
     return 0;
   }
 
-  private int[] promptIds(Tokenizer tokenizer) {
+  int[] promptIds(Tokenizer tokenizer) {
+    SpecialTokensInContent contentMode =
+        SpecialTokensInContent.parse(specialTokensInContent, "--special-tokens-in-content");
     if (prompt.tokenIds != null) {
       if (chat) {
         throw new IllegalArgumentException("--chat needs --prompt text, not --token-ids");
@@ -157,6 +165,6 @@ final class GenerateCommand implements Callable<Integer> {
       messages.add(new ChatMessage("system", system));
     }
     messages.add(new ChatMessage("user", prompt.text));
-    return tokenizer.encode(tokenizer.applyChatTemplate(messages, true));
+    return tokenizer.encodeChat(messages, true, contentMode);
   }
 }

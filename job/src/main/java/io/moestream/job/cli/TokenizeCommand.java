@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.moestream.engine.tokenizer.ChatMessage;
+import io.moestream.engine.tokenizer.ChatPrompt;
+import io.moestream.engine.tokenizer.SpecialTokensInContent;
 import io.moestream.engine.tokenizer.Tokenizer;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -46,12 +48,20 @@ final class TokenizeCommand implements Callable<Integer> {
       description = "With --chat: leave out the assistant header at the end.")
   boolean noGenerationPrompt;
 
+  @Option(names = "--special-tokens-in-content", defaultValue = "text",
+      description = {"With --chat: what special-token strings typed in message content become: text or",
+          "control (the template's own stay control tokens; plain --text always parses them). Default: ${DEFAULT-VALUE}."})
+  String specialTokensInContent;
+
   @Option(names = "--add-special-tokens",
       description = "Add the post-processor's BOS/EOS (default: off, like add_special_tokens=False).")
   boolean addSpecialTokens;
 
+  private SpecialTokensInContent contentMode;
+
   @Override
   public Integer call() throws IOException {
+    contentMode = SpecialTokensInContent.parse(specialTokensInContent, "--special-tokens-in-content");
     Tokenizer tokenizer = Tokenizer.load(model);
     if (chat && !tokenizer.hasChatTemplate()) {
       throw new IllegalArgumentException(model + ": tokenizer_config.json has no chat_template for --chat");
@@ -59,8 +69,8 @@ final class TokenizeCommand implements Callable<Integer> {
     PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
     if (input.text != null) {
       out.println(idsJson(tokenizer, chat
-          ? tokenizer.applyChatTemplate(List.of(new ChatMessage("user", input.text)), !noGenerationPrompt)
-          : input.text));
+          ? tokenizer.renderChat(List.of(new ChatMessage("user", input.text)), !noGenerationPrompt, contentMode)
+          : ChatPrompt.plain(input.text)));
     } else {
       try (BufferedReader lines = Files.newBufferedReader(input.file, StandardCharsets.UTF_8)) {
         String line;
@@ -77,7 +87,7 @@ final class TokenizeCommand implements Callable<Integer> {
     return 0;
   }
 
-  private String promptOf(Tokenizer tokenizer, String line, String where) {
+  private ChatPrompt promptOf(Tokenizer tokenizer, String line, String where) {
     JsonNode node;
     try {
       node = JSON.readTree(line);
@@ -92,7 +102,7 @@ final class TokenizeCommand implements Callable<Integer> {
       if (text == null || !text.isTextual()) {
         throw new IllegalArgumentException(where + ": expected {\"text\": \"...\"}");
       }
-      return text.asText();
+      return ChatPrompt.plain(text.asText());
     }
     JsonNode messages = node.get("messages");
     if (messages == null || !messages.isArray()) {
@@ -107,13 +117,13 @@ final class TokenizeCommand implements Callable<Integer> {
       }
       conversation.add(new ChatMessage(m.get("role").asText(), m.get("content").asText()));
     }
-    return tokenizer.applyChatTemplate(conversation, !noGenerationPrompt);
+    return tokenizer.renderChat(conversation, !noGenerationPrompt, contentMode);
   }
 
-  private String idsJson(Tokenizer tokenizer, String text) {
+  private String idsJson(Tokenizer tokenizer, ChatPrompt prompt) {
     ObjectNode result = JSON.createObjectNode();
     ArrayNode ids = result.putArray("ids");
-    for (int id : tokenizer.encode(text, addSpecialTokens)) {
+    for (int id : tokenizer.encode(prompt, addSpecialTokens)) {
       ids.add(id);
     }
     return result.toString();

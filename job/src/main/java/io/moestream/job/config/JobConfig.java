@@ -1,5 +1,6 @@
 package io.moestream.job.config;
 
+import io.moestream.engine.tokenizer.SpecialTokensInContent;
 import java.io.Serializable;
 
 /**
@@ -13,9 +14,11 @@ public record JobConfig(Model model, Kafka kafka, Batching batching, Experts exp
   /**
    * @param dir Hugging Face model folder (config.json, *.safetensors, tokenizer.json)
    * @param backend "cpu" (default), "auto" (CUDA when the TaskManager has a usable GPU) or "cuda"
+   * @param specialTokensInContent what special-token strings typed in chat message content become: text
+   *     (default) or control tokens (docs/TOKENIZER.md)
    */
   public record Model(String dir, String backend, int threads, String kernels, long kvCacheMb, int maxBatchTokens,
-      int maxRunningSequences) implements Serializable {}
+      int maxRunningSequences, SpecialTokensInContent specialTokensInContent) implements Serializable {}
 
   /**
    * @param inputFormat "avro" (binary, schemas/src/main/avro) or "json"

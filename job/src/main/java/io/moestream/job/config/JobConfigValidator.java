@@ -6,6 +6,7 @@ import io.moestream.engine.policy.ExpertPolicies;
 import io.moestream.engine.policy.ExpertPolicy;
 import io.moestream.engine.policy.ExpertProfile;
 import io.moestream.engine.policy.ExpertPruning;
+import io.moestream.engine.tokenizer.SpecialTokensInContent;
 import io.moestream.job.config.JobConfig.Batching;
 import io.moestream.job.config.JobConfig.Experts;
 import io.moestream.job.config.JobConfig.Flink;
@@ -28,7 +29,9 @@ final class JobConfigValidator {
         f.oneOf("model", "kernels", Set.of("vector", "scalar")),
         f.integer("model", "kv_cache_mb", 1, 1L << 20),
         (int) f.integer("model", "max_batch_tokens", 1, 1 << 20),
-        (int) f.integer("model", "max_running_sequences", 1, 1 << 16));
+        (int) f.integer("model", "max_running_sequences", 1, 1 << 16),
+        SpecialTokensInContent.parse(f.oneOf("model", "special_tokens_in_content", Set.of("text", "control")),
+            "model.special_tokens_in_content"));
     Kafka kafka = new Kafka(
         f.string("kafka", "bootstrap_servers"),
         f.string("kafka", "group_id"),

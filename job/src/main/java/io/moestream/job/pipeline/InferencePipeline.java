@@ -114,7 +114,7 @@ public final class InferencePipeline {
         .process(new DecodeValidateFunction(format, limits))
         .name("Decode and validate").uid(VALIDATE_UID);
     SingleOutputStreamOperator<TokenizedRequest> tokenized = valid
-        .process(new TokenizeFunction(config.model().dir()))
+        .process(new TokenizeFunction(config.model().dir(), config.model().specialTokensInContent()))
         .name("Tokenize").uid(TOKENIZE_UID);
     BatchingSettings batching = new BatchingSettings(config.batching().maxBatchSize(), config.batching().latencyBudgetMs());
     DataStream<RequestBatch> batches = tokenized

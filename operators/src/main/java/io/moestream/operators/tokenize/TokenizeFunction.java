@@ -1,6 +1,7 @@
 package io.moestream.operators.tokenize;
 
 import io.moestream.engine.model.ModelConfig;
+import io.moestream.engine.tokenizer.SpecialTokensInContent;
 import io.moestream.engine.tokenizer.Tokenizer;
 import io.moestream.operators.deadletter.DeadLetters;
 import io.moestream.operators.metrics.MetricNames;
@@ -22,11 +23,18 @@ public final class TokenizeFunction extends ProcessFunction<ValidatedRequest, To
   private static final long serialVersionUID = 1L;
 
   private final String modelDir;
+  private final SpecialTokensInContent specialTokensInContent;
   private transient PromptTokenizer tokenizer;
   private transient Counter deadLetters;
 
   public TokenizeFunction(String modelDir) {
+    this(modelDir, SpecialTokensInContent.TEXT);
+  }
+
+  /** @param specialTokensInContent what special-token strings typed in chat message content become */
+  public TokenizeFunction(String modelDir, SpecialTokensInContent specialTokensInContent) {
     this.modelDir = modelDir;
+    this.specialTokensInContent = specialTokensInContent;
   }
 
   @Override
@@ -35,7 +43,8 @@ public final class TokenizeFunction extends ProcessFunction<ValidatedRequest, To
     if (!Tokenizer.isPresent(dir)) {
       throw new IllegalStateException(dir + " has no tokenizer.json: the streaming job needs a tokenizer");
     }
-    tokenizer = new PromptTokenizer(Tokenizer.load(dir), ModelConfig.read(dir).maxPositionEmbeddings());
+    tokenizer = new PromptTokenizer(Tokenizer.load(dir), ModelConfig.read(dir).maxPositionEmbeddings(),
+        specialTokensInContent);
     deadLetters = getRuntimeContext().getMetricGroup().counter(MetricNames.DEAD_LETTERS_TOKENIZE);
   }
 

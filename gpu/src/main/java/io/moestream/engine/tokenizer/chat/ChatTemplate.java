@@ -45,6 +45,10 @@ public final class ChatTemplate {
     this.jinjava = new Jinjava(JinjavaConfig.newBuilder()
         .withTrimBlocks(true)
         .withLstripBlocks(true)
+        // jinjava by default renders again any expression output that looks like a template, so a
+        // message content of "{{ 7*7 }}" became "49"; jinja2 prints values verbatim, and user text
+        // must never run as template code.
+        .withNestedInterpretationEnabled(false)
         .withElResolver(resolver)
         .build());
     jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition(
@@ -54,8 +58,27 @@ public final class ChatTemplate {
     jinjava.getGlobalContext().registerFilter(new ToJsonFilter());
   }
 
+  /**
+   * The most (messages x characters of the messages) a render may cost. Templates may copy the
+   * conversation once per message: DeepSeek-V3's joins the system messages with {@code +} in a
+   * loop, quadratic in jinja2 as here (64k short system messages took 76 s). Every supported
+   * template is otherwise linear in the messages and their size. At this bound, a prompt of 1 Mi
+   * characters (beyond any model's context) may still have 8192 messages; DeepSeek-V3's template
+   * renders a worst case at the bound in about 7 s.
+   */
+  public static final long MAX_RENDER_WORK = 1L << 33;
+
   /** The prompt for {@code messages}; ends with the assistant header when {@code addGenerationPrompt}. */
   public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
+    long chars = 0;
+    for (ChatMessage message : messages) {
+      chars += message.role().length() + message.content().length();
+    }
+    if (messages.size() * chars > MAX_RENDER_WORK) {
+      throw new TokenizerException("messages: " + messages.size() + " messages of " + chars
+          + " characters in all are too many to render in bounded time (messages x characters"
+          + " must be at most " + MAX_RENDER_WORK + ")");
+    }
     List<Map<String, Object>> messageMaps = new ArrayList<>(messages.size());
     for (ChatMessage message : messages) {
       Map<String, Object> map = new LinkedHashMap<>();

@@ -60,8 +60,12 @@ public final class Normalizers {
   }
 
   static Normalizer unicode(Form form) {
-    return text -> java.text.Normalizer.isNormalized(text, form)
-        ? text : java.text.Normalizer.normalize(text, form);
+    return text -> {
+      // Long runs of combining marks are put in order first: the JDK sorts them quadratically.
+      String ordered = CanonicalOrder.preorder(text, form);
+      return ordered == text && java.text.Normalizer.isNormalized(text, form)
+          ? text : java.text.Normalizer.normalize(ordered, form);
+    };
   }
 
   static Normalizer sequence(List<Normalizer> steps) {
@@ -108,7 +112,8 @@ public final class Normalizers {
   }
 
   private static String stripAccents(String text) {
-    String decomposed = java.text.Normalizer.normalize(text, Form.NFD);
+    String decomposed =
+        java.text.Normalizer.normalize(CanonicalOrder.preorder(text, Form.NFD), Form.NFD);
     StringBuilder out = new StringBuilder(decomposed.length());
     decomposed.codePoints()
         .filter(cp -> Character.getType(cp) != Character.NON_SPACING_MARK)

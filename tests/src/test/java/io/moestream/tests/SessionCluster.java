@@ -70,12 +70,15 @@ final class SessionCluster implements AutoCloseable {
   final Path home;
   final int restPort;
   final List<Integer> prometheusPorts;
+  private final List<String> extraConfig;
   private final List<Process> processes = new ArrayList<>();
+  private Process taskManager;
 
-  private SessionCluster(Path home, int restPort, List<Integer> prometheusPorts) {
+  private SessionCluster(Path home, int restPort, List<Integer> prometheusPorts, List<String> extraConfig) {
     this.home = home;
     this.restPort = restPort;
     this.prometheusPorts = prometheusPorts;
+    this.extraConfig = extraConfig;
   }
 
   /**
@@ -83,21 +86,45 @@ final class SessionCluster implements AutoCloseable {
    * slot, and returns once the TaskManager has registered.
    *
    * @param extraLib jars to add to lib/ (the logging jars, copied there by Maven)
+   * @param extraConfig lines appended to conf/config.yaml ({@code key: value})
    */
-  static SessionCluster start(Path home, Path extraLib, Duration timeout) throws Exception {
-    SessionCluster cluster = new SessionCluster(home, freePort(), List.of(freePort(), freePort()));
+  static SessionCluster start(Path home, Path extraLib, Duration timeout, String... extraConfig) throws Exception {
+    SessionCluster cluster = new SessionCluster(home, freePort(), List.of(freePort(), freePort()), List.of(extraConfig));
     try {
       cluster.layout(extraLib);
       cluster.launch("jobmanager", "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
           "GET_JM_RESOURCE_PARAMS");
       SessionClusterRest rest = cluster.rest();
       rest.awaitReady(timeout, 0, cluster::logTails);
-      cluster.launch("taskmanager", "org.apache.flink.runtime.taskexecutor.TaskManagerRunner", "GET_TM_RESOURCE_PARAMS");
+      cluster.startTaskManager("taskmanager");
       rest.awaitReady(timeout, 1, cluster::logTails);
       return cluster;
     } catch (Exception | AssertionError e) {
       cluster.close();
       throw e;
+    }
+  }
+
+  /** Starts a TaskManager that logs to log/{@code name}.log; it registers with the JobManager on its own. */
+  void startTaskManager(String name) throws Exception {
+    taskManager = launch(name, "org.apache.flink.runtime.taskexecutor.TaskManagerRunner", "GET_TM_RESOURCE_PARAMS");
+  }
+
+  /**
+   * Kills the TaskManager last started with SIGKILL ({@link Process#destroyForcibly} is {@code kill -9}
+   * on Unix): no shutdown hook runs, no task is cancelled, no transaction is aborted.
+   */
+  void killTaskManager() throws InterruptedException {
+    taskManager.destroyForcibly();
+    if (!taskManager.waitFor(30, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("TaskManager " + taskManager.pid() + " still alive 30 s after SIGKILL");
+    }
+  }
+
+  /** The process logs (log4j) of the JobManager and every TaskManager started, by file name. */
+  List<Path> processLogs() throws IOException {
+    try (var files = Files.list(home.resolve("log"))) {
+      return files.filter(p -> p.getFileName().toString().matches("(jobmanager|taskmanager).*\\.log")).sorted().toList();
     }
   }
 
@@ -165,6 +192,7 @@ final class SessionCluster implements AutoCloseable {
         "env.java.opts.all: " + JAVA_OPTS_ALL,
         "metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
         "metrics.reporter.prom.port: \"" + prometheusPorts.get(0) + "," + prometheusPorts.get(1) + "\"",
+        String.join("\n", extraConfig),
         "");
   }
 
@@ -172,7 +200,7 @@ final class SessionCluster implements AutoCloseable {
    * Starts one Flink process as bin/config.sh does: memory flags and settings from
    * {@code BashJavaUtils}, then {@code env.java.opts.all}.
    */
-  private void launch(String name, String mainClass, String resourceCommand) throws Exception {
+  private Process launch(String name, String mainClass, String resourceCommand) throws Exception {
     List<String> resources = bashJavaUtils(resourceCommand);
     List<String> command = new ArrayList<>(List.of(java()));
     command.addAll(split(resources.get(0)));
@@ -185,6 +213,7 @@ final class SessionCluster implements AutoCloseable {
     Process process = new ProcessBuilder(command).directory(home.toFile()).redirectErrorStream(true)
         .redirectOutput(home.resolve("log").resolve(name + ".out").toFile()).start();
     processes.add(process);
+    return process;
   }
 
   /** The two result lines of Flink's BashJavaUtils: JVM memory flags, then -D settings. */
@@ -233,7 +262,15 @@ final class SessionCluster implements AutoCloseable {
   /** The last lines of each process's log and stdout, for failure messages. */
   String logTails() {
     StringBuilder sb = new StringBuilder();
-    for (String file : List.of("jobmanager.log", "jobmanager.out", "taskmanager.log", "taskmanager.out", "client.log")) {
+    List<String> files = new ArrayList<>(List.of("jobmanager.log", "jobmanager.out", "taskmanager.log", "taskmanager.out",
+        "client.log"));
+    try (var more = Files.list(home.resolve("log"))) { // TaskManagers started after a kill
+      more.map(p -> p.getFileName().toString()).filter(f -> f.matches("taskmanager-.*\\.(log|out)")).sorted()
+          .forEach(files::add);
+    } catch (IOException e) {
+      // the fixed names above still say what there is
+    }
+    for (String file : files) {
       Path path = home.resolve("log").resolve(file);
       sb.append("\n===== ").append(path).append(" (last 60 lines) =====\n");
       try {

@@ -242,15 +242,21 @@ class SessionClusterEndToEndTest {
    * ({@code section.field=value} without {@code --set}), which scripts still pass.
    */
   static List<String> programArguments(boolean bareOverrides) {
-    List<String> overrides = List.of("model.kv_cache_mb=64", "kafka.transactional_id_prefix=" + NAME,
-        "kafka.starting_offsets=committed", "flink.checkpoint_interval_ms=500", "flink.restart_attempts=0");
+    return programArguments(NAME, model, kafka.bootstrapServers(), bareOverrides, List.of("model.kv_cache_mb=64",
+        "kafka.transactional_id_prefix=" + NAME, "kafka.starting_offsets=committed", "flink.checkpoint_interval_ms=500",
+        "flink.restart_attempts=0"));
+  }
+
+  /** The options of {@code ./moestream run} for a job of topics, group and transactional ids named {@code name}. */
+  static List<String> programArguments(String name, Path model, String bootstrap, boolean bareOverrides,
+      List<String> overrides) {
     List<String> args = new ArrayList<>(List.of(
         "--model", model.toString(),
-        "--bootstrap-servers", kafka.bootstrapServers(),
-        "--group-id", NAME,
-        "--input-topic", INPUT,
-        "--output-topic", OUTPUT,
-        "--dead-letter-topic", NAME + ".dead-letters",
+        "--bootstrap-servers", bootstrap,
+        "--group-id", name,
+        "--input-topic", name + ".requests",
+        "--output-topic", name + ".generations",
+        "--dead-letter-topic", name + ".dead-letters",
         "--threads", "1",
         "--max-in-flight", "32",
         "--max-batch-size", "8"));
@@ -265,7 +271,16 @@ class SessionClusterEndToEndTest {
 
   /** Every request of {@code sent}, and nothing else, answered once with what {@code generate} gives. */
   private static void checkGenerations(List<InferenceRequest> sent) {
-    List<Generation> out = EndToEnd.readCommitted(kafka.bootstrapServers(), OUTPUT, EndToEnd.GENERATIONS::decode,
+    checkGenerations(kafka.bootstrapServers(), OUTPUT, sent, expected);
+  }
+
+  /**
+   * Every request of {@code sent}, and nothing else, answered once on {@code topic} (read_committed)
+   * with the reference's token ids and text.
+   */
+  static void checkGenerations(String bootstrap, String topic, List<InferenceRequest> sent,
+      Map<String, Map.Entry<List<Integer>, String>> expected) {
+    List<Generation> out = EndToEnd.readCommitted(bootstrap, topic, EndToEnd.GENERATIONS::decode,
         sent.size(), Duration.ofMinutes(4), Duration.ofSeconds(3));
     Map<String, Generation> byId = new HashMap<>();
     for (Generation g : out) {
@@ -326,7 +341,7 @@ class SessionClusterEndToEndTest {
     }
   }
 
-  private static List<byte[]> values(List<InferenceRequest> batch) {
+  static List<byte[]> values(List<InferenceRequest> batch) {
     return batch.stream().map(EndToEnd.REQUESTS::encode).toList();
   }
 
@@ -370,7 +385,7 @@ class SessionClusterEndToEndTest {
     return all.toString();
   }
 
-  private static void deleteTree(Path dir) throws IOException {
+  static void deleteTree(Path dir) throws IOException {
     if (Files.exists(dir)) {
       try (Stream<Path> paths = Files.walk(dir)) {
         for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {

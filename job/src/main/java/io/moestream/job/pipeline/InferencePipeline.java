@@ -3,6 +3,7 @@ package io.moestream.job.pipeline;
 import io.moestream.engine.model.ModelConfig;
 import io.moestream.job.config.JobConfig;
 import io.moestream.job.config.JobConfigLoader;
+import io.moestream.job.kafka.RecoveryCheckingKafkaSink;
 import io.moestream.operators.batching.BatchingSettings;
 import io.moestream.operators.batching.MicroBatchOperator;
 import io.moestream.operators.deadletter.DeadLetters;
@@ -26,6 +27,7 @@ import io.moestream.schemas.Generation;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
@@ -174,16 +176,20 @@ public final class InferencePipeline {
         .build();
   }
 
-  private static <T extends org.apache.avro.specific.SpecificRecordBase> KafkaSink<T> sink(JobConfig.Kafka kafka,
+  private static <T extends org.apache.avro.specific.SpecificRecordBase> RecoveryCheckingKafkaSink<T> sink(JobConfig.Kafka kafka,
       String topic, String transactionalIdPrefix, AvroValueSchema<T> value,
       org.apache.flink.api.common.serialization.SerializationSchema<T> key) {
     KafkaRecordSerializationSchema<T> serializer = new ProducedAtSerializationSchema<>(topic, key, value);
-    return KafkaSink.<T>builder()
+    KafkaSink<T> sink = KafkaSink.<T>builder()
         .setBootstrapServers(kafka.bootstrapServers())
         .setRecordSerializer(serializer)
         .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
         .setTransactionalIdPrefix(transactionalIdPrefix)
         .setProperty("transaction.timeout.ms", Long.toString(kafka.transactionTimeoutMs()))
         .build();
+    // after a restore, a transaction committed before the failure is reported committed, not "fenced, data loss"
+    Properties admin = new Properties();
+    admin.setProperty("bootstrap.servers", kafka.bootstrapServers());
+    return new RecoveryCheckingKafkaSink<>(sink, admin);
   }
 }

@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       BenchDecodeCommand.class,
       ModelInfoCommand.class,
       ProfileExpertsCommand.class, EvalQualityCommand.class, BenchLoadCommand.class, BenchRampCommand.class,
+      BenchSoakCommand.class,
       TokenizeCommand.class, DetokenizeCommand.class, BenchTokenizeCommand.class,
       DemoCommand.class,
       RunCommand.class,

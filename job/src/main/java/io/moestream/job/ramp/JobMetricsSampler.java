@@ -20,9 +20,9 @@ import java.util.TreeMap;
  * Reads the inference operator's metrics of a running job once a second through Flink's REST API (as
  * the dashboard does): generated tokens (a counter: throughput is its rate), requests in, mean experts
  * per token of the last second, the policy's level and the requests in flight, summed or averaged over
- * the subtasks.
+ * the subtasks. {@link #onDemand} reads them only when asked (bench-soak samples them with its own readings).
  */
-final class JobMetricsSampler implements AutoCloseable {
+public final class JobMetricsSampler implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final List<String> METRICS = List.of(MetricNames.GENERATED_TOKENS, MetricNames.REQUESTS_IN,
       MetricNames.EXPERTS_PER_TOKEN, MetricNames.EXPERT_LEVEL, MetricNames.IN_FLIGHT_REQUESTS);
@@ -33,16 +33,38 @@ final class JobMetricsSampler implements AutoCloseable {
   private final long startMs;
   private final List<Sample> samples = new ArrayList<>();
   private final Thread thread;
-  private volatile boolean running = true;
+  private volatile boolean running;
   private volatile Exception failure;
 
   JobMetricsSampler(String restBase, String jobId, long startMs) {
+    this(restBase, jobId, startMs, true);
+  }
+
+  private JobMetricsSampler(String restBase, String jobId, long startMs, boolean background) {
     this.base = restBase;
     this.jobId = jobId;
     this.startMs = startMs;
+    this.running = background;
     this.thread = new Thread(this::loop, "ramp-metrics");
     thread.setDaemon(true);
-    thread.start();
+    if (background) {
+      thread.start();
+    }
+  }
+
+  /** A reader without its own thread: {@link #sampleNow} reads the metrics, {@link #rest} any REST path. */
+  public static JobMetricsSampler onDemand(String restBase, String jobId, long startMs) {
+    return new JobMetricsSampler(restBase, jobId, startMs, false);
+  }
+
+  /** The operator's metrics now ({@code atS} from this sampler's start). */
+  public Sample sampleNow() throws Exception {
+    return sample();
+  }
+
+  /** GET of a path of the job's REST API (e.g. {@code /jobs/<id>/checkpoints}), as JSON. */
+  public JsonNode rest(String path) throws Exception {
+    return get(path);
   }
 
   private void loop() {

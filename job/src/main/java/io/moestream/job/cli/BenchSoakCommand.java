@@ -1,0 +1,141 @@
+package io.moestream.job.cli;
+
+import io.moestream.job.config.JobConfig;
+import io.moestream.job.kafka.EmbeddedKafka;
+import io.moestream.job.pipeline.DemoModel;
+import io.moestream.job.soak.SoakReport;
+import io.moestream.job.soak.SoakRun;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MetricOptions;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "bench-soak", mixinStandardHelpOptions = true,
+    description = {"A soak through Kafka and the streaming job (both in this process): the job's capacity is",
+        "measured, then requests arrive open loop at --overload times it for --duration with bad records mixed in;",
+        "heap after GC, checkpoints and restarts are sampled, and at the end every request must have been answered",
+        "exactly once and every bad record dead-lettered exactly once. Prints a markdown summary; exits 1 when a",
+        "request is missing or duplicated, a bad record is not dead-lettered once, the job restarted, or",
+        "checkpoints stopped completing (a gap over 10 intervals). Without --model: the random-weight demo model."})
+final class BenchSoakCommand implements Callable<Integer> {
+  @Mixin JobConfigOptions options;
+
+  @Option(names = "--rate", defaultValue = "0",
+      description = "Requests per second during the soak; 0: --overload x the measured capacity. Default: ${DEFAULT-VALUE}.")
+  double rate;
+
+  @Option(names = "--capacity-seconds", defaultValue = "30",
+      description = "How long the capacity is measured, the in-flight window kept full. Default: ${DEFAULT-VALUE}.")
+  double capacitySeconds;
+
+  @Option(names = "--duration", defaultValue = "600", description = "Seconds of overload. Default: ${DEFAULT-VALUE}.")
+  double durationSeconds;
+
+  @Option(names = "--overload", defaultValue = "3.0", description = "Rate over capacity. Default: ${DEFAULT-VALUE}.")
+  double overload;
+
+  @Option(names = "--deadline", defaultValue = "30",
+      description = "Each request's deadline, seconds after it is sent. Default: ${DEFAULT-VALUE}.")
+  long deadlineSeconds;
+
+  @Option(names = "--bad-per-second", defaultValue = "1", description = "Bad records per second. Default: ${DEFAULT-VALUE}.")
+  double badPerSecond;
+
+  @Option(names = "--max-new-tokens", defaultValue = "32", description = "Per request. Default: ${DEFAULT-VALUE}.")
+  int maxNewTokens;
+
+  @Option(names = "--drain", defaultValue = "120",
+      description = "Seconds to wait, after the last send, for every record to be accounted for. Default: ${DEFAULT-VALUE}.")
+  long drainSeconds;
+
+  @Option(names = "--sample-seconds", defaultValue = "5", description = "Sampling period. Default: ${DEFAULT-VALUE}.")
+  double sampleSeconds;
+
+  @Option(names = "--gc-before-sample",
+      description = "A full GC before each sample: heap after GC is then the live set (each costs a pause).")
+  boolean gcBeforeSample;
+
+  @Option(names = "--csv", description = "The samples, header: " + SoakReport.CSV_HEADER) Path csv;
+  @Option(names = "--chart", description = "PNG: heap, checkpoints and throughput over time.") Path chart;
+  @Option(names = "--markdown", description = "The summary table (also printed on stdout).") Path markdown;
+
+  @Override
+  public Integer call() throws Exception {
+    if (!(durationSeconds > 0) || !(overload > 0) || rate < 0 || badPerSecond < 0 || deadlineSeconds < 1
+        || !(sampleSeconds > 0) || (rate == 0 && !(capacitySeconds >= 3))) {
+      throw new IllegalArgumentException("--duration, --overload, --deadline and --sample-seconds must be > 0, --rate"
+          + " and --bad-per-second >= 0, --capacity-seconds >= 3 when the capacity is measured");
+    }
+    PrintStream log = System.err;
+    Path given = options.model();
+    Path demoModel = null;
+    if (given == null) {
+      demoModel = Files.createTempDirectory("moestream-soak-model-");
+      DemoModel.write(DemoModel.spec(), demoModel);
+      log.println("bench-soak: no --model: the random-weight demo model (" + demoModel + ")");
+      options.model(demoModel);
+    }
+    SoakRun.Result result;
+    try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+      options.bootstrapServers = kafka.bootstrapServers();
+      JobConfig config = options.loader()
+          .set("kafka.input_topic", "soak.requests").set("kafka.output_topic", "soak.generations")
+          .set("kafka.dead_letter_topic", "soak.dead-letters").set("kafka.group_id", "soak")
+          .set("kafka.transactional_id_prefix", "soak").set("kafka.starting_offsets", "earliest")
+          .build();
+      kafka.createTopics(config.flink().parallelism(), config.kafka().inputTopic(), config.kafka().outputTopic(),
+          config.kafka().deadLetterTopic());
+      Configuration conf = new Configuration();
+      conf.set(TaskManagerOptions.NUM_TASK_SLOTS, config.flink().parallelism());
+      int restPort = freePort(); // checkpoints, restarts and the operator's metrics are read through REST
+      conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
+      conf.set(RestOptions.ADDRESS, "127.0.0.1");
+      conf.set(RestOptions.PORT, restPort);
+      conf.set(MetricOptions.METRIC_FETCHER_UPDATE_INTERVAL, Duration.ofSeconds(1));
+      StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
+      SoakRun.Settings settings = new SoakRun.Settings(rate, capacitySeconds, durationSeconds, overload,
+          Duration.ofSeconds(deadlineSeconds), badPerSecond, maxNewTokens, Duration.ofSeconds(drainSeconds),
+          Math.round(sampleSeconds * 1000), gcBeforeSample);
+      result = SoakRun.run(env, config, settings, "http://127.0.0.1:" + restPort, log);
+    } finally {
+      options.model(given);
+      if (demoModel != null) {
+        try (var paths = Files.walk(demoModel)) {
+          paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+      }
+    }
+    SoakReport report = new SoakReport(result);
+    String table = report.markdown();
+    new PrintStream(System.out, true, StandardCharsets.UTF_8).print(table);
+    if (markdown != null) {
+      Files.writeString(markdown, table);
+    }
+    if (csv != null) {
+      report.writeCsv(csv);
+    }
+    if (chart != null) {
+      report.writeChart(chart);
+    }
+    List<String> failures = report.failures();
+    failures.forEach(f -> log.println("bench-soak: FAIL: " + f));
+    return failures.isEmpty() ? 0 : 1;
+  }
+
+  private static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+}

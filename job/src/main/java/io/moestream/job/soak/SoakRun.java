@@ -113,7 +113,7 @@ public final class SoakRun {
       long startMs = System.currentTimeMillis();
       sampler = new SoakSampler(restBase, job.getJobID().toString(), startMs, settings.sampleMs(),
           settings.gcBeforeSample(), produced::get, collector.records::get);
-      double capacity = settings.rate() > 0 ? Double.NaN : measureCapacity(producer, collector, job);
+      double capacity = settings.rate() > 0 ? Double.NaN : measureCapacity(producer, collector, job, sampler);
       double rate = settings.rate() > 0 ? settings.rate() : settings.overload() * capacity;
       if (!(rate > 0)) {
         throw new IllegalStateException("the measured capacity is " + capacity + " requests/s: nothing to overload");
@@ -148,20 +148,23 @@ public final class SoakRun {
 
   /**
    * Keeps twice the job's in-flight window outstanding (sent, not yet answered), so the window stays
-   * full; capacity is the answers per second over the last two thirds (the first third fills it).
+   * full, and measures over the last two thirds (the first third fills it). Requests in a full window
+   * start and end together, so answers arrive in bursts too coarse for a short phase: capacity is the
+   * operator's generated tokens per second over the mean completion tokens of an answer.
    */
-  private double measureCapacity(KafkaProducer<byte[], byte[]> producer, SoakCollector collector, JobClient job)
-      throws Exception {
+  private double measureCapacity(KafkaProducer<byte[], byte[]> producer, SoakCollector collector, JobClient job,
+      SoakSampler sampler) throws Exception {
     long window = 2L * config.batching().maxInFlight() * config.flink().parallelism();
     long start = System.currentTimeMillis();
     long end = start + Math.round(settings.capacitySeconds() * 1000);
     long from = start + (end - start) / 3;
-    long answeredAtFrom = -1;
+    long tokensAtFrom = -1;
     while (System.currentTimeMillis() < end) {
       checkRunning(job);
       long answered = collector.generationsById.size() - 1; // less the warm-up
-      if (answeredAtFrom < 0 && System.currentTimeMillis() >= from) {
-        answeredAtFrom = answered;
+      if (tokensAtFrom < 0 && System.currentTimeMillis() >= from) {
+        tokensAtFrom = sampler.operatorNow().generatedTokens();
+        from = System.currentTimeMillis();
       }
       while (nextRequest - answered < window) { // counted here: acknowledgements come later
         sendGood(producer, request(++nextRequest));
@@ -169,10 +172,15 @@ public final class SoakRun {
       producer.flush();
       Thread.sleep(100);
     }
-    long answered = collector.generationsById.size() - answeredAtFrom;
-    double capacity = answered / ((end - from) / 1000.0);
-    log.printf("soak: capacity %.2f requests/s (%d answered in %.0f s with %d outstanding)%n", capacity, answered,
-        (end - from) / 1000.0, window);
+    long tokens = sampler.operatorNow().generatedTokens() - tokensAtFrom;
+    double seconds = (System.currentTimeMillis() - from) / 1000.0;
+    long answers = collector.generationsById.size();
+    // the answers so far (warm-up included); before any, every request is taken to run to max_new_tokens
+    double tokensPerAnswer = answers > 1 ? Math.max(1.0, (double) collector.completionTokens.get() / answers)
+        : settings.maxNewTokens();
+    double capacity = tokens / seconds / tokensPerAnswer;
+    log.printf("soak: capacity %.2f requests/s (%d tokens generated in %.1f s with %d outstanding, %.1f tokens per"
+        + " answer)%n", capacity, tokens, seconds, window, tokensPerAnswer);
     return capacity;
   }
 

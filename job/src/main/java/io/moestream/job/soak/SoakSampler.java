@@ -154,6 +154,11 @@ final class SoakSampler implements AutoCloseable {
         restarts, op.generatedTokens(), op.requestsIn(), op.inFlight(), sent.getAsLong(), read.getAsLong());
   }
 
+  /** The inference operator's counters now. */
+  RampRun.Sample operatorNow() throws Exception {
+    return rest.sampleNow();
+  }
+
   /** The samples so far, in time order. */
   List<Sample> samples() {
     synchronized (samples) {

@@ -32,7 +32,8 @@ final class BenchSoakCommand implements Callable<Integer> {
   @Mixin JobConfigOptions options;
 
   @Option(names = "--rate", defaultValue = "0",
-      description = "Requests per second during the soak; 0: --overload x the measured capacity. Default: ${DEFAULT-VALUE}.")
+      description = "Requests per second during the soak; 0: --overload x the measured capacity."
+          + " Default: ${DEFAULT-VALUE}.")
   double rate;
 
   @Option(names = "--capacity-seconds", defaultValue = "30",
@@ -49,14 +50,16 @@ final class BenchSoakCommand implements Callable<Integer> {
       description = "Each request's deadline, seconds after it is sent. Default: ${DEFAULT-VALUE}.")
   long deadlineSeconds;
 
-  @Option(names = "--bad-per-second", defaultValue = "1", description = "Bad records per second. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--bad-per-second", defaultValue = "1",
+      description = "Bad records per second. Default: ${DEFAULT-VALUE}.")
   double badPerSecond;
 
   @Option(names = "--max-new-tokens", defaultValue = "32", description = "Per request. Default: ${DEFAULT-VALUE}.")
   int maxNewTokens;
 
   @Option(names = "--drain", defaultValue = "120",
-      description = "Seconds to wait, after the last send, for every record to be accounted for. Default: ${DEFAULT-VALUE}.")
+      description = "Seconds to wait, after the last send, for every record to be accounted for."
+          + " Default: ${DEFAULT-VALUE}.")
   long drainSeconds;
 
   @Option(names = "--sample-seconds", defaultValue = "5", description = "Sampling period. Default: ${DEFAULT-VALUE}.")

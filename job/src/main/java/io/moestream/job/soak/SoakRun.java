@@ -39,7 +39,8 @@ public final class SoakRun {
    * @param capacitySeconds how long the capacity is measured (with the in-flight window kept full)
    */
   public record Settings(double rate, double capacitySeconds, double durationSeconds, double overload,
-      Duration deadline, double badPerSecond, int maxNewTokens, Duration drain, long sampleMs, boolean gcBeforeSample) {}
+      Duration deadline, double badPerSecond, int maxNewTokens, Duration drain, long sampleMs,
+      boolean gcBeforeSample) {}
 
   /** Where a record went: its input partition and offset, as the producer's acknowledgement said. */
   public record Sent(String kind, int partition, long offset) {

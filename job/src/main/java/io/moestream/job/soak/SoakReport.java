@@ -76,12 +76,14 @@ public final class SoakReport {
     badMissing = bMiss;
     badDuplicated = bDup;
     unexpected = r.generationsById().keySet().stream().filter(id -> !r.good().containsKey(id)).count();
-    List<Sample> soak = soakSamples();
     Sample first = r.samples().isEmpty() ? null : r.samples().get(0);
     Sample last = r.samples().isEmpty() ? null : r.samples().get(r.samples().size() - 1);
     restarts = last == null ? -1 : last.restarts();
-    checkpointsCompleted = soak.isEmpty() ? 0 : soak.get(soak.size() - 1).checkpointsCompleted()
-        - soak.get(0).checkpointsCompleted();
+    // by acknowledgement time: sample-to-sample differences would miss the phase's edges
+    double from = r.startMs() / 1000.0 + r.soakFromS();
+    double to = r.startMs() / 1000.0 + r.soakToS();
+    checkpointsCompleted = r.checkpoints().values().stream().filter(ms -> ms / 1000.0 > from && ms / 1000.0 <= to)
+        .count();
     checkpointsFailed = last == null ? -1 : last.checkpointsFailed() - first.checkpointsFailed();
     longestGapS = longestGap();
   }
@@ -171,8 +173,8 @@ public final class SoakReport {
     md.append("| measure | value |\n|---|---|\n");
     row(md, "capacity (requests/s, in-flight window full)", Double.isNaN(r.capacity()) ? "not measured (--rate)"
         : fmt("%.2f", r.capacity()));
-    row(md, "soak rate (requests/s)", fmt("%.2f for %.0f s (%.1fx), deadline %d s, %d max new tokens", r.rate(),
-        r.soakToS() - r.soakFromS(), Double.isNaN(r.capacity()) ? Double.NaN : r.rate() / r.capacity(),
+    row(md, "soak rate (requests/s)", fmt("%.2f for %.0f s (%s), deadline %d s, %d max new tokens", r.rate(),
+        r.soakToS() - r.soakFromS(), Double.isNaN(r.capacity()) ? "given" : fmt("%.1fx", r.rate() / r.capacity()),
         s.deadline().toSeconds(), s.maxNewTokens()));
     row(md, "requests sent (capacity phase included)", Long.toString(r.good().size()));
     row(md, "answered exactly once", answeredOnce + " (" + requestsDeadLettered + " of them dead-lettered)");

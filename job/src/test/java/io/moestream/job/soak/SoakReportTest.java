@@ -61,6 +61,7 @@ class SoakReportTest {
     assertEquals(1, report.requestsDeadLettered);
     assertEquals(2, report.badOnce);
     assertEquals(2.0, report.longestGapS, 1e-9);
+    assertEquals(30, report.checkpointsCompleted); // acknowledged at 12, 14, ..., 70 s
     // heap after GC over the second half (40 -> 70 s): 110 -> 130 MB, 40 MB per minute
     assertEquals(40.0, report.heapTrendMbPerMinute(), 1e-9);
     assertTrue(report.markdown().contains("| verdict | PASS |"), report.markdown());

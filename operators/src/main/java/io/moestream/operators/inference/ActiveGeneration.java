@@ -4,7 +4,14 @@ import io.moestream.engine.tokenizer.IncrementalDecoder;
 import io.moestream.engine.tokenizer.Tokenizer;
 import io.moestream.operators.records.InFlightRequest;
 import io.moestream.operators.records.TokenizedRequest;
+import io.moestream.engine.generate.FinishReason;
+import io.moestream.schemas.ExpertsUsed;
+import io.moestream.schemas.Generation;
+import io.moestream.schemas.SourceOffset;
+import io.moestream.schemas.Timings;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /** A request the inference operator has accepted: its tokens so far, its text, its timings. */
 final class ActiveGeneration {
@@ -117,5 +124,30 @@ final class ActiveGeneration {
     s.admittedAtMs = admittedAtMs;
     s.firstTokenAtMs = firstTokenAtMs;
     return s;
+  }
+
+  /** The answer as it stands now: {@code text} (the final text, or none when decoding failed) and the tokens so far. */
+  Generation toGeneration(String text, FinishReason reason, String error, String modelName) {
+    long now = System.currentTimeMillis();
+    long received = request.receivedAtMs;
+    List<Integer> tokenIds = new ArrayList<>(length);
+    for (int i = 0; i < length; i++) {
+      tokenIds.add(generated[i]);
+    }
+    return Generation.newBuilder()
+        .setRequestId(request.requestId)
+        .setText(text)
+        .setTokenIds(tokenIds)
+        .setFinishReason(io.moestream.schemas.FinishReason.valueOf(reason.name()))
+        .setError(error)
+        .setPromptTokens(request.promptIds.length)
+        .setCompletionTokens(length)
+        .setExpertsPerToken(new ExpertsUsed(fewestExperts, expertsUsedMean()))
+        .setTimings(new Timings(Math.max(0, admittedAtMs - received),
+            firstTokenAtMs == 0 ? -1 : firstTokenAtMs - received, now - received))
+        .setModel(modelName)
+        .setSource(request.sourceTopic == null ? null
+            : new SourceOffset(request.sourceTopic, request.sourcePartition, request.sourceOffset))
+        .build();
   }
 }

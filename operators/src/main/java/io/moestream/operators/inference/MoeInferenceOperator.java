@@ -174,7 +174,7 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
     expertMetrics = new ExpertMetrics(getMetricGroup(), model.config(), expertUsage, policy,
         expertControl.expertsKept(model.config().numExperts()));
     boolean cuda = model.backend().deviceMemoryBytes() >= 0;
-    metrics = new InferenceMetrics(getMetricGroup(), cuda, weightBytes(dir), settings.kvCacheBytes(),
+    metrics = new InferenceMetrics(getMetricGroup(), cuda, InferenceMetrics.weightBytes(dir), settings.kvCacheBytes(),
         model.backend()::deviceMemoryBytes);
     offsets = new CheckpointedOffsets(recovery.offsetCommitter() == null ? null : recovery.offsetCommitter().open());
     for (InFlightRequest state : restored) {
@@ -352,6 +352,7 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
       if (generation == null) {
         continue; // cancelled by a stop string in this very step
       }
+      Generation answer = null;
       try {
         boolean stopString = false;
         if (event.tokenId() >= 0) {
@@ -360,15 +361,20 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
         }
         if (stopString && !event.finished()) {
           engine.cancel(generation.engineId);
-          emit(generation, FinishReason.STOP, null);
+          answer = finish(generation, FinishReason.STOP, null);
         } else if (event.finished()) {
-          emit(generation, stopString ? FinishReason.STOP : event.finishReason(), event.error());
+          answer = finish(generation, stopString ? FinishReason.STOP : event.finishReason(), event.error());
         }
       } catch (RuntimeException e) {
         // one request's failure (its text, its stop strings) ends that request, not the task
         LOG.warn("request {} failed after {} tokens", generation.request.requestId, generation.generatedCount(), e);
         engine.cancel(generation.engineId);
-        emitFailure(generation, e);
+        active.remove(generation.engineId);
+        answer = generation.toGeneration("", FinishReason.ERROR, "failed in the inference operator: " + e, modelName);
+      }
+      if (answer != null) {
+        // outside the catch: a failure of the operators chained after this one (the sink) is the job's
+        output.collect(new StreamRecord<>(answer));
       }
     }
     expireDeadlines(now);
@@ -394,48 +400,19 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
     }
   }
 
-  /** Answers a request that failed in this operator: its tokens so far, no text (decoding is what may have failed). */
-  private void emitFailure(ActiveGeneration g, RuntimeException e) {
-    active.remove(g.engineId);
-    output.collect(new StreamRecord<>(generation(g, "", FinishReason.ERROR, "failed in the inference operator: " + e)));
+  private void emit(ActiveGeneration g, FinishReason reason, String error) {
+    output.collect(new StreamRecord<>(finish(g, reason, error)));
   }
 
-  private void emit(ActiveGeneration g, FinishReason reason, String error) {
+  /** Ends a request: its answer, with the final text, counted in the metrics. */
+  private Generation finish(ActiveGeneration g, FinishReason reason, String error) {
     active.remove(g.engineId);
-    Generation out = generation(g, g.finalText(), reason, error);
+    Generation out = g.toGeneration(g.finalText(), reason, error, modelName);
     long received = g.request.receivedAtMs;
     long now = System.currentTimeMillis();
     metrics.generation(g.firstTokenAtMs() == 0 ? -1 : g.firstTokenAtMs() - received,
         g.firstTokenAtMs() == 0 ? 0 : now - g.firstTokenAtMs(), g.generatedCount());
-    output.collect(new StreamRecord<>(out));
-  }
-
-  private Generation generation(ActiveGeneration g, String text, FinishReason reason, String error) {
-    long now = System.currentTimeMillis();
-    long received = g.request.receivedAtMs;
-    TokenizedRequest r = g.request;
-    return Generation.newBuilder()
-        .setRequestId(g.request.requestId)
-        .setText(text)
-        .setTokenIds(toList(g.generated()))
-        .setFinishReason(io.moestream.schemas.FinishReason.valueOf(reason.name()))
-        .setError(error)
-        .setPromptTokens(g.request.promptIds.length)
-        .setCompletionTokens(g.generatedCount())
-        .setExpertsPerToken(new ExpertsUsed(g.fewestExperts(), g.expertsUsedMean()))
-        .setTimings(new Timings(Math.max(0, g.admittedAtMs - received),
-            g.firstTokenAtMs() == 0 ? -1 : g.firstTokenAtMs() - received, now - received))
-        .setModel(modelName)
-        .setSource(r.sourceTopic == null ? null : new SourceOffset(r.sourceTopic, r.sourcePartition, r.sourceOffset))
-        .build();
-  }
-
-  private static List<Integer> toList(int[] ids) {
-    List<Integer> list = new ArrayList<>(ids.length);
-    for (int id : ids) {
-      list.add(id);
-    }
-    return list;
+    return out;
   }
 
   @Override
@@ -478,21 +455,6 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
   /** Tokens routed to each expert since open() (for tests). */
   long expertTokens(int layer, int expert) {
     return expertUsage.tokenCount(layer, expert);
-  }
-
-  /** Bytes of the model's weight files (what the CPU backend maps). */
-  private static long weightBytes(Path dir) {
-    try (var files = Files.list(dir)) {
-      long bytes = 0;
-      for (Path f : (Iterable<Path>) files::iterator) {
-        if (f.getFileName().toString().endsWith(".safetensors")) {
-          bytes += Files.size(f);
-        }
-      }
-      return bytes;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot list " + dir, e);
-    }
   }
 
   @Override

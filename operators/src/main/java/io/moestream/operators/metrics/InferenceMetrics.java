@@ -1,5 +1,9 @@
 package io.moestream.operators.metrics;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MeterView;
@@ -93,5 +97,20 @@ public final class InferenceMetrics {
 
   public long generations() {
     return generations.getCount();
+  }
+
+  /** Bytes of the model's weight files (what the CPU backend maps). */
+  public static long weightBytes(Path dir) {
+    try (var files = Files.list(dir)) {
+      long bytes = 0;
+      for (Path f : (Iterable<Path>) files::iterator) {
+        if (f.getFileName().toString().endsWith(".safetensors")) {
+          bytes += Files.size(f);
+        }
+      }
+      return bytes;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + dir, e);
+    }
   }
 }

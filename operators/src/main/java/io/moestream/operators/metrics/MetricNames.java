@@ -56,8 +56,6 @@ public final class MetricNames {
   public static final String REQUESTS_ALREADY_ANSWERED = "moeRequestsAlreadyAnswered";
   /** In-flight requests dead-lettered because the job was restored too often while they were in flight. */
   public static final String REQUESTS_GIVEN_UP = "moeRequestsGivenUpAfterRestores";
-  /** Engine steps that failed and were retried one request at a time. */
-  public static final String STEP_FAILURES = "moeStepFailures";
   /** Records read by decode/validate per second (a meter): the arrival rate. */
   public static final String REQUESTS_IN_PER_SECOND = "moeRequestsInPerSecond";
   /** Prompt tokens admitted to the engine (a counter) and per second (a meter). */

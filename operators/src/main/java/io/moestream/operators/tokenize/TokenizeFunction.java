@@ -3,6 +3,7 @@ package io.moestream.operators.tokenize;
 import io.moestream.engine.model.ModelConfig;
 import io.moestream.engine.tokenizer.SpecialTokensInContent;
 import io.moestream.engine.tokenizer.Tokenizer;
+import io.moestream.engine.tokenizer.TokenizerException;
 import io.moestream.operators.deadletter.DeadLetters;
 import io.moestream.operators.metrics.MetricNames;
 import io.moestream.operators.records.TokenizedRequest;
@@ -57,7 +58,8 @@ public final class TokenizeFunction extends ProcessFunction<ValidatedRequest, To
     TokenizedRequest tokenized;
     try {
       tokenized = toTokenized(in.request, tokenizer.promptIds(in.request), in.receivedAtMs);
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | TokenizerException e) {
+      // what the request asks cannot be served (too long, too much to render): its own reason says why
       deadLetter(in, ctx, e.getMessage());
       return;
     } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {

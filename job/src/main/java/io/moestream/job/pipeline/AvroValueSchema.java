@@ -55,7 +55,10 @@ final class AvroValueSchema<T extends SpecificRecordBase> implements Serializati
   @Override
   public void open(InitializationContext context) {
     codec = new AvroCodec<>(type);
-    cut = context.getMetricGroup().counter(MetricNames.OUTPUT_RECORDS_CUT);
+    if (cut == null) {
+      // the Kafka writer may open its serializer twice: a second counter of the same name is not reported
+      cut = context.getMetricGroup().counter(MetricNames.OUTPUT_RECORDS_CUT);
+    }
   }
 
   @Override

@@ -30,6 +30,10 @@ public final class GenerationJson {
         .put("time_to_first_token_ms", g.getTimings().getTimeToFirstTokenMs())
         .put("total_ms", g.getTimings().getTotalMs());
     o.put("model", g.getModel());
+    if (g.getSource() != null) {
+      o.putObject("source").put("topic", g.getSource().getTopic()).put("partition", g.getSource().getPartition())
+          .put("offset", g.getSource().getOffset());
+    }
     return o.toString();
   }
 

@@ -40,6 +40,7 @@ class SafetensorsWindowsModelTest {
     cases.add(new Object[] {"qwen3_moe bf16", TestModelSpec.defaults(Architecture.QWEN3_MOE).withDType(DType.BF16)});
     cases.add(new Object[] {"qwen2_moe f16", TestModelSpec.defaults(Architecture.QWEN2_MOE).withDType(DType.F16)});
     cases.add(new Object[] {"mixtral f32", TestModelSpec.defaults(Architecture.MIXTRAL)});
+    cases.add(new Object[] {"qwen3_moe fp8 blocks 24", TestModelSpec.defaults(Architecture.QWEN3_MOE).withFp8Block(24)});
     cases.add(new Object[] {"deepseek_v3 fp8", TestModelSpec.defaults(Architecture.DEEPSEEK_V3)
         .withDeepseek(DeepseekSpec.defaults(Architecture.DEEPSEEK_V3).withFp8(true))});
     return cases;

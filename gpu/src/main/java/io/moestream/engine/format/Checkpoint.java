@@ -28,19 +28,24 @@ public final class Checkpoint {
   }
 
   public static Checkpoint open(Path folder) {
+    return open(folder, SafetensorsFile.MAX_WINDOW_BYTES);
+  }
+
+  /** As {@link #open(Path)} with mapping windows of at most {@code windowBytes} (tests force tiny ones). */
+  static Checkpoint open(Path folder, long windowBytes) {
     Path index = folder.resolve(INDEX_FILE);
     Path single = folder.resolve(SINGLE_FILE);
     if (Files.isRegularFile(index)) {
-      return openSharded(folder, index);
+      return openSharded(folder, index, windowBytes);
     }
     if (Files.isRegularFile(single)) {
-      return new Checkpoint(folder, new LinkedHashMap<>(SafetensorsFile.open(single).tensors()));
+      return new Checkpoint(folder, new LinkedHashMap<>(SafetensorsFile.open(single, windowBytes).tensors()));
     }
     throw new CheckpointException(folder + ": no " + SINGLE_FILE + " and no " + INDEX_FILE
         + " (is this a Hugging Face model folder with safetensors weights?)");
   }
 
-  private static Checkpoint openSharded(Path folder, Path index) {
+  private static Checkpoint openSharded(Path folder, Path index, long windowBytes) {
     JsonNode weightMap;
     try {
       JsonNode root = new ObjectMapper().readTree(index.toFile());
@@ -57,7 +62,7 @@ public final class Checkpoint {
       if (!Files.isRegularFile(shard)) {
         throw new CheckpointException(shard + ": shard listed in " + INDEX_FILE + " is missing");
       }
-      shards.put(shardName, SafetensorsFile.open(shard));
+      shards.put(shardName, SafetensorsFile.open(shard, windowBytes));
     }
     Map<String, TensorData> tensors = new LinkedHashMap<>();
     weightMap.fields().forEachRemaining(entry -> {

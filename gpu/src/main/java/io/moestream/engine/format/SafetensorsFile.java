@@ -13,6 +13,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.Iterator;
@@ -24,10 +25,11 @@ import java.util.Map;
  * One {@code .safetensors} file, memory-mapped. Layout: an 8-byte little-endian header length, a JSON
  * header mapping tensor names to dtype, shape and byte offsets, then the raw data.
  *
- * <p>The data is mapped in windows of at most {@link #MAX_WINDOW_BYTES}, each tensor inside one window,
- * because a {@link ByteBuffer} (and the JDK 17 Vector API that loads from it) is int-indexed. Mapping
- * per window rather than per tensor keeps the number of mappings low for checkpoints with tens of
- * thousands of expert tensors.
+ * <p>The data is mapped in windows of at most {@link #MAX_WINDOW_BYTES}, each ordinary tensor inside one
+ * window, because a {@link ByteBuffer} (and the JDK 17 Vector API that loads from it) is int-indexed.
+ * Mapping per window rather than per tensor keeps the number of mappings low for checkpoints with tens
+ * of thousands of expert tensors. A tensor of rank 2 or more that does not fit one window is mapped
+ * alone in windows of whole rows (first dimension), no copy: {@link TensorData#rowChunk}.
  */
 public final class SafetensorsFile {
   static final long MAX_WINDOW_BYTES = 1L << 30;
@@ -45,6 +47,14 @@ public final class SafetensorsFile {
   }
 
   public static SafetensorsFile open(Path path) {
+    return open(path, MAX_WINDOW_BYTES);
+  }
+
+  /** As {@link #open(Path)} with windows of at most {@code windowBytes} (tests force tiny windows). */
+  static SafetensorsFile open(Path path, long windowBytes) {
+    if (windowBytes < 1 || windowBytes > MAX_WINDOW_BYTES) {
+      throw new IllegalArgumentException(path + ": window size " + windowBytes + " outside 1.." + MAX_WINDOW_BYTES);
+    }
     String file = path.toString();
     try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
       long fileSize = channel.size();
@@ -62,7 +72,7 @@ public final class SafetensorsFile {
       readFully(channel, headerBytes, 8);
       JsonNode header = JSON.readTree(new String(headerBytes.array(), StandardCharsets.UTF_8));
       long dataStart = 8 + headerLength;
-      return new SafetensorsFile(path, mapTensors(channel, file, header, dataStart, fileSize), readMetadata(header));
+      return new SafetensorsFile(path, mapTensors(channel, file, header, dataStart, fileSize, windowBytes), readMetadata(header));
     } catch (NoSuchFileException e) {
       throw new CheckpointException(file + ": file not found");
     } catch (IOException e) {
@@ -73,7 +83,8 @@ public final class SafetensorsFile {
   private record Entry(String name, DType dtype, long[] shape, long begin, long end) {}
 
   private static Map<String, TensorData> mapTensors(
-      FileChannel channel, String file, JsonNode header, long dataStart, long fileSize) throws IOException {
+      FileChannel channel, String file, JsonNode header, long dataStart, long fileSize, long windowBytes)
+      throws IOException {
     List<Entry> entries = new ArrayList<>();
     for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> field = it.next();
@@ -90,14 +101,15 @@ public final class SafetensorsFile {
       long windowStart = entries.get(i).begin;
       int j = i;
       long windowEnd = windowStart;
-      while (j < entries.size() && entries.get(j).end - windowStart <= MAX_WINDOW_BYTES) {
+      while (j < entries.size() && entries.get(j).end - windowStart <= windowBytes) {
         windowEnd = Math.max(windowEnd, entries.get(j).end);
         j++;
       }
       if (j == i) {
         Entry big = entries.get(i);
-        throw new CheckpointException(file + ": tensor '" + big.name + "' is " + (big.end - big.begin)
-            + " bytes; tensors over " + MAX_WINDOW_BYTES + " bytes are not supported");
+        tensors.put(big.name, mapByRows(channel, file, big, windowBytes));
+        i++;
+        continue;
       }
       MappedByteBuffer window = channel.map(FileChannel.MapMode.READ_ONLY, windowStart, Math.max(1, windowEnd - windowStart));
       for (int k = i; k < j; k++) {
@@ -109,6 +121,29 @@ public final class SafetensorsFile {
       i = j;
     }
     return tensors;
+  }
+
+  /** A tensor over one window, mapped alone in windows of as many whole rows as fit. */
+  private static TensorData mapByRows(FileChannel channel, String file, Entry e, long windowBytes)
+      throws IOException {
+    long size = e.end - e.begin;
+    long rows = e.shape.length >= 2 ? e.shape[0] : 0;
+    long rowBytes = rows == 0 ? size : size / rows;
+    if (e.shape.length < 2 || rowBytes > windowBytes) {
+      throw new CheckpointException(file + ": tensor '" + e.name + "' " + e.dtype + Arrays.toString(e.shape)
+          + " is " + size + " bytes, over the " + windowBytes + "-byte mapping window, and "
+          + (e.shape.length < 2 ? "only tensors of rank 2 or more can be split (by rows)"
+              : "one row of " + rowBytes + " bytes does not fit a window"));
+    }
+    long rowsPerChunk = windowBytes / rowBytes;
+    int count = Math.toIntExact((rows + rowsPerChunk - 1) / rowsPerChunk);
+    ByteBuffer[] chunks = new ByteBuffer[count];
+    for (int c = 0; c < count; c++) {
+      long first = c * rowsPerChunk;
+      long chunkRows = Math.min(rowsPerChunk, rows - first);
+      chunks[c] = channel.map(FileChannel.MapMode.READ_ONLY, e.begin + first * rowBytes, chunkRows * rowBytes);
+    }
+    return new TensorData(e.name, file, e.dtype, e.shape, chunks, rowsPerChunk);
   }
 
   private static Entry parseEntry(String file, String name, JsonNode node, long dataStart, long fileSize) {

@@ -72,10 +72,10 @@ final class MatmulBf16 {
       int[] masks = interior ? alignedMasks : inPlaceMasks;
       int t = 0;
       for (; t + 4 <= tokens; t += 4) {
-        row1x4(w, xp, out, r, t, rows, start, t * stride, stride, rowChunks, masks);
+        row1x4(w, xp, out, r, t, start, t * stride, stride, rowChunks, masks);
       }
       for (; t < tokens; t++) {
-        out[t * rows + r] = row1x1(w, xp, start, t * stride, rowChunks, masks);
+        out[t * w.outRows + w.firstRow + r] = row1x1(w, xp, start, t * stride, rowChunks, masks);
       }
     }
     int vectorCols = chunks * BLOCK;
@@ -86,7 +86,7 @@ final class MatmulBf16 {
           for (int c = vectorCols; c < cols; c++) {
             tail += w.get(r, c) * x.paired[t * cols + c];
           }
-          out[t * rows + r] += tail;
+          out[t * w.outRows + w.firstRow + r] += tail;
         }
       }
     }
@@ -117,7 +117,7 @@ final class MatmulBf16 {
   }
 
   /** One row . four tokens, each sum in the same order as {@link #row1x1}. */
-  private static void row1x4(Matrix w, float[] xp, float[] out, int r, int t, int rows, long start, int xBase,
+  private static void row1x4(Matrix w, float[] xp, float[] out, int r, int t, long start, int xBase,
       int xStride, int chunks, int[] masks) {
     FloatVector e0 = FloatVector.zero(F), e1 = e0, e2 = e0, e3 = e0;
     FloatVector o0 = e0, o1 = e0, o2 = e0, o3 = e0;
@@ -138,9 +138,9 @@ final class MatmulBf16 {
       e3 = even.fma(FloatVector.fromArray(F, xp, c + 3 * xStride), e3);
       o3 = odd.fma(FloatVector.fromArray(F, xp, c + 3 * xStride + L), o3);
     }
-    out[t * rows + r] = Reductions.sum(e0.add(o0));
-    out[(t + 1) * rows + r] = Reductions.sum(e1.add(o1));
-    out[(t + 2) * rows + r] = Reductions.sum(e2.add(o2));
-    out[(t + 3) * rows + r] = Reductions.sum(e3.add(o3));
+    out[t * w.outRows + w.firstRow + r] = Reductions.sum(e0.add(o0));
+    out[(t + 1) * w.outRows + w.firstRow + r] = Reductions.sum(e1.add(o1));
+    out[(t + 2) * w.outRows + w.firstRow + r] = Reductions.sum(e2.add(o2));
+    out[(t + 3) * w.outRows + w.firstRow + r] = Reductions.sum(e3.add(o3));
   }
 }

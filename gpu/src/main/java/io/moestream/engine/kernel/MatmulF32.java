@@ -15,7 +15,6 @@ final class MatmulF32 {
   private MatmulF32() {}
 
   static void matmul(Matrix w, MatmulInput x, float[] out, int rowStart, int rowEnd) {
-    int rows = w.rows();
     int cols = w.cols();
     int tokens = x.numTokens;
     int vectorCols = cols / L * L;
@@ -23,7 +22,7 @@ final class MatmulF32 {
     for (int r = rowStart; r < rowEnd; r++) {
       int t = 0;
       for (; t + 4 <= tokens; t += 4) {
-        row1x4(w, xs, out, r, t, rows, cols, vectorCols);
+        row1x4(w, xs, out, r, t, cols, vectorCols);
       }
       for (; t < tokens; t++) {
         FloatVector sum = FloatVector.zero(F);
@@ -32,7 +31,7 @@ final class MatmulF32 {
           sum = VectorLoads.floats(F, w.bytes, w.segment, rowBytes + c * 4L)
               .fma(FloatVector.fromArray(F, xs, t * cols + c), sum);
         }
-        out[t * rows + r] = Reductions.sum(sum);
+        out[t * w.outRows + w.firstRow + r] = Reductions.sum(sum);
       }
     }
     if (vectorCols < cols) {
@@ -42,13 +41,13 @@ final class MatmulF32 {
           for (int c = vectorCols; c < cols; c++) {
             tail += w.get(r, c) * xs[t * cols + c];
           }
-          out[t * rows + r] += tail;
+          out[t * w.outRows + w.firstRow + r] += tail;
         }
       }
     }
   }
 
-  private static void row1x4(Matrix w, float[] xs, float[] out, int r, int t, int rows, int cols, int vectorCols) {
+  private static void row1x4(Matrix w, float[] xs, float[] out, int r, int t, int cols, int vectorCols) {
     FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
     long rowBytes = (long) r * cols * 4;
     int x0 = t * cols;
@@ -59,9 +58,9 @@ final class MatmulF32 {
       s2 = wv.fma(FloatVector.fromArray(F, xs, x0 + 2 * cols + c), s2);
       s3 = wv.fma(FloatVector.fromArray(F, xs, x0 + 3 * cols + c), s3);
     }
-    out[t * rows + r] = Reductions.sum(s0);
-    out[(t + 1) * rows + r] = Reductions.sum(s1);
-    out[(t + 2) * rows + r] = Reductions.sum(s2);
-    out[(t + 3) * rows + r] = Reductions.sum(s3);
+    out[t * w.outRows + w.firstRow + r] = Reductions.sum(s0);
+    out[(t + 1) * w.outRows + w.firstRow + r] = Reductions.sum(s1);
+    out[(t + 2) * w.outRows + w.firstRow + r] = Reductions.sum(s2);
+    out[(t + 3) * w.outRows + w.firstRow + r] = Reductions.sum(s3);
   }
 }

@@ -33,15 +33,14 @@ final class MatmulFp8 {
   private MatmulFp8() {}
 
   static void matmul(Matrix w, MatmulInput x, float[] out, int rowStart, int rowEnd) {
-    int rows = w.rows();
     int tokens = x.numTokens;
     for (int r = rowStart; r < rowEnd; r++) {
       int t = 0;
       for (; t + 4 <= tokens; t += 4) {
-        row1x4(w, x.plain, out, r, t, rows);
+        row1x4(w, x.plain, out, r, t);
       }
       for (; t < tokens; t++) {
-        out[t * rows + r] = row1x1(w, x.plain, r, t * w.cols());
+        out[t * w.outRows + w.firstRow + r] = row1x1(w, x.plain, r, t * w.cols());
       }
     }
   }
@@ -56,7 +55,7 @@ final class MatmulFp8 {
   private static float row1x1(Matrix w, float[] xs, int r, int xBase) {
     int cols = w.cols();
     long rowBytes = (long) r * cols;
-    int scaleRow = (r / w.blockRows) * w.scaleCols;
+    int scaleRow = ((w.firstRow + r) / w.blockRows) * w.scaleCols;
     FloatVector acc = FloatVector.zero(F);
     float tail = 0;
     for (int block = 0, c0 = 0; c0 < cols; block++, c0 += w.blockCols) {
@@ -75,10 +74,10 @@ final class MatmulFp8 {
     return Reductions.sum(acc) + tail;
   }
 
-  private static void row1x4(Matrix w, float[] xs, float[] out, int r, int t, int rows) {
+  private static void row1x4(Matrix w, float[] xs, float[] out, int r, int t) {
     int cols = w.cols();
     long rowBytes = (long) r * cols;
-    int scaleRow = (r / w.blockRows) * w.scaleCols;
+    int scaleRow = ((w.firstRow + r) / w.blockRows) * w.scaleCols;
     int x0 = t * cols;
     int x1 = x0 + cols;
     int x2 = x1 + cols;
@@ -110,9 +109,9 @@ final class MatmulFp8 {
         t3 += wc * xs[x3 + c];
       }
     }
-    out[t * rows + r] = Reductions.sum(a0) + t0;
-    out[(t + 1) * rows + r] = Reductions.sum(a1) + t1;
-    out[(t + 2) * rows + r] = Reductions.sum(a2) + t2;
-    out[(t + 3) * rows + r] = Reductions.sum(a3) + t3;
+    out[t * w.outRows + w.firstRow + r] = Reductions.sum(a0) + t0;
+    out[(t + 1) * w.outRows + w.firstRow + r] = Reductions.sum(a1) + t1;
+    out[(t + 2) * w.outRows + w.firstRow + r] = Reductions.sum(a2) + t2;
+    out[(t + 3) * w.outRows + w.firstRow + r] = Reductions.sum(a3) + t3;
   }
 }

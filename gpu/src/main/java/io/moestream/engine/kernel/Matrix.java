@@ -9,8 +9,13 @@ import java.nio.ByteOrder;
 /**
  * A 2-D weight as the checkpoint stores it: row-major (rows, cols) in F32, BF16 or F16, or FP8 E4M3
  * with one float scale per (blockRows, blockCols) block (DeepSeek-V3's {@code weight_scale_inv}: the
- * real weight is {@code e4m3 * scale}), read in place from the memory-mapped file. {@code y = W x} takes x of length cols and gives y of length rows
- * (PyTorch's {@code nn.Linear} weight layout: (outFeatures, inFeatures)).
+ * real weight is {@code e4m3 * scale}), read in place from the memory-mapped file. {@code y = W x} takes x of
+ * length cols and gives y of length rows (PyTorch's {@code nn.Linear} weight layout: (outFeatures, inFeatures)).
+ *
+ * <p>A matrix larger than one mapped window (a 2.35 GB LM head) is split by rows into parts, each a
+ * Matrix over one window's buffer that knows its first row in the whole: kernels run part by part and
+ * write each part's rows at their place in the output, and FP8 parts index the shared block scales by
+ * their absolute row. Ordinary matrices are one part and take the same single-buffer path as before.
  */
 public final class Matrix {
   private final String name;
@@ -25,9 +30,16 @@ public final class Matrix {
   final int blockRows;
   final int blockCols;
   final int scaleCols;
+  /** This matrix's first row in the matrix it is a part of (0 if it is whole): output rows, FP8 scale rows. */
+  final int firstRow;
+  /** Rows of the whole matrix: the stride of a token's outputs. */
+  final int outRows;
+  /** Split matrices only: parts of {@link #partRows} rows (the last may hold fewer), else null. */
+  final Matrix[] parts;
+  private final int partRows;
 
   public Matrix(String name, DType dtype, int rows, int cols, ByteBuffer bytes) {
-    this(name, dtype, rows, cols, bytes, null, 0, 0);
+    this(name, dtype, rows, cols, bytes, null, 0, 0, 0, rows);
     if (dtype != DType.F32 && dtype != DType.BF16 && dtype != DType.F16) {
       throw new IllegalArgumentException(name + ": matrices must be F32, BF16 or F16 (or FP8 with block scales), not "
           + dtype);
@@ -35,7 +47,7 @@ public final class Matrix {
   }
 
   private Matrix(String name, DType dtype, int rows, int cols, ByteBuffer bytes, float[] blockScales, int blockRows,
-      int blockCols) {
+      int blockCols, int firstRow, int outRows) {
     if ((long) rows * cols * dtype.byteSize() != bytes.remaining()) {
       throw new IllegalArgumentException(name + ": " + rows + "x" + cols + " " + dtype + " needs "
           + (long) rows * cols * dtype.byteSize() + " bytes, buffer has " + bytes.remaining());
@@ -51,6 +63,34 @@ public final class Matrix {
     this.blockRows = blockRows;
     this.blockCols = blockCols;
     this.scaleCols = blockCols > 0 ? (cols + blockCols - 1) / blockCols : 0;
+    this.firstRow = firstRow;
+    this.outRows = outRows;
+    this.parts = null;
+    this.partRows = rows;
+  }
+
+  /** A matrix of several parts: {@code tensor}'s row chunks, FP8 ones sharing {@code blockScales}. */
+  private Matrix(TensorData tensor, int rows, int cols, float[] blockScales, int blockRows, int blockCols) {
+    this.name = tensor.name();
+    this.dtype = tensor.dtype();
+    this.rows = rows;
+    this.cols = cols;
+    this.bytes = null;
+    this.segment = null;
+    this.misalignment = -1;
+    this.blockScales = blockScales;
+    this.blockRows = blockRows;
+    this.blockCols = blockCols;
+    this.scaleCols = blockCols > 0 ? (cols + blockCols - 1) / blockCols : 0;
+    this.firstRow = 0;
+    this.outRows = rows;
+    this.partRows = Math.toIntExact(tensor.rowsPerChunk());
+    this.parts = new Matrix[tensor.rowChunks()];
+    for (int i = 0; i < parts.length; i++) {
+      int first = i * partRows;
+      parts[i] = new Matrix(name, dtype, Math.min(partRows, rows - first), cols, tensor.rowChunk(i), blockScales,
+          blockRows, blockCols, first, rows);
+    }
   }
 
   /**
@@ -59,15 +99,31 @@ public final class Matrix {
    */
   public static Matrix fp8(String name, int rows, int cols, ByteBuffer bytes, float[] blockScales, int blockRows,
       int blockCols) {
+    checkFp8(name, rows, cols, blockScales, blockRows, blockCols);
+    return new Matrix(name, DType.F8_E4M3, rows, cols, bytes, blockScales.clone(), blockRows, blockCols, 0, rows);
+  }
+
+  /** An FP8 weight read in place from {@code weight}, which may span several mapped windows. */
+  public static Matrix fp8(TensorData weight, float[] blockScales, int blockRows, int blockCols) {
+    int rows = (int) weight.dim(0);
+    int cols = (int) weight.dim(1);
+    if (weight.rowChunks() == 1) {
+      return fp8(weight.name(), rows, cols, weight.bytes(), blockScales, blockRows, blockCols);
+    }
+    checkFp8(weight.name(), rows, cols, blockScales, blockRows, blockCols);
+    return new Matrix(weight, rows, cols, blockScales.clone(), blockRows, blockCols);
+  }
+
+  private static void checkFp8(String name, int rows, int cols, float[] blockScales, int blockRows, int blockCols) {
     if (blockRows < 1 || blockCols < 1) {
-      throw new IllegalArgumentException(name + ": FP8 block size must be positive");
+      throw new IllegalArgumentException(name + ": FP8 block size must be positive, not " + blockRows + "x"
+          + blockCols);
     }
     int expected = ((rows + blockRows - 1) / blockRows) * ((cols + blockCols - 1) / blockCols);
     if (blockScales.length != expected) {
       throw new IllegalArgumentException(name + ": " + rows + "x" + cols + " in " + blockRows + "x" + blockCols
           + " blocks needs " + expected + " scales, found " + blockScales.length);
     }
-    return new Matrix(name, DType.F8_E4M3, rows, cols, bytes, blockScales.clone(), blockRows, blockCols);
   }
 
   /**
@@ -109,7 +165,16 @@ public final class Matrix {
   }
 
   public static Matrix of(TensorData tensor) {
-    return new Matrix(tensor.name(), tensor.dtype(), (int) tensor.dim(0), (int) tensor.dim(1), tensor.bytes());
+    int rows = (int) tensor.dim(0);
+    int cols = (int) tensor.dim(1);
+    if (tensor.rowChunks() == 1) {
+      return new Matrix(tensor.name(), tensor.dtype(), rows, cols, tensor.bytes());
+    }
+    if (tensor.dtype() != DType.F32 && tensor.dtype() != DType.BF16 && tensor.dtype() != DType.F16) {
+      throw new IllegalArgumentException(tensor.name() + ": matrices must be F32, BF16 or F16 (or FP8 with block"
+          + " scales), not " + tensor.dtype());
+    }
+    return new Matrix(tensor, rows, cols, null, 0, 0);
   }
 
   /** A matrix in direct memory from float values (tests and tiny tensors). */
@@ -177,13 +242,46 @@ public final class Matrix {
     return (long) rows * cols * dtype.byteSize() + scaleBytes;
   }
 
-  /** FP8: the scale of the block holding (row, col). */
+  /** FP8: the scale of the block holding (row, col), row counted within this part. */
   float blockScale(int row, int col) {
-    return blockScales[(row / blockRows) * scaleCols + col / blockCols];
+    return blockScales[((firstRow + row) / blockRows) * scaleCols + col / blockCols];
+  }
+
+  /** Split matrices: the part holding {@code row}. */
+  Matrix partOf(int row) {
+    return parts[row / partRows];
+  }
+
+  /** Rows [start, end) of one part, counted within the part. */
+  interface PartRows {
+    void run(Matrix part, int start, int end);
+  }
+
+  /**
+   * Runs {@code action} on every part of split matrix {@code w} that holds rows of [rowStart, rowEnd),
+   * with those rows counted within the part; kernels write them at {@code firstRow + row} of the output.
+   */
+  static void forEachPart(Matrix w, int rowStart, int rowEnd, PartRows action) {
+    for (Matrix part : w.parts) {
+      int start = Math.max(rowStart, part.firstRow);
+      int end = Math.min(rowEnd, part.firstRow + part.rows);
+      if (start < end) {
+        action.run(part, start - part.firstRow, end - part.firstRow);
+      }
+    }
+  }
+
+  /** Number of mapped buffers the matrix is read from: 1, or one per window it spans. */
+  public int partCount() {
+    return parts == null ? 1 : parts.length;
   }
 
   /** Element (row, col) as a float: the reference definition every kernel must agree with. */
   public float get(int row, int col) {
+    if (parts != null) {
+      Matrix part = partOf(row);
+      return part.get(row - part.firstRow, col);
+    }
     int index = (row * cols + col) * dtype.byteSize();
     return switch (dtype) {
       case F32 -> bytes.getFloat(index);
@@ -198,6 +296,11 @@ public final class Matrix {
   public void copyRow(int row, float[] out, int outOffset) {
     // The same values as get(row, c), with the dtype switch outside the loop (MLA decodes kv_b_proj
     // rows with this every step).
+    if (parts != null) {
+      Matrix part = partOf(row);
+      part.copyRow(row - part.firstRow, out, outOffset);
+      return;
+    }
     int base = row * cols;
     switch (dtype) {
       case F32 -> {
@@ -211,7 +314,7 @@ public final class Matrix {
         }
       }
       case F8_E4M3 -> {
-        int scaleRow = (row / blockRows) * scaleCols;
+        int scaleRow = ((firstRow + row) / blockRows) * scaleCols;
         for (int c0 = 0, block = 0; c0 < cols; c0 += blockCols, block++) {
           float scale = blockScales[scaleRow + block];
           for (int c = c0; c < Math.min(cols, c0 + blockCols); c++) {

@@ -5,15 +5,18 @@ public final class ScalarKernels implements Kernels {
 
   @Override
   public void matmul(Matrix w, MatmulInput x, float[] out, int rowStart, int rowEnd) {
+    if (w.parts != null) {
+      Matrix.forEachPart(w, rowStart, rowEnd, (part, start, end) -> matmul(part, x, out, start, end));
+      return;
+    }
     int cols = w.cols();
-    int rows = w.rows();
     for (int t = 0; t < x.numTokens; t++) {
       for (int r = rowStart; r < rowEnd; r++) {
         double sum = 0;
         for (int c = 0; c < cols; c++) {
           sum += (double) w.get(r, c) * x.plain[t * cols + c];
         }
-        out[t * rows + r] = (float) sum;
+        out[t * w.outRows + w.firstRow + r] = (float) sum;
       }
     }
   }

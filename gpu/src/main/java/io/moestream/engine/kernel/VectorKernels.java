@@ -19,6 +19,10 @@ public final class VectorKernels implements Kernels {
     if (x.cols != w.cols()) {
       throw new IllegalArgumentException(w.name() + ": input has " + x.cols + " columns, matrix " + w.cols());
     }
+    if (w.parts != null) {
+      Matrix.forEachPart(w, rowStart, rowEnd, (part, start, end) -> matmul(part, x, out, start, end));
+      return;
+    }
     switch (w.dtype()) {
       case F32 -> MatmulF32.matmul(w, x, out, rowStart, rowEnd);
       case BF16 -> MatmulBf16.matmul(w, x, out, rowStart, rowEnd);

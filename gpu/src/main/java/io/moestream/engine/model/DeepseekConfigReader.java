@@ -1,7 +1,5 @@
 package io.moestream.engine.model;
 
-import com.fasterxml.jackson.databind.JsonNode;
-
 /**
  * config.json of {@code deepseek_v2} / {@code deepseek_v3} (the fields of Hugging Face's DeepseekV2Config
  * and DeepseekV3Config) -> {@link ModelConfig}. Layer {@code l} has experts when
@@ -63,26 +61,6 @@ final class DeepseekConfigReader {
         json.optDouble("rope_theta", 10000.0), RopeScaling.parse(json.node("rope_scaling"), file),
         json.optInt("max_position_embeddings", 4096), json.optBoolean("tie_word_embeddings", false), eos,
         json.has("torch_dtype") ? json.requireString("torch_dtype") : "unknown", mla, routing,
-        fp8WeightBlock(json.node("quantization_config"), file));
-  }
-
-  /** {@code quantization_config} of DeepSeek-V3's FP8 release: e4m3 weights with (128, 128) block scales. */
-  private static int[] fp8WeightBlock(JsonNode node, String file) {
-    if (node == null || node.isNull()) {
-      return null;
-    }
-    String method = node.path("quant_method").asText("");
-    if (!method.equals("fp8")) {
-      throw new ConfigException(file + ": quantization_config.quant_method '" + method + "' is not supported (fp8)");
-    }
-    String format = node.path("fmt").asText("e4m3");
-    if (!format.equals("e4m3")) {
-      throw new ConfigException(file + ": quantization_config.fmt '" + format + "' is not supported (e4m3)");
-    }
-    JsonNode block = node.get("weight_block_size");
-    if (block == null || !block.isArray() || block.size() != 2 || block.get(0).asInt() < 1 || block.get(1).asInt() < 1) {
-      throw new ConfigException(file + ": quantization_config.weight_block_size must be [rows, cols], found " + block);
-    }
-    return new int[] {block.get(0).asInt(), block.get(1).asInt()};
+        QuantizationConfig.fp8WeightBlock(json.node("quantization_config"), file));
   }
 }

@@ -151,7 +151,8 @@ public record ModelConfig(
         (float) json.optDouble("rms_norm_eps", 1e-6), json.optDouble("rope_theta", 10000.0),
         RopeScaling.parse(json.node("rope_scaling"), json.file()),
         json.optInt("max_position_embeddings", 4096), json.optBoolean("tie_word_embeddings", false), eos,
-        json.has("torch_dtype") ? json.requireString("torch_dtype") : "unknown");
+        json.has("torch_dtype") ? json.requireString("torch_dtype") : "unknown", null, RoutingConfig.SOFTMAX_TOP_K,
+        QuantizationConfig.fp8WeightBlock(json.node("quantization_config"), json.file()));
     config.validate(json.file());
     return config;
   }

@@ -66,7 +66,7 @@ final class TensorChecker {
     if (scales == null) {
       return null;
     }
-    return Matrix.fp8(name, rows, cols, weight.bytes(), scales.toFloatArray(), fp8Block[0], fp8Block[1]);
+    return Matrix.fp8(weight, scales.toFloatArray(), fp8Block[0], fp8Block[1]);
   }
 
   /** A 1-D tensor of {@code length} values copied as floats (norm weights, biases). */

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.moestream.engine.format.DType;
 import io.moestream.engine.format.SafetensorsWriter;
-import io.moestream.engine.kernel.Matrix;
 import io.moestream.engine.model.Architecture;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -84,11 +83,7 @@ final class DeepseekModelWriter {
       default -> "float32";
     });
     if (ds.fp8()) {
-      ObjectNode q = c.putObject("quantization_config");
-      q.put("activation_scheme", "dynamic");
-      q.put("fmt", "e4m3");
-      q.put("quant_method", "fp8");
-      q.putArray("weight_block_size").add(DeepseekSpec.FP8_BLOCK).add(DeepseekSpec.FP8_BLOCK);
+      TestModelWriter.fp8Config(c, DeepseekSpec.FP8_BLOCK);
     }
     c.put("transformers_version", "4.51.0");
     json.writeValue(file.toFile(), c);
@@ -155,16 +150,6 @@ final class DeepseekModelWriter {
       TestModelWriter.matrix(out, spec, name, rows, cols, 1.0);
       return;
     }
-    double bound = Math.sqrt(3.0 / cols);
-    float[] values = new float[rows * cols];
-    TestModelWriter.uniform(spec.seed(), name, -bound, bound).fill(values, 0, values.length);
-    int block = DeepseekSpec.FP8_BLOCK;
-    int scaleRows = (rows + block - 1) / block;
-    int scaleCols = (cols + block - 1) / block;
-    byte[] codes = new byte[rows * cols];
-    float[] scales = new float[scaleRows * scaleCols];
-    Matrix.fp8Quantize(values, rows, cols, block, block, codes, scales);
-    out.addRaw(name, DType.F8_E4M3, new long[] {rows, cols}, codes);
-    out.add(name + "_scale_inv", DType.F32, new long[] {scaleRows, scaleCols}, scales);
+    TestModelWriter.fp8Matrix(out, spec, name, rows, cols, DeepseekSpec.FP8_BLOCK);
   }
 }

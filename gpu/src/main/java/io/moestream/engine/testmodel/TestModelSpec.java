@@ -11,6 +11,8 @@ import io.moestream.engine.model.Architecture;
  * @param sharedExpertIntermediateSize Qwen2-MoE's shared expert (0 for none; ignored by other families)
  * @param decoderSparseStep every n-th layer has experts (Qwen2/3-MoE)
  * @param deepseek DeepSeek-V2/V3's attention, routing and FP8 settings; null for other families
+ * @param fp8Block other families: 0, or FP8 E4M3 linear weights with (fp8Block, fp8Block) block scales as in the
+ *     Qwen3 FP8 releases (embeddings, routers and the LM head stay unquantized); DeepSeek sets it in {@code deepseek}
  */
 public record TestModelSpec(
     Architecture architecture,
@@ -31,84 +33,92 @@ public record TestModelSpec(
     int maxPositionEmbeddings,
     int bosTokenId,
     int eosTokenId,
-    DeepseekSpec deepseek) {
+    DeepseekSpec deepseek,
+    int fp8Block) {
 
   public static TestModelSpec defaults(Architecture architecture) {
     if (architecture.isDeepseek()) {
       // numHeads x (nope + rope) queries; numKvHeads equals numHeads as in DeepSeek's configs.
       DeepseekSpec ds = DeepseekSpec.defaults(architecture);
       return new TestModelSpec(architecture, 42, DType.F32, 64, 3, 4, 4, ds.qkNopeHeadDim() + ds.qkRopeHeadDim(), 16, 4,
-          32, 128, 0, 1, 512, 4096, 510, 511, ds);
+          32, 128, 0, 1, 512, 4096, 510, 511, ds, 0);
     }
     return new TestModelSpec(architecture, 42, DType.F32, 64, 2, 4, 2, 16, 8, 2, 32, 128,
-        architecture == Architecture.QWEN2_MOE ? 48 : 0, 1, 512, 4096, 510, 511, null);
+        architecture == Architecture.QWEN2_MOE ? 48 : 0, 1, 512, 4096, 510, 511, null, 0);
   }
 
   public TestModelSpec withDeepseek(DeepseekSpec v) {
     return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numHeads,
         v.qkNopeHeadDim() + v.qkRopeHeadDim(), numExperts, expertsPerToken, moeIntermediateSize, intermediateSize,
-        sharedExpertIntermediateSize, decoderSparseStep, vocabSize, maxPositionEmbeddings, bosTokenId, eosTokenId, v);
+        sharedExpertIntermediateSize, decoderSparseStep, vocabSize, maxPositionEmbeddings, bosTokenId, eosTokenId, v, fp8Block);
   }
 
   public TestModelSpec withSeed(long v) {
     return new TestModelSpec(architecture, v, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
         expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
-        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek);
+        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek, fp8Block);
   }
 
   public TestModelSpec withDType(DType v) {
     return new TestModelSpec(architecture, seed, v, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
         expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
-        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek);
+        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek, fp8Block);
   }
 
   public TestModelSpec withAttention(int hidden, int heads, int kvHeads, int headDimension) {
     return new TestModelSpec(architecture, seed, dtype, hidden, numLayers, heads, kvHeads, headDimension, numExperts,
         expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
-        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek);
+        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek, fp8Block);
   }
 
   public TestModelSpec withNumLayers(int v) {
     return new TestModelSpec(architecture, seed, dtype, hiddenSize, v, numHeads, numKvHeads, headDim, numExperts,
         expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
-        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek);
+        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek, fp8Block);
   }
 
   public TestModelSpec withExperts(int experts, int perToken, int moeIntermediate) {
     return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, experts,
         perToken, moeIntermediate, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
-        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek);
+        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek, fp8Block);
   }
 
   public TestModelSpec withDenseLayers(int intermediate, int sparseStep) {
     return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
         expertsPerToken, moeIntermediateSize, intermediate, sharedExpertIntermediateSize, sparseStep, vocabSize,
-        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek);
+        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek, fp8Block);
   }
 
   public TestModelSpec withSharedExpert(int intermediate) {
     return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
         expertsPerToken, moeIntermediateSize, intermediateSize, intermediate, decoderSparseStep, vocabSize,
-        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek);
+        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek, fp8Block);
   }
 
   /** The vocabulary; BOS and EOS become its last two ids unless set by {@link #withSpecialTokens}. */
   public TestModelSpec withVocabSize(int v) {
     return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
         expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, v,
-        maxPositionEmbeddings, v - 2, v - 1, deepseek);
+        maxPositionEmbeddings, v - 2, v - 1, deepseek, fp8Block);
   }
 
   public TestModelSpec withSpecialTokens(int bos, int eos) {
     return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
         expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
-        maxPositionEmbeddings, bos, eos, deepseek);
+        maxPositionEmbeddings, bos, eos, deepseek, fp8Block);
   }
 
   public TestModelSpec withMaxPositionEmbeddings(int v) {
     return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
         expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
-        v, bosTokenId, eosTokenId, deepseek);
+        v, bosTokenId, eosTokenId, deepseek, fp8Block);
+  }
+
+  /** FP8 E4M3 linear weights with (block, block) scales (0 for none); not for DeepSeek (see {@link DeepseekSpec#fp8}). */
+  public TestModelSpec withFp8Block(int block) {
+    return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
+        expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
+        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek, block);
   }
 
   void validate() {
@@ -128,6 +138,8 @@ public record TestModelSpec(
       deepseek.validate(numExperts, expertsPerToken);
       require(!deepseek.fp8() || architecture == Architecture.DEEPSEEK_V3, "fp8 (deepseek_v3 only)", true);
     }
+    require(fp8Block >= 0 && (fp8Block == 0 || deepseek == null), "fp8 block (>= 0; DeepSeek sets fp8 in its own"
+        + " settings)", fp8Block);
   }
 
   static void require(boolean ok, String field, Object value) {

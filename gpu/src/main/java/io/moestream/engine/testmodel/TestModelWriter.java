@@ -3,7 +3,9 @@ package io.moestream.engine.testmodel;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.moestream.engine.format.DType;
 import io.moestream.engine.format.SafetensorsWriter;
+import io.moestream.engine.kernel.Matrix;
 import io.moestream.engine.model.Architecture;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -103,6 +105,9 @@ public final class TestModelWriter {
       case F16 -> "float16";
       default -> "float32";
     });
+    if (spec.fp8Block() > 0) {
+      fp8Config(c, spec.fp8Block());
+    }
     c.put("initializer_range", 0.02);
     c.put("use_cache", true);
     c.put("transformers_version", "4.51.0");
@@ -119,10 +124,10 @@ public final class TestModelWriter {
     for (int layer = 0; layer < spec.numLayers(); layer++) {
       String p = Architecture.layerPrefix(layer);
       norm(out, spec, p + "input_layernorm.weight", hidden);
-      matrix(out, spec, p + "self_attn.q_proj.weight", qDim, hidden, 1.0);
-      matrix(out, spec, p + "self_attn.k_proj.weight", kvDim, hidden, 1.0);
-      matrix(out, spec, p + "self_attn.v_proj.weight", kvDim, hidden, 1.0);
-      matrix(out, spec, p + "self_attn.o_proj.weight", hidden, qDim, 1.0);
+      linear(out, spec, p + "self_attn.q_proj.weight", qDim, hidden);
+      linear(out, spec, p + "self_attn.k_proj.weight", kvDim, hidden);
+      linear(out, spec, p + "self_attn.v_proj.weight", kvDim, hidden);
+      linear(out, spec, p + "self_attn.o_proj.weight", hidden, qDim);
       if (arch == Architecture.QWEN2_MOE) {
         vector(out, spec, p + "self_attn.q_proj.bias", qDim, 0.1);
         vector(out, spec, p + "self_attn.k_proj.bias", kvDim, 0.1);
@@ -143,27 +148,59 @@ public final class TestModelWriter {
         matrix(out, spec, arch.router(layer), spec.numExperts(), hidden, 4.0);
         int inter = spec.moeIntermediateSize();
         for (int e = 0; e < spec.numExperts(); e++) {
-          matrix(out, spec, arch.expertGateProj(layer, e), inter, hidden, 1.0);
-          matrix(out, spec, arch.expertUpProj(layer, e), inter, hidden, 1.0);
-          matrix(out, spec, arch.expertDownProj(layer, e), hidden, inter, 1.0);
+          linear(out, spec, arch.expertGateProj(layer, e), inter, hidden);
+          linear(out, spec, arch.expertUpProj(layer, e), inter, hidden);
+          linear(out, spec, arch.expertDownProj(layer, e), hidden, inter);
         }
         if (arch == Architecture.QWEN2_MOE && spec.sharedExpertIntermediateSize() > 0) {
           int shared = spec.sharedExpertIntermediateSize();
-          matrix(out, spec, arch.sharedExpertProj(layer, "gate_proj"), shared, hidden, 1.0);
-          matrix(out, spec, arch.sharedExpertProj(layer, "up_proj"), shared, hidden, 1.0);
-          matrix(out, spec, arch.sharedExpertProj(layer, "down_proj"), hidden, shared, 1.0);
+          linear(out, spec, arch.sharedExpertProj(layer, "gate_proj"), shared, hidden);
+          linear(out, spec, arch.sharedExpertProj(layer, "up_proj"), shared, hidden);
+          linear(out, spec, arch.sharedExpertProj(layer, "down_proj"), hidden, shared);
           matrix(out, spec, arch.sharedExpertGate(layer), 1, hidden, 1.0);
         }
       } else {
         int inter = spec.intermediateSize();
-        matrix(out, spec, arch.denseProj(layer, "gate_proj"), inter, hidden, 1.0);
-        matrix(out, spec, arch.denseProj(layer, "up_proj"), inter, hidden, 1.0);
-        matrix(out, spec, arch.denseProj(layer, "down_proj"), hidden, inter, 1.0);
+        linear(out, spec, arch.denseProj(layer, "gate_proj"), inter, hidden);
+        linear(out, spec, arch.denseProj(layer, "up_proj"), inter, hidden);
+        linear(out, spec, arch.denseProj(layer, "down_proj"), hidden, inter);
       }
     }
     norm(out, spec, "model.norm.weight", hidden);
     matrix(out, spec, "lm_head.weight", spec.vocabSize(), hidden, 1.0);
     out.write(file);
+  }
+
+  /** {@code quantization_config} as the DeepSeek-V3 and Qwen3 FP8 releases write it. */
+  static void fp8Config(ObjectNode config, int block) {
+    ObjectNode q = config.putObject("quantization_config");
+    q.put("activation_scheme", "dynamic");
+    q.put("fmt", "e4m3");
+    q.put("quant_method", "fp8");
+    q.putArray("weight_block_size").add(block).add(block);
+  }
+
+  /** A linear layer's weight: in the spec's dtype, or FP8 E4M3 + its block scales when the spec asks. */
+  private static void linear(SafetensorsWriter out, TestModelSpec spec, String name, int rows, int cols) {
+    if (spec.fp8Block() > 0) {
+      fp8Matrix(out, spec, name, rows, cols, spec.fp8Block());
+    } else {
+      matrix(out, spec, name, rows, cols, 1.0);
+    }
+  }
+
+  /** The values {@link #matrix} would write at scale 1, quantized: E4M3 codes and F32 {@code <name>_scale_inv}. */
+  static void fp8Matrix(SafetensorsWriter out, TestModelSpec spec, String name, int rows, int cols, int block) {
+    double bound = Math.sqrt(3.0 / cols);
+    float[] values = new float[rows * cols];
+    uniform(spec.seed(), name, -bound, bound).fill(values, 0, values.length);
+    int scaleRows = (rows + block - 1) / block;
+    int scaleCols = (cols + block - 1) / block;
+    byte[] codes = new byte[rows * cols];
+    float[] scales = new float[scaleRows * scaleCols];
+    Matrix.fp8Quantize(values, rows, cols, block, block, codes, scales);
+    out.addRaw(name, DType.F8_E4M3, new long[] {rows, cols}, codes);
+    out.add(name + "_scale_inv", DType.F32, new long[] {scaleRows, scaleCols}, scales);
   }
 
   /** Uniform values with standard deviation scale / sqrt(cols). */

@@ -107,6 +107,15 @@ class ArchitecturesTest {
     // F16 weights (the rebias widening in the matmul), at the BF16 tolerance.
     cases.add(new Case("qwen3_moe gqa", TestModelSpec.defaults(Architecture.QWEN3_MOE).withDType(DType.F16)));
     cases.add(new Case("mixtral gqa", TestModelSpec.defaults(Architecture.MIXTRAL).withDType(DType.F16)));
+    // FP8 E4M3 linear weights with block scales (the Qwen3 FP8 releases' scheme), at several block sizes:
+    // 32 splits every matrix into several blocks, 24 leaves partial blocks at the edges.
+    cases.add(new Case("qwen3_moe fp8 blocks 32", TestModelSpec.defaults(Architecture.QWEN3_MOE).withFp8Block(32)));
+    cases.add(new Case("qwen3_moe fp8 blocks 128 dense layers", TestModelSpec.defaults(Architecture.QWEN3_MOE)
+        .withNumLayers(3).withDenseLayers(96, 2).withFp8Block(128)));
+    cases.add(new Case("qwen2_moe fp8 blocks 24", TestModelSpec.defaults(Architecture.QWEN2_MOE).withFp8Block(24)));
+    cases.add(new Case("mixtral fp8 blocks 16", TestModelSpec.defaults(Architecture.MIXTRAL).withFp8Block(16)));
+    cases.add(new Case("olmoe fp8 blocks 32 bf16", TestModelSpec.defaults(Architecture.OLMOE).withDType(DType.BF16)
+        .withFp8Block(32)));
     for (Architecture arch : new Architecture[] {Architecture.QWEN3_MOE, Architecture.OLMOE}) {
       // attention_bias: q/k/v_proj and o_proj all get a bias in Hugging Face's Qwen3-MoE and OLMoE.
       cases.add(new Case(arch.modelType() + " attention_bias", TestModelSpec.defaults(arch),

@@ -3,6 +3,7 @@ package io.moestream.engine.cpu;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.moestream.engine.format.Checkpoint;
+import io.moestream.engine.format.DType;
 import io.moestream.engine.format.TensorData;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -12,7 +13,8 @@ import java.util.Set;
 /**
  * A float64 forward pass written from the Hugging Face modeling code, independent of the engine: plain
  * loops, no paging, no batching, weights read element by element from the checkpoint (so a BF16 model
- * is evaluated on exactly its bf16 values). Covers qwen3_moe, qwen2_moe, mixtral and olmoe.
+ * is evaluated on exactly its bf16 values, an FP8 one on its codes times their block scales). Covers qwen3_moe,
+ * qwen2_moe, mixtral and olmoe.
  *
  * <p>Per layer (modeling_*.py, DecoderLayer.forward):
  * <pre>
@@ -45,6 +47,8 @@ final class ReferenceForward {
   private final boolean oBias;
   /** OLMoE's clamp of q, k and v after the norms; NaN when absent. */
   private final double clipQkv;
+  /** quantization_config.weight_block_size (rows, cols) of FP8 weights' scales; null when not quantized. */
+  private final int[] fp8Block;
 
   /** Smallest gap between the k-th and (k+1)-th routing probability seen in the last forward call. */
   double smallestRoutingGap = Double.POSITIVE_INFINITY;
@@ -74,6 +78,8 @@ final class ReferenceForward {
     qkvBias = modelType.equals("qwen2_moe") || attentionBias;
     oBias = attentionBias;
     clipQkv = modelType.equals("olmoe") && c.hasNonNull("clip_qkv") ? c.get("clip_qkv").asDouble() : Double.NaN;
+    JsonNode block = c.path("quantization_config").path("weight_block_size");
+    fp8Block = block.isArray() ? new int[] {block.get(0).asInt(), block.get(1).asInt()} : null;
     sparse = new boolean[numLayers];
     Set<Integer> mlpOnly = new HashSet<>();
     c.path("mlp_only_layers").forEach(n -> mlpOnly.add(n.asInt()));
@@ -295,20 +301,26 @@ final class ReferenceForward {
     }
     double[] y = new double[rows];
     for (int r = 0; r < rows; r++) {
+      double[] weights = row(name, r, cols);
       double sum = 0;
       for (int c = 0; c < cols; c++) {
-        sum += w.getFloat((long) r * cols + c) * x[c];
+        sum += weights[c] * x[c];
       }
       y[r] = sum;
     }
     return y;
   }
 
+  /** Row {@code row} of W; an F8_E4M3 weight times its {@code weight_scale_inv} block scales. */
   private double[] row(String name, int row, int cols) {
     TensorData w = checkpoint.require(name);
+    TensorData scales = w.dtype() == DType.F8_E4M3 ? checkpoint.require(name + "_scale_inv") : null;
     double[] out = new double[cols];
     for (int c = 0; c < cols; c++) {
       out[c] = w.getFloat((long) row * cols + c);
+      if (scales != null) {
+        out[c] *= scales.getFloat((long) (row / fp8Block[0]) * scales.dim(1) + c / fp8Block[1]);
+      }
     }
     return out;
   }

@@ -56,7 +56,8 @@ final class MakeTestModelCommand implements Callable<Integer> {
   @Option(names = "--rope-yarn-original-max-position-embeddings") Integer yarnOriginalMax;
   @Option(names = "--rope-yarn-mscale") Double yarnMscale;
   @Option(names = "--rope-yarn-mscale-all-dim") Double yarnMscaleAllDim;
-  @Option(names = "--fp8", description = "deepseek_v3: E4M3 weights with 128x128 block scales (weight_scale_inv).") boolean fp8;
+  @Option(names = "--fp8", description = "E4M3 linear weights with 128x128 block scales (weight_scale_inv), as in the"
+      + " DeepSeek-V3 and Qwen3 FP8 releases; every family but deepseek_v2.") boolean fp8;
 
   @Option(names = "--tokenizer",
       description = "Folder with tokenizer.json + tokenizer_config.json to copy in; the vocabulary then covers it.")
@@ -93,9 +94,11 @@ final class MakeTestModelCommand implements Callable<Integer> {
     }
     if (architecture.isDeepseek()) {
       spec = spec.withDeepseek(deepseek(spec.deepseek()));
-    } else if (fp8 || kvLoraRank != null || qLoraRank != null || topkMethod != null || yarnFactor != null) {
-      throw new IllegalArgumentException("--fp8, --kv-lora-rank, --q-lora-rank, --topk-method and --rope-yarn-* are for"
+    } else if (kvLoraRank != null || qLoraRank != null || topkMethod != null || yarnFactor != null) {
+      throw new IllegalArgumentException("--kv-lora-rank, --q-lora-rank, --topk-method and --rope-yarn-* are for"
           + " deepseek_v2/deepseek_v3");
+    } else if (fp8) {
+      spec = spec.withFp8Block(128); // the block of the Qwen3 FP8 releases
     }
     Tokenizer tok = null;
     if (tokenizer != null) {

@@ -33,6 +33,17 @@ class ModelInfoCommandTest {
     assertEquals(2, info.get("decode_weight_bytes_per_token").size());
   }
 
+  /** {@code make-test-model --fp8} on a non-DeepSeek family writes a model the engine loads and runs. */
+  @Test
+  void fp8Qwen3TestModelRuns() throws Exception {
+    Path model = tmp.resolve("qwen3-fp8");
+    assertEquals(0, MoestreamCli.execute("make-test-model", "--arch", "qwen3_moe", "--fp8", "--out", model.toString()));
+    String config = java.nio.file.Files.readString(model.resolve("config.json"));
+    assertEquals(true, config.contains("\"quant_method\" : \"fp8\""), config);
+    JsonNode logits = new ObjectMapper().readTree(stdout("logits", "--model", model.toString(), "--token-ids", "1,2,3"));
+    assertEquals(512, logits.get("logits").get(0).size());
+  }
+
   /** The released DeepSeek-V2-Lite config.json alone: 512 + 64 floats x 27 layers x 4 bytes = 62,208. */
   @Test
   void configOnlyFolderOfDeepseekV2Lite() throws Exception {

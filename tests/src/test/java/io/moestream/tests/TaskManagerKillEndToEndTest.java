@@ -134,7 +134,11 @@ class TaskManagerKillEndToEndTest {
    */
   private static int awaitACommit(Duration timeout) {
     try (KafkaConsumer<byte[], byte[]> consumer = TopicClients.committedReader(kafka.bootstrapServers(), null)) {
-      consumer.subscribe(List.of(OUTPUT));
+      // assigned, not subscribed: a group join takes seconds, and the kill must come soon after the commit
+      var partitions = consumer.partitionsFor(OUTPUT).stream()
+          .map(p -> new org.apache.kafka.common.TopicPartition(OUTPUT, p.partition())).toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
       long deadline = System.nanoTime() + timeout.toNanos();
       while (System.nanoTime() < deadline) {
         int seen = consumer.poll(Duration.ofMillis(50)).count();

@@ -14,10 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestOptions;
-import org.apache.flink.configuration.TaskManagerOptions;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -62,26 +58,15 @@ final class BenchRampCommand implements Callable<Integer> {
       options.bootstrapServers = kafka.bootstrapServers();
       for (int i = 0; i < policies.size(); i++) {
         String name = "ramp" + i;
-        JobConfig config = options.loader()
+        JobConfig config = LocalBenchCluster.ownTopics(options.loader(), name)
             .set("experts.policy", policies.get(i).trim())
-            .set("kafka.input_topic", name + ".requests").set("kafka.output_topic", name + ".generations")
-            .set("kafka.dead_letter_topic", name + ".dead-letters").set("kafka.group_id", name)
-            .set("kafka.transactional_id_prefix", name).set("kafka.starting_offsets", "earliest")
             .build();
         kafka.createTopics(config.flink().parallelism(), config.kafka().inputTopic(), config.kafka().outputTopic(),
             config.kafka().deadLetterTopic());
-        Configuration conf = new Configuration();
-        conf.set(TaskManagerOptions.NUM_TASK_SLOTS, config.flink().parallelism());
-        int restPort = freePort(); // the job's metrics are read through the REST API, as the dashboard does
-        conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
-        conf.set(RestOptions.ADDRESS, "127.0.0.1");
-        conf.set(RestOptions.PORT, restPort);
-        // the REST API serves metrics from a store it refreshes every 10 s by default: once a second here
-        conf.set(org.apache.flink.configuration.MetricOptions.METRIC_FETCHER_UPDATE_INTERVAL, Duration.ofSeconds(1));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
+        LocalBenchCluster cluster = LocalBenchCluster.start(config.flink().parallelism());
         int k = ModelConfig.read(Path.of(config.model().dir())).numExpertsPerTok();
-        results.add(RampRun.run(env, config, k, schedule, maxNewTokens, Duration.ofSeconds(drainSeconds), log,
-            "http://127.0.0.1:" + restPort, job -> { }));
+        results.add(RampRun.run(cluster.env(), config, k, schedule, maxNewTokens, Duration.ofSeconds(drainSeconds),
+            log, cluster.restUrl(), job -> { }));
         log.println("ramp " + config.experts().policy() + ": done");
       }
     }
@@ -98,11 +83,5 @@ final class BenchRampCommand implements Callable<Integer> {
       report.writeChart(chart, "load ramp " + schedule);
     }
     return 0;
-  }
-
-  private static int freePort() throws java.io.IOException {
-    try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
   }
 }

@@ -12,11 +12,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.MetricOptions;
-import org.apache.flink.configuration.RestOptions;
-import org.apache.flink.configuration.TaskManagerOptions;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -92,25 +87,15 @@ final class BenchSoakCommand implements Callable<Integer> {
     SoakRun.Result result;
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       options.bootstrapServers = kafka.bootstrapServers();
-      JobConfig config = options.loader()
-          .set("kafka.input_topic", "soak.requests").set("kafka.output_topic", "soak.generations")
-          .set("kafka.dead_letter_topic", "soak.dead-letters").set("kafka.group_id", "soak")
-          .set("kafka.transactional_id_prefix", "soak").set("kafka.starting_offsets", "earliest")
-          .build();
+      JobConfig config = LocalBenchCluster.ownTopics(options.loader(), "soak").build();
       kafka.createTopics(config.flink().parallelism(), config.kafka().inputTopic(), config.kafka().outputTopic(),
           config.kafka().deadLetterTopic());
-      Configuration conf = new Configuration();
-      conf.set(TaskManagerOptions.NUM_TASK_SLOTS, config.flink().parallelism());
-      int restPort = freePort(); // checkpoints, restarts and the operator's metrics are read through REST
-      conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
-      conf.set(RestOptions.ADDRESS, "127.0.0.1");
-      conf.set(RestOptions.PORT, restPort);
-      conf.set(MetricOptions.METRIC_FETCHER_UPDATE_INTERVAL, Duration.ofSeconds(1));
-      StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
+      // checkpoints, restarts and the operator's metrics are read through REST
+      LocalBenchCluster cluster = LocalBenchCluster.start(config.flink().parallelism());
       SoakRun.Settings settings = new SoakRun.Settings(rate, capacitySeconds, durationSeconds, overload,
           Duration.ofSeconds(deadlineSeconds), badPerSecond, maxNewTokens, Duration.ofSeconds(drainSeconds),
           Math.round(sampleSeconds * 1000), gcBeforeSample);
-      result = SoakRun.run(env, config, settings, "http://127.0.0.1:" + restPort, log);
+      result = SoakRun.run(cluster.env(), config, settings, cluster.restUrl(), log);
     } finally {
       options.model(given);
       if (demoModel != null) {
@@ -134,11 +119,5 @@ final class BenchSoakCommand implements Callable<Integer> {
     List<String> failures = report.failures();
     failures.forEach(f -> log.println("bench-soak: FAIL: " + f));
     return failures.isEmpty() ? 0 : 1;
-  }
-
-  private static int freePort() throws java.io.IOException {
-    try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
   }
 }

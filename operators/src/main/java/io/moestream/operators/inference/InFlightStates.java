@@ -12,12 +12,8 @@ final class InFlightStates {
           + " has version " + state.version + ", written by a later release of moestream (this one reads up to "
           + InFlightRequest.CURRENT_VERSION + "): restore the savepoint with that release or a later one");
     }
-    if (state.version < 2) {
-      // version 1 held no source coordinates: the Flink POJO serializer left them at the defaults
-      // (topic null, offset -1), which every reader of them takes as unknown
-      state.request.sourceTopic = null;
-      state.request.sourceOffset = -1;
-    }
+    // version 1 held no source coordinates: the Flink POJO serializer leaves them at the no-arg
+    // constructor's values (topic null, offset -1), which every reader of them takes as unknown
     state.version = InFlightRequest.CURRENT_VERSION;
     return state;
   }

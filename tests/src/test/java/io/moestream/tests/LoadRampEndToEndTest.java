@@ -66,6 +66,7 @@ class LoadRampEndToEndTest {
     }
     RampReport.Summary summary = new RampReport(List.of(result)).summaries().get(0);
     System.err.println(new RampReport(List.of(result)).markdown());
+    assertEquals(null, result.incomplete(), "the ramp should complete");
     assertEquals(ramp.sendTimes().length, result.answers().size(), "every request answered once");
     long below = result.answers().values().stream().filter(a -> a.expertsMin() < 2).count();
     assertTrue(below > 0, "under overload some requests should run on fewer than the model's 2 experts");

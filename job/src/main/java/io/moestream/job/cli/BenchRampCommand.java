@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
 final class BenchRampCommand implements Callable<Integer> {
   @Mixin JobConfigOptions options;
 
-  @Option(names = "--policies", defaultValue = "full,adaptive", split = ";",
+  @Option(names = "--policies", defaultValue = "full;adaptive", split = ";",
       description = "Policies to run, ';'-separated, the reference first. Default: ${DEFAULT-VALUE}.")
   List<String> policies;
 
@@ -67,8 +67,13 @@ final class BenchRampCommand implements Callable<Integer> {
         int k = ModelConfig.read(Path.of(config.model().dir())).numExpertsPerTok();
         results.add(RampRun.run(cluster.env(), config, k, schedule, maxNewTokens, Duration.ofSeconds(drainSeconds),
             log, cluster.restUrl(), job -> { }));
-        log.println("ramp " + config.experts().policy() + ": done");
+        RampRun.Result result = results.get(results.size() - 1);
+        log.println("ramp " + config.experts().policy() + ": "
+            + (result.incomplete() == null ? "done" : "INCOMPLETE (" + result.incomplete() + ")"));
       }
+    }
+    if (results.isEmpty()) {
+      return 1;
     }
     RampReport report = new RampReport(results);
     String table = report.markdown();
@@ -82,6 +87,7 @@ final class BenchRampCommand implements Callable<Integer> {
     if (chart != null) {
       report.writeChart(chart, "load ramp " + schedule);
     }
-    return 0;
+    // what was measured is written either way; an incomplete ramp still fails the command
+    return results.stream().anyMatch(r -> r.incomplete() != null) ? 1 : 0;
   }
 }

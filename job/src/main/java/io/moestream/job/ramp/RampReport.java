@@ -170,12 +170,13 @@ public final class RampReport {
       List<Sent> last = r.sent().stream().filter(s -> s.phase() == lastPhase).toList();
       List<Sent> tail = last.subList(last.size() - Math.max(1, last.size() / 10), last.size());
       boolean lastFull = !last.isEmpty() && tail.stream()
-          .allMatch(s -> r.answers().get(s.requestId()).expertsMin() == r.modelExpertsPerToken());
+          .allMatch(s -> r.answers().containsKey(s.requestId())
+              && r.answers().get(s.requestId()).expertsMin() == r.modelExpertsPerToken());
       int full = 0;
       int identical = 0;
       for (Sent s : r.sent()) {
         Answer a = r.answers().get(s.requestId());
-        if (s.phase() == busiest || a.expertsMin() != r.modelExpertsPerToken()) {
+        if (a == null || s.phase() == busiest || a.expertsMin() != r.modelExpertsPerToken()) { // unanswered: incomplete
           continue;
         }
         full++;
@@ -234,6 +235,13 @@ public final class RampReport {
           Double.isNaN(s.returnedToFullAtS()) ? "never left" : String.format(Locale.ROOT, "%.0f", s.returnedToFullAtS()),
           s.lastRequestsFull() ? "yes" : "NO", s.fullAnswers(),
           s.identicalToReference() < 0 ? "(reference)" : s.identicalToReference() + " of " + s.fullAnswers()));
+    }
+    for (Result r : results) {
+      if (r.incomplete() != null) {
+        md.append(String.format(Locale.ROOT, "%n**%s: INCOMPLETE** (%s): %d of %d requests answered; the figures"
+            + " above cover what was measured until it stopped.%n", r.policy(), r.incomplete(), r.answers().size(),
+            r.sent().size()));
+      }
     }
     return md.toString();
   }

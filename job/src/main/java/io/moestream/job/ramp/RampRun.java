@@ -55,9 +55,14 @@ public final class RampRun {
   public record Sample(double atS, long generatedTokens, long requestsIn, double expertsPerToken, int level,
       long inFlight) {}
 
-  /** Everything one ramp measured; samples are empty when the job's REST API was not given. */
+  /**
+   * Everything one ramp measured; samples are empty when the job's REST API was not given.
+   *
+   * @param incomplete why the ramp stopped before every request was answered (answers missing, the job
+   *     ended, producing failed); null when it completed. What was measured until then is kept.
+   */
   public record Result(String policy, int modelExpertsPerToken, int maxInFlight, RampSchedule schedule, List<Sent> sent,
-      Map<String, Answer> answers, List<Sample> samples) {}
+      Map<String, Answer> answers, List<Sample> samples, String incomplete) {}
 
   private RampRun() {}
 
@@ -72,7 +77,9 @@ public final class RampRun {
 
   /**
    * Runs the job under {@code config} (its topics must exist) on {@code env}, sends the ramp, waits for
-   * every answer (at most {@code drain} after the last request), cancels the job.
+   * every answer (at most {@code drain} after the last request), cancels the job. A ramp that stops
+   * early (answers still missing at the deadline, the job ended, producing failed) returns what it
+   * measured with {@link Result#incomplete} saying why; only a failure before the clock starts throws.
    */
   public static Result run(StreamExecutionEnvironment env, JobConfig config, int modelExpertsPerToken,
       RampSchedule schedule, int maxNewTokens, Duration drain, PrintStream log) throws Exception {
@@ -99,6 +106,7 @@ public final class RampRun {
     Map<String, Answer> answers = new LinkedHashMap<>();
     List<Sample> samples = List.of();
     JobMetricsSampler sampler = null;
+    String incomplete = null;
     try (KafkaProducer<byte[], byte[]> producer = TopicClients.producer(bootstrap);
          KafkaConsumer<byte[], byte[]> consumer = TopicClients.committedReader(bootstrap, null)) {
       consumer.subscribe(List.of(config.kafka().outputTopic()));
@@ -138,15 +146,21 @@ public final class RampRun {
 
       long deadline = startMs + Math.round(schedule.totalSeconds() * 1000) + drain.toMillis();
       long lastReport = 0;
-      while (answers.size() < sendTimes.length) {
+      while (answers.size() < sendTimes.length && incomplete == null) {
         if (producerFailure.get() != null) {
-          throw new IllegalStateException("producing the ramp failed", producerFailure.get());
+          incomplete = "producing the ramp failed: " + producerFailure.get();
+          break;
         }
         if (System.currentTimeMillis() > deadline) {
-          throw new IllegalStateException("ramp " + config.experts().policy() + ": only " + answers.size() + " of "
-              + sendTimes.length + " answered " + drain.toSeconds() + " s after the last request");
+          incomplete = "only " + answers.size() + " of " + sendTimes.length + " answered " + drain.toSeconds()
+              + " s after the last request";
+          break;
         }
-        checkRunning(job);
+        JobStatus status = job.getJobStatus().get();
+        if (status.isGloballyTerminalState()) {
+          incomplete = "the job ended (" + status + ") during the ramp";
+          break;
+        }
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
           Generation g = generations.decode(record.value());
           if (g.getRequestId().equals(warmUp.getRequestId())) {
@@ -167,14 +181,21 @@ public final class RampRun {
               sentCount, answers.size());
         }
       }
-      sender.join();
+      if (incomplete == null) {
+        sender.join();
+      } else {
+        sender.interrupt();
+        log.printf("ramp %s: INCOMPLETE, %s; reporting what was measured%n", config.experts().policy(), incomplete);
+      }
       if (sampler != null) {
         samples = sampler.stop();
         sampler = null;
         log.printf("ramp %s: %d metric samples; last %s%n", config.experts().policy(), samples.size(),
             samples.isEmpty() ? "-" : samples.get(samples.size() - 1));
       }
-      afterRamp.accept(job);
+      if (incomplete == null) {
+        afterRamp.accept(job);
+      }
     } finally {
       if (sampler != null) {
         try {
@@ -186,7 +207,13 @@ public final class RampRun {
       JobClients.cancelAndAwait(job, java.time.Duration.ofMinutes(1));
     }
     return new Result(config.experts().policy(), modelExpertsPerToken, config.batching().maxInFlight(), schedule,
-        List.copyOf(sent), answers, samples);
+        snapshot(sent), answers, samples, incomplete);
+  }
+
+  private static List<Sent> snapshot(List<Sent> sent) {
+    synchronized (sent) {
+      return List.copyOf(sent);
+    }
   }
 
   private static void awaitWarmUp(KafkaConsumer<byte[], byte[]> consumer, AvroCodec<Generation> generations,

@@ -53,7 +53,8 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * <p>Bounded memory: at most {@code maxInFlight} requests are accepted and unanswered. When the cap
  * is reached {@link #processElement} runs engine steps itself until a request finishes; meanwhile
  * the task reads no input, so backpressure travels up to the Kafka source, and a checkpoint barrier
- * behind that record waits for the one generation that makes room (never for all of them).
+ * behind that record waits for the first generation to finish (the remaining steps of the one closest
+ * to its end, at most max_new_tokens), never for all of them. Below the cap it waits at most one step.
  *
  * <p>Experts: the configured policy ({@link ExpertControl}) runs through a {@link PolicyDriver}; before
  * every step the load (waiting, running, in-flight fill, backpressured share of the last second,

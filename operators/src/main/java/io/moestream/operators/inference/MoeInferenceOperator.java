@@ -1,34 +1,26 @@
 package io.moestream.operators.inference;
 
 import io.moestream.engine.generate.Engine;
-import io.moestream.engine.generate.FinishReason;
-import io.moestream.engine.generate.GenerationRequest;
 import io.moestream.engine.generate.LoadedModel;
-import io.moestream.engine.generate.SamplingParams;
 import io.moestream.engine.generate.TokenEvent;
 import io.moestream.engine.policy.ExpertUsage;
 import io.moestream.engine.policy.PolicyDriver;
 import io.moestream.engine.tokenizer.Tokenizer;
+import io.moestream.operators.deadletter.DeadLetters;
 import io.moestream.operators.metrics.ConsumerLag;
 import io.moestream.operators.metrics.ExpertMetrics;
 import io.moestream.operators.metrics.InferenceMetrics;
 import io.moestream.operators.metrics.LoadSignals;
-import io.moestream.operators.metrics.MetricNames;
-import io.moestream.operators.deadletter.DeadLetters;
+import io.moestream.operators.metrics.WallTime;
+import io.moestream.operators.metrics.WallTime.Use;
 import io.moestream.operators.offsets.CheckpointedOffsets;
 import io.moestream.operators.records.InFlightRequest;
 import io.moestream.operators.records.RequestBatch;
 import io.moestream.operators.records.TokenizedRequest;
 import io.moestream.schemas.Generation;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.UUID;
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -72,6 +64,11 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * brings the TaskManager down), and a failure while handling one request answers that request with
  * an error instead of failing the task.
  *
+ * <p>Pieces: {@link InFlightGenerations} (requests in, answers out), {@link StepQuality} (the policy's
+ * level and what each request may get), {@link WallTime} (where the task thread's time goes: engine,
+ * tokens, emitting, intake, snapshots, waiting with and without work); this class paces the steps on
+ * the mailbox and holds the Flink state.
+ *
  * <p>Offsets: once a checkpoint completes, the oldest offset per input partition that this subtask
  * had not answered at it is committed ({@link CheckpointedOffsets}), so a job submitted again without
  * a savepoint reads every unanswered request again.
@@ -87,9 +84,6 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
   /** How often the load reaches the controller while no step runs: an idle job climbs back to full quality. */
   static final long CONTROLLER_TICK_MS = 250;
 
-  /** {@link io.moestream.schemas.Priority#HIGH}: served at the model's full experts per token. */
-  static final int HIGH_PRIORITY = io.moestream.schemas.Priority.HIGH.ordinal();
-
   private final InferenceSettings settings;
   private final ExpertControl expertControl;
   private final ConsumerLag.Factory consumerLagFactory;
@@ -99,20 +93,18 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
   private final transient MailboxExecutor stepLetters;
 
   private transient CheckpointedOffsets offsets;
-
   private transient ConsumerLag consumerLag;
-
   private transient LoadedModel model;
   private transient Engine engine;
-  private transient Tokenizer tokenizer;
-  private transient String modelName;
   private transient ListState<InFlightRequest> inFlightState;
   private transient List<InFlightRequest> restored;
-  /** By engine id, in acceptance order. */
-  private transient Map<String, ActiveGeneration> active;
+  private transient InFlightGenerations inFlight;
+  private transient StepQuality quality;
+  private transient WallTime wallTime;
+  /** Answers of the current segment, emitted together at its end. */
+  private transient List<Generation> answers;
   private transient boolean stepScheduled;
   private transient LoadSignals load;
-  private transient PolicyDriver policy;
   private transient ExpertUsage expertUsage;
   private transient ExpertMetrics expertMetrics;
   private transient InferenceMetrics metrics;
@@ -156,9 +148,8 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
         getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
     model = expertControl.load(dir, settings.engineOptions(deviceIndex));
     engine = model.engine();
-    tokenizer = Tokenizer.isPresent(dir) ? Tokenizer.load(dir) : null;
-    modelName = dir.getFileName().toString();
-    active = new LinkedHashMap<>();
+    Tokenizer tokenizer = Tokenizer.isPresent(dir) ? Tokenizer.load(dir) : null;
+    int modelK = model.config().numExpertsPerTok();
     load = new LoadSignals(settings.maxInFlight());
     load.kvTotalBlocks(engine.kvCache().numBlocks());
     load.register(getMetricGroup());
@@ -166,7 +157,8 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
       consumerLag = consumerLagFactory.open();
       load.consumerLagFrom(consumerLag);
     }
-    policy = new PolicyDriver(engine, expertControl.parsedPolicy(), expertControl.controller());
+    PolicyDriver policy = new PolicyDriver(engine, expertControl.parsedPolicy(), expertControl.controller());
+    quality = new StepQuality(policy, expertControl.latencyTargetMs(), modelK);
     expertUsage = new ExpertUsage(model.config());
     model.backend().setRoutingObserver(expertUsage);
     expertMetrics = new ExpertMetrics(getMetricGroup(), model.config(), expertUsage, policy,
@@ -174,6 +166,10 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
     boolean cuda = model.backend().deviceMemoryBytes() >= 0;
     metrics = new InferenceMetrics(getMetricGroup(), cuda, InferenceMetrics.weightBytes(dir), settings.kvCacheBytes(),
         model.backend()::deviceMemoryBytes);
+    wallTime = new WallTime(System::nanoTime);
+    wallTime.register(getMetricGroup());
+    inFlight = new InFlightGenerations(engine, tokenizer, dir.getFileName().toString(), modelK, metrics);
+    answers = new ArrayList<>();
     offsets = new CheckpointedOffsets(recovery.offsetCommitter() == null ? null : recovery.offsetCommitter().open());
     for (InFlightRequest state : restored) {
       offsets.observe(state.request);
@@ -182,10 +178,11 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
         giveUp(state);
         continue;
       }
-      submit(state);
+      inFlight.resubmit(state, answers);
       metrics.replayed();
     }
     restored = null;
+    emitAnswers();
     scheduleStep();
     scheduleControllerTick();
   }
@@ -193,25 +190,16 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
   private void scheduleControllerTick() {
     var time = getProcessingTimeService();
     time.registerTimer(time.getCurrentProcessingTime() + CONTROLLER_TICK_MS, timestamp -> {
+      long now = System.nanoTime();
       if (!engine.hasWork()) {
-        load.update(engine.waitingCount(), engine.runningCount(), active.size(), engine.kvCache().freeBlocks());
+        updateLoad();
         stepMsAverage = 0; // no step runs: no token is late
-        updateLevel(System.nanoTime());
-        expertMetrics.roll(System.nanoTime());
+        quality.update(now, load, stepMsAverage);
+        expertMetrics.roll(now);
       }
+      wallTime.roll(now);
       scheduleControllerTick();
     });
-  }
-
-  /** How long after a step arriving records may hold back the next one: a quarter of a step, 1 to 50 ms. */
-  private long intakeBudgetNanos() {
-    return (long) (Math.max(1, Math.min(50, stepMsAverage / 4)) * 1_000_000);
-  }
-
-  /** Feeds the load to the expert policy's controller; its level holds from the next step on. */
-  private void updateLevel(long nowNanos) {
-    double latencyVsTarget = expertControl.latencyTargetMs() == 0 ? 0 : stepMsAverage / expertControl.latencyTargetMs();
-    policy.onSignals(nowNanos, load.forController(nowNanos, latencyVsTarget));
   }
 
   @Override
@@ -219,46 +207,29 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
     recordsSinceLetter++;
     for (TokenizedRequest request : element.getValue().requests) {
       waitForRoom();
+      long begin = wallTime.begin();
       offsets.observe(request);
-      accept(request);
+      inFlight.accept(request, answers);
+      wallTime.end(Use.INTAKE, begin, engine.hasWork());
+      emitAnswers();
     }
     scheduleStep();
   }
 
   /** Runs engine steps until a request can be accepted. */
   private void waitForRoom() throws InterruptedException {
-    if (active.size() < settings.maxInFlight()) {
+    if (inFlight.size() < settings.maxInFlight()) {
       return;
     }
     // recorded per step, not once at the end: the controller must see a refusal while it lasts
     long start = System.nanoTime();
-    while (active.size() >= settings.maxInFlight()) {
+    while (inFlight.size() >= settings.maxInFlight()) {
       runStep();
       mailbox.tryYield(); // timers and other operators' mail between steps, as between letters
       long now = System.nanoTime();
       load.backpressured(start, now);
       start = now;
     }
-  }
-
-  private void accept(TokenizedRequest request) {
-    InFlightRequest state = new InFlightRequest();
-    state.version = InFlightRequest.CURRENT_VERSION;
-    state.request = request;
-    state.generated = new int[0];
-    state.expertsPerToken = model.config().numExpertsPerTok();
-    state.admittedAtMs = System.currentTimeMillis();
-    metrics.admitted(request.promptIds.length);
-    submit(state);
-  }
-
-  /** The fewest experts per token the current level allows {@code request}, after its floor and priority. */
-  private int fewestAllowed(TokenizedRequest request) {
-    int modelK = model.config().numExpertsPerTok();
-    if (request.priority == HIGH_PRIORITY) {
-      return modelK;
-    }
-    return Math.min(modelK, Math.max(request.minExpertsPerToken, policy.levelFewestExperts()));
   }
 
   /** Dead-letters a restored request that has been in flight through too many restores. */
@@ -273,27 +244,6 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
             + recovery.maxAttemptsPerRequest() + "): it may be what fails the job; not replayed again")));
   }
 
-  /** Hands a request (new or restored) to the engine; a request the engine refuses is answered at once. */
-  private void submit(InFlightRequest state) {
-    TokenizedRequest r = state.request;
-    ActiveGeneration generation = new ActiveGeneration(state, r.requestId + "#" + UUID.randomUUID(), tokenizer);
-    try {
-      if (r.deadlineEpochMs > 0 && System.currentTimeMillis() > r.deadlineEpochMs) {
-        throw new IllegalArgumentException("deadline passed before the request was admitted");
-      }
-      SamplingParams sampling = new SamplingParams(r.temperature, r.topP, r.topK, r.seed);
-      // the request asks for the full model; the policy's level caps it step by step
-      engine.submit(new GenerationRequest(generation.engineId, r.promptIds, sampling, r.maxNewTokens,
-          null, state.generated)
-          .withQuality(r.minExpertsPerToken, r.priority == HIGH_PRIORITY));
-    } catch (RuntimeException e) {
-      // a request the engine refuses (or fails on) is answered, never retried by a restart
-      emit(generation, FinishReason.ERROR, e instanceof IllegalArgumentException ? e.getMessage() : e.toString());
-      return;
-    }
-    active.put(generation.engineId, generation);
-  }
-
   private void scheduleStep() {
     if (!stepScheduled && engine.hasWork()) {
       stepScheduled = true;
@@ -305,6 +255,11 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
         stepScheduled = false;
       }
     }
+  }
+
+  /** How long after a step arriving records may hold back the next one: a quarter of a step, 1 to 50 ms. */
+  private long intakeBudgetNanos() {
+    return (long) (Math.max(1, Math.min(50, stepMsAverage / 4)) * 1_000_000);
   }
 
   /** One engine step: a mailbox letter. */
@@ -328,102 +283,57 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
 
   /** One engine step and what follows from it: tokens, answers, deadlines, load. */
   private void runStep() {
-    long stepStart = System.nanoTime();
-    updateLevel(stepStart);
-    if (policy.levelFewestExperts() < model.config().numExpertsPerTok()) {
-      // prompt chunks run in steps that emit no token: every request in flight is marked, so a generation
-      // reported at the full k (ExpertsUsed.min) never had any of its tokens computed with fewer
-      for (ActiveGeneration g : active.values()) {
-        g.allow(fewestAllowed(g.request));
-      }
-    }
+    long stepStart = wallTime.begin();
+    quality.update(stepStart, load, stepMsAverage);
+    quality.markInFlight(inFlight.all());
     long tokensBefore = expertUsage.tokensSeen();
+    long engineStart = System.nanoTime();
+    wallTime.end(Use.TOKENS, stepStart, true);
     List<TokenEvent> events = engine.step();
     long stepEnd = System.nanoTime();
+    wallTime.end(Use.ENGINE_STEP, engineStart, true);
     lastStepEndNanos = stepEnd;
-    stepMsAverage = 0.8 * stepMsAverage + 0.2 * ((stepEnd - stepStart) / 1e6);
+    stepMsAverage = 0.8 * stepMsAverage + 0.2 * ((stepEnd - engineStart) / 1e6);
+    long tokensStart = wallTime.begin();
     metrics.step((int) (expertUsage.tokensSeen() - tokensBefore));
     expertMetrics.stepDone(stepEnd);
     long now = System.currentTimeMillis();
-    for (TokenEvent event : events) {
-      ActiveGeneration generation = active.get(event.requestId());
-      if (generation == null) {
-        continue; // cancelled by a stop string in this very step
-      }
-      Generation answer = null;
-      try {
-        boolean stopString = false;
-        if (event.tokenId() >= 0) {
-          metrics.generatedToken();
-          stopString = generation.accept(event.tokenId(), event.expertsUsedMean(), now);
-        }
-        if (stopString && !event.finished()) {
-          engine.cancel(generation.engineId);
-          answer = finish(generation, FinishReason.STOP, null);
-        } else if (event.finished()) {
-          answer = finish(generation, stopString ? FinishReason.STOP : event.finishReason(), event.error());
-        }
-      } catch (RuntimeException e) {
-        // one request's failure (its text, its stop strings) ends that request, not the task
-        LOG.warn("request {} failed after {} tokens", generation.request.requestId, generation.generatedCount(), e);
-        engine.cancel(generation.engineId);
-        active.remove(generation.engineId);
-        answer = generation.toGeneration("", FinishReason.ERROR, "failed in the inference operator: " + e, modelName);
-      }
-      if (answer != null) {
-        // outside the catch: a failure of the operators chained after this one (the sink) is the job's
-        output.collect(new StreamRecord<>(answer));
-      }
-    }
-    expireDeadlines(now);
-    load.update(engine.waitingCount(), engine.runningCount(), active.size(), engine.kvCache().freeBlocks());
-    if (!active.isEmpty() && !engine.hasWork()) {
-      throw new IllegalStateException(active.size() + " requests in flight but the engine has no work");
+    inFlight.onStep(events, now, answers);
+    inFlight.expireDeadlines(now, answers);
+    updateLoad();
+    wallTime.end(Use.TOKENS, tokensStart, engine.hasWork());
+    // outside the engine's and the requests' error handling: a failure of the operators chained after
+    // this one (the sink) is the job's
+    emitAnswers();
+    if (!inFlight.isEmpty() && !engine.hasWork()) {
+      throw new IllegalStateException(inFlight.size() + " requests in flight but the engine has no work");
     }
   }
 
-  /** Ends every request, waiting or running, whose deadline has passed. */
-  private void expireDeadlines(long now) {
-    List<ActiveGeneration> expired = null;
-    for (ActiveGeneration g : active.values()) {
-      if (g.request.deadlineEpochMs > 0 && now > g.request.deadlineEpochMs) {
-        (expired == null ? expired = new ArrayList<>() : expired).add(g);
-      }
-    }
-    if (expired != null) {
-      for (ActiveGeneration g : expired) {
-        engine.cancel(g.engineId);
-        emit(g, FinishReason.ERROR, "deadline passed after " + g.generatedCount() + " tokens");
-      }
-    }
+  private void updateLoad() {
+    load.update(engine.waitingCount(), engine.runningCount(), inFlight.size(), engine.kvCache().freeBlocks());
   }
 
-  private void emit(ActiveGeneration g, FinishReason reason, String error) {
-    output.collect(new StreamRecord<>(finish(g, reason, error)));
-  }
-
-  /** Ends a request: its answer, with the final text, counted in the metrics. */
-  private Generation finish(ActiveGeneration g, FinishReason reason, String error) {
-    active.remove(g.engineId);
-    Generation out = g.toGeneration(g.finalText(), reason, error, modelName);
-    long received = g.request.receivedAtMs;
-    long now = System.currentTimeMillis();
-    metrics.generation(g.firstTokenAtMs() == 0 ? -1 : g.firstTokenAtMs() - received,
-        g.firstTokenAtMs() == 0 ? 0 : now - g.firstTokenAtMs(), g.generatedCount());
-    return out;
+  /** Sends the answers gathered since the last call downstream, in the order they were made. */
+  private void emitAnswers() {
+    if (answers.isEmpty()) {
+      return;
+    }
+    long begin = wallTime.begin();
+    for (Generation answer : answers) {
+      output.collect(new StreamRecord<>(answer));
+    }
+    answers.clear();
+    wallTime.end(Use.EMIT, begin, engine.hasWork());
   }
 
   @Override
   public void snapshotState(StateSnapshotContext context) throws Exception {
     super.snapshotState(context);
-    List<InFlightRequest> states = new ArrayList<>(active.size());
-    List<TokenizedRequest> unanswered = new ArrayList<>(active.size());
-    for (ActiveGeneration g : active.values()) {
-      states.add(g.toState());
-      unanswered.add(g.request);
-    }
-    inFlightState.update(states);
-    offsets.checkpoint(context.getCheckpointId(), unanswered);
+    long begin = wallTime.begin();
+    inFlightState.update(inFlight.states());
+    offsets.checkpoint(context.getCheckpointId(), inFlight.requests());
+    wallTime.end(Use.SNAPSHOT, begin, engine.hasWork());
   }
 
   @Override
@@ -434,7 +344,7 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
 
   @Override
   public void endInput() throws Exception {
-    while (!active.isEmpty()) {
+    while (!inFlight.isEmpty()) {
       runStep();
       mailbox.tryYield();
     }
@@ -442,12 +352,12 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
 
   /** Requests accepted and not yet answered (for tests and metrics). */
   int inFlight() {
-    return active.size();
+    return inFlight.size();
   }
 
   /** The expert policy's level now in force (for tests). */
   int expertLevel() {
-    return policy.level();
+    return quality.level();
   }
 
   /** Tokens routed to each expert since open() (for tests). */

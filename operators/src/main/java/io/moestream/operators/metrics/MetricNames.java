@@ -72,6 +72,17 @@ public final class MetricNames {
   /** Tokens (decode tokens + prompt-chunk tokens) in the last engine step. */
   public static final String STEP_TOKENS = "moeStepTokens";
 
+  // ---- where the operator's wall time goes (WallTime; counters of ms since the operator opened) --
+  /** Share of the last second the task thread spent inside the engine's step (0..1). */
+  public static final String ENGINE_BUSY_RATIO = "moeEngineBusyRatio";
+  public static final String TIME_ENGINE_STEP_MS = "moeTimeEngineStepMs";
+  public static final String TIME_TOKENS_MS = "moeTimeTokensMs";
+  public static final String TIME_EMIT_MS = "moeTimeEmitMs";
+  public static final String TIME_INTAKE_MS = "moeTimeIntakeMs";
+  public static final String TIME_SNAPSHOT_MS = "moeTimeSnapshotMs";
+  public static final String TIME_WAITING_WITH_WORK_MS = "moeTimeWaitingWithWorkMs";
+  public static final String TIME_WAITING_FOR_INPUT_MS = "moeTimeWaitingForInputMs";
+
   // ---- backend and memory ---------------------------------------------------------------------
   /** 1 when the engine runs on CUDA, 0 on the CPU. */
   public static final String BACKEND_CUDA = "moeBackendCuda";

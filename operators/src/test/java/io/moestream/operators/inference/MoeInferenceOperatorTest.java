@@ -169,7 +169,7 @@ class MoeInferenceOperatorTest {
     TokenizedRequest r = ReferenceGenerations.request("floor", 4, 3, 0f, 1);
     r.minExpertsPerToken = 3;
     TokenizedRequest urgent = ReferenceGenerations.request("urgent", 4, 3, 0f, 2);
-    urgent.priority = MoeInferenceOperator.HIGH_PRIORITY;
+    urgent.priority = InFlightGenerations.HIGH_PRIORITY;
     TokenizedRequest plain = ReferenceGenerations.request("plain", 4, 3, 0f, 3);
     InferenceSettings settings = new InferenceSettings(ReferenceGenerations.TINY_MODEL.toString(), 4, 1, "vector",
         8L << 20, 64, 8);

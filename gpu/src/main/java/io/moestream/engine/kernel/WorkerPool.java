@@ -14,6 +14,8 @@ import java.util.function.IntConsumer;
  */
 public final class WorkerPool implements AutoCloseable {
   private static final long SPIN_NANOS = 50_000;
+  /** Ranges per thread in {@link #runRanges}: see there. */
+  static final int RANGES_PER_THREAD = 4;
 
   private static final class Region {
     final IntConsumer task;
@@ -93,9 +95,14 @@ public final class WorkerPool implements AutoCloseable {
     }
   }
 
-  /** Splits [0, total) into one contiguous range per thread, aligned to {@code align}. */
+  /**
+   * Splits [0, total) into contiguous ranges aligned to {@code align}, {@link #RANGES_PER_THREAD} per
+   * thread, handed out dynamically. One range per thread would be optimal on an idle machine, but a
+   * thread the OS deschedules (a Kafka or Flink thread sharing the cores) then holds half the region
+   * while the other spins; with several ranges per thread the others take over its share.
+   */
   public void runRanges(int total, int align, RangeTask task) {
-    int parts = Math.min(threads(), Math.max(1, total / Math.max(align, 1)));
+    int parts = Math.min(threads() == 1 ? 1 : threads() * RANGES_PER_THREAD, Math.max(1, total / Math.max(align, 1)));
     run(parts, part -> {
       int start = alignDown((int) ((long) total * part / parts), align);
       int end = part == parts - 1 ? total : alignDown((int) ((long) total * (part + 1) / parts), align);

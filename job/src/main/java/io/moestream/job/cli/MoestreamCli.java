@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
       MakeTestModelCommand.class,
       BenchDecodeCommand.class,
       ModelInfoCommand.class,
-      ProfileExpertsCommand.class, EvalQualityCommand.class, BenchLoadCommand.class, BenchRampCommand.class,
+      ProfileExpertsCommand.class, EvalQualityCommand.class, BenchLoadCommand.class, BenchRampCommand.class, BenchPipelineCommand.class,
       BenchSoakCommand.class,
       TokenizeCommand.class, DetokenizeCommand.class, BenchTokenizeCommand.class,
       DemoCommand.class,

@@ -3,13 +3,20 @@ package io.moestream.job.kafka;
 import io.moestream.operators.codec.AvroCodec;
 import io.moestream.schemas.InferenceRequest;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
@@ -53,5 +60,44 @@ public final class TopicClients {
   public static ProducerRecord<byte[], byte[]> avroRecord(String topic, InferenceRequest request,
       AvroCodec<InferenceRequest> codec) {
     return new ProducerRecord<>(topic, request.getRequestId().getBytes(StandardCharsets.UTF_8), codec.encode(request));
+  }
+
+  /**
+   * Creates topics (replication 1) and waits until every partition has a leader: a producer that
+   * writes to a partition before then gets NOT_LEADER_OR_FOLLOWER, and an idempotent producer's
+   * retry of its first batch can then loop on OUT_OF_ORDER_SEQUENCE_NUMBER.
+   */
+  public static void createTopics(String bootstrapServers, int partitions, String... names) throws Exception {
+    Properties props = new Properties();
+    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    try (Admin admin = Admin.create(props)) {
+      List<NewTopic> topics = new ArrayList<>();
+      for (String name : names) {
+        topics.add(new NewTopic(name, partitions, (short) 1));
+      }
+      admin.createTopics(topics).all().get();
+      long deadline = System.currentTimeMillis() + 30_000;
+      while (!allLed(admin, List.of(names))) {
+        if (System.currentTimeMillis() > deadline) {
+          throw new IllegalStateException("topics " + List.of(names) + " have partitions without a leader after 30 s");
+        }
+        Thread.sleep(50);
+      }
+    }
+  }
+
+  private static boolean allLed(Admin admin, List<String> names) throws Exception {
+    try {
+      for (TopicDescription topic : admin.describeTopics(names).allTopicNames().get().values()) {
+        for (TopicPartitionInfo partition : topic.partitions()) {
+          if (partition.leader() == null || partition.leader().isEmpty()) {
+            return false;
+          }
+        }
+      }
+      return true;
+    } catch (java.util.concurrent.ExecutionException e) {
+      return false; // metadata not propagated yet
+    }
   }
 }

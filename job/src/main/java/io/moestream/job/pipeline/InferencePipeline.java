@@ -122,9 +122,7 @@ public final class InferencePipeline {
     DataStream<RequestBatch> batches = tokenized
         .transform("Micro-batch by load", TypeInformation.of(RequestBatch.class), new MicroBatchOperator(batching))
         .uid(BATCH_UID);
-    InferenceSettings inference = new InferenceSettings(config.model().dir(), config.batching().maxInFlight(),
-        config.model().threads(), config.model().kernels(), config.model().kvCacheMb() << 20,
-        config.model().maxBatchTokens(), config.model().maxRunningSequences(), config.model().backend());
+    InferenceSettings inference = inferenceSettings(config);
     RecoverySettings recovery = new RecoverySettings(config.flink().maxAttemptsPerRequest(), offsetCommitter);
     SingleOutputStreamOperator<Generation> generations = batches
         .transform("MoE inference", TypeInformation.of(Generation.class),
@@ -135,8 +133,15 @@ public final class InferencePipeline {
     return new Streams(generations, deadLetters);
   }
 
+  /** How each inference subtask runs its engine under {@code config}. */
+  public static InferenceSettings inferenceSettings(JobConfig config) {
+    return new InferenceSettings(config.model().dir(), config.batching().maxInFlight(),
+        config.model().threads(), config.model().kernels(), config.model().kvCacheMb() << 20,
+        config.model().maxBatchTokens(), config.model().maxRunningSequences(), config.model().backend());
+  }
+
   /** The policy and controller of {@code experts:}, with the pruning mask read from the profile here. */
-  static ExpertControl expertControl(JobConfig config, ModelConfig model) {
+  public static ExpertControl expertControl(JobConfig config, ModelConfig model) {
     JobConfig.Experts e = config.experts();
     ControllerSettings controller = new ControllerSettings(e.highWatermark(), e.lowWatermark(),
         e.dwellDownMs() * 1_000_000L, e.dwellUpMs() * 1_000_000L, e.waitingAtFull(), e.backpressureAtFull(),

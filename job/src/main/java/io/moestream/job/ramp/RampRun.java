@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntFunction;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -44,9 +45,13 @@ public final class RampRun {
   /** @param sentAtS seconds from the start of the ramp */
   public record Sent(String requestId, double sentAtS, int phase) {}
 
-  /** @param emittedAtS when the job emitted it, seconds from the start of the ramp */
-  public record Answer(String requestId, double emittedAtS, int completionTokens, int expertsMin, double expertsMean,
-      long totalMs, List<Integer> tokenIds) {}
+  /**
+   * @param emittedAtS when the job emitted it, seconds from the start of the ramp
+   * @param readAtS when this reader got it (read_committed: after the checkpoint that committed it)
+   * @param timeToFirstTokenMs from entering the job to its first token (the generation's timings)
+   */
+  public record Answer(String requestId, double emittedAtS, double readAtS, int completionTokens, int expertsMin,
+      double expertsMean, long timeToFirstTokenMs, long totalMs, List<Integer> tokenIds) {}
 
   /**
    * The inference operator's metrics once a second, {@code atS} seconds from the start of the ramp:
@@ -95,6 +100,18 @@ public final class RampRun {
   public static Result run(StreamExecutionEnvironment env, JobConfig config, int modelExpertsPerToken,
       RampSchedule schedule, int maxNewTokens, Duration drain, PrintStream log, String restBase, AfterRamp afterRamp)
       throws Exception {
+    return run(env, config, modelExpertsPerToken, schedule, n -> request(n, maxNewTokens), drain, log, restBase,
+        job -> { }, afterRamp);
+  }
+
+  /**
+   * The ramp with requests of the caller's making: {@code requests.apply(n)} is sent as number n (n from
+   * 1; 0 is the warm-up, sent with at most 4 new tokens). {@code beforeRamp} runs once the warm-up is
+   * answered, just before the clock starts.
+   */
+  public static Result run(StreamExecutionEnvironment env, JobConfig config, int modelExpertsPerToken,
+      RampSchedule schedule, IntFunction<InferenceRequest> requestFactory, Duration drain, PrintStream log,
+      String restBase, AfterRamp beforeRamp, AfterRamp afterRamp) throws Exception {
     InferencePipeline.define(env, config);
     JobClient job = env.executeAsync(config.flink().jobName() + " ramp " + config.experts().policy());
     String bootstrap = config.kafka().bootstrapServers();
@@ -110,12 +127,15 @@ public final class RampRun {
     try (KafkaProducer<byte[], byte[]> producer = TopicClients.producer(bootstrap);
          KafkaConsumer<byte[], byte[]> consumer = TopicClients.committedReader(bootstrap, null)) {
       consumer.subscribe(List.of(config.kafka().outputTopic()));
-      InferenceRequest warmUp = InferenceRequest.newBuilder(request(0, 4)).setRequestId("ramp-warm-up").build();
+      InferenceRequest first = requestFactory.apply(0);
+      InferenceRequest warmUp = InferenceRequest.newBuilder(first).setRequestId("ramp-warm-up")
+          .setMaxNewTokens(Math.min(4, first.getMaxNewTokens())).build();
       producer.send(TopicClients.avroRecord(input, warmUp, requests)).get();
       awaitWarmUp(consumer, generations, job, Duration.ofMinutes(5));
       log.printf("ramp %s: warm-up answered; sending %d requests over %.0f s (%s)%n", config.experts().policy(),
           sendTimes.length, schedule.totalSeconds(), schedule);
 
+      beforeRamp.accept(job);
       long startMs = System.currentTimeMillis();
       if (restBase != null) {
         sampler = new JobMetricsSampler(restBase, job.getJobID().toString(), startMs);
@@ -129,7 +149,7 @@ public final class RampRun {
             if (wait > 0) {
               Thread.sleep(wait);
             }
-            InferenceRequest r = request(n + 1, maxNewTokens);
+            InferenceRequest r = requestFactory.apply(n + 1);
             producer.send(TopicClients.avroRecord(input, r, requests));
             synchronized (sent) {
               sent.add(new Sent(r.getRequestId(), (System.currentTimeMillis() - startMs) / 1000.0,
@@ -167,8 +187,9 @@ public final class RampRun {
             continue;
           }
           answers.put(g.getRequestId(), new Answer(g.getRequestId(), (record.timestamp() - startMs) / 1000.0,
-              g.getCompletionTokens(), g.getExpertsPerToken().getMin(), g.getExpertsPerToken().getMean(),
-              g.getTimings().getTotalMs(), List.copyOf(g.getTokenIds())));
+              (System.currentTimeMillis() - startMs) / 1000.0, g.getCompletionTokens(),
+              g.getExpertsPerToken().getMin(), g.getExpertsPerToken().getMean(),
+              g.getTimings().getTimeToFirstTokenMs(), g.getTimings().getTotalMs(), List.copyOf(g.getTokenIds())));
         }
         long now = System.currentTimeMillis();
         if (now - lastReport >= 10_000) {

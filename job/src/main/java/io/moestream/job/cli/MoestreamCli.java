@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
       ProfileExpertsCommand.class, EvalQualityCommand.class, BenchLoadCommand.class, BenchRampCommand.class, BenchPipelineCommand.class,
       BenchSoakCommand.class,
       TokenizeCommand.class, DetokenizeCommand.class, BenchTokenizeCommand.class,
-      DemoCommand.class,
+      DemoCommand.class, LocalKafkaCommand.class,
       RunCommand.class,
       CorpusCommand.class,
       ProduceCommand.class,

@@ -67,7 +67,9 @@ public final class PipelineBench {
     AtomicReference<OperatorTimes> after = new AtomicReference<>();
     // every request within the first half second: a backlog, as the engine alone had
     RampSchedule burst = RampSchedule.parse("0.5s@" + (2 * count));
-    RampRun.Result job = RampRun.run(env, config, modelExpertsPerToken, burst, requests::get, drain, log, restUrl,
+    // no once-a-second metric sampling during the run (RampRun's, with a null REST base): every read makes
+    // the JobManager fetch all of the TaskManager's metrics, per-expert ones included; read before and after
+    RampRun.Result job = RampRun.run(env, config, modelExpertsPerToken, burst, requests::get, drain, log, null,
         j -> before.set(readTimes(restUrl, j.getJobID().toString(), log)),
         j -> after.set(readTimes(restUrl, j.getJobID().toString(), log)));
     OperatorTimes times = before.get() == null || after.get() == null ? null : after.get().since(before.get());

@@ -37,7 +37,9 @@ final class EngineAlone {
   record Outcome(String requestId, double firstTokenAtS, double finishedAtS, List<Integer> tokenIds) {}
 
   /** @param seconds from the start to the last request's end */
-  record Result(double seconds, long generatedTokens, long steps, Map<String, Outcome> outcomes) {}
+  /** @param cpuSeconds this process's CPU time by thread group over the timed run ({@link ThreadCpu}) */
+  record Result(double seconds, long generatedTokens, long steps, Map<String, Outcome> outcomes,
+      Map<String, Double> cpuSeconds) {}
 
   private EngineAlone() {}
 
@@ -67,6 +69,7 @@ final class EngineAlone {
     Map<String, List<Integer>> tokens = new LinkedHashMap<>();
     Map<String, Double> firstAt = new LinkedHashMap<>();
     Map<String, Outcome> outcomes = new LinkedHashMap<>();
+    ThreadCpu.Reading cpuStart = ThreadCpu.read();
     long start = System.nanoTime();
     long generated = 0;
     long steps = 0;
@@ -96,6 +99,7 @@ final class EngineAlone {
         }
       }
     }
-    return new Result((System.nanoTime() - start) / 1e9, generated, steps, outcomes);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    return new Result(seconds, generated, steps, outcomes, ThreadCpu.byGroup(cpuStart, ThreadCpu.read()));
   }
 }

@@ -65,21 +65,38 @@ public final class PipelineBench {
         alone.generatedTokens() / alone.seconds());
     AtomicReference<OperatorTimes> before = new AtomicReference<>();
     AtomicReference<OperatorTimes> after = new AtomicReference<>();
+    AtomicReference<ThreadCpu.Reading> jobStart = new AtomicReference<>();
+    AtomicReference<ThreadCpu.Reading> jobEnd = new AtomicReference<>();
     // every request within the first half second: a backlog, as the engine alone had
     RampSchedule burst = RampSchedule.parse("0.5s@" + (2 * count));
     // no once-a-second metric sampling during the run (RampRun's, with a null REST base): every read makes
     // the JobManager fetch all of the TaskManager's metrics, per-expert ones included; read before and after
     RampRun.Result job = RampRun.run(env, config, modelExpertsPerToken, burst, requests::get, drain, log, null,
-        j -> before.set(readTimes(restUrl, j.getJobID().toString(), log)),
-        j -> after.set(readTimes(restUrl, j.getJobID().toString(), log)));
+        j -> {
+          before.set(readTimes(restUrl, j.getJobID().toString(), log));
+          jobStart.set(ThreadCpu.read());
+        },
+        j -> {
+          jobEnd.set(ThreadCpu.read());
+          after.set(readTimes(restUrl, j.getJobID().toString(), log));
+        });
     OperatorTimes times = before.get() == null || after.get() == null ? null : after.get().since(before.get());
     String shape = Path.of(config.model().dir()).getFileName() + ", policy " + policy + ", " + brokerNote;
-    return new PipelineReport(shape, config.batching().maxInFlight(), alone, job, times).markdown();
+    var jobCpu = jobStart.get() == null || jobEnd.get() == null ? java.util.Map.<String, Double>of()
+        : ThreadCpu.byGroup(jobStart.get(), jobEnd.get());
+    return new PipelineReport(shape, config.batching().maxInFlight(), alone, job, times, alone.cpuSeconds(), jobCpu).markdown();
   }
 
+  /**
+   * The operator's times now: the REST API answers from a store that its first query only starts to fill
+   * and that is refreshed at most once a second, so the second of two reads 1.5 s apart is the one to use.
+   */
   private static OperatorTimes readTimes(String restUrl, String jobId, PrintStream log) {
     try {
-      return OperatorTimes.read(JobMetricsSampler.onDemand(restUrl, jobId, System.currentTimeMillis()), jobId);
+      JobMetricsSampler rest = JobMetricsSampler.onDemand(restUrl, jobId, System.currentTimeMillis());
+      OperatorTimes.read(rest, jobId);
+      Thread.sleep(1500);
+      return OperatorTimes.read(rest, jobId);
     } catch (Exception e) {
       log.println("bench-pipeline: the operator's time metrics could not be read: " + e.getMessage());
       return null;

@@ -5,6 +5,7 @@ import io.moestream.operators.metrics.WallTime;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -15,7 +16,7 @@ import java.util.Objects;
  * @param times the job's operator times over the ramp; null when they could not be read
  */
 record PipelineReport(String shape, int maxInFlight, EngineAlone.Result alone, RampRun.Result job,
-    OperatorTimes times) {
+    OperatorTimes times, Map<String, Double> aloneCpuSeconds, Map<String, Double> jobCpuSeconds) {
 
   long jobTokens() {
     return job.answers().values().stream().mapToLong(RampRun.Answer::completionTokens).sum();
@@ -72,6 +73,19 @@ record PipelineReport(String shape, int maxInFlight, EngineAlone.Result alone, R
       }
       md.append(String.format(Locale.ROOT, "%nCheckpoints completed during the run: %d (mean duration %.0f ms).%n%n",
           times.completedCheckpoints(), times.checkpointAvgMs()));
+    }
+    if (!jobCpuSeconds.isEmpty()) {
+      md.append("| CPU seconds by threads (this process) | engine alone | job |\n|---|---|---|\n");
+      java.util.Set<String> groups = new java.util.LinkedHashSet<>(jobCpuSeconds.keySet());
+      groups.addAll(aloneCpuSeconds.keySet());
+      for (String group : groups) {
+        if (aloneCpuSeconds.getOrDefault(group, 0.0) < 0.05 && jobCpuSeconds.getOrDefault(group, 0.0) < 0.05) {
+          continue;
+        }
+        md.append(String.format(Locale.ROOT, "| %s | %.1f | %.1f |%n", group, aloneCpuSeconds.getOrDefault(group, 0.0),
+            jobCpuSeconds.getOrDefault(group, 0.0)));
+      }
+      md.append('\n');
     }
     double[] aloneTtft = alone.outcomes().values().stream().mapToDouble(EngineAlone.Outcome::firstTokenAtS).toArray();
     double[] aloneEnd = alone.outcomes().values().stream().mapToDouble(EngineAlone.Outcome::finishedAtS).toArray();

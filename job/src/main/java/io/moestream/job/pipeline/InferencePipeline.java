@@ -124,7 +124,8 @@ public final class InferencePipeline {
         .uid(BATCH_UID);
     InferenceSettings inference = new InferenceSettings(config.model().dir(), config.batching().maxInFlight(),
         config.model().threads(), config.model().kernels(), config.model().kvCacheMb() << 20,
-        config.model().maxBatchTokens(), config.model().maxRunningSequences(), config.model().backend());
+        config.model().maxBatchTokens(), config.model().maxRunningSequences(), config.model().backend(),
+        config.model().allowWeightsOverRam());
     RecoverySettings recovery = new RecoverySettings(config.flink().maxAttemptsPerRequest(), offsetCommitter);
     SingleOutputStreamOperator<Generation> generations = batches
         .transform("MoE inference", TypeInformation.of(Generation.class),

@@ -36,13 +36,26 @@ public final class MemoryCheck {
   }
 
   public static MemoryVerdict check(MemoryPlan plan, MachineMemory machine, boolean allowWeightsOverRam, Knobs knobs) {
+    return check(plan, 1, machine, allowWeightsOverRam, knobs);
+  }
+
+  /**
+   * The check for {@code engines} engines of this plan in one JVM (a job's subtasks in a local cluster):
+   * each has its own heap parts; the mapped weights are shared.
+   */
+  public static MemoryVerdict check(MemoryPlan plan, int engines, MachineMemory machine, boolean allowWeightsOverRam,
+      Knobs knobs) {
     List<String> problems = new ArrayList<>();
     List<String> warnings = new ArrayList<>();
     List<String> notes = new ArrayList<>();
     long margin = heapMargin(machine.maxHeapBytes());
-    long heap = plan.heapBytes();
+    long heap = engines * plan.heapBytes();
+    long ram = plan.weights().mappedBytes() + heap;
+    String who = engines == 1 ? "the engine needs "
+        : engines + " engines in this JVM need " + engines + " x " + bytes(plan.heapBytes()) + " = ";
     if (heap + margin > machine.maxHeapBytes()) {
-      problems.add("heap: the engine needs " + bytes(heap) + " (KV cache " + bytes(plan.kvCacheBytes())
+      problems.add("heap: " + who + bytes(heap) + (engines == 1 ? " (" : " (each: ") + "KV cache "
+          + bytes(plan.kvCacheBytes())
           + ", step scratch at " + plan.maxBatchTokens() + " tokens " + bytes(plan.scratch().totalBytes())
           + ", weights copied " + bytes(plan.weights().heapCopiedBytes()) + ") plus a margin of " + bytes(margin)
           + ", but the JVM's max heap is " + bytes(machine.maxHeapBytes()) + ": lower " + knobs.kvCache() + " or "
@@ -55,9 +68,9 @@ public final class MemoryCheck {
     } else if (heap > limit) {
       problems.add("RAM: the heap alone needs " + bytes(heap) + ", more than " + limitName + " (" + bytes(limit)
           + "): lower " + knobs.kvCache() + " or " + knobs.maxBatchTokens());
-    } else if (plan.ramBytes() > limit) {
+    } else if (ram > limit) {
       String text = "RAM: mapped weights " + bytes(plan.weights().mappedBytes()) + " + heap " + bytes(heap) + " = "
-          + bytes(plan.ramBytes()) + " exceed " + limitName + " (" + bytes(limit)
+          + bytes(ram) + " exceed " + limitName + " (" + bytes(limit)
           + "), so the weights would page from disk on every step";
       if (allowWeightsOverRam) {
         warnings.add(text + " (allowed by " + knobs.allowWeightsOverRam() + ")");

@@ -53,7 +53,6 @@ final class JobConfigValidator {
           + batching.maxInFlight() + "), found " + batching.maxBatchSize());
     }
     Experts experts = experts(f, model);
-    JobMemoryCheck.check(model);
     Flink flink = new Flink(
         f.string("flink", "job_name"),
         (int) f.integer("flink", "parallelism", 1, 4096),

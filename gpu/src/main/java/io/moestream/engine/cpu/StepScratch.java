@@ -14,10 +14,12 @@ import io.moestream.engine.model.ModelConfig;
  * <p>A step holds its step-level buffers (residual, normed, block output, rotary tables) throughout and
  * one stage at a time on top (a layer's attention, its MoE or dense MLP, the LM head); a stage's
  * buffers are dead once it returns ({@link #beginStage()} / {@link #endStage}). The meter keeps each
- * part's peak apart, so a test checks each of the plan's formulas, not only the largest. Metered: every buffer
- * the stepping thread allocates, and the paired copy each matmul input makes. Not metered, bounded by
- * the plan instead: rows allocated inside parallel tasks (attention score rows, one expert's group
- * buffers) and the shifted input copies of 16-bit matrices whose data is not 64-byte aligned.
+ * part's peak apart, so a test checks each of the plan's formulas, not only the largest. Metered:
+ * every buffer the stepping thread allocates whose size follows the step's tokens, and the paired copy
+ * each matmul input makes. Not metered, bounded by the plan instead: rows allocated inside parallel
+ * tasks (attention score rows, one expert's group buffers) and the shifted input copies of 16-bit
+ * matrices whose data is not 64-byte aligned. Left out as too small to matter: one-row copies made per
+ * token (router scores for the weights and the routing observer) and arrays of references.
  *
  * <p>Owned by one {@code forward} call; not thread-safe (parallel tasks never allocate through it).
  */

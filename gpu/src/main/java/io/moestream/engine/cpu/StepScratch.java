@@ -6,10 +6,10 @@ import io.moestream.engine.model.MlaConfig;
 import io.moestream.engine.model.ModelConfig;
 
 /**
- * The activation buffers of one CPU step: allocated through a per-step instance that meters them, and
- * sized by the formulas in {@link StepScratchSizes}, which the memory plan uses before any model is
- * loaded. Why a meter: a test runs a real step at the configured batch and holds the plan to the peak the
- * meter saw, so the plan cannot drift from what the backend allocates.
+ * The activation buffers of one CPU step, allocated through a per-step instance that meters them; the
+ * memory plan states the same figures before any model is loaded with the formulas in
+ * {@link StepScratchSizes}. Why a meter: a test runs a real step at the configured batch and holds each
+ * of those formulas to the peak the meter saw, so the plan cannot drift from what the backend allocates.
  *
  * <p>A step holds its step-level buffers (residual, normed, block output, rotary tables) throughout and
  * one stage at a time on top (a layer's attention, its MoE or dense MLP, the LM head); a stage's

@@ -14,7 +14,11 @@ import io.moestream.engine.model.ModelConfig;
 interface AttentionLayer {
 
   /** Per-step rotary tables for the step's positions, shared by every layer. */
-  CpuAttention.RopeTables ropeTables(int[] positions);
+  CpuAttention.RopeTables ropeTables(int[] positions, StepScratch scratch);
+
+  default CpuAttention.RopeTables ropeTables(int[] positions) {
+    return ropeTables(positions, new StepScratch());
+  }
 
   /**
    * Writes the step's keys (and values) into the cache and attends.
@@ -23,7 +27,12 @@ interface AttentionLayer {
    * @param out (numTokens, hiddenSize): receives the attention block's output
    */
   void forward(int layer, LayerWeights weights, StepBatch batch, CpuAttention.RopeTables tables, PagedKvCache cache,
-      float[] normed, float[] out);
+      float[] normed, float[] out, StepScratch scratch);
+
+  default void forward(int layer, LayerWeights weights, StepBatch batch, CpuAttention.RopeTables tables,
+      PagedKvCache cache, float[] normed, float[] out) {
+    forward(layer, weights, batch, tables, cache, normed, out, new StepScratch());
+  }
 
   static AttentionLayer forConfig(ModelConfig config, Kernels kernels, WorkerPool pool) {
     return config.mla() != null ? new LatentAttention(config, kernels, pool) : new CpuAttention(config, kernels, pool);

@@ -35,17 +35,17 @@ final class CpuAttention implements AttentionLayer {
   record RopeTables(float[] cos, float[] sin) {}
 
   @Override
-  public RopeTables ropeTables(int[] positions) {
-    float[] cos = new float[positions.length * rope.half()];
-    float[] sin = new float[positions.length * rope.half()];
+  public RopeTables ropeTables(int[] positions, StepScratch scratch) {
+    float[] cos = scratch.floats(positions.length * rope.half());
+    float[] sin = scratch.floats(positions.length * rope.half());
     rope.tables(positions, cos, sin);
     return new RopeTables(cos, sin);
   }
 
   @Override
   public void forward(int layer, LayerWeights weights, StepBatch batch, RopeTables tables, PagedKvCache cache,
-      float[] normed, float[] out) {
-    forward(layer, weights.attention(), batch, tables, cache, normed, out);
+      float[] normed, float[] out, StepScratch scratch) {
+    forward(layer, weights.attention(), batch, tables, cache, normed, out, scratch);
   }
 
   /**
@@ -53,15 +53,15 @@ final class CpuAttention implements AttentionLayer {
    * @param out (numTokens, hiddenSize): receives the attention block's output
    */
   void forward(int layer, AttentionWeights w, StepBatch batch, RopeTables tables, PagedKvCache cache,
-      float[] normed, float[] out) {
+      float[] normed, float[] out, StepScratch scratch) {
     int numTokens = batch.numTokens();
     int headDim = config.headDim();
     int qDim = config.qDim();
     int kvDim = config.kvDim();
-    MatmulInput input = MatmulInput.of(normed, numTokens, config.hiddenSize());
-    float[] q = new float[numTokens * qDim];
-    float[] k = new float[numTokens * kvDim];
-    float[] v = new float[numTokens * kvDim];
+    MatmulInput input = scratch.input(normed, numTokens, config.hiddenSize());
+    float[] q = scratch.floats(numTokens * qDim);
+    float[] k = scratch.floats(numTokens * kvDim);
+    float[] v = scratch.floats(numTokens * kvDim);
     project(w.qProj(), input, q);
     project(w.kProj(), input, k);
     project(w.vProj(), input, v);
@@ -91,7 +91,7 @@ final class CpuAttention implements AttentionLayer {
       System.arraycopy(v, t * kvDim, valueCache, slot * kvDim, kvDim);
     });
 
-    float[] attended = new float[numTokens * qDim];
+    float[] attended = scratch.floats(numTokens * qDim);
     int numHeads = config.numHeads();
     int groupSize = numHeads / config.numKvHeads();
     float scale = (float) (1.0 / Math.sqrt(headDim));
@@ -120,7 +120,7 @@ final class CpuAttention implements AttentionLayer {
         kernels.axpy(scores[j] * inv, valueCache, sequence.slot(j) * kvDim + kvOffset, attended, outOffset, headDim);
       }
     });
-    project(w.oProj(), MatmulInput.of(attended, numTokens, qDim), out);
+    project(w.oProj(), scratch.input(attended, numTokens, qDim), out);
     for (int t = 0; t < numTokens; t++) {
       addBias(out, t * config.hiddenSize(), w.oBias(), config.hiddenSize());
     }

@@ -32,6 +32,8 @@ public final class CpuBackend implements Backend {
   private final CpuMoe moe;
   private volatile RoutingObserver routingObserver;
   private final PhaseTimes phaseTimes = new PhaseTimes();
+  private volatile long peakStepScratchBytes; // the largest step's metered activation buffers
+  private final long[] peakPartBytes = new long[StepScratchSizes.Part.values().length]; // by part, over steps
 
   public CpuBackend(ModelWeights weights, Kernels kernels, int threads, PagedKvCache kvCache) {
     this.weights = weights;
@@ -91,7 +93,8 @@ public final class CpuBackend implements Backend {
   public StepOutput forward(StepBatch batch) {
     int numTokens = batch.numTokens();
     int hidden = config.hiddenSize();
-    float[] residual = new float[numTokens * hidden]; // (numTokens, hiddenSize)
+    StepScratch scratch = new StepScratch();
+    float[] residual = scratch.floats(numTokens * hidden); // (numTokens, hiddenSize)
     for (int t = 0; t < numTokens; t++) {
       int token = batch.tokenIds()[t];
       if (token < 0 || token >= config.vocabSize()) {
@@ -99,11 +102,12 @@ public final class CpuBackend implements Backend {
       }
       weights.embedTokens().copyRow(token, residual, t * hidden);
     }
-    CpuAttention.RopeTables ropeTables = attention.ropeTables(batch.positions());
-    float[] normed = new float[numTokens * hidden];
-    float[] blockOut = new float[numTokens * hidden];
-    int[] routedExpertsUsed = new int[numTokens];
-    int[] distinctExperts = new int[config.numLayers()];
+    CpuAttention.RopeTables ropeTables = attention.ropeTables(batch.positions(), scratch);
+    float[] normed = scratch.floats(numTokens * hidden);
+    float[] blockOut = scratch.floats(numTokens * hidden);
+    int[] routedExpertsUsed = scratch.ints(numTokens);
+    int[] distinctExperts = scratch.ints(config.numLayers());
+    scratch.endStepLevel(); // each stage below allocates on top of this and is dead when it returns
     RoutingObserver observer = routingObserver;
 
     long clock = System.nanoTime();
@@ -111,36 +115,63 @@ public final class CpuBackend implements Backend {
       LayerWeights lw = weights.layers()[layer];
       rmsNormRows(residual, lw.inputNorm(), normed, numTokens);
       clock = lap(Phase.EMBED_AND_NORMS, clock);
-      attention.forward(layer, lw, batch, ropeTables, kvCache, normed, blockOut);
+      long stage = scratch.beginStage();
+      attention.forward(layer, lw, batch, ropeTables, kvCache, normed, blockOut, scratch);
+      scratch.endStage(StepScratchSizes.Part.ATTENTION, stage);
       addInto(residual, blockOut);
       clock = lap(Phase.ATTENTION, clock);
       rmsNormRows(residual, lw.postAttentionNorm(), normed, numTokens);
       clock = lap(Phase.EMBED_AND_NORMS, clock);
+      stage = scratch.beginStage();
       if (lw.moe() != null) {
         distinctExperts[layer] = moe.forward(layer, lw.moe(), numTokens, batch.expertsPerToken()[layer],
-            batch.minExpertsPerToken(), normed, blockOut, routedExpertsUsed, observer, phaseTimes);
+            batch.minExpertsPerToken(), normed, blockOut, routedExpertsUsed, observer, phaseTimes, scratch);
         clock = System.nanoTime();
       } else {
-        DenseMlp.forward(lw.denseMlp(), MatmulInput.of(normed, numTokens, hidden), numTokens, hidden, blockOut,
-            kernels, pool);
+        DenseMlp.forward(lw.denseMlp(), scratch.input(normed, numTokens, hidden), numTokens, hidden, blockOut,
+            kernels, pool, scratch);
         clock = lap(Phase.DENSE_MLP, clock);
       }
+      scratch.endStage(lw.moe() != null ? StepScratchSizes.Part.MOE : StepScratchSizes.Part.DENSE_MLP, stage);
       addInto(residual, blockOut);
     }
 
     int[] logitTokens = batch.logitTokens();
-    float[] finalNormed = new float[logitTokens.length * hidden];
+    long lmHeadStage = scratch.beginStage();
+    float[] finalNormed = scratch.floats(logitTokens.length * hidden);
     for (int i = 0; i < logitTokens.length; i++) {
       kernels.rmsNorm(residual, logitTokens[i] * hidden, weights.finalNorm(), config.rmsNormEps(), finalNormed, i * hidden, hidden);
     }
     int vocab = config.vocabSize();
-    float[] logits = new float[logitTokens.length * vocab];
+    float[] logits = scratch.floats(logitTokens.length * vocab);
     if (logitTokens.length > 0) {
-      MatmulInput input = MatmulInput.of(finalNormed, logitTokens.length, hidden);
+      MatmulInput input = scratch.input(finalNormed, logitTokens.length, hidden);
       pool.runRanges(vocab, 4, (start, end) -> kernels.matmul(weights.lmHead(), input, logits, start, end));
     }
     lap(Phase.LM_HEAD, clock);
+    scratch.endStage(StepScratchSizes.Part.LM_HEAD, lmHeadStage);
+    recordPeaks(scratch);
     return new StepOutput(logits, vocab, routedExpertsUsed, distinctExperts);
+  }
+
+  /**
+   * The most bytes of activation buffers one step has held so far, as metered (see {@link StepScratch}):
+   * what the memory plan's metered scratch states for a step of that size.
+   */
+  public long peakStepScratchBytes() {
+    return peakStepScratchBytes;
+  }
+
+  /** The most bytes {@code part} of a step has held so far (see {@link StepScratchSizes.Part}). */
+  public synchronized long peakStepScratchBytes(StepScratchSizes.Part part) {
+    return peakPartBytes[part.ordinal()];
+  }
+
+  private synchronized void recordPeaks(StepScratch scratch) {
+    peakStepScratchBytes = Math.max(peakStepScratchBytes, scratch.peakBytes());
+    for (StepScratchSizes.Part part : StepScratchSizes.Part.values()) {
+      peakPartBytes[part.ordinal()] = Math.max(peakPartBytes[part.ordinal()], scratch.peakBytes(part));
+    }
   }
 
   private long lap(Phase phase, long since) {

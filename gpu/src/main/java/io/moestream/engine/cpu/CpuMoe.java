@@ -53,21 +53,21 @@ final class CpuMoe {
    * @return distinct experts the step read
    */
   int forward(int layer, MoeWeights w, int numTokens, int[] expertsPerToken, int[] minExpertsPerToken, float[] normed,
-      float[] out, int[] routedExpertsUsed, RoutingObserver observer, PhaseTimes times) {
+      float[] out, int[] routedExpertsUsed, RoutingObserver observer, PhaseTimes times, StepScratch scratch) {
     long started = System.nanoTime();
     int hidden = config.hiddenSize();
     int numExperts = config.numExperts();
     Router router = routers.apply(layer);
-    MatmulInput input = MatmulInput.of(normed, numTokens, hidden);
+    MatmulInput input = scratch.input(normed, numTokens, hidden);
 
     // Router: rank every token's candidates, let the selection rule pick each token's k, then weigh.
-    float[] routerLogits = new float[numTokens * numExperts]; // (numTokens, numExperts)
+    float[] routerLogits = scratch.floats(numTokens * numExperts); // (numTokens, numExperts)
     Matrix routerWeight = w.router();
     pool.runRanges(numExperts, 4, (start, end) -> kernels.matmul(routerWeight, input, routerLogits, start, end));
     maskPrunedExperts(w, numTokens, routerLogits);
-    float[] scores = new float[numTokens * numExperts]; // (numTokens, numExperts)
-    int[] candidates = new int[numTokens * maxK]; // (numTokens, maxK)
-    float[] tokenScores = new float[numExperts];
+    float[] scores = scratch.floats(numTokens * numExperts); // (numTokens, numExperts)
+    int[] candidates = scratch.ints(numTokens * maxK); // (numTokens, maxK)
+    float[] tokenScores = scratch.floats(numExperts);
     for (int t = 0; t < numTokens; t++) {
       int k = expertsPerToken[t];
       if (k < 1 || k > maxK) {
@@ -77,10 +77,10 @@ final class CpuMoe {
       router.rank(routerLogits, t * numExperts, tokenScores, candidates, t * maxK);
       System.arraycopy(tokenScores, 0, scores, t * numExperts, numExperts);
     }
-    int[] selectedK = new int[numTokens];
+    int[] selectedK = scratch.ints(numTokens);
     selection.select(layer, numTokens, expertsPerToken, minExpertsPerToken, scores, numExperts, candidates, maxK,
         selectedK);
-    float[] routingWeights = new float[numTokens * maxK]; // (numTokens, maxK)
+    float[] routingWeights = scratch.floats(numTokens * maxK); // (numTokens, maxK)
     for (int t = 0; t < numTokens; t++) {
       int k = selectedK[t];
       if (k < 1 || k > expertsPerToken[t]) {
@@ -97,7 +97,7 @@ final class CpuMoe {
     }
 
     // Dispatch: for each expert, the (token * maxK + slot) entries routed to it.
-    int[] counts = new int[numExperts];
+    int[] counts = scratch.ints(numExperts);
     for (int t = 0; t < numTokens; t++) {
       for (int j = 0; j < selectedK[t]; j++) {
         counts[candidates[t * maxK + j]]++;
@@ -107,11 +107,11 @@ final class CpuMoe {
     int active = 0;
     for (int e = 0; e < numExperts; e++) {
       if (counts[e] > 0) {
-        assignments[e] = new int[counts[e]];
+        assignments[e] = scratch.ints(counts[e]);
         active++;
       }
     }
-    int[] fill = new int[numExperts];
+    int[] fill = scratch.ints(numExperts);
     for (int t = 0; t < numTokens; t++) {
       for (int j = 0; j < selectedK[t]; j++) {
         int e = candidates[t * maxK + j];
@@ -131,7 +131,7 @@ final class CpuMoe {
     times.add(PhaseTimes.Phase.ROUTER, routed - started);
 
     // Experts
-    float[] slotOutputs = new float[numTokens * maxK * hidden]; // (numTokens, maxK, hiddenSize)
+    float[] slotOutputs = scratch.floats(numTokens * maxK * hidden); // (numTokens, maxK, hiddenSize)
     pool.run(active, i -> {
       int expert = order[i];
       ExpertWeights weights = w.experts()[expert];
@@ -149,7 +149,7 @@ final class CpuMoe {
       }
     }
     if (w.sharedExpert() != null) {
-      addSharedExpert(w, input, numTokens, normed, out);
+      addSharedExpert(w, input, numTokens, out, scratch);
     }
     times.add(PhaseTimes.Phase.EXPERTS, System.nanoTime() - routed);
     return active;
@@ -193,11 +193,11 @@ final class CpuMoe {
   }
 
   /** Qwen2-MoE's shared expert, scaled by sigmoid(shared_expert_gate x) when the model has that gate. */
-  private void addSharedExpert(MoeWeights w, MatmulInput input, int numTokens, float[] normed, float[] out) {
+  private void addSharedExpert(MoeWeights w, MatmulInput input, int numTokens, float[] out, StepScratch scratch) {
     int hidden = config.hiddenSize();
-    float[] shared = new float[numTokens * hidden];
-    DenseMlp.forward(w.sharedExpert(), input, numTokens, hidden, shared, kernels, pool);
-    float[] gateLogit = new float[numTokens];
+    float[] shared = scratch.floats(numTokens * hidden);
+    DenseMlp.forward(w.sharedExpert(), input, numTokens, hidden, shared, kernels, pool, scratch);
+    float[] gateLogit = scratch.floats(numTokens);
     if (w.sharedExpertGate() != null) {
       kernels.matmul(w.sharedExpertGate(), input, gateLogit, 0, 1);
     }

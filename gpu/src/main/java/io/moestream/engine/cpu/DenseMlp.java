@@ -11,16 +11,16 @@ final class DenseMlp {
 
   /** out (numTokens, hiddenSize) = down(silu(gate x) * up x) for x (numTokens, hiddenSize). */
   static void forward(ExpertWeights w, MatmulInput x, int numTokens, int hidden, float[] out, Kernels kernels,
-      WorkerPool pool) {
+      WorkerPool pool, StepScratch scratch) {
     int inter = w.intermediateSize();
-    float[] gate = new float[numTokens * inter];
-    float[] up = new float[numTokens * inter];
+    float[] gate = scratch.floats(numTokens * inter);
+    float[] up = scratch.floats(numTokens * inter);
     pool.runRanges(inter, 4, (start, end) -> {
       kernels.matmul(w.gateProj(), x, gate, start, end);
       kernels.matmul(w.upProj(), x, up, start, end);
     });
     kernels.siluMul(gate, up, 0, numTokens * inter);
-    MatmulInput h = MatmulInput.of(gate, numTokens, inter);
+    MatmulInput h = scratch.input(gate, numTokens, inter);
     pool.runRanges(hidden, 4, (start, end) -> kernels.matmul(w.downProj(), h, out, start, end));
   }
 }

@@ -60,16 +60,16 @@ final class LatentAttention implements AttentionLayer {
   }
 
   @Override
-  public CpuAttention.RopeTables ropeTables(int[] positions) {
-    float[] cos = new float[positions.length * rope.half()];
-    float[] sin = new float[positions.length * rope.half()];
+  public CpuAttention.RopeTables ropeTables(int[] positions, StepScratch scratch) {
+    float[] cos = scratch.floats(positions.length * rope.half());
+    float[] sin = scratch.floats(positions.length * rope.half());
     rope.tables(positions, cos, sin);
     return new CpuAttention.RopeTables(cos, sin);
   }
 
   @Override
   public void forward(int layer, LayerWeights weights, StepBatch batch, CpuAttention.RopeTables tables,
-      PagedKvCache cache, float[] normed, float[] out) {
+      PagedKvCache cache, float[] normed, float[] out, StepScratch scratch) {
     MlaWeights w = weights.latentAttention();
     int numTokens = batch.numTokens();
     int heads = config.numHeads();
@@ -78,10 +78,10 @@ final class LatentAttention implements AttentionLayer {
     int qHead = mla.qHeadDim();
     int rank = mla.kvLoraRank();
     int width = mla.cacheWidth();
-    MatmulInput input = MatmulInput.of(normed, numTokens, config.hiddenSize());
+    MatmulInput input = scratch.input(normed, numTokens, config.hiddenSize());
 
-    float[] q = queries(w, input, numTokens); // (numTokens, heads, nope + rope)
-    float[] compressed = new float[numTokens * width]; // (numTokens, r + rope)
+    float[] q = queries(w, input, numTokens, scratch); // (numTokens, heads, nope + rope)
+    float[] compressed = scratch.floats(numTokens * width); // (numTokens, r + rope)
     project(w.kvAProj(), input, compressed);
     float[] cacheRows = cache.keys(layer);
     pool.run(numTokens, t -> {
@@ -94,8 +94,8 @@ final class LatentAttention implements AttentionLayer {
       System.arraycopy(compressed, t * width, cacheRows, slot * width, width);
     });
 
-    float[] qLatent = absorbKeys(w.kvBProj(), q, numTokens); // (numTokens, heads, r)
-    float[] latentOut = new float[numTokens * heads * rank]; // (numTokens, heads, r): sum_j p_j c_j
+    float[] qLatent = absorbKeys(w.kvBProj(), q, numTokens, scratch); // (numTokens, heads, r)
+    float[] latentOut = scratch.floats(numTokens * heads * rank); // (numTokens, heads, r): sum_j p_j c_j
     pool.run(numTokens * heads, task -> {
       int t = task / heads;
       PagedKvCache.Sequence sequence = batch.kvSequences()[t];
@@ -122,23 +122,23 @@ final class LatentAttention implements AttentionLayer {
       }
     });
 
-    float[] attended = expandValues(w.kvBProj(), latentOut, numTokens); // (numTokens, heads * v)
-    project(w.oProj(), MatmulInput.of(attended, numTokens, heads * mla.vHeadDim()), out);
+    float[] attended = expandValues(w.kvBProj(), latentOut, numTokens, scratch); // (numTokens, heads * v)
+    project(w.oProj(), scratch.input(attended, numTokens, heads * mla.vHeadDim()), out);
   }
 
-  private float[] queries(MlaWeights w, MatmulInput input, int numTokens) {
-    float[] q = new float[numTokens * config.numHeads() * mla.qHeadDim()];
+  private float[] queries(MlaWeights w, MatmulInput input, int numTokens, StepScratch scratch) {
+    float[] q = scratch.floats(numTokens * config.numHeads() * mla.qHeadDim());
     if (w.qProj() != null) {
       project(w.qProj(), input, q);
       return q;
     }
     int qRank = mla.qLoraRank();
-    float[] compressedQ = new float[numTokens * qRank];
+    float[] compressedQ = scratch.floats(numTokens * qRank);
     project(w.qAProj(), input, compressedQ);
     for (int t = 0; t < numTokens; t++) {
       kernels.rmsNorm(compressedQ, t * qRank, w.qANorm(), LATENT_NORM_EPS, compressedQ, t * qRank, qRank);
     }
-    project(w.qBProj(), MatmulInput.of(compressedQ, numTokens, qRank), q);
+    project(w.qBProj(), scratch.input(compressedQ, numTokens, qRank), q);
     return q;
   }
 
@@ -146,13 +146,13 @@ final class LatentAttention implements AttentionLayer {
    * q_lat[t, h] = W_UK_h^T q_nope[t, h]: a sum of W_UK_h's rows weighted by the query, so each head's rows
    * are decoded once per step and serve every token.
    */
-  private float[] absorbKeys(Matrix kvB, float[] q, int numTokens) {
+  private float[] absorbKeys(Matrix kvB, float[] q, int numTokens, StepScratch scratch) {
     int heads = config.numHeads();
     int nope = mla.qkNopeHeadDim();
     int rank = mla.kvLoraRank();
     int qHead = mla.qHeadDim();
     int rowsPerHead = nope + mla.vHeadDim();
-    float[] qLatent = new float[numTokens * heads * rank];
+    float[] qLatent = scratch.floats(numTokens * heads * rank);
     pool.run(heads, h -> {
       float[] row = new float[rank];
       for (int i = 0; i < nope; i++) {
@@ -166,13 +166,13 @@ final class LatentAttention implements AttentionLayer {
   }
 
   /** attended[t, h * v + i] = W_UV_h[i] . latentOut[t, h]: the v rows of each head's block of kv_b_proj. */
-  private float[] expandValues(Matrix kvB, float[] latentOut, int numTokens) {
+  private float[] expandValues(Matrix kvB, float[] latentOut, int numTokens, StepScratch scratch) {
     int heads = config.numHeads();
     int nope = mla.qkNopeHeadDim();
     int v = mla.vHeadDim();
     int rank = mla.kvLoraRank();
     int rowsPerHead = nope + v;
-    float[] attended = new float[numTokens * heads * v];
+    float[] attended = scratch.floats(numTokens * heads * v);
     pool.run(heads, h -> {
       int first = h * rowsPerHead + nope;
       // The matmul writes full kv_b_proj rows per token; chunks of tokens bound that scratch.

@@ -79,6 +79,27 @@ final class CudaDevice implements AutoCloseable {
     return count[0];
   }
 
+  /**
+   * {free, total} bytes of device {@code index}, read in its primary context (retained for the call, so a
+   * backend that holds it sees no change).
+   */
+  static long[] memoryInfo(int index) {
+    initDriver();
+    CUdevice device = new CUdevice();
+    cuDeviceGet(device, index);
+    CUcontext context = new CUcontext();
+    cuDevicePrimaryCtxRetain(context, device);
+    try {
+      cuCtxSetCurrent(context);
+      long[] free = new long[1];
+      long[] total = new long[1];
+      jcuda.driver.JCudaDriver.cuMemGetInfo(free, total);
+      return new long[] {free[0], total[0]};
+    } finally {
+      cuDevicePrimaryCtxRelease(device);
+    }
+  }
+
   private int attribute(int attribute) {
     int[] value = new int[1];
     cuDeviceGetAttribute(value, attribute, device);

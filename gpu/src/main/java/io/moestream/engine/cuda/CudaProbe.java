@@ -37,6 +37,28 @@ public final class CudaProbe {
   }
 
   /**
+   * @param available true when device {@code deviceIndex}'s memory could be read
+   * @param totalBytes its memory, free or not; 0 when not available
+   * @param freeBytes its memory free now; 0 when not available
+   * @param detail the device, or why it is not available
+   */
+  public record Memory(boolean available, long totalBytes, long freeBytes, String detail) {}
+
+  /** Device {@code deviceIndex}'s total and free memory (cuMemGetInfo), guarded like {@link #probe}. */
+  public static Memory memory(int deviceIndex) {
+    Result probe = probe(deviceIndex);
+    if (!probe.available()) {
+      return new Memory(false, 0, 0, probe.detail());
+    }
+    try {
+      long[] freeAndTotal = CudaDevice.memoryInfo(deviceIndex);
+      return new Memory(true, freeAndTotal[1], freeAndTotal[0], "device " + deviceIndex + " (" + probe.detail() + ")");
+    } catch (RuntimeException | LinkageError e) {
+      return new Memory(false, 0, 0, "the CUDA driver failed to report memory: " + e.getMessage());
+    }
+  }
+
+  /**
    * JCuda's load error nests the stack traces of each attempt; the last "UnsatisfiedLinkError: ..."
    * line says what was missing (for example "libcuda.so.1: cannot open shared object file").
    */

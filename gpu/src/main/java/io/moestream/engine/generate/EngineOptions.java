@@ -12,10 +12,19 @@ package io.moestream.engine.generate;
  * @param backend "auto" (CUDA when a usable device is found, else the CPU, with a log line), "cpu" or
  *     "cuda" (fails with the reason when no device is usable); see {@link BackendSelector}
  * @param deviceIndex the CUDA device to use (in a Flink TaskManager: the "index" of the GPU external resource)
+ * @param allowWeightsOverRam load a model whose mapped weights and heap exceed the RAM (its weights then page
+ *     from disk, slowly) with a warning instead of failing; see {@link io.moestream.engine.plan.MemoryCheck}
  */
 public record EngineOptions(
     int threads, String kernels, long kvCacheBytes, int kvBlockSize, int maxBatchTokens, int maxRunningSequences,
-    String backend, int deviceIndex) {
+    String backend, int deviceIndex, boolean allowWeightsOverRam) {
+
+  /** Options that refuse weights larger than the RAM. */
+  public EngineOptions(int threads, String kernels, long kvCacheBytes, int kvBlockSize, int maxBatchTokens,
+      int maxRunningSequences, String backend, int deviceIndex) {
+    this(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend, deviceIndex,
+        false);
+  }
 
   /**
    * Options with {@code backend = "cpu"} on device 0. The CPU is the default until the CUDA backend has
@@ -53,36 +62,41 @@ public record EngineOptions(
 
   public EngineOptions withThreads(int n) {
     return new EngineOptions(n, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend,
-        deviceIndex);
+        deviceIndex, allowWeightsOverRam);
   }
 
   public EngineOptions withKernels(String name) {
     return new EngineOptions(threads, name, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend,
-        deviceIndex);
+        deviceIndex, allowWeightsOverRam);
   }
 
   public EngineOptions withKvCacheBytes(long bytes) {
     return new EngineOptions(threads, kernels, bytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend,
-        deviceIndex);
+        deviceIndex, allowWeightsOverRam);
   }
 
   public EngineOptions withMaxBatchTokens(int tokens) {
     return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, tokens, maxRunningSequences, backend,
-        deviceIndex);
+        deviceIndex, allowWeightsOverRam);
   }
 
   public EngineOptions withMaxRunningSequences(int n) {
     return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, n, backend,
-        deviceIndex);
+        deviceIndex, allowWeightsOverRam);
   }
 
   public EngineOptions withBackend(String name) {
     return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, name,
-        deviceIndex);
+        deviceIndex, allowWeightsOverRam);
+  }
+
+  public EngineOptions withAllowWeightsOverRam(boolean allow) {
+    return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend,
+        deviceIndex, allow);
   }
 
   public EngineOptions withDeviceIndex(int index) {
     return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend,
-        index);
+        index, allowWeightsOverRam);
   }
 }

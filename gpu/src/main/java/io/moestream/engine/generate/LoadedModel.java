@@ -9,6 +9,10 @@ import io.moestream.engine.kv.PagedKvCache;
 import io.moestream.engine.model.GenerationDefaults;
 import io.moestream.engine.model.ModelConfig;
 import io.moestream.engine.model.ModelWeights;
+import io.moestream.engine.plan.MachineMemory;
+import io.moestream.engine.plan.MemoryCheck;
+import io.moestream.engine.plan.MemoryException;
+import io.moestream.engine.plan.MemoryPlan;
 import java.nio.file.Path;
 import java.util.Arrays;
 
@@ -28,7 +32,11 @@ public final class LoadedModel implements AutoCloseable {
     this.options = options;
   }
 
-  /** Reads config.json, maps and checks every tensor, and sizes the KV cache from the options. */
+  /**
+   * Reads config.json, maps and checks every tensor, and sizes the KV cache from the options. Before any
+   * of that is allocated the memory plan is held to this machine: a model that cannot fit fails here
+   * with {@link MemoryException} and the numbers ({@link MemoryCheck}).
+   */
   public static LoadedModel load(Path folder, EngineOptions options) {
     return load(folder, options, java.util.function.UnaryOperator.identity());
   }
@@ -40,7 +48,11 @@ public final class LoadedModel implements AutoCloseable {
   public static LoadedModel load(Path folder, EngineOptions options,
       java.util.function.UnaryOperator<ModelWeights> weightsTransform) {
     ModelConfig config = ModelConfig.read(folder);
-    ModelWeights weights = weightsTransform.apply(ModelWeights.load(config, Checkpoint.open(folder)));
+    Checkpoint checkpoint = Checkpoint.open(folder); // maps the files and reads their headers; no weight is read
+    MemoryCheck.require(MemoryPlan.of(config, checkpoint, options),
+        MachineMemory.read(options.backend(), options.deviceIndex()), options.allowWeightsOverRam(),
+        MemoryCheck.Knobs.ENGINE);
+    ModelWeights weights = weightsTransform.apply(ModelWeights.load(config, checkpoint));
     int blocks = PagedKvCache.blocksForBytes(options.kvCacheBytes(), config.numLayers(), config.kvKeyWidth(), config.kvValueWidth(),
         options.kvBlockSize());
     PagedKvCache cache = CpuBackend.newKvCache(config, options.kvBlockSize(), blocks);

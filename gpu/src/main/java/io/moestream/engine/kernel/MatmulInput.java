@@ -26,7 +26,7 @@ public final class MatmulInput {
     this.plain = plain;
     this.numTokens = numTokens;
     this.cols = cols;
-    this.paired = new float[numTokens * cols];
+    this.paired = new float[pairedFloats(numTokens, cols)];
     int fullBlocks = cols / PAIR_BLOCK;
     for (int t = 0; t < numTokens; t++) {
       int base = t * cols;
@@ -41,6 +41,19 @@ public final class MatmulInput {
         paired[base + c] = plain[base + c];
       }
     }
+  }
+
+  /** Floats of the paired copy every input makes of its (numTokens, cols) values (the memory plan counts it). */
+  public static int pairedFloats(int numTokens, int cols) {
+    return numTokens * cols;
+  }
+
+  /**
+   * Floats of one shifted copy, made per phase when a 16-bit matrix whose data is not 64-byte aligned
+   * reads this input: (cols / PAIR_BLOCK + 1) blocks per token.
+   */
+  public static int shiftedFloats(int numTokens, int cols) {
+    return numTokens * (cols + PAIR_BLOCK);
   }
 
   /** Wraps {@code values} (numTokens, cols) without copying the plain order. */
@@ -65,7 +78,7 @@ public final class MatmulInput {
       return shifted;
     }
     int stride = cols + PAIR_BLOCK;
-    shifted = new float[numTokens * stride];
+    shifted = new float[shiftedFloats(numTokens, cols)];
     for (int t = 0; t < numTokens; t++) {
       for (int j = 0; j < stride; j++) {
         int column = j - phase;

@@ -237,6 +237,11 @@ public final class Matrix {
   }
 
   /** Bytes a full read of the matrix touches (FP8: the codes plus the block scales). */
+  /** Heap this matrix holds beside its mapped data: FP8 block scales (float32), else nothing. */
+  public long heapBytes() {
+    return blockScales == null ? 0 : (long) blockScales.length * Float.BYTES;
+  }
+
   public long byteSize() {
     long scaleBytes = blockScales == null ? 0 : (long) blockScales.length * Float.BYTES;
     return (long) rows * cols * dtype.byteSize() + scaleBytes;

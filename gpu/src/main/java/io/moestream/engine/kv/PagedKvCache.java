@@ -25,7 +25,7 @@ public final class PagedKvCache {
     if (blockSize < 1 || numBlocks < 1) {
       throw new IllegalArgumentException("blockSize and numBlocks must be >= 1");
     }
-    long floatsPerLayer = (long) numBlocks * blockSize * Math.max(keyWidth, valueWidth);
+    long floatsPerLayer = layerFloats(numBlocks, blockSize, Math.max(keyWidth, valueWidth));
     if (floatsPerLayer > Integer.MAX_VALUE - 16) {
       throw new IllegalArgumentException("KV cache of " + numBlocks + " blocks x " + blockSize
           + " tokens is too large for one layer array; lower the number of blocks");
@@ -35,11 +35,34 @@ public final class PagedKvCache {
     this.valueWidth = valueWidth;
     this.blockSize = blockSize;
     this.numBlocks = numBlocks;
-    this.keys = new float[numLayers][numBlocks * blockSize * keyWidth];
-    this.values = new float[numLayers][numBlocks * blockSize * valueWidth];
+    this.keys = new float[numLayers][(int) layerFloats(numBlocks, blockSize, keyWidth)];
+    this.values = new float[numLayers][(int) layerFloats(numBlocks, blockSize, valueWidth)];
     for (int b = 0; b < numBlocks; b++) {
       freeBlocks.add(b);
     }
+  }
+
+  /** Floats of one layer's key (or value) array: every slot of every block, {@code width} floats each. */
+  public static long layerFloats(int numBlocks, int blockSize, int width) {
+    return (long) numBlocks * blockSize * width;
+  }
+
+  /**
+   * Bytes a cache of this geometry allocates: the key and value arrays of every layer (what the memory
+   * plan states before loading; {@link #allocatedBytes()} measures a built cache).
+   */
+  public static long bytesFor(int numLayers, int keyWidth, int valueWidth, int blockSize, int numBlocks) {
+    return numLayers * (layerFloats(numBlocks, blockSize, keyWidth) + layerFloats(numBlocks, blockSize, valueWidth))
+        * Float.BYTES;
+  }
+
+  /** Bytes this cache's arrays hold, summed from the arrays themselves. */
+  public long allocatedBytes() {
+    long floats = 0;
+    for (int layer = 0; layer < numLayers; layer++) {
+      floats += keys[layer].length + (long) values[layer].length;
+    }
+    return floats * Float.BYTES;
   }
 
   /** Blocks needed to budget {@code bytes} of cache (floats of keys and values over all layers). */

@@ -166,6 +166,51 @@ public record ModelWeights(
     return count;
   }
 
+  /**
+   * Bytes these weights copied onto the heap: every norm weight and bias (float32) and FP8 block scales.
+   * What the memory plan states from the headers as weights copied.
+   */
+  public long heapBytes() {
+    long floats = finalNorm.length;
+    long bytes = embedTokens.heapBytes() + (lmHead != embedTokens ? lmHead.heapBytes() : 0);
+    for (LayerWeights layer : layers) {
+      floats += layer.inputNorm().length + layer.postAttentionNorm().length;
+      if (layer.attention() != null) {
+        AttentionWeights a = layer.attention();
+        floats += length(a.qBias()) + length(a.kBias()) + length(a.vBias()) + length(a.qNorm()) + length(a.kNorm())
+            + length(a.oBias());
+        bytes += heap(a.qProj(), a.kProj(), a.vProj(), a.oProj());
+      } else {
+        MlaWeights m = layer.latentAttention();
+        floats += length(m.qANorm()) + length(m.kvANorm());
+        bytes += heap(m.qProj(), m.qAProj(), m.qBProj(), m.kvAProj(), m.kvBProj(), m.oProj());
+      }
+      if (layer.moe() != null) {
+        MoeWeights moe = layer.moe();
+        floats += length(moe.routerScoreCorrectionBias());
+        bytes += heap(moe.router(), moe.sharedExpertGate()) + heap(moe.sharedExpert());
+        for (ExpertWeights expert : moe.experts()) {
+          bytes += heap(expert);
+        }
+      } else {
+        bytes += heap(layer.denseMlp());
+      }
+    }
+    return bytes + floats * Float.BYTES;
+  }
+
+  private static long heap(ExpertWeights w) {
+    return w == null ? 0 : heap(w.gateProj(), w.upProj(), w.downProj());
+  }
+
+  private static long heap(Matrix... matrices) {
+    long bytes = 0;
+    for (Matrix m : matrices) {
+      bytes += m == null ? 0 : m.heapBytes();
+    }
+    return bytes;
+  }
+
   private static long elements(ExpertWeights w) {
     return w == null ? 0 : elements(w.gateProj(), w.upProj(), w.downProj());
   }

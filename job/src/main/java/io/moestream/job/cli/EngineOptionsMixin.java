@@ -29,13 +29,19 @@ final class EngineOptionsMixin {
   @Option(names = "--device", defaultValue = "0", description = "CUDA device index. Default: ${DEFAULT-VALUE}.")
   int deviceIndex;
 
+  @Option(names = "--allow-weights-over-ram",
+      description = "Load a model whose mapped weights and heap exceed the RAM (or the cgroup limit): its weights"
+          + " then page from disk on every step. Without it such a model fails at once with the memory plan.")
+  boolean allowWeightsOverRam;
+
   EngineOptions toOptions() {
     EngineOptions options = EngineOptions.defaults()
         .withKernels(kernels)
         .withKvCacheBytes(kvCacheMb << 20)
         .withMaxBatchTokens(maxBatchTokens)
         .withBackend(backend)
-        .withDeviceIndex(deviceIndex);
+        .withDeviceIndex(deviceIndex)
+        .withAllowWeightsOverRam(allowWeightsOverRam);
     return threads == null ? options : options.withThreads(threads);
   }
 }

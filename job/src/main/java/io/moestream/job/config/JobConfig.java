@@ -16,9 +16,12 @@ public record JobConfig(Model model, Kafka kafka, Batching batching, Experts exp
    * @param backend "cpu" (default), "auto" (CUDA when the TaskManager has a usable GPU) or "cuda"
    * @param specialTokensInContent what special-token strings typed in chat message content become: text
    *     (default) or control tokens (docs/TOKENIZER.md)
+   * @param allowWeightsOverRam run a model whose mapped weights and heap exceed the RAM (weights page from
+   *     disk) with a warning instead of refusing it at submit time and on the TaskManagers
    */
   public record Model(String dir, String backend, int threads, String kernels, long kvCacheMb, int maxBatchTokens,
-      int maxRunningSequences, SpecialTokensInContent specialTokensInContent) implements Serializable {}
+      int maxRunningSequences, SpecialTokensInContent specialTokensInContent, boolean allowWeightsOverRam)
+      implements Serializable {}
 
   /**
    * @param inputFormat "avro" (binary, schemas/src/main/avro) or "json"

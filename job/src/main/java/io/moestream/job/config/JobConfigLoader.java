@@ -144,6 +144,18 @@ public final class JobConfigLoader {
       return v;
     }
 
+    boolean bool(String section, String field) {
+      Object v = raw(section, field);
+      if (v instanceof Boolean b) {
+        return b;
+      }
+      String text = String.valueOf(v).trim().toLowerCase(java.util.Locale.ROOT);
+      if (!text.equals("true") && !text.equals("false")) {
+        throw new ConfigException(section + "." + field, "expected true or false, found '" + v + "'");
+      }
+      return text.equals("true");
+    }
+
     double decimal(String section, String field, double min, double max) {
       Object v = raw(section, field);
       double d;

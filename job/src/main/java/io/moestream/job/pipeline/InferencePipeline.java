@@ -3,6 +3,7 @@ package io.moestream.job.pipeline;
 import io.moestream.engine.model.ModelConfig;
 import io.moestream.job.config.JobConfig;
 import io.moestream.job.config.JobConfigLoader;
+import io.moestream.job.config.JobMemoryCheck;
 import io.moestream.job.kafka.RecoveryCheckingKafkaSink;
 import io.moestream.operators.batching.BatchingSettings;
 import io.moestream.operators.batching.MicroBatchOperator;
@@ -109,6 +110,7 @@ public final class InferencePipeline {
   public static Streams stages(DataStream<RawRequest> raw, InputFormat format, JobConfig config,
       io.moestream.operators.metrics.ConsumerLag.Factory consumerLag, OffsetCommitter.Factory offsetCommitter) {
     ModelConfig model = ModelConfig.read(Path.of(config.model().dir()));
+    JobMemoryCheck.atSubmit(config, raw.getExecutionEnvironment()); // before anything is defined or submitted
     JobConfig.Limits l = config.limits();
     RequestLimits limits = new RequestLimits(l.maxNewTokens(), model.numExpertsPerTok(), l.maxStopStrings(),
         l.maxRecordBytes(), l.maxPromptBytes(), l.maxMessages(), l.maxDeadLetterRawBytes());
@@ -137,7 +139,8 @@ public final class InferencePipeline {
   public static InferenceSettings inferenceSettings(JobConfig config) {
     return new InferenceSettings(config.model().dir(), config.batching().maxInFlight(),
         config.model().threads(), config.model().kernels(), config.model().kvCacheMb() << 20,
-        config.model().maxBatchTokens(), config.model().maxRunningSequences(), config.model().backend());
+        config.model().maxBatchTokens(), config.model().maxRunningSequences(), config.model().backend(),
+        config.model().allowWeightsOverRam());
   }
 
   /** The policy and controller of {@code experts:}, with the pruning mask read from the profile here. */

@@ -14,15 +14,22 @@ import java.io.Serializable;
  * @param maxBatchTokens tokens one engine step runs at most
  * @param maxRunningSequences sequences decoding together at most
  * @param backend "cpu", "auto" or "cuda"; the GPU's index comes from Flink's external resources
+ * @param allowWeightsOverRam load a model whose weights and heap exceed the TaskManager's RAM, warned
  */
 public record InferenceSettings(String modelDir, int maxInFlight, int threads, String kernels, long kvCacheBytes,
-    int maxBatchTokens, int maxRunningSequences, String backend) implements Serializable {
+    int maxBatchTokens, int maxRunningSequences, String backend, boolean allowWeightsOverRam) implements Serializable {
 
   public InferenceSettings {
     if (maxInFlight < 1) {
       throw new IllegalArgumentException("maxInFlight must be >= 1, found " + maxInFlight);
     }
     engineOptions(threads, kernels, kvCacheBytes, maxBatchTokens, maxRunningSequences, backend, 0);
+  }
+
+  /** Settings that refuse weights larger than the RAM. */
+  public InferenceSettings(String modelDir, int maxInFlight, int threads, String kernels, long kvCacheBytes,
+      int maxBatchTokens, int maxRunningSequences, String backend) {
+    this(modelDir, maxInFlight, threads, kernels, kvCacheBytes, maxBatchTokens, maxRunningSequences, backend, false);
   }
 
   /** Settings on the CPU backend. */
@@ -33,7 +40,8 @@ public record InferenceSettings(String modelDir, int maxInFlight, int threads, S
 
   /** The engine options of a subtask whose GPU (if any) has index {@code deviceIndex}. */
   public EngineOptions engineOptions(int deviceIndex) {
-    return engineOptions(threads, kernels, kvCacheBytes, maxBatchTokens, maxRunningSequences, backend, deviceIndex);
+    return engineOptions(threads, kernels, kvCacheBytes, maxBatchTokens, maxRunningSequences, backend, deviceIndex)
+        .withAllowWeightsOverRam(allowWeightsOverRam);
   }
 
   public EngineOptions engineOptions() {

@@ -65,7 +65,9 @@ record PipelineReport(String shape, int maxInFlight, EngineAlone.Result alone, R
         identicalAnswers(), job.answers().size(), job.incomplete() == null ? "" : " INCOMPLETE: " + job.incomplete()));
     if (times != null) {
       double total = times.totalMillis();
-      md.append("| where the inference task's time went | ms | share |\n|---|---|---|\n");
+      md.append("Where the inference task's time went, from just before the first request was sent to after the last"
+          + " answer was read (waiting for input includes the last commit wait):\n\n");
+      md.append("| use | ms | share |\n|---|---|---|\n");
       for (WallTime.Use use : WallTime.Use.values()) {
         double ms = times.millis().get(use);
         md.append(String.format(Locale.ROOT, "| %s | %.0f | %.1f%% |%n", use.name().toLowerCase(Locale.ROOT)

@@ -11,9 +11,9 @@ import io.moestream.engine.model.LayerWeights;
 import io.moestream.engine.model.ModelConfig;
 
 /**
- * Grouped-query causal attention over the paged KV cache, for Qwen2/3-MoE, Mixtral and OLMoE:
+ * Grouped-query causal attention over the paged KV cache, for Qwen2/3-MoE, Mixtral, OLMoE and GLM-4.5:
  * q/k/v projections (+ bias) -> q/k RMSNorm (per head or over the projection) -> optional clamp ->
- * RoPE -> keys and values into the cache -> softmax(q k^T / sqrt(headDim)) v -> o projection.
+ * RoPE (on each head's first rotaryDim values) -> keys and values into the cache -> softmax(q k^T / sqrt(headDim)) v -> o projection.
  */
 final class CpuAttention implements AttentionLayer {
   private final ModelConfig config;
@@ -28,7 +28,8 @@ final class CpuAttention implements AttentionLayer {
     if (config.ropeScaling().type() == io.moestream.engine.model.RopeScaling.Type.YARN) {
       throw new UnsupportedOperationException("yarn rope scaling is implemented for the DeepSeek architectures only");
     }
-    this.rope = new Rope(config.headDim(), config.ropeTheta(), config.ropeScaling());
+    // GLM-4.5 rotates only the first rotaryDim values of each head; the others pass through unrotated.
+    this.rope = new Rope(config.rotaryDim(), config.ropeTheta(), config.ropeScaling());
   }
 
   /** Per-step rotary tables, shared by every layer. */

@@ -106,6 +106,14 @@ public final class CudaBackend implements Backend {
     if (config.mla() != null) {
       return config.architecture() + ": multi-head latent attention has no CUDA kernels yet";
     }
+    if (config.architecture() == io.moestream.engine.model.Architecture.GLM4_MOE) {
+      return "glm4_moe: partial rotary embeddings (rotary dim " + config.rotaryDim() + " of head_dim "
+          + config.headDim() + ") and sigmoid group-limited routing have no CUDA kernels yet";
+    }
+    if (config.rotaryDim() != config.headDim()) {
+      return "partial rotary embeddings (rotary dim " + config.rotaryDim() + " of head_dim " + config.headDim()
+          + ") have no CUDA kernel yet";
+    }
     RoutingConfig routing = config.routing();
     if (routing.scoring() != RoutingConfig.Scoring.SOFTMAX || routing.topkMethod() != RoutingConfig.TopkMethod.GREEDY
         || routing.routedScalingFactor() != 1.0) {

@@ -13,7 +13,9 @@ public enum Architecture {
   MIXTRAL("mixtral", "block_sparse_moe.gate", "block_sparse_moe.experts.%d.", "w1", "w3", "w2"),
   OLMOE("olmoe", "mlp.gate", "mlp.experts.%d.", "gate_proj", "up_proj", "down_proj"),
   DEEPSEEK_V2("deepseek_v2", "mlp.gate", "mlp.experts.%d.", "gate_proj", "up_proj", "down_proj"),
-  DEEPSEEK_V3("deepseek_v3", "mlp.gate", "mlp.experts.%d.", "gate_proj", "up_proj", "down_proj");
+  DEEPSEEK_V3("deepseek_v3", "mlp.gate", "mlp.experts.%d.", "gate_proj", "up_proj", "down_proj"),
+  /** GLM-4.5 / 4.6 / 4.5-Air (Hugging Face's Glm4MoeForCausalLM). */
+  GLM4_MOE("glm4_moe", "mlp.gate", "mlp.experts.%d.", "gate_proj", "up_proj", "down_proj");
 
   private final String modelType;
   /** The router's weight, (numExperts, hiddenSize). HF calls it "gate"; here it is the router. */
@@ -79,14 +81,15 @@ public enum Architecture {
   }
 
   /**
-   * The always-on expert: Qwen2-MoE's {@code mlp.shared_expert.{gate,up,down}_proj}; DeepSeek's
-   * {@code mlp.shared_experts.*} (its n_shared_experts fused into one MLP).
+   * The always-on expert: Qwen2-MoE's {@code mlp.shared_expert.{gate,up,down}_proj}; DeepSeek's and
+   * GLM-4.5's {@code mlp.shared_experts.*} (their n_shared_experts fused into one MLP).
    */
   public String sharedExpertProj(int layer, String proj) {
-    return layerPrefix(layer) + (isDeepseek() ? "mlp.shared_experts." : "mlp.shared_expert.") + proj + ".weight";
+    boolean plural = isDeepseek() || this == GLM4_MOE;
+    return layerPrefix(layer) + (plural ? "mlp.shared_experts." : "mlp.shared_expert.") + proj + ".weight";
   }
 
-  /** DeepSeek-V3's per-expert bias added to the scores for choosing experts only, (numExperts). */
+  /** DeepSeek-V3's and GLM-4.5's per-expert bias added to the scores for choosing experts only, (numExperts). */
   public String routerScoreCorrectionBias(int layer) {
     return layerPrefix(layer) + routerName + ".e_score_correction_bias";
   }

@@ -15,6 +15,8 @@ import java.util.Set;
  * @param mla DeepSeek's multi-head latent attention, or null for grouped-query attention
  * @param routing how sparse layers score and pick experts
  * @param fp8WeightBlock (rows, cols) of the block scales of FP8 weights ({@code quantization_config}), or null
+ * @param rotaryDim how many leading values of each query/key head RoPE rotates (rotate-half layout within
+ *     them); headDim but for GLM-4.5's {@code partial_rotary_factor} (head_dim * factor); the rest pass through
  */
 public record ModelConfig(
     Architecture architecture,
@@ -44,9 +46,23 @@ public record ModelConfig(
     String torchDtype,
     MlaConfig mla,
     RoutingConfig routing,
-    int[] fp8WeightBlock) {
+    int[] fp8WeightBlock,
+    int rotaryDim) {
 
   public static final String FILE = "config.json";
+
+  /** Every family but GLM-4.5: RoPE rotates the whole head. */
+  public ModelConfig(Architecture architecture, int vocabSize, int hiddenSize, int numLayers, int numHeads,
+      int numKvHeads, int headDim, int intermediateSize, int numExperts, int numExpertsPerTok,
+      int moeIntermediateSize, boolean normTopKProb, int sharedExpertIntermediateSize, boolean sharedExpertGated,
+      boolean[] sparseLayers, QkNorm qkNorm, boolean attentionBias, double clipQkv, float rmsNormEps,
+      double ropeTheta, RopeScaling ropeScaling, int maxPositionEmbeddings, boolean tieWordEmbeddings,
+      int[] eosTokenIds, String torchDtype, MlaConfig mla, RoutingConfig routing, int[] fp8WeightBlock) {
+    this(architecture, vocabSize, hiddenSize, numLayers, numHeads, numKvHeads, headDim, intermediateSize, numExperts,
+        numExpertsPerTok, moeIntermediateSize, normTopKProb, sharedExpertIntermediateSize, sharedExpertGated,
+        sparseLayers, qkNorm, attentionBias, clipQkv, rmsNormEps, ropeTheta, ropeScaling, maxPositionEmbeddings,
+        tieWordEmbeddings, eosTokenIds, torchDtype, mla, routing, fp8WeightBlock, headDim);
+  }
 
   /** A grouped-query-attention model with softmax top-k routing and unquantized weights. */
   public ModelConfig(Architecture architecture, int vocabSize, int hiddenSize, int numLayers, int numHeads,
@@ -73,8 +89,8 @@ public record ModelConfig(
   public static ModelConfig read(Path modelFolder) {
     ConfigJson json = ConfigJson.read(modelFolder.resolve(FILE));
     Architecture arch = Architecture.fromModelType(json.requireString("model_type"), json.file());
-    if (arch.isDeepseek()) {
-      ModelConfig config = DeepseekConfigReader.read(json, arch);
+    if (arch.isDeepseek() || arch == Architecture.GLM4_MOE) {
+      ModelConfig config = arch.isDeepseek() ? DeepseekConfigReader.read(json, arch) : Glm4MoeConfigReader.read(json);
       config.validate(json.file());
       return config;
     }
@@ -187,6 +203,10 @@ public record ModelConfig(
     if (headDim % 2 != 0) {
       throw new ConfigException(file + ": head_dim must be even for rotary embeddings, found " + headDim);
     }
+    if (mla == null && (rotaryDim <= 0 || rotaryDim > headDim || rotaryDim % 2 != 0)) {
+      throw new ConfigException(file + ": the rotary dimension head_dim * partial_rotary_factor must be even and in"
+          + " [2, head_dim = " + headDim + "], found " + rotaryDim);
+    }
     if (numExperts > 0) {
       positive(file, "moe_intermediate_size", moeIntermediateSize);
       if (numExpertsPerTok < 1 || numExpertsPerTok > numExperts) {
@@ -259,7 +279,8 @@ public record ModelConfig(
   @Override
   public String toString() {
     return architecture.modelType() + "{hidden=" + hiddenSize + ", layers=" + numLayers + ", heads=" + numHeads
-        + "/" + numKvHeads + "x" + headDim + ", experts=" + numExperts + " top-" + numExpertsPerTok
+        + "/" + numKvHeads + "x" + headDim + (mla == null && rotaryDim != headDim ? " (rotary " + rotaryDim + ")" : "")
+        + ", experts=" + numExperts + " top-" + numExpertsPerTok
         + " x" + moeIntermediateSize + ", shared=" + sharedExpertIntermediateSize + ", vocab=" + vocabSize
         + ", sparse=" + Arrays.toString(sparseLayers) + ", eos=" + Arrays.toString(eosTokenIds)
         + (mla == null ? "" : ", " + mla) + (routing.equals(RoutingConfig.SOFTMAX_TOP_K) ? "" : ", " + routing)

@@ -3,6 +3,10 @@ package io.moestream.engine.model;
 import io.moestream.engine.format.Checkpoint;
 import io.moestream.engine.kernel.Matrix;
 import java.nio.file.Path;
+import java.util.SortedSet;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Every weight of a model, checked against its config before the first step. Matrices stay in the
@@ -14,6 +18,7 @@ import java.nio.file.Path;
  */
 public record ModelWeights(
     ModelConfig config, Matrix embedTokens, LayerWeights[] layers, float[] finalNorm, Matrix lmHead) {
+  private static final Logger LOG = LoggerFactory.getLogger(ModelWeights.class);
 
   public static ModelWeights load(Path modelFolder) {
     ModelConfig config = ModelConfig.read(modelFolder);
@@ -21,6 +26,11 @@ public record ModelWeights(
   }
 
   public static ModelWeights load(ModelConfig config, Checkpoint checkpoint) {
+    SortedSet<Integer> skipped = layersBeyondConfig(config, checkpoint);
+    if (!skipped.isEmpty()) {
+      LOG.info("{}: skipping checkpoint layers {} beyond num_hidden_layers = {}: next-token-prediction (MTP) layers,"
+          + " which the engine does not run", checkpoint.folder(), skipped, config.numLayers());
+    }
     TensorChecker tensors = new TensorChecker(checkpoint, config.fp8WeightBlock());
     Architecture arch = config.architecture();
     int hidden = config.hiddenSize();
@@ -53,6 +63,30 @@ public record ModelWeights(
     return new ModelWeights(config, embed, layers, finalNorm, lmHead);
   }
 
+  /**
+   * Layer indices {@code >= num_hidden_layers} that have tensors in the checkpoint: GLM-4.5's and
+   * DeepSeek-V3's next-token-prediction layers ({@code num_nextn_predict_layers}), stored after the
+   * decoder layers. Hugging Face's models ignore them too.
+   */
+  public static SortedSet<Integer> layersBeyondConfig(ModelConfig config, Checkpoint checkpoint) {
+    SortedSet<Integer> layers = new TreeSet<>();
+    String prefix = "model.layers.";
+    for (String name : checkpoint.tensors().keySet()) {
+      int end = name.indexOf('.', prefix.length());
+      if (name.startsWith(prefix) && end > prefix.length()) {
+        try {
+          int layer = Integer.parseInt(name.substring(prefix.length(), end));
+          if (layer >= config.numLayers()) {
+            layers.add(layer);
+          }
+        } catch (NumberFormatException e) {
+          // not a numbered layer: nothing to skip
+        }
+      }
+    }
+    return layers;
+  }
+
   private static AttentionWeights attention(ModelConfig config, TensorChecker tensors, String prefix) {
     int hidden = config.hiddenSize();
     int qDim = config.qDim();
@@ -81,8 +115,12 @@ public record ModelWeights(
         bias ? tensors.vector(p + "k_proj.bias", kvDim) : null,
         bias ? tensors.vector(p + "v_proj.bias", kvDim) : null,
         qNorm, kNorm,
-        // Hugging Face gives o_proj a bias with attention_bias, except Qwen2-MoE (q/k/v biases only).
-        bias && config.architecture() != Architecture.QWEN2_MOE ? tensors.vector(p + "o_proj.bias", hidden) : null);
+        // Hugging Face gives o_proj a bias with attention_bias, except Qwen2-MoE and GLM-4.5 (q/k/v biases only).
+        bias && !qkvBiasOnly(config.architecture()) ? tensors.vector(p + "o_proj.bias", hidden) : null);
+  }
+
+  private static boolean qkvBiasOnly(Architecture arch) {
+    return arch == Architecture.QWEN2_MOE || arch == Architecture.GLM4_MOE;
   }
 
   private static MlaWeights latentAttention(ModelConfig config, TensorChecker tensors, int layer) {

@@ -1,5 +1,6 @@
 package io.moestream.engine.moe;
 
+import io.moestream.engine.model.Architecture;
 import io.moestream.engine.model.ModelConfig;
 import io.moestream.engine.model.MoeWeights;
 import io.moestream.engine.model.RoutingConfig;
@@ -15,7 +16,7 @@ public final class Routers {
     if (routing.scoring() == RoutingConfig.Scoring.SIGMOID) {
       float[] bias = layer.routerScoreCorrectionBias() != null ? layer.routerScoreCorrectionBias() : new float[numExperts];
       return new SigmoidRouter(numExperts, topK, config.normTopKProb(), routing.routedScalingFactor(),
-          routing.numGroups(), routing.topkGroup(), bias);
+          routing.numGroups(), routing.topkGroup(), bias, config.architecture() == Architecture.GLM4_MOE);
     }
     if (config.architecture().isDeepseek()) {
       boolean grouped = routing.topkMethod() == RoutingConfig.TopkMethod.GROUP_LIMITED_GREEDY;

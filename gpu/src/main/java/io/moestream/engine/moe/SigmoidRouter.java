@@ -5,7 +5,8 @@ package io.moestream.engine.moe;
  * score is sigmoid(logit); experts are <em>chosen</em> by score + the layer's
  * {@code e_score_correction_bias} inside the {@code topkGroup} groups whose two best biased scores sum
  * highest, and <em>weighted</em> by their unbiased scores, renormalized when {@code norm_topk_prob}
- * (and k > 1), then multiplied by {@code routed_scaling_factor}.
+ * (DeepSeek's code: only when k > 1; GLM-4.5's Glm4MoeMoE: also at k = 1, where the weight becomes 1), then
+ * multiplied by {@code routed_scaling_factor}. GLM-4.5 routes the same way.
  *
  * <p>With k below the config's top-k the candidates are the first k of the same ranking.
  */
@@ -17,9 +18,17 @@ public final class SigmoidRouter implements Router {
   private final int numGroups;
   private final int topkGroup;
   private final float[] scoreCorrectionBias; // (numExperts)
+  private final boolean normalizeSingleExpert;
 
+  /** DeepSeek-V3: a single expert's weight is not renormalized. */
   public SigmoidRouter(int numExperts, int maxK, boolean normalizeTopK, double routedScalingFactor, int numGroups,
       int topkGroup, float[] scoreCorrectionBias) {
+    this(numExperts, maxK, normalizeTopK, routedScalingFactor, numGroups, topkGroup, scoreCorrectionBias, false);
+  }
+
+  /** @param normalizeSingleExpert renormalize also at k = 1 (GLM-4.5), when {@code normalizeTopK} */
+  public SigmoidRouter(int numExperts, int maxK, boolean normalizeTopK, double routedScalingFactor, int numGroups,
+      int topkGroup, float[] scoreCorrectionBias, boolean normalizeSingleExpert) {
     if (scoreCorrectionBias.length != numExperts) {
       throw new IllegalArgumentException("e_score_correction_bias has " + scoreCorrectionBias.length
           + " values for " + numExperts + " experts");
@@ -31,6 +40,7 @@ public final class SigmoidRouter implements Router {
     this.numGroups = numGroups;
     this.topkGroup = topkGroup;
     this.scoreCorrectionBias = scoreCorrectionBias.clone();
+    this.normalizeSingleExpert = normalizeSingleExpert;
   }
 
   @Override
@@ -61,7 +71,8 @@ public final class SigmoidRouter implements Router {
       routingWeights[outOffset + j] = p;
       sum += p;
     }
-    double scale = normalizeTopK && k > 1 ? routedScalingFactor / (sum + 1e-20) : routedScalingFactor;
+    boolean normalize = normalizeTopK && (k > 1 || normalizeSingleExpert);
+    double scale = normalize ? routedScalingFactor / (sum + 1e-20) : routedScalingFactor;
     for (int j = 0; j < k; j++) {
       routingWeights[outOffset + j] = (float) (routingWeights[outOffset + j] * scale);
     }

@@ -13,6 +13,7 @@ import io.moestream.engine.model.Architecture;
  * @param deepseek DeepSeek-V2/V3's attention, routing and FP8 settings; null for other families
  * @param fp8Block other families: 0, or FP8 E4M3 linear weights with (fp8Block, fp8Block) block scales as in the
  *     Qwen3 FP8 releases (embeddings, routers and the LM head stay unquantized); DeepSeek sets it in {@code deepseek}
+ * @param glm GLM-4.5's partial rotary, attention, routing, dense-layer and MTP settings; null for other families
  */
 public record TestModelSpec(
     Architecture architecture,
@@ -34,91 +35,103 @@ public record TestModelSpec(
     int bosTokenId,
     int eosTokenId,
     DeepseekSpec deepseek,
-    int fp8Block) {
+    int fp8Block,
+    GlmSpec glm) {
 
   public static TestModelSpec defaults(Architecture architecture) {
     if (architecture.isDeepseek()) {
       // numHeads x (nope + rope) queries; numKvHeads equals numHeads as in DeepSeek's configs.
       DeepseekSpec ds = DeepseekSpec.defaults(architecture);
       return new TestModelSpec(architecture, 42, DType.F32, 64, 3, 4, 4, ds.qkNopeHeadDim() + ds.qkRopeHeadDim(), 16, 4,
-          32, 128, 0, 1, 512, 4096, 510, 511, ds, 0);
+          32, 128, 0, 1, 512, 4096, 510, 511, ds, 0, null);
+    }
+    if (architecture == Architecture.GLM4_MOE) {
+      // 3 layers: the first dense (first_k_dense_replace 1), then two with 8 experts, top-2, 1 shared expert.
+      return new TestModelSpec(architecture, 42, DType.F32, 64, 3, 4, 2, 16, 8, 2, 32, 128, 0, 1, 512, 4096, 510, 511,
+          null, 0, GlmSpec.defaults());
     }
     return new TestModelSpec(architecture, 42, DType.F32, 64, 2, 4, 2, 16, 8, 2, 32, 128,
-        architecture == Architecture.QWEN2_MOE ? 48 : 0, 1, 512, 4096, 510, 511, null, 0);
+        architecture == Architecture.QWEN2_MOE ? 48 : 0, 1, 512, 4096, 510, 511, null, 0, null);
   }
 
   public TestModelSpec withDeepseek(DeepseekSpec v) {
     return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numHeads,
         v.qkNopeHeadDim() + v.qkRopeHeadDim(), numExperts, expertsPerToken, moeIntermediateSize, intermediateSize,
-        sharedExpertIntermediateSize, decoderSparseStep, vocabSize, maxPositionEmbeddings, bosTokenId, eosTokenId, v, fp8Block);
+        sharedExpertIntermediateSize, decoderSparseStep, vocabSize, maxPositionEmbeddings, bosTokenId, eosTokenId, v, fp8Block, glm);
+  }
+
+  public TestModelSpec withGlm(GlmSpec v) {
+    return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
+        expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
+        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek, fp8Block, v);
   }
 
   public TestModelSpec withSeed(long v) {
     return new TestModelSpec(architecture, v, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
         expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
-        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek, fp8Block);
+        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek, fp8Block, glm);
   }
 
   public TestModelSpec withDType(DType v) {
     return new TestModelSpec(architecture, seed, v, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
         expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
-        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek, fp8Block);
+        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek, fp8Block, glm);
   }
 
   public TestModelSpec withAttention(int hidden, int heads, int kvHeads, int headDimension) {
     return new TestModelSpec(architecture, seed, dtype, hidden, numLayers, heads, kvHeads, headDimension, numExperts,
         expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
-        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek, fp8Block);
+        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek, fp8Block, glm);
   }
 
   public TestModelSpec withNumLayers(int v) {
     return new TestModelSpec(architecture, seed, dtype, hiddenSize, v, numHeads, numKvHeads, headDim, numExperts,
         expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
-        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek, fp8Block);
+        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek, fp8Block, glm);
   }
 
   public TestModelSpec withExperts(int experts, int perToken, int moeIntermediate) {
     return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, experts,
         perToken, moeIntermediate, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
-        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek, fp8Block);
+        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek, fp8Block, glm);
   }
 
   public TestModelSpec withDenseLayers(int intermediate, int sparseStep) {
     return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
         expertsPerToken, moeIntermediateSize, intermediate, sharedExpertIntermediateSize, sparseStep, vocabSize,
-        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek, fp8Block);
+        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek, fp8Block, glm);
   }
 
   public TestModelSpec withSharedExpert(int intermediate) {
     return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
         expertsPerToken, moeIntermediateSize, intermediateSize, intermediate, decoderSparseStep, vocabSize,
-        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek, fp8Block);
+        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek, fp8Block, glm);
   }
 
   /** The vocabulary; BOS and EOS become its last two ids unless set by {@link #withSpecialTokens}. */
   public TestModelSpec withVocabSize(int v) {
     return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
         expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, v,
-        maxPositionEmbeddings, v - 2, v - 1, deepseek, fp8Block);
+        maxPositionEmbeddings, v - 2, v - 1, deepseek, fp8Block, glm);
   }
 
   public TestModelSpec withSpecialTokens(int bos, int eos) {
     return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
         expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
-        maxPositionEmbeddings, bos, eos, deepseek, fp8Block);
+        maxPositionEmbeddings, bos, eos, deepseek, fp8Block, glm);
   }
 
   public TestModelSpec withMaxPositionEmbeddings(int v) {
     return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
         expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
-        v, bosTokenId, eosTokenId, deepseek, fp8Block);
+        v, bosTokenId, eosTokenId, deepseek, fp8Block, glm);
   }
 
   /** FP8 E4M3 linear weights with (block, block) scales (0 for none); not for DeepSeek (see {@link DeepseekSpec#fp8}). */
   public TestModelSpec withFp8Block(int block) {
     return new TestModelSpec(architecture, seed, dtype, hiddenSize, numLayers, numHeads, numKvHeads, headDim, numExperts,
         expertsPerToken, moeIntermediateSize, intermediateSize, sharedExpertIntermediateSize, decoderSparseStep, vocabSize,
-        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek, block);
+        maxPositionEmbeddings, bosTokenId, eosTokenId, deepseek, block, glm);
   }
 
   void validate() {
@@ -137,6 +150,10 @@ public record TestModelSpec(
     if (deepseek != null) {
       deepseek.validate(numExperts, expertsPerToken);
       require(!deepseek.fp8() || architecture == Architecture.DEEPSEEK_V3, "fp8 (deepseek_v3 only)", true);
+    }
+    require((architecture == Architecture.GLM4_MOE) == (glm != null), "glm settings (for glm4_moe only)", glm);
+    if (glm != null) {
+      glm.validate(headDim, numExperts, expertsPerToken, numLayers);
     }
     require(fp8Block >= 0 && (fp8Block == 0 || deepseek == null), "fp8 block (>= 0; DeepSeek sets fp8 in its own"
         + " settings)", fp8Block);

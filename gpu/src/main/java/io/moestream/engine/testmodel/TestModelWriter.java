@@ -29,6 +29,11 @@ public final class TestModelWriter {
       DeepseekModelWriter.writeWeights(spec, folder.resolve("model.safetensors"));
       return;
     }
+    if (spec.architecture() == Architecture.GLM4_MOE) {
+      Glm4MoeModelWriter.writeConfig(spec, folder.resolve("config.json"));
+      Glm4MoeModelWriter.writeWeights(spec, folder.resolve("model.safetensors"));
+      return;
+    }
     writeConfig(spec, folder.resolve("config.json"));
     writeWeights(spec, folder.resolve("model.safetensors"));
   }
@@ -48,6 +53,7 @@ public final class TestModelWriter {
       case OLMOE -> "OlmoeForCausalLM";
       case DEEPSEEK_V2 -> "DeepseekV2ForCausalLM";
       case DEEPSEEK_V3 -> "DeepseekV3ForCausalLM";
+      case GLM4_MOE -> "Glm4MoeForCausalLM";
     });
     c.put("model_type", arch.modelType());
     c.put("vocab_size", spec.vocabSize());
@@ -82,6 +88,7 @@ public final class TestModelWriter {
         c.put("use_sliding_window", false);
       }
       case DEEPSEEK_V2, DEEPSEEK_V3 -> throw new IllegalStateException("written by DeepseekModelWriter");
+      case GLM4_MOE -> throw new IllegalStateException("written by Glm4MoeModelWriter");
       case QWEN3_MOE -> {
         c.put("num_experts", spec.numExperts());
         c.put("moe_intermediate_size", spec.moeIntermediateSize());
@@ -181,7 +188,7 @@ public final class TestModelWriter {
   }
 
   /** A linear layer's weight: in the spec's dtype, or FP8 E4M3 + its block scales when the spec asks. */
-  private static void linear(SafetensorsWriter out, TestModelSpec spec, String name, int rows, int cols) {
+  static void linear(SafetensorsWriter out, TestModelSpec spec, String name, int rows, int cols) {
     if (spec.fp8Block() > 0) {
       fp8Matrix(out, spec, name, rows, cols, spec.fp8Block());
     } else {

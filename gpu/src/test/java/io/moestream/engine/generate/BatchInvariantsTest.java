@@ -18,6 +18,7 @@ import io.moestream.engine.format.DType;
 import io.moestream.engine.generate.EngineRuns.Generation;
 import io.moestream.engine.kv.PagedKvCache;
 import io.moestream.engine.model.Architecture;
+import io.moestream.engine.testmodel.GlmSpec;
 import io.moestream.engine.testmodel.TestModelSpec;
 import io.moestream.engine.testmodel.TestModelWriter;
 import java.io.IOException;
@@ -52,6 +53,7 @@ class BatchInvariantsTest {
   static Path f32Model;
   static Path bf16Model;
   static Path qwen2Model;
+  static Path glmModel;
 
   @BeforeAll
   static void writeModels() throws IOException {
@@ -64,6 +66,12 @@ class BatchInvariantsTest {
     qwen2Model = models.resolve("qwen2-bf16");
     TestModelWriter.write(TestModelSpec.defaults(Architecture.QWEN2_MOE).withNumLayers(3).withDenseLayers(64, 2)
         .withDType(DType.BF16), qwen2Model);
+    // GLM-4.5: partial rotary, q/k/v biases, q/k norm, sigmoid routing over 4 groups, a shared expert, a dense
+    // first layer and an MTP layer in the checkpoint.
+    glmModel = models.resolve("glm4-moe-bf16");
+    TestModelWriter.write(TestModelSpec.defaults(Architecture.GLM4_MOE)
+        .withGlm(GlmSpec.defaults().withAttention(0.5, true, true).withRouting(4, 2, 2.5, true))
+        .withDType(DType.BF16), glmModel);
   }
 
   private static Path model(DType dtype) {
@@ -105,6 +113,12 @@ class BatchInvariantsTest {
   void aBatchGeneratesWhatSeparateRunsGenerateWithSharedExpertAndDenseLayer() {
     List<GenerationRequest> requests = requests(true);
     assertSameGenerations(runAlone(qwen2Model, OPTIONS, requests), runTogether(qwen2Model, OPTIONS, requests));
+  }
+
+  @Test
+  void aBatchGeneratesWhatSeparateRunsGenerateOnGlm() {
+    List<GenerationRequest> requests = requests(true);
+    assertSameGenerations(runAlone(glmModel, OPTIONS, requests), runTogether(glmModel, OPTIONS, requests));
   }
 
   /**

@@ -63,6 +63,26 @@ class GroupLimitedRouterTest {
     assertEquals(0.55f * 2.5f, one[0], 1e-5f);
   }
 
+  /** GLM-4.5's Glm4MoeMoE renormalizes whatever k is: one expert weighs routed_scaling_factor. */
+  @Test
+  void glmRenormalizesASingleExpertToo() {
+    float[] bias = new float[8];
+    bias[3] = 0.1f;
+    SigmoidRouter router = new SigmoidRouter(8, 3, true, 2.5, 4, 2, bias, true);
+    float[] scores = new float[8];
+    int[] candidates = rank(router, logits(SCORES), scores);
+    assertArrayEquals(new int[] {3, 2, 4}, candidates);
+    float[] one = new float[1];
+    router.weights(scores, candidates, 0, 1, one);
+    assertEquals(2.5f, one[0], 1e-5f);
+    float[] two = new float[2];
+    router.weights(scores, candidates, 0, 2, two);
+    assertArrayEquals(new float[] {0.55f / 1.15f * 2.5f, 0.60f / 1.15f * 2.5f}, two, 1e-5f);
+    // Without norm_topk_prob the flag changes nothing.
+    new SigmoidRouter(8, 3, false, 2.5, 4, 2, bias, true).weights(scores, candidates, 0, 1, one);
+    assertEquals(0.55f * 2.5f, one[0], 1e-5f);
+  }
+
   @Test
   void v3WithoutGroupLimitIsPlainTopKOfBiasedScores() {
     SigmoidRouter router = new SigmoidRouter(8, 3, false, 1.0, 1, 1, new float[8]);

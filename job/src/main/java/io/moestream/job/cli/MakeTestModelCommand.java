@@ -3,6 +3,7 @@ package io.moestream.job.cli;
 import io.moestream.engine.format.DType;
 import io.moestream.engine.model.Architecture;
 import io.moestream.engine.testmodel.DeepseekSpec;
+import io.moestream.engine.testmodel.GlmSpec;
 import io.moestream.engine.testmodel.TestModelSpec;
 import io.moestream.engine.testmodel.TestModelWriter;
 import io.moestream.engine.tokenizer.Tokenizer;
@@ -19,7 +20,7 @@ import picocli.CommandLine.Option;
         "transformers would load: for tests, benchmarks and the demo. Its outputs are meaningless text."})
 final class MakeTestModelCommand implements Callable<Integer> {
   @Option(names = "--arch", required = true,
-      description = "qwen3_moe, qwen2_moe, mixtral, olmoe, deepseek_v2 or deepseek_v3.")
+      description = "qwen3_moe, qwen2_moe, mixtral, olmoe, deepseek_v2, deepseek_v3 or glm4_moe.")
   String arch;
 
   @Option(names = "--out", required = true, description = "Folder to write (created if missing).")
@@ -46,16 +47,27 @@ final class MakeTestModelCommand implements Callable<Integer> {
   @Option(names = "--qk-nope-head-dim") Integer qkNopeHeadDim;
   @Option(names = "--qk-rope-head-dim") Integer qkRopeHeadDim;
   @Option(names = "--v-head-dim") Integer vHeadDim;
-  @Option(names = "--n-shared-experts") Integer nSharedExperts;
+  @Option(names = "--n-shared-experts", description = "deepseek, glm4_moe: shared experts (0 for none).") Integer nSharedExperts;
   @Option(names = "--topk-method", description = "deepseek: greedy, group_limited_greedy (V2) or noaux_tc (V3).") String topkMethod;
   @Option(names = "--n-group") Integer nGroup;
   @Option(names = "--topk-group") Integer topkGroup;
-  @Option(names = "--first-k-dense-replace", description = "deepseek: the first n layers are dense.") Integer firstDense;
+  @Option(names = "--first-k-dense-replace", description = "deepseek, glm4_moe: the first n layers are dense.") Integer firstDense;
   @Option(names = "--moe-layer-freq") Integer moeLayerFreq;
   @Option(names = "--rope-yarn-factor", description = "deepseek: YaRN factor, 0 for no rope scaling (default 40).") Double yarnFactor;
   @Option(names = "--rope-yarn-original-max-position-embeddings") Integer yarnOriginalMax;
   @Option(names = "--rope-yarn-mscale") Double yarnMscale;
   @Option(names = "--rope-yarn-mscale-all-dim") Double yarnMscaleAllDim;
+  @Option(names = "--partial-rotary-factor",
+      description = "glm4_moe: RoPE rotates head_dim * factor values of each head (default 0.5).") Double partialRotaryFactor;
+  @Option(names = "--qk-norm", negatable = true,
+      description = "glm4_moe: per-head q/k RMSNorm (use_qk_norm; default off, as GLM-4.5-Air).") Boolean qkNorm;
+  @Option(names = "--attention-bias", negatable = true,
+      description = "glm4_moe: q/k/v projection biases (default on, as the releases).") Boolean attentionBias;
+  @Option(names = "--routed-scaling-factor", description = "glm4_moe: routed weights' multiplier (default 2.5).")
+  Double routedScalingFactor;
+  @Option(names = "--nextn-layers",
+      description = "glm4_moe: next-token-prediction (MTP) layers written after the decoder layers; the engine"
+          + " skips them (default 1).") Integer nextnLayers;
   @Option(names = "--fp8", description = "E4M3 linear weights with 128x128 block scales (weight_scale_inv), as in the"
       + " DeepSeek-V3 and Qwen3 FP8 releases; every family but deepseek_v2.") boolean fp8;
 
@@ -91,6 +103,15 @@ final class MakeTestModelCommand implements Callable<Integer> {
     }
     if (maxPositions != null) {
       spec = spec.withMaxPositionEmbeddings(maxPositions);
+    }
+    boolean glmOptions = partialRotaryFactor != null || qkNorm != null || attentionBias != null
+        || routedScalingFactor != null || nextnLayers != null;
+    if (glmOptions && architecture != Architecture.GLM4_MOE) {
+      throw new IllegalArgumentException("--partial-rotary-factor, --[no-]qk-norm, --[no-]attention-bias,"
+          + " --routed-scaling-factor and --nextn-layers are for glm4_moe");
+    }
+    if (architecture == Architecture.GLM4_MOE) {
+      spec = spec.withGlm(glm(spec.glm()));
     }
     if (architecture.isDeepseek()) {
       spec = spec.withDeepseek(deepseek(spec.deepseek()));
@@ -133,6 +154,15 @@ final class MakeTestModelCommand implements Callable<Integer> {
     d = d.withYarn(yarnFactor != null ? yarnFactor : d.yarnFactor(), or(yarnOriginalMax, d.yarnOriginalMaxPositions()),
         yarnMscale != null ? yarnMscale : d.yarnMscale(), yarnMscaleAllDim != null ? yarnMscaleAllDim : d.yarnMscaleAllDim());
     return d.withFp8(fp8);
+  }
+
+  private GlmSpec glm(GlmSpec g) {
+    g = g.withAttention(partialRotaryFactor != null ? partialRotaryFactor : g.partialRotaryFactor(),
+        qkNorm != null ? qkNorm : g.useQkNorm(), attentionBias != null ? attentionBias : g.attentionBias());
+    g = g.withRouting(or(nGroup, g.nGroup()), or(topkGroup, g.topkGroup()),
+        routedScalingFactor != null ? routedScalingFactor : g.routedScalingFactor(), g.normTopKProb());
+    return g.withLayers(or(nSharedExperts, g.nSharedExperts()), or(firstDense, g.firstKDenseReplace()),
+        or(nextnLayers, g.nextnLayers()));
   }
 
   private static int or(Integer value, int fallback) {

@@ -82,6 +82,6 @@ final class StepScratch {
   /** Rotary table floats per token (cos or sin): half the rotated dimension. */
   static int ropeHalf(ModelConfig config) {
     MlaConfig mla = config.mla();
-    return (mla != null ? mla.qkRopeHeadDim() : config.headDim()) / 2;
+    return (mla != null ? mla.qkRopeHeadDim() : config.rotaryDim()) / 2; // partial rotary: only rotaryDim turns
   }
 }

@@ -41,7 +41,7 @@ public record MemoryPlan(ModelConfig config, WeightBytes weights, String kvLayer
         options.maxBatchTokens(), context, options.threads(), sixteenBit);
     String kind = config.mla() != null ? "latent + rope key (multi-head latent attention)"
         : "keys + values (grouped-query attention)";
-    return new MemoryPlan(config, WeightBytes.of(checkpoint), kind, config.kvKeyWidth(), config.kvValueWidth(),
+    return new MemoryPlan(config, WeightBytes.of(checkpoint, config.numLayers()), kind, config.kvKeyWidth(), config.kvValueWidth(),
         blocks, options.kvBlockSize(), cacheBytes, options.maxBatchTokens(), scratch, options.threads(),
         options.backend());
   }

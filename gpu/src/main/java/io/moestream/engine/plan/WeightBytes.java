@@ -22,7 +22,11 @@ public record WeightBytes(Map<WeightKind, Long> mappedByKind, long heapCopiedByt
     mappedByKind = Collections.unmodifiableMap(new EnumMap<>(mappedByKind));
   }
 
-  public static WeightBytes of(Checkpoint checkpoint) {
+  /**
+   * The weights of the checkpoint's first {@code numLayers} decoder layers and the rest of the model:
+   * layers beyond the config's (next-token-prediction layers) are skipped by the engine, never read.
+   */
+  public static WeightBytes of(Checkpoint checkpoint, int numLayers) {
     EnumMap<WeightKind, Long> mapped = new EnumMap<>(WeightKind.class);
     for (WeightKind kind : WeightKind.values()) {
       mapped.put(kind, 0L);
@@ -30,6 +34,9 @@ public record WeightBytes(Map<WeightKind, Long> mappedByKind, long heapCopiedByt
     long heap = 0;
     long device = 0;
     for (TensorData tensor : checkpoint.tensors().values()) {
+      if (beyond(tensor.name(), numLayers)) {
+        continue;
+      }
       long elements = tensor.numElements();
       mapped.merge(WeightKind.of(tensor.name()), elements * tensor.dtype().byteSize(), Long::sum);
       boolean scales = tensor.name().endsWith("_scale_inv");
@@ -49,5 +56,18 @@ public record WeightBytes(Map<WeightKind, Long> mappedByKind, long heapCopiedByt
 
   public long mapped(WeightKind kind) {
     return mappedByKind.getOrDefault(kind, 0L);
+  }
+
+  private static boolean beyond(String name, int numLayers) {
+    String prefix = "model.layers.";
+    int end = name.indexOf('.', prefix.length());
+    if (!name.startsWith(prefix) || end <= prefix.length()) {
+      return false;
+    }
+    try {
+      return Integer.parseInt(name.substring(prefix.length(), end)) >= numLayers;
+    } catch (NumberFormatException e) {
+      return false;
+    }
   }
 }

@@ -41,7 +41,9 @@ class MemoryPlanAllocationTest {
         Arguments.of("deepseek_v2 (MLA, q_proj, dense first layer)", TestModelSpec.defaults(Architecture.DEEPSEEK_V2)),
         Arguments.of("deepseek_v3 (MLA, q_lora, noaux_tc)", TestModelSpec.defaults(Architecture.DEEPSEEK_V3)),
         Arguments.of("deepseek_v3 fp8", TestModelSpec.defaults(Architecture.DEEPSEEK_V3)
-            .withDeepseek(DeepseekSpec.defaults(Architecture.DEEPSEEK_V3).withFp8(true))));
+            .withDeepseek(DeepseekSpec.defaults(Architecture.DEEPSEEK_V3).withFp8(true))),
+        Arguments.of("glm4_moe (partial rotary, shared expert, dense first layer)",
+            TestModelSpec.defaults(Architecture.GLM4_MOE)));
   }
 
   @ParameterizedTest(name = "{0}")

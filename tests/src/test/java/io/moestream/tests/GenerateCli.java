@@ -25,9 +25,17 @@ final class GenerateCli {
   static JsonNode run(Path model, InferenceRequest r, List<String> more) throws Exception {
     Sampling s = r.getSampling();
     List<String> args = new ArrayList<>(List.of("generate", "--model", model.toString(), "--json", "--threads", "1",
-        "--max-new-tokens", Integer.toString(r.getMaxNewTokens()), "--temperature", Float.toString(s.getTemperature()),
-        "--top-p", Float.toString(s.getTopP()), "--top-k", Integer.toString(s.getTopK()),
-        "--seed", Long.toString(s.getSeed())));
+        "--max-new-tokens", Integer.toString(r.getMaxNewTokens()), "--seed", Long.toString(s.getSeed())));
+    // unset fields stay unset: generate takes them from generation_config.json as the job does
+    if (s.getTemperature() != null) {
+      args.addAll(List.of("--temperature", Float.toString(s.getTemperature())));
+    }
+    if (s.getTopP() != null) {
+      args.addAll(List.of("--top-p", Float.toString(s.getTopP())));
+    }
+    if (s.getTopK() != null) {
+      args.addAll(List.of("--top-k", Integer.toString(s.getTopK())));
+    }
     if (r.getPrompt() != null) {
       args.addAll(List.of("--prompt", r.getPrompt()));
     } else {

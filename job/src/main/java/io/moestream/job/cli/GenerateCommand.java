@@ -1,8 +1,12 @@
 package io.moestream.job.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import io.moestream.engine.generate.Engine;
+import io.moestream.engine.generate.SamplingDefaults;
 import io.moestream.engine.generate.GenerationRequest;
 import io.moestream.engine.generate.LoadedModel;
 import io.moestream.engine.generate.SamplingParams;
@@ -11,6 +15,7 @@ import io.moestream.engine.tokenizer.ChatMessage;
 import io.moestream.engine.tokenizer.IncrementalDecoder;
 import io.moestream.engine.tokenizer.SpecialTokensInContent;
 import io.moestream.engine.tokenizer.Tokenizer;
+import io.moestream.engine.tokenizer.chat.ChatTemplateKwargs;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -26,6 +31,8 @@ import picocli.CommandLine.Option;
     description = {"Generates a continuation and prints it: text, streamed as it is generated, when the",
         "model folder has a tokenizer; otherwise the generated token ids, comma-separated, on one line."})
 final class GenerateCommand implements Callable<Integer> {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
   @Option(names = "--model", required = true, description = "Hugging Face model folder.")
   Path model;
 
@@ -53,14 +60,26 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--max-new-tokens", defaultValue = "64", description = "Default: ${DEFAULT-VALUE}.")
   int maxNewTokens;
 
-  @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy. Default: ${DEFAULT-VALUE}.")
-  float temperature;
+  // Sampling options left out stay unset (null): generation_config.json's values apply, as in the job.
+  @Option(names = "--temperature", description = {"0 = greedy. Default: the model folder's generation_config.json,",
+      "else 0."})
+  Float temperature;
 
-  @Option(names = "--top-p", defaultValue = "1", description = "Nucleus mass, (0, 1]. Default: ${DEFAULT-VALUE}.")
-  float topP;
+  @Option(names = "--top-p", description = "Nucleus mass, (0, 1]. Default: generation_config.json, else 1.")
+  Float topP;
 
-  @Option(names = "--top-k", defaultValue = "0", description = "Keep the k most likely tokens; 0 = off.")
-  int topK;
+  @Option(names = "--top-k", description = "Keep the k most likely tokens; 0 = off. Default: generation_config.json, else 0.")
+  Integer topK;
+
+  @Option(names = "--chat-template-kwargs", paramLabel = "JSON",
+      description = {"With --chat: extra chat template variables as a JSON object,",
+          "e.g. '{\"enable_thinking\": false}' (Qwen3)."})
+  String chatTemplateKwargs;
+
+  @Option(names = "--chat-template-arg", paramLabel = "KEY=VALUE",
+      description = {"With --chat: one chat template variable (repeatable; wins over --chat-template-kwargs);",
+          "VALUE is read as JSON when it is JSON (false, 3, [1]), else as a string."})
+  List<String> chatTemplateArgs = new ArrayList<>();
 
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the sampling draws. Default: ${DEFAULT-VALUE}.")
   long seed;
@@ -83,7 +102,7 @@ final class GenerateCommand implements Callable<Integer> {
     }
     Tokenizer tokenizer = Tokenizer.isPresent(model) ? Tokenizer.load(model) : null;
     int[] promptIds = promptIds(tokenizer);
-    SamplingParams sampling = new SamplingParams(temperature, topP, topK, seed);
+    SamplingParams sampling = sampling();
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
     try (LoadedModel loaded = policyOptions.load(model, engineOptions.toOptions())) {
       int k = ExpertsOption.check(expertsPerToken, loaded.config());
@@ -141,9 +160,17 @@ final class GenerateCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** The options given, generation_config.json's values for those left out (request > file > greedy). */
+  SamplingParams sampling() {
+    return SamplingDefaults.read(model).resolve(temperature, topP, topK, seed);
+  }
+
   int[] promptIds(Tokenizer tokenizer) {
     SpecialTokensInContent contentMode =
         SpecialTokensInContent.parse(specialTokensInContent, "--special-tokens-in-content");
+    if (!chat && (chatTemplateKwargs != null || !chatTemplateArgs.isEmpty())) {
+      throw new IllegalArgumentException("--chat-template-kwargs and --chat-template-arg need --chat");
+    }
     if (prompt.tokenIds != null) {
       if (chat) {
         throw new IllegalArgumentException("--chat needs --prompt text, not --token-ids");
@@ -165,6 +192,39 @@ final class GenerateCommand implements Callable<Integer> {
       messages.add(new ChatMessage("system", system));
     }
     messages.add(new ChatMessage("user", prompt.text));
-    return tokenizer.encodeChat(messages, true, contentMode);
+    return tokenizer.encodeChat(messages, true, contentMode, templateKwargs());
+  }
+
+  /** --chat-template-kwargs, then each --chat-template-arg over it, checked as a request's would be. */
+  ChatTemplateKwargs templateKwargs() {
+    ObjectNode merged = MAPPER.createObjectNode();
+    if (chatTemplateKwargs != null) {
+      JsonNode given;
+      try {
+        given = MAPPER.readTree(chatTemplateKwargs);
+      } catch (JsonProcessingException e) {
+        throw new IllegalArgumentException("--chat-template-kwargs: not a JSON object: " + e.getOriginalMessage());
+      }
+      if (given == null || !given.isObject()) {
+        throw new IllegalArgumentException("--chat-template-kwargs: expected a JSON object, found " + chatTemplateKwargs);
+      }
+      merged.setAll((ObjectNode) given);
+    }
+    for (String arg : chatTemplateArgs) {
+      int eq = arg.indexOf('=');
+      if (eq < 1) {
+        throw new IllegalArgumentException("--chat-template-arg: expected KEY=VALUE, found '" + arg + "'");
+      }
+      String value = arg.substring(eq + 1);
+      JsonNode node;
+      try {
+        node = MAPPER.readTree(value);
+      } catch (JsonProcessingException e) {
+        node = null;
+      }
+      merged.set(arg.substring(0, eq), node == null || node.isMissingNode() ? TextNode.valueOf(value) : node);
+    }
+    return ChatTemplateKwargs.fromJson(merged, chatTemplateKwargs != null ? "--chat-template-kwargs"
+        : "--chat-template-arg");
   }
 }

@@ -4,13 +4,17 @@ import io.moestream.schemas.InferenceRequest;
 import io.moestream.schemas.Sampling;
 import java.io.Serializable;
 
-/** What a plain-text prompt line is asked with: the request fields a text line cannot carry. */
-public record PromptDefaults(int maxNewTokens, float temperature, float topP, int topK, long seed)
+/**
+ * What a plain-text prompt line is asked with: the request fields a text line cannot carry. A null
+ * temperature, top_p or top_k is left unset in the request, so the model's generation_config.json
+ * decides, as for any request.
+ */
+public record PromptDefaults(int maxNewTokens, Float temperature, Float topP, Integer topK, long seed)
     implements Serializable {
 
-  /** The InferenceRequest schema's own defaults: 16 new tokens, greedy. */
+  /** The InferenceRequest schema's own defaults: 16 new tokens, sampling from generation_config.json. */
   public static PromptDefaults schemaDefaults() {
-    return new PromptDefaults(16, 0f, 1f, 0, 0L);
+    return new PromptDefaults(16, null, null, null, 0L);
   }
 
   InferenceRequest request(String requestId, String prompt) {

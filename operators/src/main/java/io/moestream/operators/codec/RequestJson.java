@@ -9,6 +9,7 @@ import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.moestream.engine.tokenizer.chat.ChatTemplateKwargs;
 import io.moestream.schemas.ChatMessage;
 import io.moestream.schemas.InferenceRequest;
 import io.moestream.schemas.Priority;
@@ -16,6 +17,8 @@ import io.moestream.schemas.Sampling;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Set;
 
@@ -32,7 +35,7 @@ public final class RequestJson {
   static final int MAX_NUMBER_LENGTH = 64;
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final Set<String> FIELDS = Set.of("request_id", "prompt", "messages", "max_new_tokens", "sampling",
-      "priority", "deadline_epoch_ms", "min_experts_per_token");
+      "priority", "deadline_epoch_ms", "min_experts_per_token", "chat_template_kwargs");
   private static final Set<String> SAMPLING_FIELDS = Set.of("temperature", "top_p", "top_k", "seed", "stop");
 
   /**
@@ -164,7 +167,23 @@ public final class RequestJson {
     b.setDeadlineEpochMs(deadline == null || deadline.isNull() ? null : longValue(deadline, "deadline_epoch_ms"));
     JsonNode floor = root.get("min_experts_per_token");
     b.setMinExpertsPerToken(floor == null || floor.isNull() ? null : integer(floor, "min_experts_per_token"));
+    b.setChatTemplateKwargs(kwargs(root.get("chat_template_kwargs")));
     return b.build();
+  }
+
+  private static boolean present(JsonNode node, String field) {
+    return node.has(field) && !node.get(field).isNull();
+  }
+
+  /** A JSON object of template variables, checked, as the Avro map of JSON texts; null when absent. */
+  private static Map<String, String> kwargs(JsonNode node) {
+    if (node == null || node.isNull()) {
+      return null;
+    }
+    ChatTemplateKwargs.fromJson(node, "chat_template_kwargs"); // names the key at fault
+    Map<String, String> json = new LinkedHashMap<>();
+    node.fields().forEachRemaining(e -> json.put(e.getKey(), e.getValue().toString()));
+    return json;
   }
 
   private static Sampling sampling(JsonNode node, long maxItems) {
@@ -176,13 +195,14 @@ public final class RequestJson {
       throw new IllegalArgumentException("sampling: expected an object");
     }
     checkKnown(node, SAMPLING_FIELDS, "sampling.");
-    if (node.has("temperature")) {
+    // absent or null: unset, so the model's generation_config.json decides
+    if (present(node, "temperature")) {
       s.setTemperature((float) number(node.get("temperature"), "sampling.temperature"));
     }
-    if (node.has("top_p")) {
+    if (present(node, "top_p")) {
       s.setTopP((float) number(node.get("top_p"), "sampling.top_p"));
     }
-    if (node.has("top_k")) {
+    if (present(node, "top_k")) {
       s.setTopK(integer(node.get("top_k"), "sampling.top_k"));
     }
     if (node.has("seed")) {
@@ -295,7 +315,16 @@ public final class RequestJson {
     o.put("max_new_tokens", r.getMaxNewTokens());
     Sampling s = r.getSampling();
     ObjectNode so = o.putObject("sampling");
-    so.put("temperature", s.getTemperature()).put("top_p", s.getTopP()).put("top_k", s.getTopK()).put("seed", s.getSeed());
+    if (s.getTemperature() != null) {
+      so.put("temperature", s.getTemperature());
+    }
+    if (s.getTopP() != null) {
+      so.put("top_p", s.getTopP());
+    }
+    if (s.getTopK() != null) {
+      so.put("top_k", s.getTopK());
+    }
+    so.put("seed", s.getSeed());
     var stop = so.putArray("stop");
     s.getStop().forEach(stop::add);
     o.put("priority", r.getPriority().name());
@@ -304,6 +333,16 @@ public final class RequestJson {
     }
     if (r.getMinExpertsPerToken() != null) {
       o.put("min_experts_per_token", r.getMinExpertsPerToken());
+    }
+    if (r.getChatTemplateKwargs() != null) {
+      ObjectNode kwargs = o.putObject("chat_template_kwargs");
+      r.getChatTemplateKwargs().forEach((key, json) -> {
+        try {
+          kwargs.set(key, MAPPER.readTree(json));
+        } catch (JsonProcessingException e) {
+          throw new IllegalArgumentException("chat_template_kwargs." + key + ": not a JSON value", e);
+        }
+      });
     }
     return o.toString();
   }

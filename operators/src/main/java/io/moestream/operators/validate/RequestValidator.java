@@ -1,5 +1,6 @@
 package io.moestream.operators.validate;
 
+import io.moestream.engine.tokenizer.chat.ChatTemplateKwargs;
 import io.moestream.schemas.ChatMessage;
 import io.moestream.schemas.InferenceRequest;
 import io.moestream.schemas.Sampling;
@@ -51,6 +52,16 @@ public final class RequestValidator {
     Optional<String> sampling = samplingProblem(r.getSampling());
     if (sampling.isPresent()) {
       return sampling;
+    }
+    if (r.getChatTemplateKwargs() != null) {
+      if (!hasMessages) {
+        return Optional.of("chat_template_kwargs: only with messages (a prompt is not rendered with the chat template)");
+      }
+      try {
+        ChatTemplateKwargs.fromJsonValues(r.getChatTemplateKwargs(), "chat_template_kwargs");
+      } catch (IllegalArgumentException e) {
+        return Optional.of(e.getMessage());
+      }
     }
     Integer floor = r.getMinExpertsPerToken();
     if (floor != null && (floor < 1 || floor > limits.maxExpertsPerToken())) {
@@ -106,15 +117,16 @@ public final class RequestValidator {
   }
 
   private Optional<String> samplingProblem(Sampling s) {
-    float t = s.getTemperature();
-    if (!(t >= 0 && t <= RequestLimits.MAX_TEMPERATURE)) {
+    // null: unset, the model's generation_config.json decides (checked when the job starts)
+    Float t = s.getTemperature();
+    if (t != null && !(t >= 0 && t <= RequestLimits.MAX_TEMPERATURE)) {
       return Optional.of("sampling.temperature: must be in [0, " + RequestLimits.MAX_TEMPERATURE + "], found " + t);
     }
-    float p = s.getTopP();
-    if (!(p > 0 && p <= 1)) {
+    Float p = s.getTopP();
+    if (p != null && !(p > 0 && p <= 1)) {
       return Optional.of("sampling.top_p: must be in (0, 1], found " + p);
     }
-    if (s.getTopK() < 0) {
+    if (s.getTopK() != null && s.getTopK() < 0) {
       return Optional.of("sampling.top_k: must be >= 0, found " + s.getTopK());
     }
     if (s.getStop().size() > limits.maxStopStrings()) {

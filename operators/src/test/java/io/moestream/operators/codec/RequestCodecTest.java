@@ -21,7 +21,7 @@ class RequestCodecTest {
     assertEquals("a", r.getRequestId());
     assertEquals(Priority.HIGH, r.getPriority());
     assertEquals(9L, r.getSampling().getSeed());
-    assertEquals(1.0f, r.getSampling().getTopP());
+    assertEquals(null, r.getSampling().getTopP()); // absent: unset, generation_config.json decides
     InferenceRequest back = avro.decode(avro.encode(r));
     assertEquals(r, back);
     assertEquals(r, RequestJson.parse(RequestJson.toJson(r)));

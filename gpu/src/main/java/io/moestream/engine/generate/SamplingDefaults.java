@@ -2,6 +2,7 @@ package io.moestream.engine.generate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.moestream.engine.model.GenerationDefaults;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,23 +18,23 @@ import org.slf4j.LoggerFactory;
  * {@code do_sample} is true (transformers' own default is false): a file without it means greedy by
  * default, whatever else it says. {@code repetition_penalty} has no counterpart in {@link Sampler}
  * and is ignored with a log line, so an answer never silently differs from what the file asks
- * without a trace.
+ * without a trace. (The same file's eos_token_id is read by {@link GenerationDefaults}.)
  *
  * @param temperature the default temperature (0: greedy)
  * @param topP the default top_p in (0, 1]
  * @param topK the default top_k (0: off)
  * @param source where the values came from, for logs and errors
  */
-public record GenerationDefaults(float temperature, float topP, int topK, String source)
+public record SamplingDefaults(float temperature, float topP, int topK, String source)
     implements java.io.Serializable {
-  public static final String FILE = "generation_config.json";
+  public static final String FILE = GenerationDefaults.FILE;
   /** No generation_config.json: greedy, as before this file was read. */
-  public static final GenerationDefaults GREEDY = new GenerationDefaults(0f, 1f, 0, "built-in greedy");
+  public static final SamplingDefaults GREEDY = new SamplingDefaults(0f, 1f, 0, "built-in greedy");
 
-  private static final Logger LOG = LoggerFactory.getLogger(GenerationDefaults.class);
+  private static final Logger LOG = LoggerFactory.getLogger(SamplingDefaults.class);
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
-  public GenerationDefaults {
+  public SamplingDefaults {
     // SamplingParams checks the ranges and names the fields; the source names the file.
     try {
       new SamplingParams(temperature, topP, topK, 0L);
@@ -43,7 +44,7 @@ public record GenerationDefaults(float temperature, float topP, int topK, String
   }
 
   /** The defaults of {@code modelDir}/generation_config.json; {@link #GREEDY} without one. */
-  public static GenerationDefaults read(Path modelDir) {
+  public static SamplingDefaults read(Path modelDir) {
     Path file = modelDir.resolve(FILE);
     if (!Files.isRegularFile(file)) {
       return GREEDY;
@@ -58,7 +59,7 @@ public record GenerationDefaults(float temperature, float topP, int topK, String
   }
 
   /** The defaults of a parsed generation_config.json; {@code source} names it in errors. */
-  public static GenerationDefaults parse(JsonNode root, String source) {
+  public static SamplingDefaults parse(JsonNode root, String source) {
     if (root == null || !root.isObject()) {
       throw new IllegalArgumentException(source + ": expected a JSON object");
     }
@@ -77,7 +78,7 @@ public record GenerationDefaults(float temperature, float topP, int topK, String
       throw new IllegalArgumentException(source + ": top_k must be an integer, found " + root.get("top_k"));
     }
     boolean sample = doSample != null && doSample.asBoolean();
-    return new GenerationDefaults(sample ? temperature : 0f, topP, (int) topK, source);
+    return new SamplingDefaults(sample ? temperature : 0f, topP, (int) topK, source);
   }
 
   private static double number(JsonNode root, String field, double absent, String source) {

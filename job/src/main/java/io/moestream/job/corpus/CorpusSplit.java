@@ -93,8 +93,8 @@ public record CorpusSplit(String path, String name, CorpusFormat format, PromptD
         topP = in.readFloat();
         topK = in.readInt();
       } else {
-        temperature = in.readBoolean() ? in.readFloat() : skipFloat(in);
-        topP = in.readBoolean() ? in.readFloat() : skipFloat(in);
+        temperature = in.readBoolean() ? (Float) in.readFloat() : skipFloat(in);
+        topP = in.readBoolean() ? (Float) in.readFloat() : skipFloat(in);
         topK = in.readBoolean() ? (Integer) in.readInt() : skipInt(in);
       }
       PromptDefaults defaults = new PromptDefaults(maxNewTokens, temperature, topP, topK, in.readLong());

@@ -27,13 +27,18 @@ class SchemaVersionsTest {
 
   /** A version 1 record as a producer built before issue 17 writes it. */
   private static byte[] v1Bytes(float temperature, float topP, int topK) throws Exception {
+    return v1Bytes(temperature, topP, topK, List.of("\n\n"), 5L);
+  }
+
+  private static byte[] v1Bytes(float temperature, float topP, int topK, List<String> stop, long seed)
+      throws Exception {
     Schema v1 = OlderSchemas.of(InferenceRequest.class).get(0);
     GenericRecord sampling = new GenericData.Record(v1.getField("sampling").schema());
     sampling.put("temperature", temperature);
     sampling.put("top_p", topP);
     sampling.put("top_k", topK);
-    sampling.put("seed", 5L);
-    sampling.put("stop", List.of("\n\n"));
+    sampling.put("seed", seed);
+    sampling.put("stop", stop);
     GenericRecord r = new GenericData.Record(v1);
     r.put("request_id", "old");
     r.put("prompt", "hi");
@@ -61,6 +66,33 @@ class SchemaVersionsTest {
       assertEquals("HIGH", r.getPriority().name());
       assertNull(r.getChatTemplateKwargs());
     }
+  }
+
+  /** The claim of docs/STREAMING.md: no common version 1 setting reads as a version 2 record. */
+  @Test
+  void commonVersion1SettingsAreNeverMistakenForVersion2() throws Exception {
+    float[] temperatures = {0f, 0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.75f, 0.8f, 0.9f, 1f, 1.2f, 1.5f};
+    float[] topPs = {0.5f, 0.8f, 0.85f, 0.9f, 0.92f, 0.95f, 0.99f, 1f};
+    int[] topKs = {0, 1, 5, 10, 20, 40, 50, 100};
+    List<List<String>> stops = List.of(List.of(), List.of("\n\n"));
+    int checked = 0;
+    for (float t : temperatures) {
+      for (float p : topPs) {
+        for (int k : topKs) {
+          for (List<String> stop : stops) {
+            for (long seed : new long[] {0, 42}) {
+              Sampling s = codec.decode(v1Bytes(t, p, k, stop, seed)).getSampling();
+              assertEquals(t, s.getTemperature());
+              assertEquals(p, s.getTopP());
+              assertEquals(k, s.getTopK());
+              assertEquals(seed, s.getSeed());
+              checked++;
+            }
+          }
+        }
+      }
+    }
+    assertEquals(14 * 8 * 8 * 2 * 2, checked);
   }
 
   @Test

@@ -1,10 +1,7 @@
 package io.moestream.job.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.databind.node.TextNode;
 import io.moestream.engine.generate.Engine;
 import io.moestream.engine.generate.SamplingDefaults;
 import io.moestream.engine.generate.GenerationRequest;
@@ -31,8 +28,6 @@ import picocli.CommandLine.Option;
     description = {"Generates a continuation and prints it: text, streamed as it is generated, when the",
         "model folder has a tokenizer; otherwise the generated token ids, comma-separated, on one line."})
 final class GenerateCommand implements Callable<Integer> {
-  private static final ObjectMapper MAPPER = new ObjectMapper();
-
   @Option(names = "--model", required = true, description = "Hugging Face model folder.")
   Path model;
 
@@ -68,18 +63,9 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--top-p", description = "Nucleus mass, (0, 1]. Default: generation_config.json, else 1.")
   Float topP;
 
-  @Option(names = "--top-k", description = "Keep the k most likely tokens; 0 = off. Default: generation_config.json, else 0.")
+  @Option(names = "--top-k",
+      description = "Keep the k most likely tokens; 0 = off. Default: generation_config.json, else 0.")
   Integer topK;
-
-  @Option(names = "--chat-template-kwargs", paramLabel = "JSON",
-      description = {"With --chat: extra chat template variables as a JSON object,",
-          "e.g. '{\"enable_thinking\": false}' (Qwen3)."})
-  String chatTemplateKwargs;
-
-  @Option(names = "--chat-template-arg", paramLabel = "KEY=VALUE",
-      description = {"With --chat: one chat template variable (repeatable; wins over --chat-template-kwargs);",
-          "VALUE is read as JSON when it is JSON (false, 3, [1]), else as a string."})
-  List<String> chatTemplateArgs = new ArrayList<>();
 
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the sampling draws. Default: ${DEFAULT-VALUE}.")
   long seed;
@@ -90,6 +76,8 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Option(names = "--json", description = "Print one JSON object (ids, text, finish_reason) instead.")
   boolean json;
+
+  @Mixin ChatTemplateKwargsOptions templateOptions;
 
   @Mixin PolicyOptions policyOptions;
 
@@ -168,9 +156,7 @@ final class GenerateCommand implements Callable<Integer> {
   int[] promptIds(Tokenizer tokenizer) {
     SpecialTokensInContent contentMode =
         SpecialTokensInContent.parse(specialTokensInContent, "--special-tokens-in-content");
-    if (!chat && (chatTemplateKwargs != null || !chatTemplateArgs.isEmpty())) {
-      throw new IllegalArgumentException("--chat-template-kwargs and --chat-template-arg need --chat");
-    }
+    ChatTemplateKwargs kwargs = templateOptions.kwargs(chat);
     if (prompt.tokenIds != null) {
       if (chat) {
         throw new IllegalArgumentException("--chat needs --prompt text, not --token-ids");
@@ -192,39 +178,7 @@ final class GenerateCommand implements Callable<Integer> {
       messages.add(new ChatMessage("system", system));
     }
     messages.add(new ChatMessage("user", prompt.text));
-    return tokenizer.encodeChat(messages, true, contentMode, templateKwargs());
+    return tokenizer.encodeChat(messages, true, contentMode, kwargs);
   }
 
-  /** --chat-template-kwargs, then each --chat-template-arg over it, checked as a request's would be. */
-  ChatTemplateKwargs templateKwargs() {
-    ObjectNode merged = MAPPER.createObjectNode();
-    if (chatTemplateKwargs != null) {
-      JsonNode given;
-      try {
-        given = MAPPER.readTree(chatTemplateKwargs);
-      } catch (JsonProcessingException e) {
-        throw new IllegalArgumentException("--chat-template-kwargs: not a JSON object: " + e.getOriginalMessage());
-      }
-      if (given == null || !given.isObject()) {
-        throw new IllegalArgumentException("--chat-template-kwargs: expected a JSON object, found " + chatTemplateKwargs);
-      }
-      merged.setAll((ObjectNode) given);
-    }
-    for (String arg : chatTemplateArgs) {
-      int eq = arg.indexOf('=');
-      if (eq < 1) {
-        throw new IllegalArgumentException("--chat-template-arg: expected KEY=VALUE, found '" + arg + "'");
-      }
-      String value = arg.substring(eq + 1);
-      JsonNode node;
-      try {
-        node = MAPPER.readTree(value);
-      } catch (JsonProcessingException e) {
-        node = null;
-      }
-      merged.set(arg.substring(0, eq), node == null || node.isMissingNode() ? TextNode.valueOf(value) : node);
-    }
-    return ChatTemplateKwargs.fromJson(merged, chatTemplateKwargs != null ? "--chat-template-kwargs"
-        : "--chat-template-arg");
-  }
 }

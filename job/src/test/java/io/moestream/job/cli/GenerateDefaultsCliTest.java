@@ -19,7 +19,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** generate: sampling options left out come from generation_config.json; --chat takes template kwargs. */
+/**
+ * generate: sampling options left out come from generation_config.json; generate --chat and
+ * tokenize --chat take template kwargs.
+ */
 class GenerateDefaultsCliTest {
   @TempDir
   static Path model;
@@ -69,5 +72,27 @@ class GenerateDefaultsCliTest {
     e = assertThrows(IllegalArgumentException.class, () -> parse("--model", m, "--prompt", "Hi",
         "--chat-template-arg", "enable_thinking=false").promptIds(qwen3));
     assertTrue(e.getMessage().contains("need --chat"), e.getMessage());
+  }
+
+  @Test
+  void tokenizeChatTakesTheSameKwargs() {
+    int[] noThinking = qwen3.encodeChat(List.of(new ChatMessage("user", "Hi")), true, SpecialTokensInContent.TEXT,
+        ChatTemplateKwargs.parse("{\"enable_thinking\": false}", "k"));
+    java.io.PrintStream saved = System.out;
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+    int code;
+    try {
+      code = MoestreamCli.execute("tokenize", "--model", model.toString(), "--chat", "--text", "Hi",
+          "--chat-template-arg", "enable_thinking=false");
+    } finally {
+      System.setOut(saved);
+    }
+    assertEquals(0, code);
+    StringBuilder expected = new StringBuilder("{\"ids\":[");
+    for (int i = 0; i < noThinking.length; i++) {
+      expected.append(i == 0 ? "" : ",").append(noThinking[i]);
+    }
+    assertEquals(expected + "]}", out.toString(java.nio.charset.StandardCharsets.UTF_8).trim());
   }
 }

@@ -55,7 +55,8 @@ public final class RequestValidator {
     }
     if (r.getChatTemplateKwargs() != null) {
       if (!hasMessages) {
-        return Optional.of("chat_template_kwargs: only with messages (a prompt is not rendered with the chat template)");
+        return Optional.of("chat_template_kwargs: only with messages (a prompt is not rendered with the chat"
+            + " template)");
       }
       try {
         ChatTemplateKwargs.fromJsonValues(r.getChatTemplateKwargs(), "chat_template_kwargs");

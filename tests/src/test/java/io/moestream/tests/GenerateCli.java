@@ -3,6 +3,7 @@ package io.moestream.tests;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.moestream.job.cli.MoestreamCli;
+import io.moestream.operators.codec.UnsetSampling;
 import io.moestream.schemas.ChatMessage;
 import io.moestream.schemas.InferenceRequest;
 import io.moestream.schemas.Sampling;
@@ -27,13 +28,13 @@ final class GenerateCli {
     List<String> args = new ArrayList<>(List.of("generate", "--model", model.toString(), "--json", "--threads", "1",
         "--max-new-tokens", Integer.toString(r.getMaxNewTokens()), "--seed", Long.toString(s.getSeed())));
     // unset fields stay unset: generate takes them from generation_config.json as the job does
-    if (s.getTemperature() != null) {
+    if (UnsetSampling.temperature(s) != null) {
       args.addAll(List.of("--temperature", Float.toString(s.getTemperature())));
     }
-    if (s.getTopP() != null) {
+    if (UnsetSampling.topP(s) != null) {
       args.addAll(List.of("--top-p", Float.toString(s.getTopP())));
     }
-    if (s.getTopK() != null) {
+    if (UnsetSampling.topK(s) != null) {
       args.addAll(List.of("--top-k", Integer.toString(s.getTopK())));
     }
     if (r.getPrompt() != null) {

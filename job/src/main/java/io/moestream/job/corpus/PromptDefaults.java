@@ -1,5 +1,6 @@
 package io.moestream.job.corpus;
 
+import io.moestream.operators.codec.UnsetSampling;
 import io.moestream.schemas.InferenceRequest;
 import io.moestream.schemas.Sampling;
 import java.io.Serializable;
@@ -22,7 +23,7 @@ public record PromptDefaults(int maxNewTokens, Float temperature, Float topP, In
         .setRequestId(requestId)
         .setPrompt(prompt)
         .setMaxNewTokens(maxNewTokens)
-        .setSampling(Sampling.newBuilder().setTemperature(temperature).setTopP(topP).setTopK(topK).setSeed(seed).build())
+        .setSampling(UnsetSampling.set(Sampling.newBuilder(), temperature, topP, topK).setSeed(seed).build())
         .build();
   }
 }

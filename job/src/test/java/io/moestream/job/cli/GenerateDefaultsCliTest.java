@@ -25,14 +25,23 @@ import picocli.CommandLine;
  */
 class GenerateDefaultsCliTest {
   @TempDir
+  static Path root;
+  /** Qwen3's sampling defaults: do_sample true, temperature 0.6, top_p 0.95, top_k 20. */
   static Path model;
+  /** The same values with do_sample false: greedy unless asked otherwise. */
+  static Path greedyModel;
   static Tokenizer qwen3;
 
   @BeforeAll
   static void setUp() throws Exception {
+    model = root.resolve("sampling");
     BundledTokenizers.copyQwen3To(model);
     Files.writeString(model.resolve("generation_config.json"),
         "{\"do_sample\": true, \"temperature\": 0.6, \"top_k\": 20, \"top_p\": 0.95}");
+    greedyModel = root.resolve("greedy");
+    BundledTokenizers.copyQwen3To(greedyModel);
+    Files.writeString(greedyModel.resolve("generation_config.json"),
+        "{\"do_sample\": false, \"temperature\": 0.6, \"top_k\": 20, \"top_p\": 0.95}");
     qwen3 = Tokenizer.load(model);
   }
 
@@ -50,6 +59,10 @@ class GenerateDefaultsCliTest {
         parse("--model", m, "--prompt", "x", "--temperature", "0", "--seed", "4").sampling());
     assertEquals(new SamplingParams(0.6f, 1f, 0, 0),
         parse("--model", m, "--prompt", "x", "--top-p", "1", "--top-k", "0").sampling());
+    String greedy = greedyModel.toString();
+    assertEquals(new SamplingParams(0f, 0.95f, 20, 0), parse("--model", greedy, "--prompt", "x").sampling());
+    assertEquals(new SamplingParams(0.8f, 0.95f, 20, 0),
+        parse("--model", greedy, "--prompt", "x", "--temperature", "0.8").sampling());
   }
 
   @Test

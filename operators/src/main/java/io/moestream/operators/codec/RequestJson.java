@@ -18,15 +18,17 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * The JSON input option: one InferenceRequest per Kafka value (or per line of a prompts file) with
  * the Avro field names, written the way people write JSON ({@code "prompt": "hi"}, not Avro's
  * {@code {"string": "hi"}}). Strict: unknown fields, wrong types and unknown enum values are errors
- * that name the field.
+ * that name the field. A sampling temperature, top_p or top_k left out (or null) is unset, so the
+ * model's generation_config.json decides ({@link UnsetSampling}); chat_template_kwargs is an object
+ * whose values may be any JSON, each kept as its JSON text in the Avro map.
  */
 public final class RequestJson {
   /** A request nests three levels deep (messages, an item, a field); more is an attack, not a request. */
@@ -195,15 +197,20 @@ public final class RequestJson {
       throw new IllegalArgumentException("sampling: expected an object");
     }
     checkKnown(node, SAMPLING_FIELDS, "sampling.");
-    // absent or null: unset, so the model's generation_config.json decides
+    // absent or null: unset (the builder's default), so the model's generation_config.json decides
     if (present(node, "temperature")) {
-      s.setTemperature((float) number(node.get("temperature"), "sampling.temperature"));
+      s.setTemperature(notSentinel((float) number(node.get("temperature"), "sampling.temperature"),
+          "sampling.temperature"));
     }
     if (present(node, "top_p")) {
-      s.setTopP((float) number(node.get("top_p"), "sampling.top_p"));
+      s.setTopP(notSentinel((float) number(node.get("top_p"), "sampling.top_p"), "sampling.top_p"));
     }
     if (present(node, "top_k")) {
-      s.setTopK(integer(node.get("top_k"), "sampling.top_k"));
+      int topK = integer(node.get("top_k"), "sampling.top_k");
+      if (topK == UnsetSampling.UNSET_INT) {
+        throw new IllegalArgumentException(sentinelGiven("sampling.top_k", "-1"));
+      }
+      s.setTopK(topK);
     }
     if (node.has("seed")) {
       s.setSeed(longValue(node.get("seed"), "sampling.seed"));
@@ -224,6 +231,22 @@ public final class RequestJson {
       s.setStop(strings);
     }
     return s.build();
+  }
+
+  /**
+   * A JSON value of exactly -1 would read back as "unset" from the Avro record, not as the -1 written
+   * (which the validator would refuse): refused here, where absence is how JSON says unset.
+   */
+  private static float notSentinel(float value, String where) {
+    if (value == UnsetSampling.UNSET_FLOAT) {
+      throw new IllegalArgumentException(sentinelGiven(where, "-1.0"));
+    }
+    return value;
+  }
+
+  private static String sentinelGiven(String where, String found) {
+    return where + ": must not be negative, found " + found + " (leave the field out for the model's"
+        + " generation_config.json value)";
   }
 
   private static Priority priority(JsonNode node) {
@@ -315,13 +338,14 @@ public final class RequestJson {
     o.put("max_new_tokens", r.getMaxNewTokens());
     Sampling s = r.getSampling();
     ObjectNode so = o.putObject("sampling");
-    if (s.getTemperature() != null) {
+    // unset values are left out, which is how parse() reads them back as unset
+    if (UnsetSampling.temperature(s) != null) {
       so.put("temperature", s.getTemperature());
     }
-    if (s.getTopP() != null) {
+    if (UnsetSampling.topP(s) != null) {
       so.put("top_p", s.getTopP());
     }
-    if (s.getTopK() != null) {
+    if (UnsetSampling.topK(s) != null) {
       so.put("top_k", s.getTopK());
     }
     so.put("seed", s.getSeed());

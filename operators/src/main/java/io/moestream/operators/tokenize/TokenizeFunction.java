@@ -6,6 +6,7 @@ import io.moestream.engine.model.ModelConfig;
 import io.moestream.engine.tokenizer.SpecialTokensInContent;
 import io.moestream.engine.tokenizer.Tokenizer;
 import io.moestream.engine.tokenizer.TokenizerException;
+import io.moestream.operators.codec.UnsetSampling;
 import io.moestream.operators.deadletter.DeadLetters;
 import io.moestream.operators.metrics.MetricNames;
 import io.moestream.operators.records.TokenizedRequest;
@@ -88,14 +89,9 @@ public final class TokenizeFunction extends ProcessFunction<ValidatedRequest, To
         DeadLetters.STAGE_TOKENIZE, reason));
   }
 
-  /** The engine-facing form of a request whose prompt is {@code promptIds}, built-in defaults for unset sampling. */
-  public static TokenizedRequest toTokenized(InferenceRequest r, int[] promptIds, long receivedAtMs) {
-    return toTokenized(r, promptIds, receivedAtMs, SamplingDefaults.GREEDY);
-  }
-
   /**
    * The engine-facing form of a request whose prompt is {@code promptIds}: the sampling fields it
-   * leaves unset (null) take {@code defaults}. Resolved here, once, so the checkpointed in-flight
+   * leaves unset (-1) take {@code defaults}. Resolved here, once, so the checkpointed in-flight
    * request holds the values it was generated with, whatever the folder says after a restore.
    */
   public static TokenizedRequest toTokenized(InferenceRequest r, int[] promptIds, long receivedAtMs,
@@ -105,7 +101,7 @@ public final class TokenizeFunction extends ProcessFunction<ValidatedRequest, To
     t.promptIds = promptIds;
     t.maxNewTokens = r.getMaxNewTokens();
     Sampling s = r.getSampling();
-    SamplingParams sampling = defaults.resolve(s.getTemperature(), s.getTopP(), s.getTopK(), s.getSeed());
+    SamplingParams sampling = UnsetSampling.resolve(s, defaults);
     t.temperature = sampling.temperature();
     t.topP = sampling.topP();
     t.topK = sampling.topK();

@@ -1,6 +1,7 @@
 package io.moestream.operators.validate;
 
 import io.moestream.engine.tokenizer.chat.ChatTemplateKwargs;
+import io.moestream.operators.codec.UnsetSampling;
 import io.moestream.schemas.ChatMessage;
 import io.moestream.schemas.InferenceRequest;
 import io.moestream.schemas.Sampling;
@@ -118,17 +119,20 @@ public final class RequestValidator {
   }
 
   private Optional<String> samplingProblem(Sampling s) {
-    // null: unset, the model's generation_config.json decides (checked when the job starts)
-    Float t = s.getTemperature();
+    // exactly -1 (null here): unset, the model's generation_config.json decides (checked when the job
+    // starts); any other negative is a bad value
+    Float t = UnsetSampling.temperature(s);
     if (t != null && !(t >= 0 && t <= RequestLimits.MAX_TEMPERATURE)) {
-      return Optional.of("sampling.temperature: must be in [0, " + RequestLimits.MAX_TEMPERATURE + "], found " + t);
+      return Optional.of("sampling.temperature: must be in [0, " + RequestLimits.MAX_TEMPERATURE + "] (or -1: unset),"
+          + " found " + t);
     }
-    Float p = s.getTopP();
+    Float p = UnsetSampling.topP(s);
     if (p != null && !(p > 0 && p <= 1)) {
-      return Optional.of("sampling.top_p: must be in (0, 1], found " + p);
+      return Optional.of("sampling.top_p: must be in (0, 1] (or -1: unset), found " + p);
     }
-    if (s.getTopK() != null && s.getTopK() < 0) {
-      return Optional.of("sampling.top_k: must be >= 0, found " + s.getTopK());
+    Integer k = UnsetSampling.topK(s);
+    if (k != null && k < 0) {
+      return Optional.of("sampling.top_k: must be >= 0 (or -1: unset), found " + k);
     }
     if (s.getStop().size() > limits.maxStopStrings()) {
       return Optional.of("sampling.stop: at most " + limits.maxStopStrings() + " strings, found " + s.getStop().size());

@@ -2,6 +2,7 @@ package io.moestream.tests;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.TextNode;
 import io.moestream.job.cli.MoestreamCli;
 import io.moestream.operators.codec.UnsetSampling;
 import io.moestream.schemas.ChatMessage;
@@ -16,6 +17,8 @@ import java.util.List;
 
 /** Runs {@code ./moestream generate --json} in this JVM for a request and returns what it printed. */
 final class GenerateCli {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   private GenerateCli() {}
 
   static JsonNode run(Path model, InferenceRequest r) throws Exception {
@@ -46,6 +49,13 @@ final class GenerateCli {
       if (messages.size() == 2) {
         args.addAll(List.of("--system", messages.get(0).getContent()));
       }
+      if (r.getChatTemplateKwargs() != null) {
+        // each value is a JSON text: the object is those texts under their keys
+        StringBuilder json = new StringBuilder("{");
+        r.getChatTemplateKwargs().forEach((key, value) ->
+            json.append(json.length() > 1 ? ", " : "").append(TextNode.valueOf(key)).append(": ").append(value));
+        args.addAll(List.of("--chat-template-kwargs", json.append("}").toString()));
+      }
     }
     args.addAll(more);
     PrintStream stdout = System.out;
@@ -60,6 +70,6 @@ final class GenerateCli {
     if (exit != 0) {
       throw new AssertionError("generate exited " + exit + " for " + args);
     }
-    return new ObjectMapper().readTree(captured.toString(StandardCharsets.UTF_8));
+    return JSON.readTree(captured.toString(StandardCharsets.UTF_8));
   }
 }

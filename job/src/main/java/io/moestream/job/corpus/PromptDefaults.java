@@ -13,6 +13,22 @@ import java.io.Serializable;
 public record PromptDefaults(int maxNewTokens, Float temperature, Float topP, Integer topK, long seed)
     implements Serializable {
 
+  /** Negative values are refused here: -1 would silently read as "unset" once in the request. */
+  public PromptDefaults {
+    if (temperature != null && !(temperature >= 0)) {
+      throw new IllegalArgumentException("temperature: must be >= 0 (leave it out for the model's"
+          + " generation_config.json value), found " + temperature);
+    }
+    if (topP != null && !(topP > 0)) {
+      throw new IllegalArgumentException("top_p: must be in (0, 1] (leave it out for the model's"
+          + " generation_config.json value), found " + topP);
+    }
+    if (topK != null && topK < 0) {
+      throw new IllegalArgumentException("top_k: must be >= 0 (leave it out for the model's"
+          + " generation_config.json value), found " + topK);
+    }
+  }
+
   /** The InferenceRequest schema's own defaults: 16 new tokens, sampling from generation_config.json. */
   public static PromptDefaults schemaDefaults() {
     return new PromptDefaults(16, null, null, null, 0L);

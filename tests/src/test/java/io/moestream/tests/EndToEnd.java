@@ -4,7 +4,7 @@ import io.moestream.engine.generate.Engine;
 import io.moestream.engine.generate.EngineOptions;
 import io.moestream.engine.generate.GenerationRequest;
 import io.moestream.engine.generate.LoadedModel;
-import io.moestream.engine.generate.SamplingParams;
+import io.moestream.engine.generate.SamplingDefaults;
 import io.moestream.engine.generate.TokenEvent;
 import io.moestream.engine.tokenizer.IncrementalDecoder;
 import io.moestream.engine.tokenizer.Tokenizer;
@@ -12,6 +12,7 @@ import io.moestream.job.config.JobConfig;
 import io.moestream.job.config.JobConfigLoader;
 import io.moestream.job.kafka.TopicClients;
 import io.moestream.operators.codec.AvroCodec;
+import io.moestream.operators.codec.UnsetSampling;
 import io.moestream.operators.tokenize.PromptTokenizer;
 import io.moestream.schemas.ChatMessage;
 import io.moestream.schemas.DeadLetter;
@@ -109,8 +110,10 @@ final class EndToEnd {
     private final LoadedModel model;
     private final Tokenizer tokenizer;
     private final PromptTokenizer prompts;
+    private final SamplingDefaults defaults;
 
     Reference(Path modelDir) {
+      defaults = SamplingDefaults.read(modelDir);
       model = LoadedModel.load(modelDir, EngineOptions.defaults().withThreads(2).withKvCacheBytes(128L << 20));
       tokenizer = Tokenizer.load(modelDir);
       prompts = new PromptTokenizer(tokenizer, model.config().maxPositionEmbeddings());
@@ -133,7 +136,7 @@ final class EndToEnd {
       for (InferenceRequest r : requests) {
         Sampling s = r.getSampling();
         engine.submit(new GenerationRequest(r.getRequestId(), prompts.promptIds(r),
-            new SamplingParams(s.getTemperature(), s.getTopP(), s.getTopK(), s.getSeed()), r.getMaxNewTokens(),
+            UnsetSampling.resolve(s, defaults), r.getMaxNewTokens(),
             model.expertsPerLayer(0)));
         ids.put(r.getRequestId(), new ArrayList<>());
         decoders.put(r.getRequestId(), tokenizer.newIncrementalDecoder(true));

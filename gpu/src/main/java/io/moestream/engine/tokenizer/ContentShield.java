@@ -34,6 +34,17 @@ final class ContentShield {
     this.specials = new AddedTokenMatcher(specialTokens);
   }
 
+  /** The first special-token string in {@code text}, or null: for text that cannot be shielded. */
+  String firstSpecialToken(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      AddedToken token = specials.longestAt(text, i);
+      if (token != null) {
+        return token.content();
+      }
+    }
+    return null;
+  }
+
   /** Messages with their special-token strings replaced by markers, and how to put them back. */
   record Shielded(List<ChatMessage> messages, Map<Integer, String> tokenByMarker) {
     /** {@code rendered} with the markers replaced by their tokens, and the tokens' ranges. */

@@ -3,6 +3,7 @@ package io.moestream.engine.tokenizer;
 import io.moestream.engine.tokenizer.AddedTokenMatcher.Segment;
 import io.moestream.engine.tokenizer.bpe.BpeModel;
 import io.moestream.engine.tokenizer.chat.ChatTemplate;
+import io.moestream.engine.tokenizer.chat.ChatTemplateKwargs;
 import io.moestream.engine.tokenizer.decode.Decoder;
 import io.moestream.engine.tokenizer.normalize.Normalizer;
 import io.moestream.engine.tokenizer.pretokenize.Piece;
@@ -307,19 +308,43 @@ public final class Tokenizer {
    */
   public ChatPrompt renderChat(List<ChatMessage> messages, boolean addGenerationPrompt,
       SpecialTokensInContent specialTokensInContent) {
+    return renderChat(messages, addGenerationPrompt, specialTokensInContent, ChatTemplateKwargs.NONE);
+  }
+
+  /**
+   * As {@link #renderChat(List, boolean, SpecialTokensInContent)} with extra template variables. In
+   * {@link SpecialTokensInContent#TEXT} mode a kwargs string holding a special-token string is
+   * refused: templates print kwargs anywhere (not only inside a turn), so it cannot be kept as text.
+   */
+  public ChatPrompt renderChat(List<ChatMessage> messages, boolean addGenerationPrompt,
+      SpecialTokensInContent specialTokensInContent, ChatTemplateKwargs kwargs) {
     if (specialTokensInContent == SpecialTokensInContent.CONTROL) {
-      return ChatPrompt.plain(applyChatTemplate(messages, addGenerationPrompt));
+      return ChatPrompt.plain(chatTemplate().render(messages, addGenerationPrompt, kwargs));
     }
-    ContentShield.Shielded shielded = contentShield.shield(messages, List.of(
-        parts.config().chatTemplate().orElse(""), parts.config().bosToken().orElse(""),
-        parts.config().eosToken().orElse("")));
-    return shielded.restore(applyChatTemplate(shielded.messages(), addGenerationPrompt));
+    List<String> templateTexts = new ArrayList<>(List.of(parts.config().chatTemplate().orElse(""),
+        parts.config().bosToken().orElse(""), parts.config().eosToken().orElse("")));
+    kwargs.forEachString((key, text) -> {
+      String token = contentShield.firstSpecialToken(text);
+      if (token != null) {
+        throw new TokenizerException("chat_template_kwargs." + key + ": holds the special token " + token
+            + ", which only the template may write");
+      }
+      templateTexts.add(text); // markers must not collide with kwargs text either
+    });
+    ContentShield.Shielded shielded = contentShield.shield(messages, templateTexts);
+    return shielded.restore(chatTemplate().render(shielded.messages(), addGenerationPrompt, kwargs));
   }
 
   /** {@code encode(renderChat(messages, addGenerationPrompt, specialTokensInContent))}. */
   public int[] encodeChat(List<ChatMessage> messages, boolean addGenerationPrompt,
       SpecialTokensInContent specialTokensInContent) {
     return encode(renderChat(messages, addGenerationPrompt, specialTokensInContent));
+  }
+
+  /** {@code encode(renderChat(messages, addGenerationPrompt, specialTokensInContent, kwargs))}. */
+  public int[] encodeChat(List<ChatMessage> messages, boolean addGenerationPrompt,
+      SpecialTokensInContent specialTokensInContent, ChatTemplateKwargs kwargs) {
+    return encode(renderChat(messages, addGenerationPrompt, specialTokensInContent, kwargs));
   }
 
   private ChatTemplate chatTemplate() {

@@ -39,14 +39,15 @@ final class CorpusCommand implements Callable<Integer> {
   @Option(names = "--max-new-tokens", defaultValue = "16", description = "Text format: tokens per prompt. Default: ${DEFAULT-VALUE}.")
   int maxNewTokens;
 
-  @Option(names = "--temperature", defaultValue = "0", description = "Text format: 0 = greedy. Default: ${DEFAULT-VALUE}.")
-  float temperature;
+  // left out: unset in the requests, so generation_config.json decides (else greedy), as in the job
+  @Option(names = "--temperature", description = "Text format: 0 = greedy. Default: generation_config.json, else 0.")
+  Float temperature;
 
-  @Option(names = "--top-p", defaultValue = "1", description = "Text format. Default: ${DEFAULT-VALUE}.")
-  float topP;
+  @Option(names = "--top-p", description = "Text format. Default: generation_config.json, else 1.")
+  Float topP;
 
-  @Option(names = "--top-k", defaultValue = "0", description = "Text format; 0 = off. Default: ${DEFAULT-VALUE}.")
-  int topK;
+  @Option(names = "--top-k", description = "Text format; 0 = off. Default: generation_config.json, else 0.")
+  Integer topK;
 
   @Option(names = "--seed", defaultValue = "0", description = "Text format: sampling seed. Default: ${DEFAULT-VALUE}.")
   long seed;

@@ -5,12 +5,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.moestream.engine.generate.Engine;
 import io.moestream.engine.generate.GenerationRequest;
 import io.moestream.engine.generate.LoadedModel;
+import io.moestream.engine.generate.SamplingDefaults;
 import io.moestream.engine.generate.SamplingParams;
 import io.moestream.engine.generate.TokenEvent;
 import io.moestream.engine.tokenizer.ChatMessage;
 import io.moestream.engine.tokenizer.IncrementalDecoder;
 import io.moestream.engine.tokenizer.SpecialTokensInContent;
 import io.moestream.engine.tokenizer.Tokenizer;
+import io.moestream.engine.tokenizer.chat.ChatTemplateKwargs;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -53,14 +55,17 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--max-new-tokens", defaultValue = "64", description = "Default: ${DEFAULT-VALUE}.")
   int maxNewTokens;
 
-  @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy. Default: ${DEFAULT-VALUE}.")
-  float temperature;
+  // Sampling options left out stay unset (null): generation_config.json's values apply, as in the job.
+  @Option(names = "--temperature", description = {"0 = greedy. Default: the model folder's generation_config.json,",
+      "else 0."})
+  Float temperature;
 
-  @Option(names = "--top-p", defaultValue = "1", description = "Nucleus mass, (0, 1]. Default: ${DEFAULT-VALUE}.")
-  float topP;
+  @Option(names = "--top-p", description = "Nucleus mass, (0, 1]. Default: generation_config.json, else 1.")
+  Float topP;
 
-  @Option(names = "--top-k", defaultValue = "0", description = "Keep the k most likely tokens; 0 = off.")
-  int topK;
+  @Option(names = "--top-k",
+      description = "Keep the k most likely tokens; 0 = off. Default: generation_config.json, else 0.")
+  Integer topK;
 
   @Option(names = "--seed", defaultValue = "0", description = "Seed of the sampling draws. Default: ${DEFAULT-VALUE}.")
   long seed;
@@ -71,6 +76,8 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Option(names = "--json", description = "Print one JSON object (ids, text, finish_reason) instead.")
   boolean json;
+
+  @Mixin ChatTemplateKwargsOptions templateOptions;
 
   @Mixin PolicyOptions policyOptions;
 
@@ -83,7 +90,7 @@ final class GenerateCommand implements Callable<Integer> {
     }
     Tokenizer tokenizer = Tokenizer.isPresent(model) ? Tokenizer.load(model) : null;
     int[] promptIds = promptIds(tokenizer);
-    SamplingParams sampling = new SamplingParams(temperature, topP, topK, seed);
+    SamplingParams sampling = sampling();
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
     try (LoadedModel loaded = policyOptions.load(model, engineOptions.toOptions())) {
       int k = ExpertsOption.check(expertsPerToken, loaded.config());
@@ -141,9 +148,15 @@ final class GenerateCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** The options given, generation_config.json's values for those left out (request > file > greedy). */
+  SamplingParams sampling() {
+    return SamplingDefaults.read(model).resolve(temperature, topP, topK, seed);
+  }
+
   int[] promptIds(Tokenizer tokenizer) {
     SpecialTokensInContent contentMode =
         SpecialTokensInContent.parse(specialTokensInContent, "--special-tokens-in-content");
+    ChatTemplateKwargs kwargs = templateOptions.kwargs(chat);
     if (prompt.tokenIds != null) {
       if (chat) {
         throw new IllegalArgumentException("--chat needs --prompt text, not --token-ids");
@@ -165,6 +178,7 @@ final class GenerateCommand implements Callable<Integer> {
       messages.add(new ChatMessage("system", system));
     }
     messages.add(new ChatMessage("user", prompt.text));
-    return tokenizer.encodeChat(messages, true, contentMode);
+    return tokenizer.encodeChat(messages, true, contentMode, kwargs);
   }
+
 }

@@ -8,6 +8,7 @@ import io.moestream.engine.tokenizer.ChatMessage;
 import io.moestream.engine.tokenizer.ChatPrompt;
 import io.moestream.engine.tokenizer.SpecialTokensInContent;
 import io.moestream.engine.tokenizer.Tokenizer;
+import io.moestream.engine.tokenizer.chat.ChatTemplateKwargs;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
@@ -57,11 +59,15 @@ final class TokenizeCommand implements Callable<Integer> {
       description = "Add the post-processor's BOS/EOS (default: off, like add_special_tokens=False).")
   boolean addSpecialTokens;
 
+  @Mixin ChatTemplateKwargsOptions templateOptions;
+
   private SpecialTokensInContent contentMode;
+  private ChatTemplateKwargs kwargs;
 
   @Override
   public Integer call() throws IOException {
     contentMode = SpecialTokensInContent.parse(specialTokensInContent, "--special-tokens-in-content");
+    kwargs = templateOptions.kwargs(chat);
     Tokenizer tokenizer = Tokenizer.load(model);
     if (chat && !tokenizer.hasChatTemplate()) {
       throw new IllegalArgumentException(model + ": tokenizer_config.json has no chat_template for --chat");
@@ -69,7 +75,8 @@ final class TokenizeCommand implements Callable<Integer> {
     PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
     if (input.text != null) {
       out.println(idsJson(tokenizer, chat
-          ? tokenizer.renderChat(List.of(new ChatMessage("user", input.text)), !noGenerationPrompt, contentMode)
+          ? tokenizer.renderChat(List.of(new ChatMessage("user", input.text)), !noGenerationPrompt, contentMode,
+              kwargs)
           : ChatPrompt.plain(input.text)));
     } else {
       try (BufferedReader lines = Files.newBufferedReader(input.file, StandardCharsets.UTF_8)) {
@@ -117,7 +124,7 @@ final class TokenizeCommand implements Callable<Integer> {
       }
       conversation.add(new ChatMessage(m.get("role").asText(), m.get("content").asText()));
     }
-    return tokenizer.renderChat(conversation, !noGenerationPrompt, contentMode);
+    return tokenizer.renderChat(conversation, !noGenerationPrompt, contentMode, kwargs);
   }
 
   private String idsJson(Tokenizer tokenizer, ChatPrompt prompt) {

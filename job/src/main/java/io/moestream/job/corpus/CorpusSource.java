@@ -99,7 +99,7 @@ public final class CorpusSource implements Source<CorpusRecord, CorpusSplit, Col
   private static final class PendingSplitsSerializer implements SimpleVersionedSerializer<Collection<CorpusSplit>> {
     @Override
     public int getVersion() {
-      return 1;
+      return 2; // the splits' own version (CorpusSplit.Serializer)
     }
 
     @Override
@@ -116,14 +116,14 @@ public final class CorpusSource implements Source<CorpusRecord, CorpusSplit, Col
 
     @Override
     public Collection<CorpusSplit> deserialize(int version, byte[] serialized) throws IOException {
-      if (version != 1) {
+      if (version != 1 && version != 2) {
         throw new IOException("unknown corpus enumerator checkpoint version " + version);
       }
       try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(serialized))) {
         int n = in.readInt();
         List<CorpusSplit> list = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-          list.add(CorpusSplit.Serializer.read(in));
+          list.add(CorpusSplit.Serializer.read(in, version));
         }
         return list;
       }

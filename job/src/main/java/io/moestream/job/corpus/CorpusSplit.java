@@ -40,7 +40,8 @@ public record CorpusSplit(String path, String name, CorpusFormat format, PromptD
 
     @Override
     public int getVersion() {
-      return 1;
+      // 2: temperature, top_p, top_k may be unset (issue 17); version 1 snapshots are still read
+      return 2;
     }
 
     @Override
@@ -54,11 +55,11 @@ public record CorpusSplit(String path, String name, CorpusFormat format, PromptD
 
     @Override
     public CorpusSplit deserialize(int version, byte[] serialized) throws IOException {
-      if (version != 1) {
+      if (version != 1 && version != 2) {
         throw new IOException("unknown corpus split version " + version);
       }
       try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(serialized))) {
-        return read(in);
+        return read(in, version);
       }
     }
 
@@ -68,20 +69,46 @@ public record CorpusSplit(String path, String name, CorpusFormat format, PromptD
       out.writeUTF(split.format.name());
       PromptDefaults d = split.defaults;
       out.writeInt(d.maxNewTokens());
-      out.writeFloat(d.temperature());
-      out.writeFloat(d.topP());
-      out.writeInt(d.topK());
+      // each: a presence flag, then the value (absent: generation_config.json decides)
+      out.writeBoolean(d.temperature() != null);
+      out.writeFloat(d.temperature() == null ? 0f : d.temperature());
+      out.writeBoolean(d.topP() != null);
+      out.writeFloat(d.topP() == null ? 0f : d.topP());
+      out.writeBoolean(d.topK() != null);
+      out.writeInt(d.topK() == null ? 0 : d.topK());
       out.writeLong(d.seed());
       out.writeLong(split.skip);
     }
 
-    static CorpusSplit read(DataInputStream in) throws IOException {
+    static CorpusSplit read(DataInputStream in, int version) throws IOException {
       String path = in.readUTF();
       String name = in.readUTF();
       CorpusFormat format = CorpusFormat.valueOf(in.readUTF());
-      PromptDefaults defaults = new PromptDefaults(in.readInt(), in.readFloat(), in.readFloat(), in.readInt(),
-          in.readLong());
+      int maxNewTokens = in.readInt();
+      Float temperature;
+      Float topP;
+      Integer topK;
+      if (version == 1) { // every value set
+        temperature = in.readFloat();
+        topP = in.readFloat();
+        topK = in.readInt();
+      } else {
+        temperature = in.readBoolean() ? (Float) in.readFloat() : skipFloat(in);
+        topP = in.readBoolean() ? (Float) in.readFloat() : skipFloat(in);
+        topK = in.readBoolean() ? (Integer) in.readInt() : skipInt(in);
+      }
+      PromptDefaults defaults = new PromptDefaults(maxNewTokens, temperature, topP, topK, in.readLong());
       return new CorpusSplit(path, name, format, defaults, in.readLong());
+    }
+
+    private static Float skipFloat(DataInputStream in) throws IOException {
+      in.readFloat();
+      return null;
+    }
+
+    private static Integer skipInt(DataInputStream in) throws IOException {
+      in.readInt();
+      return null;
     }
   }
 }

@@ -3,7 +3,7 @@ package io.moestream.job.pipebench;
 import io.moestream.engine.generate.Engine;
 import io.moestream.engine.generate.GenerationRequest;
 import io.moestream.engine.generate.LoadedModel;
-import io.moestream.engine.generate.SamplingParams;
+import io.moestream.engine.generate.SamplingDefaults;
 import io.moestream.engine.generate.TokenEvent;
 import io.moestream.engine.model.ModelConfig;
 import io.moestream.engine.policy.LoadSignals;
@@ -11,6 +11,7 @@ import io.moestream.engine.policy.PolicyDriver;
 import io.moestream.engine.tokenizer.Tokenizer;
 import io.moestream.job.config.JobConfig;
 import io.moestream.job.pipeline.InferencePipeline;
+import io.moestream.operators.codec.UnsetSampling;
 import io.moestream.operators.inference.ExpertControl;
 import io.moestream.operators.inference.InferenceSettings;
 import io.moestream.operators.tokenize.PromptTokenizer;
@@ -51,20 +52,22 @@ final class EngineAlone {
     InferenceSettings settings = InferencePipeline.inferenceSettings(config);
     PromptTokenizer prompts = new PromptTokenizer(Tokenizer.load(dir), modelConfig.maxPositionEmbeddings(),
         config.model().specialTokensInContent());
+    // unset sampling values resolved as the job's tokenize stage resolves them
+    SamplingDefaults sampling = SamplingDefaults.read(dir);
     try (LoadedModel model = control.load(dir, settings.engineOptions())) {
       Engine engine = model.engine();
       PolicyDriver policy = new PolicyDriver(engine, control.parsedPolicy(), control.controller());
       // a fixed policy's level never moves: one reading of an idle load sets it
       policy.onSignals(System.nanoTime(), new LoadSignals(0, 0, 0, 0, 0, -1));
       InferenceRequest first = requests.get(0);
-      runAll(engine, prompts, List.of(InferenceRequest.newBuilder(first)
+      runAll(engine, prompts, sampling, List.of(InferenceRequest.newBuilder(first)
           .setMaxNewTokens(Math.min(4, first.getMaxNewTokens())).build()), 1);
-      return runAll(engine, prompts, requests.subList(1, requests.size()), settings.maxInFlight());
+      return runAll(engine, prompts, sampling, requests.subList(1, requests.size()), settings.maxInFlight());
     }
   }
 
-  private static Result runAll(Engine engine, PromptTokenizer prompts, List<InferenceRequest> requests,
-      int maxInFlight) {
+  private static Result runAll(Engine engine, PromptTokenizer prompts, SamplingDefaults sampling,
+      List<InferenceRequest> requests, int maxInFlight) {
     Deque<InferenceRequest> backlog = new ArrayDeque<>(requests);
     Map<String, List<Integer>> tokens = new LinkedHashMap<>();
     Map<String, Double> firstAt = new LinkedHashMap<>();
@@ -77,9 +80,8 @@ final class EngineAlone {
     while (!backlog.isEmpty() || inFlight > 0) {
       while (inFlight < maxInFlight && !backlog.isEmpty()) {
         InferenceRequest r = backlog.poll();
-        var s = r.getSampling();
         engine.submit(new GenerationRequest(r.getRequestId(), prompts.promptIds(r),
-            new SamplingParams(s.getTemperature(), s.getTopP(), s.getTopK(), s.getSeed()), r.getMaxNewTokens(), null));
+            UnsetSampling.resolve(r.getSampling(), sampling), r.getMaxNewTokens(), null));
         tokens.put(r.getRequestId(), new ArrayList<>());
         inFlight++;
       }

@@ -73,8 +73,9 @@ public final class RampRun {
 
   /** The request sent as number {@code n}: greedy for even n, seeded sampling for odd n. */
   public static InferenceRequest request(int n, int maxNewTokens) {
-    Sampling sampling = n % 2 == 0 ? Sampling.newBuilder().build()
-        : Sampling.newBuilder().setTemperature(0.8f).setTopP(0.95f).setSeed(1000 + n).build();
+    // every value explicit: the benchmark's mix stays the same whatever the model's generation_config.json says
+    Sampling sampling = n % 2 == 0 ? Sampling.newBuilder().setTemperature(0f).setTopP(1f).setTopK(0).build()
+        : Sampling.newBuilder().setTemperature(0.8f).setTopP(0.95f).setTopK(0).setSeed(1000 + n).build();
     return InferenceRequest.newBuilder().setRequestId("ramp-" + n)
         .setPrompt("Request " + n + ". " + PROMPTS[n % PROMPTS.length])
         .setMaxNewTokens(maxNewTokens).setSampling(sampling).build();

@@ -3,6 +3,9 @@ package io.moestream.operators.codec;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.avro.Schema;
 import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.DecoderFactory;
@@ -14,6 +17,10 @@ import org.apache.avro.specific.SpecificRecordBase;
 /**
  * The wire format of every topic: plain Avro binary of one record per Kafka value, written with the
  * schema in schemas/src/main/avro (no schema registry header, no single-object header).
+ *
+ * <p>Plain binary carries no schema, so a record written with an older version of the schema
+ * ({@link OlderSchemas}) is read by trying the current schema first and then each older one as the
+ * writer's schema, with Avro's schema resolution filling the fields it lacks from their defaults.
  */
 public final class AvroCodec<T extends SpecificRecordBase> {
   /** Elements of one array or map a decoded record may hold unless told otherwise (token ids included). */
@@ -23,6 +30,9 @@ public final class AvroCodec<T extends SpecificRecordBase> {
   private final SpecificDatumWriter<T> writer;
   private final SpecificDatumReader<T> reader;
   private final AvroBounds bounds;
+  /** Readers (and bounds) for bytes written with an older schema, tried in order after the current one. */
+  private final List<SpecificDatumReader<T>> olderReaders = new ArrayList<>();
+  private final List<AvroBounds> olderBounds = new ArrayList<>();
 
   public AvroCodec(Class<T> type) {
     this(type, DEFAULT_MAX_ITEMS);
@@ -34,6 +44,10 @@ public final class AvroCodec<T extends SpecificRecordBase> {
     this.writer = new SpecificDatumWriter<>(type);
     this.reader = new SpecificDatumReader<>(type);
     this.bounds = new AvroBounds(reader.getSchema(), maxItems);
+    for (Schema writerSchema : OlderSchemas.of(type)) {
+      olderReaders.add(new SpecificDatumReader<>(writerSchema, reader.getSchema()));
+      olderBounds.add(new AvroBounds(writerSchema, maxItems));
+    }
   }
 
   public byte[] encode(T record) {
@@ -60,14 +74,29 @@ public final class AvroCodec<T extends SpecificRecordBase> {
       throw new IllegalArgumentException("the record has no value");
     }
     try {
-      bounds.check(value);
+      return decode(value, bounds, reader);
+    } catch (IllegalArgumentException current) {
+      for (int i = 0; i < olderReaders.size(); i++) {
+        try {
+          return decode(value, olderBounds.get(i), olderReaders.get(i));
+        } catch (IllegalArgumentException older) {
+          // not that version either; the current schema's reason is the one to report
+        }
+      }
+      throw current;
+    }
+  }
+
+  private T decode(byte[] value, AvroBounds walk, SpecificDatumReader<T> with) {
+    try {
+      walk.check(value);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("not a valid Avro " + type.getSimpleName() + ": " + e.getMessage());
     }
     BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(value, null);
     T record;
     try {
-      record = reader.read(null, decoder);
+      record = with.read(null, decoder);
       if (!decoder.isEnd()) {
         throw new IllegalArgumentException("not a " + type.getSimpleName() + ": bytes left over after the record");
       }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.moestream.engine.tokenizer.chat.ChatTemplateKwargs;
 import io.moestream.schemas.ChatMessage;
 import io.moestream.schemas.InferenceRequest;
 import io.moestream.schemas.Priority;
@@ -16,14 +17,18 @@ import io.moestream.schemas.Sampling;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * The JSON input option: one InferenceRequest per Kafka value (or per line of a prompts file) with
  * the Avro field names, written the way people write JSON ({@code "prompt": "hi"}, not Avro's
  * {@code {"string": "hi"}}). Strict: unknown fields, wrong types and unknown enum values are errors
- * that name the field.
+ * that name the field. A sampling temperature, top_p or top_k left out (or null) is unset, so the
+ * model's generation_config.json decides ({@link UnsetSampling}); chat_template_kwargs is an object
+ * whose values may be any JSON, each kept as its JSON text in the Avro map.
  */
 public final class RequestJson {
   /** A request nests three levels deep (messages, an item, a field); more is an attack, not a request. */
@@ -32,7 +37,7 @@ public final class RequestJson {
   static final int MAX_NUMBER_LENGTH = 64;
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final Set<String> FIELDS = Set.of("request_id", "prompt", "messages", "max_new_tokens", "sampling",
-      "priority", "deadline_epoch_ms", "min_experts_per_token");
+      "priority", "deadline_epoch_ms", "min_experts_per_token", "chat_template_kwargs");
   private static final Set<String> SAMPLING_FIELDS = Set.of("temperature", "top_p", "top_k", "seed", "stop");
 
   /**
@@ -164,7 +169,23 @@ public final class RequestJson {
     b.setDeadlineEpochMs(deadline == null || deadline.isNull() ? null : longValue(deadline, "deadline_epoch_ms"));
     JsonNode floor = root.get("min_experts_per_token");
     b.setMinExpertsPerToken(floor == null || floor.isNull() ? null : integer(floor, "min_experts_per_token"));
+    b.setChatTemplateKwargs(kwargs(root.get("chat_template_kwargs")));
     return b.build();
+  }
+
+  private static boolean present(JsonNode node, String field) {
+    return node.has(field) && !node.get(field).isNull();
+  }
+
+  /** A JSON object of template variables, checked, as the Avro map of JSON texts; null when absent. */
+  private static Map<String, String> kwargs(JsonNode node) {
+    if (node == null || node.isNull()) {
+      return null;
+    }
+    ChatTemplateKwargs.fromJson(node, "chat_template_kwargs"); // names the key at fault
+    Map<String, String> json = new LinkedHashMap<>();
+    node.fields().forEachRemaining(e -> json.put(e.getKey(), e.getValue().toString()));
+    return json;
   }
 
   private static Sampling sampling(JsonNode node, long maxItems) {
@@ -176,14 +197,20 @@ public final class RequestJson {
       throw new IllegalArgumentException("sampling: expected an object");
     }
     checkKnown(node, SAMPLING_FIELDS, "sampling.");
-    if (node.has("temperature")) {
-      s.setTemperature((float) number(node.get("temperature"), "sampling.temperature"));
+    // absent or null: unset (the builder's default), so the model's generation_config.json decides
+    if (present(node, "temperature")) {
+      s.setTemperature(notSentinel((float) number(node.get("temperature"), "sampling.temperature"),
+          "sampling.temperature"));
     }
-    if (node.has("top_p")) {
-      s.setTopP((float) number(node.get("top_p"), "sampling.top_p"));
+    if (present(node, "top_p")) {
+      s.setTopP(notSentinel((float) number(node.get("top_p"), "sampling.top_p"), "sampling.top_p"));
     }
-    if (node.has("top_k")) {
-      s.setTopK(integer(node.get("top_k"), "sampling.top_k"));
+    if (present(node, "top_k")) {
+      int topK = integer(node.get("top_k"), "sampling.top_k");
+      if (topK == UnsetSampling.UNSET_INT) {
+        throw new IllegalArgumentException(sentinelGiven("sampling.top_k", "-1"));
+      }
+      s.setTopK(topK);
     }
     if (node.has("seed")) {
       s.setSeed(longValue(node.get("seed"), "sampling.seed"));
@@ -204,6 +231,22 @@ public final class RequestJson {
       s.setStop(strings);
     }
     return s.build();
+  }
+
+  /**
+   * A JSON value of exactly -1 would read back as "unset" from the Avro record, not as the -1 written
+   * (which the validator would refuse): refused here, where absence is how JSON says unset.
+   */
+  private static float notSentinel(float value, String where) {
+    if (value == UnsetSampling.UNSET_FLOAT) {
+      throw new IllegalArgumentException(sentinelGiven(where, "-1.0"));
+    }
+    return value;
+  }
+
+  private static String sentinelGiven(String where, String found) {
+    return where + ": must not be negative, found " + found + " (leave the field out for the model's"
+        + " generation_config.json value)";
   }
 
   private static Priority priority(JsonNode node) {
@@ -295,7 +338,17 @@ public final class RequestJson {
     o.put("max_new_tokens", r.getMaxNewTokens());
     Sampling s = r.getSampling();
     ObjectNode so = o.putObject("sampling");
-    so.put("temperature", s.getTemperature()).put("top_p", s.getTopP()).put("top_k", s.getTopK()).put("seed", s.getSeed());
+    // unset values are left out, which is how parse() reads them back as unset
+    if (UnsetSampling.temperature(s) != null) {
+      so.put("temperature", s.getTemperature());
+    }
+    if (UnsetSampling.topP(s) != null) {
+      so.put("top_p", s.getTopP());
+    }
+    if (UnsetSampling.topK(s) != null) {
+      so.put("top_k", s.getTopK());
+    }
+    so.put("seed", s.getSeed());
     var stop = so.putArray("stop");
     s.getStop().forEach(stop::add);
     o.put("priority", r.getPriority().name());
@@ -304,6 +357,16 @@ public final class RequestJson {
     }
     if (r.getMinExpertsPerToken() != null) {
       o.put("min_experts_per_token", r.getMinExpertsPerToken());
+    }
+    if (r.getChatTemplateKwargs() != null) {
+      ObjectNode kwargs = o.putObject("chat_template_kwargs");
+      r.getChatTemplateKwargs().forEach((key, json) -> {
+        try {
+          kwargs.set(key, MAPPER.readTree(json));
+        } catch (JsonProcessingException e) {
+          throw new IllegalArgumentException("chat_template_kwargs." + key + ": not a JSON value", e);
+        }
+      });
     }
     return o.toString();
   }

@@ -3,6 +3,7 @@ package io.moestream.operators.tokenize;
 import io.moestream.engine.tokenizer.ChatMessage;
 import io.moestream.engine.tokenizer.SpecialTokensInContent;
 import io.moestream.engine.tokenizer.Tokenizer;
+import io.moestream.engine.tokenizer.chat.ChatTemplateKwargs;
 import io.moestream.schemas.InferenceRequest;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +14,8 @@ import java.util.List;
  * default), every special-token string in it a control token (the caller wrote the whole prompt);
  * chat messages are rendered with the model's chat template, the generation prompt appended, then
  * encoded without BOS (the template writes its own special tokens), special-token strings typed in
- * message content as {@code specialTokensInContent} says (text by default).
+ * message content as {@code specialTokensInContent} says (text by default). The request's
+ * chat_template_kwargs are bound as template variables.
  */
 public final class PromptTokenizer {
   private final Tokenizer tokenizer;
@@ -46,7 +48,10 @@ public final class PromptTokenizer {
       for (io.moestream.schemas.ChatMessage m : request.getMessages()) {
         messages.add(new ChatMessage(m.getRole(), m.getContent()));
       }
-      ids = tokenizer.encodeChat(messages, true, specialTokensInContent);
+      // the validator checked the kwargs; parsed again here, where the template needs their values
+      ChatTemplateKwargs kwargs = ChatTemplateKwargs.fromJsonValues(request.getChatTemplateKwargs(),
+          "chat_template_kwargs");
+      ids = tokenizer.encodeChat(messages, true, specialTokensInContent, kwargs);
     } else {
       ids = tokenizer.encode(request.getPrompt(), true);
     }

@@ -1,9 +1,12 @@
 package io.moestream.operators.tokenize;
 
+import io.moestream.engine.generate.SamplingDefaults;
+import io.moestream.engine.generate.SamplingParams;
 import io.moestream.engine.model.ModelConfig;
 import io.moestream.engine.tokenizer.SpecialTokensInContent;
 import io.moestream.engine.tokenizer.Tokenizer;
 import io.moestream.engine.tokenizer.TokenizerException;
+import io.moestream.operators.codec.UnsetSampling;
 import io.moestream.operators.deadletter.DeadLetters;
 import io.moestream.operators.metrics.MetricNames;
 import io.moestream.operators.records.TokenizedRequest;
@@ -15,6 +18,8 @@ import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Tokenizes validated requests with the model folder's tokenizer (loaded once per subtask);
@@ -22,10 +27,13 @@ import org.apache.flink.util.Collector;
  */
 public final class TokenizeFunction extends ProcessFunction<ValidatedRequest, TokenizedRequest> {
   private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(TokenizeFunction.class);
 
   private final String modelDir;
   private final SpecialTokensInContent specialTokensInContent;
   private transient PromptTokenizer tokenizer;
+  /** generation_config.json's sampling defaults, for the fields a request leaves unset. */
+  private transient SamplingDefaults defaults;
   private transient Counter deadLetters;
 
   public TokenizeFunction(String modelDir) {
@@ -46,6 +54,8 @@ public final class TokenizeFunction extends ProcessFunction<ValidatedRequest, To
     }
     tokenizer = new PromptTokenizer(Tokenizer.load(dir), ModelConfig.read(dir).maxPositionEmbeddings(),
         specialTokensInContent);
+    defaults = SamplingDefaults.read(dir);
+    LOG.info("sampling fields a request leaves unset: {}", defaults.describe());
     deadLetters = getRuntimeContext().getMetricGroup().counter(MetricNames.DEAD_LETTERS_TOKENIZE);
   }
 
@@ -57,7 +67,7 @@ public final class TokenizeFunction extends ProcessFunction<ValidatedRequest, To
   public void processElement(ValidatedRequest in, Context ctx, Collector<TokenizedRequest> out) {
     TokenizedRequest tokenized;
     try {
-      tokenized = toTokenized(in.request, tokenizer.promptIds(in.request), in.receivedAtMs);
+      tokenized = toTokenized(in.request, tokenizer.promptIds(in.request), in.receivedAtMs, defaults);
     } catch (IllegalArgumentException | TokenizerException e) {
       // what the request asks cannot be served (too long, too much to render): its own reason says why
       deadLetter(in, ctx, e.getMessage());
@@ -79,17 +89,23 @@ public final class TokenizeFunction extends ProcessFunction<ValidatedRequest, To
         DeadLetters.STAGE_TOKENIZE, reason));
   }
 
-  /** The engine-facing form of a request whose prompt is {@code promptIds}. */
-  public static TokenizedRequest toTokenized(InferenceRequest r, int[] promptIds, long receivedAtMs) {
+  /**
+   * The engine-facing form of a request whose prompt is {@code promptIds}: the sampling fields it
+   * leaves unset (-1) take {@code defaults}. Resolved here, once, so the checkpointed in-flight
+   * request holds the values it was generated with, whatever the folder says after a restore.
+   */
+  public static TokenizedRequest toTokenized(InferenceRequest r, int[] promptIds, long receivedAtMs,
+      SamplingDefaults defaults) {
     TokenizedRequest t = new TokenizedRequest();
     t.requestId = r.getRequestId();
     t.promptIds = promptIds;
     t.maxNewTokens = r.getMaxNewTokens();
     Sampling s = r.getSampling();
-    t.temperature = s.getTemperature();
-    t.topP = s.getTopP();
-    t.topK = s.getTopK();
-    t.seed = s.getSeed();
+    SamplingParams sampling = UnsetSampling.resolve(s, defaults);
+    t.temperature = sampling.temperature();
+    t.topP = sampling.topP();
+    t.topK = sampling.topK();
+    t.seed = sampling.seed();
     t.stop = s.getStop().toArray(new String[0]);
     t.priority = r.getPriority().ordinal();
     t.deadlineEpochMs = r.getDeadlineEpochMs() == null ? 0 : r.getDeadlineEpochMs();

@@ -1,5 +1,7 @@
 package io.moestream.operators.validate;
 
+import io.moestream.engine.tokenizer.chat.ChatTemplateKwargs;
+import io.moestream.operators.codec.UnsetSampling;
 import io.moestream.schemas.ChatMessage;
 import io.moestream.schemas.InferenceRequest;
 import io.moestream.schemas.Sampling;
@@ -51,6 +53,17 @@ public final class RequestValidator {
     Optional<String> sampling = samplingProblem(r.getSampling());
     if (sampling.isPresent()) {
       return sampling;
+    }
+    if (r.getChatTemplateKwargs() != null) {
+      if (!hasMessages) {
+        return Optional.of("chat_template_kwargs: only with messages (a prompt is not rendered with the chat"
+            + " template)");
+      }
+      try {
+        ChatTemplateKwargs.fromJsonValues(r.getChatTemplateKwargs(), "chat_template_kwargs");
+      } catch (IllegalArgumentException e) {
+        return Optional.of(e.getMessage());
+      }
     }
     Integer floor = r.getMinExpertsPerToken();
     if (floor != null && (floor < 1 || floor > limits.maxExpertsPerToken())) {
@@ -106,16 +119,20 @@ public final class RequestValidator {
   }
 
   private Optional<String> samplingProblem(Sampling s) {
-    float t = s.getTemperature();
-    if (!(t >= 0 && t <= RequestLimits.MAX_TEMPERATURE)) {
-      return Optional.of("sampling.temperature: must be in [0, " + RequestLimits.MAX_TEMPERATURE + "], found " + t);
+    // exactly -1 (null here): unset, the model's generation_config.json decides (checked when the job
+    // starts); any other negative is a bad value
+    Float t = UnsetSampling.temperature(s);
+    if (t != null && !(t >= 0 && t <= RequestLimits.MAX_TEMPERATURE)) {
+      return Optional.of("sampling.temperature: must be in [0, " + RequestLimits.MAX_TEMPERATURE + "] (or -1: unset),"
+          + " found " + t);
     }
-    float p = s.getTopP();
-    if (!(p > 0 && p <= 1)) {
-      return Optional.of("sampling.top_p: must be in (0, 1], found " + p);
+    Float p = UnsetSampling.topP(s);
+    if (p != null && !(p > 0 && p <= 1)) {
+      return Optional.of("sampling.top_p: must be in (0, 1] (or -1: unset), found " + p);
     }
-    if (s.getTopK() < 0) {
-      return Optional.of("sampling.top_k: must be >= 0, found " + s.getTopK());
+    Integer k = UnsetSampling.topK(s);
+    if (k != null && k < 0) {
+      return Optional.of("sampling.top_k: must be >= 0 (or -1: unset), found " + k);
     }
     if (s.getStop().size() > limits.maxStopStrings()) {
       return Optional.of("sampling.stop: at most " + limits.maxStopStrings() + " strings, found " + s.getStop().size());

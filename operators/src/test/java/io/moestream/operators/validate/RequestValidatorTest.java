@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.moestream.operators.codec.RequestJson;
+import io.moestream.schemas.InferenceRequest;
+import io.moestream.schemas.Sampling;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -33,10 +35,32 @@ class RequestValidatorTest {
     assertProblem("max_new_tokens: must be in [1, 256], found 1000000",
         "{\"request_id\":\"a\",\"prompt\":\"x\",\"max_new_tokens\":1000000}");
     assertProblem("sampling.top_p", "{\"request_id\":\"a\",\"prompt\":\"x\",\"sampling\":{\"top_p\":0}}");
-    assertProblem("sampling.temperature", "{\"request_id\":\"a\",\"prompt\":\"x\",\"sampling\":{\"temperature\":-1}}");
+    assertProblem("sampling.temperature: must be in [0, 100.0] (or -1: unset), found -0.5",
+        "{\"request_id\":\"a\",\"prompt\":\"x\",\"sampling\":{\"temperature\":-0.5}}");
     assertProblem("min_experts_per_token: must be in [1, 4]",
         "{\"request_id\":\"a\",\"prompt\":\"x\",\"min_experts_per_token\":9}");
     assertProblem("request_id: missing or blank", "{\"request_id\":\" \",\"prompt\":\"x\"}");
+  }
+
+  /** In Avro, exactly -1 is "unset" (the schema default); any other negative is a bad value, named. */
+  @Test
+  void avroSentinelIsUnsetAndOtherNegativesAreRefused() {
+    InferenceRequest unset = InferenceRequest.newBuilder().setRequestId("a").setPrompt("x").build();
+    assertEquals(Optional.empty(), validator.problem(unset));
+    assertEquals(Optional.of("sampling.temperature: must be in [0, 100.0] (or -1: unset), found -2.0"),
+        validator.problem(withSampling(unset, Sampling.newBuilder().setTemperature(-2f))));
+    assertEquals(Optional.of("sampling.top_p: must be in (0, 1] (or -1: unset), found -0.5"),
+        validator.problem(withSampling(unset, Sampling.newBuilder().setTopP(-0.5f))));
+    assertEquals(Optional.of("sampling.top_k: must be >= 0 (or -1: unset), found -3"),
+        validator.problem(withSampling(unset, Sampling.newBuilder().setTopK(-3))));
+    assertEquals(Optional.of("sampling.top_p: must be in (0, 1] (or -1: unset), found 0.0"),
+        validator.problem(withSampling(unset, Sampling.newBuilder().setTopP(0f))));
+    assertEquals(Optional.empty(),
+        validator.problem(withSampling(unset, Sampling.newBuilder().setTemperature(0f).setTopP(1f).setTopK(0))));
+  }
+
+  private static InferenceRequest withSampling(InferenceRequest r, Sampling.Builder sampling) {
+    return InferenceRequest.newBuilder(r).setSampling(sampling.build()).build();
   }
 
   @Test

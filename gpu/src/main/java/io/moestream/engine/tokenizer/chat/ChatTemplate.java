@@ -70,6 +70,11 @@ public final class ChatTemplate {
 
   /** The prompt for {@code messages}; ends with the assistant header when {@code addGenerationPrompt}. */
   public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
+    return render(messages, addGenerationPrompt, ChatTemplateKwargs.NONE);
+  }
+
+  /** As {@link #render(List, boolean)}, with the request's extra template variables bound too. */
+  public String render(List<ChatMessage> messages, boolean addGenerationPrompt, ChatTemplateKwargs kwargs) {
     long chars = 0;
     for (ChatMessage message : messages) {
       chars += message.role().length() + message.content().length();
@@ -86,7 +91,8 @@ public final class ChatTemplate {
       map.put("content", message.content());
       messageMaps.add(map);
     }
-    Map<String, Object> bindings = new HashMap<>();
+    // kwargs first: ChatTemplateKwargs refuses the reserved names, and these puts would win anyway
+    Map<String, Object> bindings = new HashMap<>(kwargs.values());
     bindings.put("messages", messageMaps);
     bindings.put("add_generation_prompt", addGenerationPrompt);
     bindings.put("bos_token", bosToken);

@@ -72,8 +72,17 @@ class ReleasedDimensionsTest {
           ? DeepseekReferenceForward.logits(model.weights(), tokens, k)
           : new ReferenceForward(folder).logits(tokens, k);
       double referenceSeconds = (System.nanoTime() - started) / 1e9;
-      System.out.printf(Locale.ROOT, "%s: %s; written in %.1f s, engine load + logits %.1f s, float64 reference %.1f s%n",
-          release, written, writeSeconds, engineSeconds, referenceSeconds);
+      double maxRef = 0;
+      double maxDiff = 0;
+      for (int p = 0; p < tokens.length; p++) {
+        for (int v = 0; v < config.vocabSize(); v++) {
+          maxRef = Math.max(maxRef, Math.abs(reference[p][v]));
+          maxDiff = Math.max(maxDiff, Math.abs(reference[p][v] - engine[p][v]));
+        }
+      }
+      System.out.printf(Locale.ROOT, "%s: %s; written in %.1f s, engine load + logits %.1f s, float64 reference %.1f s,"
+          + " max|engine - reference| / max|reference| = %.2e%n", release, written, writeSeconds, engineSeconds,
+          referenceSeconds, maxDiff / maxRef);
       ArchitecturesTest.assertClose(reference, engine, TOLERANCE, release + " (2 layers, " + experts + " experts)");
       assertTrue(config.isSparse(1), release + ": the second layer has experts");
     }

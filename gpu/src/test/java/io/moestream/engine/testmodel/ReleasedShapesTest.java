@@ -2,22 +2,27 @@ package io.moestream.engine.testmodel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.moestream.engine.format.Checkpoint;
+import io.moestream.engine.format.CheckpointException;
 import io.moestream.engine.format.DType;
 import io.moestream.engine.generate.EngineOptions;
 import io.moestream.engine.generate.LoadedModel;
+import io.moestream.engine.model.ConfigException;
 import io.moestream.engine.model.ModelConfig;
 import io.moestream.engine.model.ModelWeights;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -104,7 +109,7 @@ class ReleasedShapesTest {
   }
 
   /** DeepSeek-V3 (as DeepSeek-R1, its layout): 91,991 tensors and 684,531,386,000 elements, MTP layer 61 included. */
-  @org.junit.jupiter.api.Test
+  @Test
   void deepseekV3LayoutMatchesTheReleasedCounts() throws Exception {
     Path folder = tmp.resolve("dsv3-config");
     Files.createDirectories(folder);
@@ -120,5 +125,76 @@ class ReleasedShapesTest {
         .filter(t -> t.name().equals("model.layers.0.mlp.down_proj.weight_scale_inv")).findFirst().orElseThrow();
     assertEquals(List.of(56L, 144L), List.of(downScale.shape()[0], downScale.shape()[1]));
     assertNull(layout.stream().filter(t -> t.name().contains("inv_freq")).findFirst().orElse(null));
+  }
+
+  /** A checkpoint without one tensor and with another of the wrong shape: both named, with file and shapes. */
+  @Test
+  void missingAndMisshapenTensorsAreNamed() throws Exception {
+    Path folder = tmp.resolve("mixtral-broken");
+    Files.createDirectories(folder);
+    Files.copy(CONFIGS.resolve("mixtral-8x22b-instruct-v0.1").resolve(ModelConfig.FILE), folder.resolve(ModelConfig.FILE));
+    String missing = "model.layers.30.block_sparse_moe.experts.5.w2.weight";
+    String misshapen = "model.layers.7.self_attn.k_proj.weight";
+    List<CheckpointTensor> layout = new ArrayList<>(CheckpointLayout.read(folder));
+    assertTrue(layout.removeIf(t -> t.name().equals(missing)));
+    layout.replaceAll(t -> t.name().equals(misshapen) ? t.withShape(1024, 6000) : t);
+    CheckpointWriter.writeShapeOnly(layout, ShardPlan.DEFAULT_MAX_SHARD_BYTES, folder);
+
+    String message = assertThrows(CheckpointException.class,
+        () -> ModelWeights.load(folder)).getMessage();
+    assertTrue(message.contains("missing tensor '" + missing + "' (expected shape [6144, 16384])"), message);
+    assertTrue(message.contains(shardOf(layout, misshapen, folder) + ": tensor '" + misshapen
+        + "' has shape [1024, 6000], expected [1024, 6144]"), message);
+  }
+
+  /** The same for an FP8 release: a block-scale tensor left out, an FP8 expert weight of the wrong shape. */
+  @Test
+  void missingScalesAndMisshapenFp8WeightsAreNamed() throws Exception {
+    Path folder = tmp.resolve("qwen3-fp8-broken");
+    Files.createDirectories(folder);
+    Files.copy(CONFIGS.resolve("qwen3-30b-a3b-fp8").resolve(ModelConfig.FILE), folder.resolve(ModelConfig.FILE));
+    String missing = "model.layers.47.mlp.experts.127.up_proj.weight_scale_inv";
+    String misshapen = "model.layers.3.mlp.experts.9.down_proj.weight";
+    List<CheckpointTensor> layout = new ArrayList<>(CheckpointLayout.read(folder));
+    assertTrue(layout.removeIf(t -> t.name().equals(missing)));
+    layout.replaceAll(t -> t.name().equals(misshapen) ? t.withShape(768, 2048) : t);
+    CheckpointWriter.writeShapeOnly(layout, ShardPlan.DEFAULT_MAX_SHARD_BYTES, folder);
+
+    String message = assertThrows(CheckpointException.class,
+        () -> ModelWeights.load(folder)).getMessage();
+    assertTrue(message.contains("missing tensor '" + missing + "' (expected shape [6, 16])"), message);
+    assertTrue(message.contains(shardOf(layout, misshapen, folder) + ": tensor '" + misshapen
+        + "' has shape [768, 2048], expected [2048, 768]"), message);
+  }
+
+  /** A cut keeps the widths, makes the first layer dense, and refuses experts DeepSeek's groups cannot hold. */
+  @Test
+  void cutsKeepTheWidthsAndTheGroupRules() throws Exception {
+    Path config = CONFIGS.resolve("deepseek-v3").resolve(ModelConfig.FILE);
+    Path folder = tmp.resolve("dsv3-cut");
+    ReleasedModel.write(config, new ReleasedModel.Options(true, 2, 16, 42, ShardPlan.DEFAULT_MAX_SHARD_BYTES), folder);
+    ModelConfig cut = ModelConfig.read(folder);
+    assertEquals(2, cut.numLayers());
+    assertEquals(16, cut.numExperts());
+    assertEquals(7168, cut.hiddenSize());
+    assertTrue(!cut.isSparse(0) && cut.isSparse(1), "layer 0 dense, layer 1 with experts");
+    assertNull(CheckpointLayout.read(folder).stream().filter(t -> t.name().startsWith("model.layers.2."))
+        .findFirst().orElse(null), "no MTP layer in a cut");
+    ModelWeights.load(folder);
+
+    String message = assertThrows(ConfigException.class,
+        () -> ReleasedModel.write(config, new ReleasedModel.Options(true, 2, 12, 42, ShardPlan.DEFAULT_MAX_SHARD_BYTES),
+            tmp.resolve("dsv3-bad-cut"))).getMessage();
+    assertTrue(message.contains("--num-experts 12") && message.contains("n_group 8"), message);
+  }
+
+  private static String shardOf(List<CheckpointTensor> layout, String name, Path folder) {
+    ShardPlan plan = ShardPlan.of(layout, ShardPlan.DEFAULT_MAX_SHARD_BYTES);
+    for (int s = 0; s < plan.shards().size(); s++) {
+      if (plan.shards().get(s).stream().anyMatch(t -> t.name().equals(name))) {
+        return folder.resolve(plan.fileName(s)).toString();
+      }
+    }
+    throw new AssertionError(name + " is in no shard");
   }
 }

@@ -11,6 +11,7 @@ import io.moestream.engine.model.ModelConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Locale;
 
@@ -48,11 +49,14 @@ public final class ReleasedModel {
       throw new ConfigException(configJson + ": not a JSON object");
     }
     ObjectNode config = (ObjectNode) read;
+    Files.createDirectories(out);
+    Path written = out.resolve(ModelConfig.FILE);
     if (options.numLayers() != null || options.numExperts() != null) {
       cut(config, options.numLayers(), options.numExperts(), configJson.toString());
+      json.writeValue(written.toFile(), config);
+    } else if (!Files.exists(written) || !Files.isSameFile(configJson, written)) {
+      Files.copy(configJson, written, StandardCopyOption.REPLACE_EXISTING); // the release's file as it is
     }
-    Files.createDirectories(out);
-    json.writeValue(out.resolve(ModelConfig.FILE).toFile(), config);
     List<CheckpointTensor> layout = CheckpointLayout.read(out);
     return options.shapeOnly()
         ? CheckpointWriter.writeShapeOnly(layout, options.maxShardBytes(), out)

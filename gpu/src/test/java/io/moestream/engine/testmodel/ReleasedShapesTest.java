@@ -68,6 +68,8 @@ class ReleasedShapesTest {
         new ReleasedModel.Options(true, null, null, 42, ShardPlan.DEFAULT_MAX_SHARD_BYTES), folder);
     double writeSeconds = (System.nanoTime() - started) / 1e9;
 
+    Path source = CONFIGS.resolve(release).resolve(ModelConfig.FILE);
+    assertEquals(Files.readString(source), Files.readString(folder.resolve(ModelConfig.FILE)), "config.json copied as is");
     JsonNode index = new ObjectMapper().readTree(folder.resolve(Checkpoint.INDEX_FILE).toFile());
     assertEquals(written.tensorBytes(), index.path("metadata").path("total_size").asLong());
     assertEquals(written.tensors(), index.path("weight_map").size());

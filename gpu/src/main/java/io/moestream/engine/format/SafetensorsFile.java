@@ -30,9 +30,17 @@ import java.util.Map;
  * Mapping per window rather than per tensor keeps the number of mappings low for checkpoints with tens
  * of thousands of expert tensors. A tensor of rank 2 or more that does not fit one window is mapped
  * alone in windows of whole rows (first dimension), no copy: {@link TensorData#rowChunk}.
+ *
+ * <p>Small tensors the engine copies into float arrays anyway (vectors: norms, biases; FP8 block scales,
+ * {@code *_scale_inv}) are read with positioned reads instead of being mapped: a page fault in a mapping
+ * reads a whole read-ahead window around it (8 MB on some virtual disks), so touching DeepSeek-V3's
+ * 45,000 scale tensors through the mapping would pull most of its 688 GB through the page cache, where
+ * 45,000 small reads take a second.
  */
 public final class SafetensorsFile {
   static final long MAX_WINDOW_BYTES = 1L << 30;
+  /** Vectors and block scales up to this size are read, not mapped. */
+  private static final long MAX_READ_BYTES = 1L << 20;
   private static final long MAX_HEADER_BYTES = 256L << 20;
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -96,6 +104,19 @@ public final class SafetensorsFile {
     entries.sort(Comparator.comparingLong(Entry::begin));
 
     Map<String, TensorData> tensors = new LinkedHashMap<>();
+    List<Entry> mapped = new ArrayList<>();
+    for (Entry e : entries) {
+      // Within a window too, so tests that force tiny windows see a 1-D tensor over one refused as before.
+      long size = e.end - e.begin;
+      if (size <= Math.min(MAX_READ_BYTES, windowBytes) && (e.shape.length == 1 || e.name.endsWith("_scale_inv"))) {
+        ByteBuffer copy = ByteBuffer.allocate((int) size);
+        readFully(channel, copy, e.begin);
+        tensors.put(e.name, new TensorData(e.name, file, e.dtype, e.shape, copy));
+      } else {
+        mapped.add(e);
+      }
+    }
+    entries = mapped;
     int i = 0;
     while (i < entries.size()) {
       long windowStart = entries.get(i).begin;

@@ -6,7 +6,8 @@ import java.util.Arrays;
 
 /**
  * One tensor of a checkpoint: its dtype, shape and bytes, a little-endian view into a memory-mapped
- * file (never a copy on the Java heap). The engine reads elements straight from {@link #bytes()}.
+ * file (a heap copy only for the small vectors and block scales {@link SafetensorsFile} reads rather than
+ * maps). The engine reads elements straight from {@link #bytes()}.
  *
  * <p>A tensor larger than one mapped window (DeepSeek-V3's and Kimi-K2's embeddings and LM heads, up
  * to 2.35 GB) is held as several chunks of whole rows along its first dimension, one per window, so

@@ -45,14 +45,25 @@ public enum Architecture {
     return this == DEEPSEEK_V2 || this == DEEPSEEK_V3;
   }
 
+  /**
+   * Kimi-K2's config.json says {@code model_type: kimi_k2} with {@code architectures: [DeepseekV3ForCausalLM]}:
+   * its modeling code is DeepSeek-V3's (same tensor names, MLA, sigmoid noaux_tc routing), only the sizes
+   * differ, so it is read as {@link #DEEPSEEK_V3}.
+   */
+  public static final String KIMI_K2 = "kimi_k2";
+
   public static Architecture fromModelType(String modelType, String configFile) {
+    if (KIMI_K2.equals(modelType)) {
+      return DEEPSEEK_V3;
+    }
     for (Architecture a : values()) {
       if (a.modelType.equals(modelType)) {
         return a;
       }
     }
     throw new ConfigException(configFile + ": model_type '" + modelType + "' is not supported (supported: "
-        + Arrays.stream(values()).map(Architecture::modelType).collect(Collectors.joining(", ")) + ")");
+        + Arrays.stream(values()).map(Architecture::modelType).collect(Collectors.joining(", ")) + ", " + KIMI_K2
+        + " as deepseek_v3)");
   }
 
   public static String layerPrefix(int layer) {

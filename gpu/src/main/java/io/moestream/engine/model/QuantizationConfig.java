@@ -1,6 +1,9 @@
 package io.moestream.engine.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * {@code quantization_config} of config.json, read the same way for every family. The one scheme
@@ -10,10 +13,34 @@ import com.fasterxml.jackson.databind.JsonNode;
  * {@code modules_to_not_convert} / {@code ignored_layers} name modules left unquantized, which then have
  * no scales and are read in their own dtype, so they need nothing more than a well-formed list.
  */
-final class QuantizationConfig {
+public final class QuantizationConfig {
   static final String SUPPORTED = "fp8 (E4M3 weights with weight_block_size block scales)";
 
+  private static final String[] UNCONVERTED_LISTS = {"modules_to_not_convert", "ignored_layers"};
+
   private QuantizationConfig() {}
+
+  /**
+   * The modules {@code quantization_config} of {@code modelFolder/config.json} leaves unquantized
+   * ({@code modules_to_not_convert} and {@code ignored_layers} together), e.g. {@code lm_head},
+   * {@code model.layers.0.mlp.gate}; empty when the model is not quantized or lists none. Validated as
+   * {@link ModelConfig#read} validates it.
+   */
+  public static List<String> modulesToNotConvert(Path modelFolder) {
+    ConfigJson json = ConfigJson.read(modelFolder.resolve(ModelConfig.FILE));
+    JsonNode node = json.node("quantization_config");
+    List<String> modules = new ArrayList<>();
+    if (fp8WeightBlock(node, json.file()) == null) {
+      return modules;
+    }
+    for (String list : UNCONVERTED_LISTS) {
+      JsonNode names = node.get(list);
+      if (names != null && names.isArray()) {
+        names.forEach(n -> modules.add(n.asText()));
+      }
+    }
+    return modules;
+  }
 
   /** (rows, cols) of the FP8 block scales, or null when the model is not quantized. */
   static int[] fp8WeightBlock(JsonNode node, String file) {
@@ -39,7 +66,7 @@ final class QuantizationConfig {
       throw new ConfigException(file + ": quantization_config.weight_block_size must be [rows, cols] of positive"
           + " integers, found " + block + " (per-tensor or per-channel FP8 scales are not supported)");
     }
-    for (String list : new String[] {"modules_to_not_convert", "ignored_layers"}) {
+    for (String list : UNCONVERTED_LISTS) {
       JsonNode names = node.get(list);
       if (names != null && !names.isNull() && !names.isArray()) {
         throw new ConfigException(file + ": quantization_config." + list + " must be a list of module names, found "

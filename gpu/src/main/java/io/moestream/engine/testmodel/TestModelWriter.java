@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.moestream.engine.format.DType;
 import io.moestream.engine.format.SafetensorsWriter;
-import io.moestream.engine.kernel.Matrix;
 import io.moestream.engine.model.Architecture;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -198,31 +197,36 @@ public final class TestModelWriter {
 
   /** The values {@link #matrix} would write at scale 1, quantized: E4M3 codes and F32 {@code <name>_scale_inv}. */
   static void fp8Matrix(SafetensorsWriter out, TestModelSpec spec, String name, int rows, int cols, int block) {
-    double bound = Math.sqrt(3.0 / cols);
-    float[] values = new float[rows * cols];
-    uniform(spec.seed(), name, -bound, bound).fill(values, 0, values.length);
-    int scaleRows = (rows + block - 1) / block;
-    int scaleCols = (cols + block - 1) / block;
-    byte[] codes = new byte[rows * cols];
-    float[] scales = new float[scaleRows * scaleCols];
-    Matrix.fp8Quantize(values, rows, cols, block, block, codes, scales);
-    out.addRaw(name, DType.F8_E4M3, new long[] {rows, cols}, codes);
-    out.add(name + "_scale_inv", DType.F32, new long[] {scaleRows, scaleCols}, scales);
+    Fp8RandomMatrix weight = new Fp8RandomMatrix(spec.seed(), name, rows, cols, block, block);
+    out.addBytes(name, DType.F8_E4M3, new long[] {rows, cols}, weight);
+    out.add(name + "_scale_inv", DType.F32, weight.scaleShape(), weight.scales());
   }
 
   /** Uniform values with standard deviation scale / sqrt(cols). */
   static void matrix(SafetensorsWriter out, TestModelSpec spec, String name, int rows, int cols, double scale) {
+    matrix(out, spec.seed(), spec.dtype(), name, rows, cols, scale);
+  }
+
+  static void matrix(SafetensorsWriter out, long seed, DType dtype, String name, long rows, long cols, double scale) {
     double bound = scale * Math.sqrt(3.0 / cols);
-    out.add(name, spec.dtype(), new long[] {rows, cols}, uniform(spec.seed(), name, -bound, bound));
+    out.add(name, dtype, new long[] {rows, cols}, uniform(seed, name, -bound, bound));
   }
 
   static void vector(SafetensorsWriter out, TestModelSpec spec, String name, int n, double bound) {
-    out.add(name, spec.dtype(), new long[] {n}, uniform(spec.seed(), name, -bound, bound));
+    vector(out, spec.seed(), spec.dtype(), name, n, bound);
+  }
+
+  static void vector(SafetensorsWriter out, long seed, DType dtype, String name, long n, double bound) {
+    out.add(name, dtype, new long[] {n}, uniform(seed, name, -bound, bound));
+  }
+
+  static void norm(SafetensorsWriter out, TestModelSpec spec, String name, int n) {
+    norm(out, spec.seed(), spec.dtype(), name, n);
   }
 
   /** Norm weights near 1, so each layer's scale varies a little. */
-  static void norm(SafetensorsWriter out, TestModelSpec spec, String name, int n) {
-    out.add(name, spec.dtype(), new long[] {n}, uniform(spec.seed(), name, 0.8, 1.2));
+  static void norm(SafetensorsWriter out, long seed, DType dtype, String name, long n) {
+    out.add(name, dtype, new long[] {n}, uniform(seed, name, 0.8, 1.2));
   }
 
   static SafetensorsWriter.ValueSource uniform(long seed, String name, double low, double high) {

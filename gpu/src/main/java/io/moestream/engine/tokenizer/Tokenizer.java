@@ -96,6 +96,17 @@ public final class Tokenizer {
     return TokenizerLoader.load(modelDir);
   }
 
+  /**
+   * Why a folder without tokenizer.json has no tokenizer moestream reads, when it holds another kind:
+   * "" or a note naming Kimi-K2's tiktoken file, for the messages that ask for token ids instead.
+   */
+  public static String absenceNote(Path modelDir) {
+    return Files.isRegularFile(modelDir.resolve(TokenizerLoader.TIKTOKEN_MODEL))
+        ? " (its " + TokenizerLoader.TIKTOKEN_MODEL + " is a tiktoken tokenizer, as Kimi-K2 ships, which moestream"
+            + " does not read)"
+        : "";
+  }
+
   /** Whether {@code modelDir} has a tokenizer.json to load. */
   public static boolean isPresent(Path modelDir) {
     return Files.isRegularFile(modelDir.resolve(TokenizerLoader.TOKENIZER_JSON));

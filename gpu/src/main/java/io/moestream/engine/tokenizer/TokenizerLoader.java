@@ -29,6 +29,7 @@ final class TokenizerLoader {
   static final String TOKENIZER_JSON = "tokenizer.json";
   static final String TOKENIZER_CONFIG_JSON = "tokenizer_config.json";
   static final String CHAT_TEMPLATE_JINJA = "chat_template.jinja";
+  static final String TIKTOKEN_MODEL = "tiktoken.model";
 
   /**
    * Tokenizer classes whose transformers implementation rebuilds the post-processor from
@@ -52,6 +53,12 @@ final class TokenizerLoader {
 
   static Tokenizer load(Path modelDir) {
     Path tokenizerJson = modelDir.resolve(TOKENIZER_JSON);
+    if (!Files.isRegularFile(tokenizerJson) && Files.isRegularFile(modelDir.resolve(TIKTOKEN_MODEL))) {
+      // Kimi-K2 ships a tiktoken BPE file and Python code (tokenization_kimi.py), no tokenizer.json.
+      throw new TokenizerException(modelDir + ": has " + TIKTOKEN_MODEL + " but no " + TOKENIZER_JSON
+          + ": tiktoken tokenizers (Kimi-K2's) are not supported; the weights load and run with token ids"
+          + " (--token-ids), or add a tokenizer.json converted from it");
+    }
     Path configPath = modelDir.resolve(TOKENIZER_CONFIG_JSON);
     Optional<String> templateFile = Optional.empty();
     Path templatePath = modelDir.resolve(CHAT_TEMPLATE_JINJA);

@@ -113,4 +113,13 @@ class UnsupportedInputTest {
     assertMentions(assertThrows(TokenizerException.class, () -> Tokenizer.load(dir)).getMessage(),
         "tokenizer_config.json", "bos_token");
   }
+
+  /** Kimi-K2 ships tiktoken.model (and Python code) instead of tokenizer.json: refused by name. */
+  @Test
+  void tiktokenTokenizerIsNamed(@TempDir Path dir) throws Exception {
+    Files.write(dir.resolve("tiktoken.model"), new byte[] {1});
+    assertMentions(assertThrows(TokenizerException.class, () -> Tokenizer.load(dir)).getMessage(),
+        "tiktoken.model", "Kimi-K2", "--token-ids");
+    assertMentions(Tokenizer.absenceNote(dir), "tiktoken", "Kimi-K2");
+  }
 }

@@ -164,7 +164,8 @@ final class GenerateCommand implements Callable<Integer> {
       return TokenIds.parse(prompt.tokenIds, "--token-ids");
     }
     if (tokenizer == null) {
-      throw new IllegalArgumentException(model + " has no tokenizer.json: give the prompt as --token-ids");
+      throw new IllegalArgumentException(model + " has no tokenizer.json" + Tokenizer.absenceNote(model)
+          + ": give the prompt as --token-ids");
     }
     if (!chat) {
       // As transformers' tokenizer(text) does by default: BOS where the tokenizer defines one.

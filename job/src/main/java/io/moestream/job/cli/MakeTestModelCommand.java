@@ -2,8 +2,11 @@ package io.moestream.job.cli;
 
 import io.moestream.engine.format.DType;
 import io.moestream.engine.model.Architecture;
+import io.moestream.engine.testmodel.CheckpointWriter;
 import io.moestream.engine.testmodel.DeepseekSpec;
 import io.moestream.engine.testmodel.GlmSpec;
+import io.moestream.engine.testmodel.ReleasedModel;
+import io.moestream.engine.testmodel.ShardPlan;
 import io.moestream.engine.testmodel.TestModelSpec;
 import io.moestream.engine.testmodel.TestModelWriter;
 import io.moestream.engine.tokenizer.Tokenizer;
@@ -17,11 +20,25 @@ import picocli.CommandLine.Option;
 
 @Command(name = "make-test-model", mixinStandardHelpOptions = true,
     description = {"Writes a random-weight model folder (config.json + model.safetensors) that Hugging Face",
-        "transformers would load: for tests, benchmarks and the demo. Its outputs are meaningless text."})
+        "transformers would load: for tests, benchmarks and the demo. Its outputs are meaningless text.",
+        "With --from-config: a released model's checkpoint layout (tensor names, dtypes, shapes, shards and",
+        "index) for its config.json, shape only (sparse files) or with random weights cut to --num-layers."})
 final class MakeTestModelCommand implements Callable<Integer> {
-  @Option(names = "--arch", required = true,
-      description = "qwen3_moe, qwen2_moe, mixtral, olmoe, deepseek_v2, deepseek_v3 or glm4_moe.")
+  @Option(names = "--arch",
+      description = "qwen3_moe, qwen2_moe, mixtral, olmoe, deepseek_v2, deepseek_v3 or glm4_moe (or give --from-config).")
   String arch;
+
+  @Option(names = "--from-config", description = {"A released model's config.json: write its checkpoint layout",
+      "(BF16, or FP8 with block scales where the config says so) instead of an --arch model."})
+  Path fromConfig;
+
+  @Option(names = "--shape-only", description = {"With --from-config: headers and index only, the data left as",
+      "holes of sparse files (a 700 GB checkpoint takes kilobytes); reads as zeros."})
+  boolean shapeOnly;
+
+  @Option(names = "--max-shard-size", defaultValue = "5GB",
+      description = "With --from-config: shard size limit, as save_pretrained's (5GB, 500MB, 2GiB). Default: ${DEFAULT-VALUE}.")
+  String maxShardSize;
 
   @Option(names = "--out", required = true, description = "Folder to write (created if missing).")
   Path out;
@@ -77,6 +94,16 @@ final class MakeTestModelCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (fromConfig != null) {
+      return fromConfig();
+    }
+    if (arch == null) {
+      throw new IllegalArgumentException("give --arch (a random model of a family) or --from-config (a released model's"
+          + " layout)");
+    }
+    if (shapeOnly) {
+      throw new IllegalArgumentException("--shape-only is for --from-config");
+    }
     Architecture architecture = Architecture.fromModelType(arch, "--arch");
     TestModelSpec spec = TestModelSpec.defaults(architecture).withSeed(seed).withDType(parseDType(dtype));
     if (hiddenSize != null || numHeads != null || numKvHeads != null || headDim != null) {
@@ -141,6 +168,42 @@ final class MakeTestModelCommand implements Callable<Integer> {
     }
     System.err.printf(Locale.ROOT, "wrote %s model to %s (%d MiB, %.1f s): random weights, its text is meaningless%n",
         architecture.modelType(), out, Files.size(out.resolve("model.safetensors")) >> 20,
+        (System.nanoTime() - started) / 1e9);
+    return 0;
+  }
+
+  /**
+   * A released model's layout: every width from its config.json, only the layers and routed experts cut
+   * when asked. Options that set widths belong to --arch models and are refused here.
+   */
+  private int fromConfig() throws Exception {
+    Object[][] widthOptions = {{"--arch", arch}, {"--hidden-size", hiddenSize}, {"--num-heads", numHeads},
+        {"--num-kv-heads", numKvHeads}, {"--head-dim", headDim}, {"--experts-per-token", expertsPerToken},
+        {"--moe-intermediate-size", moeIntermediateSize}, {"--intermediate-size", intermediateSize},
+        {"--decoder-sparse-step", sparseStep}, {"--shared-expert-intermediate-size", sharedExpert},
+        {"--vocab-size", vocabSize}, {"--max-position-embeddings", maxPositions}, {"--kv-lora-rank", kvLoraRank},
+        {"--q-lora-rank", qLoraRank}, {"--topk-method", topkMethod}, {"--n-group", nGroup}, {"--topk-group", topkGroup},
+        {"--first-k-dense-replace", firstDense}, {"--moe-layer-freq", moeLayerFreq}, {"--n-shared-experts", nSharedExperts},
+        {"--qk-nope-head-dim", qkNopeHeadDim}, {"--qk-rope-head-dim", qkRopeHeadDim}, {"--v-head-dim", vHeadDim},
+        {"--rope-yarn-factor", yarnFactor}, {"--rope-yarn-original-max-position-embeddings", yarnOriginalMax},
+        {"--rope-yarn-mscale", yarnMscale}, {"--rope-yarn-mscale-all-dim", yarnMscaleAllDim}, {"--tokenizer", tokenizer},
+        {"--fp8", fp8 ? true : null}};
+    for (Object[] option : widthOptions) {
+      if (option[1] != null) {
+        throw new IllegalArgumentException(option[0] + " does not go with --from-config: the widths, dtypes and"
+            + " quantization are the config's (only --num-layers, --num-experts, --seed, --shape-only and"
+            + " --max-shard-size apply)");
+      }
+    }
+    if (!shapeOnly && numLayers == null) {
+      throw new IllegalArgumentException("--from-config writes the whole release with random weights only when cut:"
+          + " give --shape-only (sparse files) or --num-layers N");
+    }
+    long started = System.nanoTime();
+    ReleasedModel.Options options = new ReleasedModel.Options(shapeOnly, numLayers, numExperts, seed,
+        ShardPlan.parseSize(maxShardSize));
+    CheckpointWriter.Summary summary = ReleasedModel.write(fromConfig, options, out);
+    System.err.printf(Locale.ROOT, "wrote %s%s in %.1f s%n", shapeOnly ? "shape-only " : "random-weight ", summary,
         (System.nanoTime() - started) / 1e9);
     return 0;
   }

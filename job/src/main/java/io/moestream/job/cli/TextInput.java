@@ -23,7 +23,8 @@ final class TextInput {
       return TokenIds.parse(trimmed.replaceAll("[\\s,]+", ","), input.toString());
     }
     if (!Tokenizer.isPresent(model)) {
-      throw new IllegalArgumentException(model + " has no tokenizer.json: give the input as token ids with --token-ids-file");
+      throw new IllegalArgumentException(model + " has no tokenizer.json" + Tokenizer.absenceNote(model)
+          + ": give the input as token ids with --token-ids-file");
     }
     int[] ids = Tokenizer.load(model).encode(content);
     if (ids.length == 0) {

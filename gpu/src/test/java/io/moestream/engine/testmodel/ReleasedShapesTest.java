@@ -1,0 +1,202 @@
+package io.moestream.engine.testmodel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.moestream.engine.format.Checkpoint;
+import io.moestream.engine.format.CheckpointException;
+import io.moestream.engine.format.DType;
+import io.moestream.engine.generate.EngineOptions;
+import io.moestream.engine.generate.LoadedModel;
+import io.moestream.engine.model.ConfigException;
+import io.moestream.engine.model.ModelConfig;
+import io.moestream.engine.model.ModelWeights;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Shape-only checkpoints of six released models, written from their real config.json
+ * ({@code src/test/resources/released-configs}, sources in PROVENANCE.md): the engine maps every shard,
+ * checks every tensor against the config and binds the weights (everything {@code model-info} and
+ * {@link LoadedModel#load} do before a forward pass), in seconds, while the files take kilobytes of disk.
+ *
+ * <p>Expected sizes come from outside this code: DeepSeek-V3's tensor and element counts are those a public
+ * inspection of the released DeepSeek-R1 checkpoint (same architecture and layout) reports, 91,991 tensors
+ * and 684,531,386,000 elements, MTP layer and FP8 scales included; the others' parameter counts are their
+ * model cards' (235B, 30.5B, 141B, 1T).
+ */
+class ReleasedShapesTest {
+  static final Path CONFIGS = Path.of("src/test/resources/released-configs");
+  private static final EngineOptions OPTIONS =
+      EngineOptions.defaults().withBackend("cpu").withThreads(2).withKvCacheBytes(8 << 20);
+
+  @TempDir
+  Path tmp;
+
+  static Stream<Arguments> releases() {
+    // folder, parameters (weights without FP8 scales) low and high, routed experts per layer, FP8
+    return Stream.of(
+        Arguments.of("deepseek-v3", 670.0e9, 672.0e9, 256, true),
+        Arguments.of("kimi-k2-instruct-0905", 1.00e12, 1.06e12, 384, true),
+        Arguments.of("qwen3-235b-a22b", 234.5e9, 235.5e9, 128, false),
+        Arguments.of("qwen3-235b-a22b-fp8", 234.5e9, 235.5e9, 128, true),
+        Arguments.of("qwen3-30b-a3b-fp8", 30.3e9, 30.7e9, 128, true),
+        Arguments.of("mixtral-8x22b-instruct-v0.1", 140.0e9, 141.5e9, 8, false));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("releases")
+  void shapeOnlyCheckpointLoadsInFullOnKilobytesOfDisk(String release, double minParams, double maxParams,
+      int experts, boolean fp8) throws Exception {
+    Path folder = tmp.resolve(release);
+    long started = System.nanoTime();
+    CheckpointWriter.Summary written = ReleasedModel.write(CONFIGS.resolve(release).resolve(ModelConfig.FILE),
+        new ReleasedModel.Options(true, null, null, 42, ShardPlan.DEFAULT_MAX_SHARD_BYTES), folder);
+    double writeSeconds = (System.nanoTime() - started) / 1e9;
+
+    Path source = CONFIGS.resolve(release).resolve(ModelConfig.FILE);
+    assertEquals(Files.readString(source), Files.readString(folder.resolve(ModelConfig.FILE)), "config.json copied as is");
+    JsonNode index = new ObjectMapper().readTree(folder.resolve(Checkpoint.INDEX_FILE).toFile());
+    assertEquals(written.tensorBytes(), index.path("metadata").path("total_size").asLong());
+    assertEquals(written.tensors(), index.path("weight_map").size());
+    long apparent = 0;
+    try (Stream<Path> files = Files.list(folder)) {
+      for (Path shard : files.filter(f -> f.toString().endsWith(".safetensors")).toList()) {
+        assertTrue(Files.size(shard) <= ShardPlan.DEFAULT_MAX_SHARD_BYTES + (64 << 20), shard + " over the shard size");
+        apparent += Files.size(shard);
+      }
+    }
+    assertTrue(apparent > written.tensorBytes(), "shards hold every tensor's bytes (as holes)");
+
+    started = System.nanoTime();
+    ModelConfig config;
+    long parameters;
+    try (LoadedModel model = LoadedModel.load(folder, OPTIONS)) {
+      config = model.config();
+      ModelWeights weights = model.weights();
+      parameters = weights.parameterCount();
+      assertTrue(weights.bytesPerTokenAt(config.numExpertsPerTok()) > 0);
+      assertEquals(experts, config.numExperts());
+      int lastLayer = config.numLayers() - 1;
+      DType expertDType = weights.layers()[lastLayer].moe().experts()[0].gateProj().dtype();
+      assertEquals(fp8 ? DType.F8_E4M3 : DType.BF16, expertDType, release + " expert weights");
+      assertEquals(DType.BF16, weights.lmHead().dtype(), release + " LM head stays unquantized");
+      assertEquals(DType.BF16, weights.layers()[lastLayer].moe().router().dtype(), release + " router stays unquantized");
+    }
+    double loadSeconds = (System.nanoTime() - started) / 1e9;
+    System.out.printf(Locale.ROOT, "%s: %s; written in %.1f s, loaded and checked in %.1f s, %,d parameters%n",
+        release, written, writeSeconds, loadSeconds, parameters);
+    assertTrue(parameters >= minParams && parameters <= maxParams,
+        release + ": " + parameters + " parameters, expected " + minParams + " .. " + maxParams);
+    assertTrue(loadSeconds < 60, release + ": load took " + loadSeconds + " s");
+
+    assumeTrue(written.diskBytes().isPresent(), "du is not available: disk usage not checked");
+    long disk = written.diskBytes().getAsLong();
+    assertTrue(disk < 64L << 20 && disk * 1000 < written.tensorBytes(),
+        release + ": " + disk + " bytes on disk for " + written.tensorBytes() + " bytes of tensors");
+  }
+
+  /** DeepSeek-V3 (as DeepSeek-R1, its layout): 91,991 tensors and 684,531,386,000 elements, MTP layer 61 included. */
+  @Test
+  void deepseekV3LayoutMatchesTheReleasedCounts() throws Exception {
+    Path folder = tmp.resolve("dsv3-config");
+    Files.createDirectories(folder);
+    Files.copy(CONFIGS.resolve("deepseek-v3").resolve(ModelConfig.FILE), folder.resolve(ModelConfig.FILE));
+    List<CheckpointTensor> layout = CheckpointLayout.read(folder);
+    assertEquals(91_991, layout.size());
+    assertEquals(684_531_386_000L, layout.stream().mapToLong(CheckpointTensor::elements).sum());
+    CheckpointTensor ehProj = layout.stream().filter(t -> t.name().equals("model.layers.61.eh_proj.weight"))
+        .findFirst().orElseThrow();
+    assertEquals(DType.BF16, ehProj.dtype());
+    assertEquals(List.of(7168L, 14336L), List.of(ehProj.shape()[0], ehProj.shape()[1]));
+    CheckpointTensor downScale = layout.stream()
+        .filter(t -> t.name().equals("model.layers.0.mlp.down_proj.weight_scale_inv")).findFirst().orElseThrow();
+    assertEquals(List.of(56L, 144L), List.of(downScale.shape()[0], downScale.shape()[1]));
+    assertNull(layout.stream().filter(t -> t.name().contains("inv_freq")).findFirst().orElse(null));
+  }
+
+  /** A checkpoint without one tensor and with another of the wrong shape: both named, with file and shapes. */
+  @Test
+  void missingAndMisshapenTensorsAreNamed() throws Exception {
+    Path folder = tmp.resolve("mixtral-broken");
+    Files.createDirectories(folder);
+    Files.copy(CONFIGS.resolve("mixtral-8x22b-instruct-v0.1").resolve(ModelConfig.FILE), folder.resolve(ModelConfig.FILE));
+    String missing = "model.layers.30.block_sparse_moe.experts.5.w2.weight";
+    String misshapen = "model.layers.7.self_attn.k_proj.weight";
+    List<CheckpointTensor> layout = new ArrayList<>(CheckpointLayout.read(folder));
+    assertTrue(layout.removeIf(t -> t.name().equals(missing)));
+    layout.replaceAll(t -> t.name().equals(misshapen) ? t.withShape(1024, 6000) : t);
+    CheckpointWriter.writeShapeOnly(layout, ShardPlan.DEFAULT_MAX_SHARD_BYTES, folder);
+
+    String message = assertThrows(CheckpointException.class,
+        () -> ModelWeights.load(folder)).getMessage();
+    assertTrue(message.contains("missing tensor '" + missing + "' (expected shape [6144, 16384])"), message);
+    assertTrue(message.contains(shardOf(layout, misshapen, folder) + ": tensor '" + misshapen
+        + "' has shape [1024, 6000], expected [1024, 6144]"), message);
+  }
+
+  /** The same for an FP8 release: a block-scale tensor left out, an FP8 expert weight of the wrong shape. */
+  @Test
+  void missingScalesAndMisshapenFp8WeightsAreNamed() throws Exception {
+    Path folder = tmp.resolve("qwen3-fp8-broken");
+    Files.createDirectories(folder);
+    Files.copy(CONFIGS.resolve("qwen3-30b-a3b-fp8").resolve(ModelConfig.FILE), folder.resolve(ModelConfig.FILE));
+    String missing = "model.layers.47.mlp.experts.127.up_proj.weight_scale_inv";
+    String misshapen = "model.layers.3.mlp.experts.9.down_proj.weight";
+    List<CheckpointTensor> layout = new ArrayList<>(CheckpointLayout.read(folder));
+    assertTrue(layout.removeIf(t -> t.name().equals(missing)));
+    layout.replaceAll(t -> t.name().equals(misshapen) ? t.withShape(768, 2048) : t);
+    CheckpointWriter.writeShapeOnly(layout, ShardPlan.DEFAULT_MAX_SHARD_BYTES, folder);
+
+    String message = assertThrows(CheckpointException.class,
+        () -> ModelWeights.load(folder)).getMessage();
+    assertTrue(message.contains("missing tensor '" + missing + "' (expected shape [6, 16])"), message);
+    assertTrue(message.contains(shardOf(layout, misshapen, folder) + ": tensor '" + misshapen
+        + "' has shape [768, 2048], expected [2048, 768]"), message);
+  }
+
+  /** A cut keeps the widths, makes the first layer dense, and refuses experts DeepSeek's groups cannot hold. */
+  @Test
+  void cutsKeepTheWidthsAndTheGroupRules() throws Exception {
+    Path config = CONFIGS.resolve("deepseek-v3").resolve(ModelConfig.FILE);
+    Path folder = tmp.resolve("dsv3-cut");
+    ReleasedModel.write(config, new ReleasedModel.Options(true, 2, 16, 42, ShardPlan.DEFAULT_MAX_SHARD_BYTES), folder);
+    ModelConfig cut = ModelConfig.read(folder);
+    assertEquals(2, cut.numLayers());
+    assertEquals(16, cut.numExperts());
+    assertEquals(7168, cut.hiddenSize());
+    assertTrue(!cut.isSparse(0) && cut.isSparse(1), "layer 0 dense, layer 1 with experts");
+    assertNull(CheckpointLayout.read(folder).stream().filter(t -> t.name().startsWith("model.layers.2."))
+        .findFirst().orElse(null), "no MTP layer in a cut");
+    ModelWeights.load(folder);
+
+    String message = assertThrows(ConfigException.class,
+        () -> ReleasedModel.write(config, new ReleasedModel.Options(true, 2, 12, 42, ShardPlan.DEFAULT_MAX_SHARD_BYTES),
+            tmp.resolve("dsv3-bad-cut"))).getMessage();
+    assertTrue(message.contains("--num-experts 12") && message.contains("n_group 8"), message);
+  }
+
+  private static String shardOf(List<CheckpointTensor> layout, String name, Path folder) {
+    ShardPlan plan = ShardPlan.of(layout, ShardPlan.DEFAULT_MAX_SHARD_BYTES);
+    for (int s = 0; s < plan.shards().size(); s++) {
+      if (plan.shards().get(s).stream().anyMatch(t -> t.name().equals(name))) {
+        return folder.resolve(plan.fileName(s)).toString();
+      }
+    }
+    throw new AssertionError(name + " is in no shard");
+  }
+}

@@ -54,5 +54,16 @@ class ReleasedModelCliTest {
     assertEquals(128, info.get("routed_experts").asInt());
     assertEquals(235_093_634_560L, info.get("parameters").asLong());
     assertEquals(8, info.get("decode_weight_bytes_per_token").size());
+
+    // the memory plan of 470 GB of BF16 weights on this machine: refused at once, with the numbers
+    Process plan = new ProcessBuilder(List.of(java, "-Xmx256m", "--add-modules=jdk.incubator.vector",
+        "-cp", System.getProperty("java.class.path"), MoestreamCli.class.getName(), "model-info", "--model",
+        model.toString(), "--memory", "--kv-cache-mb", "64")).redirectErrorStream(true).start();
+    String table = new String(plan.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(plan.waitFor(120, TimeUnit.SECONDS), "model-info --memory did not finish in 120 s");
+    assertEquals(1, plan.exitValue(), table);
+    assertTrue(table.contains("DOES NOT FIT") && table.contains("--allow-weights-over-ram"), table);
+    assertTrue(table.contains("total mapped                                  470,187,269,120 B"), "the weights' bytes are stated: " + table);
+    assertTrue(!table.contains("OutOfMemoryError"), table);
   }
 }

@@ -151,46 +151,6 @@ public final class Matrix {
     return new Matrix(name, dtype, rows, cols, bytes, null, 0, 0, 0, rows, null, true);
   }
 
-  /**
-   * Quantizes {@code values} (rows, cols) to MXFP4: each run of 32 values of a row gets the smallest power
-   * of two 2^e with amax / 2^e <= 6 (E2M1's largest value), so nothing saturates, and each value its
-   * nearest E2M1 code. Writes rows * cols / 2 code bytes (even column in the low nibble) and
-   * rows * cols / 32 biased exponents (tests and test models).
-   */
-  public static void mxfp4Quantize(float[] values, int rows, int cols, byte[] blocks, byte[] scales) {
-    int blocksPerRow = cols / MXFP4_BLOCK;
-    for (int r = 0; r < rows; r++) {
-      for (int b = 0; b < blocksPerRow; b++) {
-        int start = r * cols + b * MXFP4_BLOCK;
-        float amax = 0;
-        for (int i = 0; i < MXFP4_BLOCK; i++) {
-          amax = Math.max(amax, Math.abs(values[start + i]));
-        }
-        int exponent = amax == 0 ? 0 : (int) Math.ceil(Math.log(amax / 6.0) / Math.log(2.0));
-        while (amax > 0 && amax / Math.scalb(1.0, exponent) > 6.0) {
-          exponent++; // log rounding
-        }
-        exponent = Math.max(-127, Math.min(127, exponent));
-        scales[r * blocksPerRow + b] = (byte) (exponent + 127);
-        double scale = Math.scalb(1.0, exponent);
-        for (int i = 0; i < MXFP4_BLOCK; i += 2) {
-          int lo = Numerics.floatToE2m1((float) (values[start + i] / scale));
-          int hi = Numerics.floatToE2m1((float) (values[start + i + 1] / scale));
-          blocks[(start + i) / 2] = (byte) (lo | (hi << 4));
-        }
-      }
-    }
-  }
-
-  /** An MXFP4 matrix in direct memory, quantized from {@code values} (rows, cols) (tests). */
-  public static Matrix mxfp4FromFloats(String name, int rows, int cols, float[] values) {
-    byte[] blocks = new byte[rows * cols / 2];
-    byte[] scales = new byte[rows * (cols / MXFP4_BLOCK)];
-    mxfp4Quantize(values, rows, cols, blocks, scales);
-    ByteBuffer blockBuffer = ByteBuffer.allocateDirect(blocks.length).put(blocks).flip();
-    ByteBuffer scaleBuffer = ByteBuffer.allocateDirect(scales.length).put(scales).flip();
-    return mxfp4(name, rows, cols, blockBuffer, scaleBuffer);
-  }
 
   /** An FP8 weight read in place from {@code weight}, which may span several mapped windows. */
   public static Matrix fp8(TensorData weight, float[] blockScales, int blockRows, int blockCols) {
@@ -289,17 +249,6 @@ public final class Matrix {
     return new Matrix(name, dtype, rows, cols, buffer);
   }
 
-  /** As {@link #fromFloats(String, DType, int, int, float[])}, stored transposed: (cols, rows) row-major (tests). */
-  public static Matrix transposedFromFloats(String name, DType dtype, int rows, int cols, float[] values) {
-    float[] transpose = new float[rows * cols];
-    for (int r = 0; r < rows; r++) {
-      for (int c = 0; c < cols; c++) {
-        transpose[c * rows + r] = values[r * cols + c];
-      }
-    }
-    Matrix stored = fromFloats(name, dtype, cols, rows, transpose);
-    return transposed(name, dtype, rows, cols, stored.bytes);
-  }
 
   public String name() {
     return name;

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.moestream.engine.format.DType;
 import io.moestream.engine.format.SafetensorsWriter;
+import io.moestream.engine.kernel.ExpertLayouts;
 import io.moestream.engine.kernel.Matrix;
 import io.moestream.engine.model.Architecture;
 import java.io.IOException;
@@ -150,7 +151,7 @@ final class GptOssModelWriter {
     int groups = cols / Matrix.MXFP4_BLOCK;
     byte[] blocks = new byte[experts * rows * cols / 2];
     byte[] scales = new byte[experts * rows * groups];
-    Matrix.mxfp4Quantize(values, experts * rows, cols, blocks, scales);
+    ExpertLayouts.mxfp4Quantize(values, experts * rows, cols, blocks, scales);
     out.addRaw(name + "_blocks", DType.U8, new long[] {experts, rows, groups, 16}, blocks);
     out.addRaw(name + "_scales", DType.U8, new long[] {experts, rows, groups}, scales);
   }

@@ -55,7 +55,7 @@ class Mxfp4MatmulTest {
     int rows = 5;
     int cols = 96;
     float[] values = random(rows * cols, 1);
-    Matrix w = Matrix.mxfp4FromFloats("w", rows, cols, values);
+    Matrix w = ExpertLayouts.mxfp4FromFloats("w", rows, cols, values);
     for (int r = 0; r < rows; r++) {
       for (int b = 0; b < cols / 32; b++) {
         float amax = 0;
@@ -73,7 +73,7 @@ class Mxfp4MatmulTest {
   @ParameterizedTest
   @CsvSource({"1, 32, 1", "7, 64, 5", "40, 96, 4", "33, 320, 9"})
   void mxfp4VectorKernelMatchesScalar(int rows, int cols, int tokens) {
-    Matrix w = Matrix.mxfp4FromFloats("w", rows, cols, random(rows * cols, 2));
+    Matrix w = ExpertLayouts.mxfp4FromFloats("w", rows, cols, random(rows * cols, 2));
     assertKernelsAgree(w, rows, cols, tokens);
   }
 
@@ -81,7 +81,7 @@ class Mxfp4MatmulTest {
   @CsvSource({"F32, 1, 8, 1", "F32, 19, 24, 5", "BF16, 40, 33, 4", "BF16, 67, 96, 6", "F16, 9, 16, 2"})
   void transposedVectorKernelMatchesScalar(DType dtype, int rows, int cols, int tokens) {
     float[] values = random(rows * cols, 4);
-    Matrix w = Matrix.transposedFromFloats("w", dtype, rows, cols, values);
+    Matrix w = ExpertLayouts.transposedFromFloats("w", dtype, rows, cols, values);
     Matrix plain = Matrix.fromFloats("w", dtype, rows, cols, values);
     for (int r = 0; r < rows; r++) {
       for (int c = 0; c < cols; c++) {

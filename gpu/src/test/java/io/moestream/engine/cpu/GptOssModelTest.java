@@ -164,6 +164,42 @@ class GptOssModelTest {
     }
   }
 
+  /** config.json of openai/gpt-oss-20b as released (the fields the engine reads, and the ones it ignores). */
+  @Test
+  void readsTheReleasedGptOss20bConfig() throws IOException {
+    StringBuilder layerTypes = new StringBuilder();
+    for (int layer = 0; layer < 24; layer++) {
+      layerTypes.append(layer == 0 ? "" : ", ").append(layer % 2 == 0 ? "\"sliding_attention\"" : "\"full_attention\"");
+    }
+    java.nio.file.Files.writeString(folder.resolve("config.json"), """
+        {"architectures": ["GptOssForCausalLM"], "attention_bias": true, "attention_dropout": 0.0,
+         "eos_token_id": 200002, "experts_per_token": 4, "head_dim": 64, "hidden_act": "silu",
+         "hidden_size": 2880, "initial_context_length": 4096, "initializer_range": 0.02,
+         "intermediate_size": 2880, "layer_types": [%s], "max_position_embeddings": 131072,
+         "model_type": "gpt_oss", "num_attention_heads": 64, "num_experts_per_tok": 4, "num_hidden_layers": 24,
+         "num_key_value_heads": 8, "num_local_experts": 32, "output_router_logits": false, "pad_token_id": 199999,
+         "quantization_config": {"modules_to_not_convert": ["model.layers.*.self_attn", "model.layers.*.mlp.router",
+           "model.embed_tokens", "lm_head"], "quant_method": "mxfp4"},
+         "rms_norm_eps": 1e-05, "rope_scaling": {"beta_fast": 32.0, "beta_slow": 1.0, "factor": 32.0,
+           "original_max_position_embeddings": 4096, "rope_type": "yarn", "truncate": false},
+         "rope_theta": 150000, "router_aux_loss_coef": 0.9, "sliding_window": 128, "swiglu_limit": 7.0,
+         "tie_word_embeddings": false, "transformers_version": "4.55.0.dev0", "use_cache": true,
+         "vocab_size": 201088}
+        """.formatted(layerTypes));
+    ModelConfig config = ModelConfig.read(folder);
+    assertEquals(Architecture.GPT_OSS, config.architecture());
+    assertEquals(4096, config.qDim()); // 64 heads x 64, wider than hidden_size 2880
+    assertEquals(32, config.numExperts());
+    assertEquals(4, config.numExpertsPerTok());
+    assertEquals(2880, config.moeIntermediateSize());
+    assertEquals(128, config.slidingWindow(0));
+    assertEquals(0, config.slidingWindow(23));
+    assertEquals(32.0, config.ropeScaling().factor());
+    assertEquals(4096, config.ropeScaling().originalMaxPositionEmbeddings());
+    assertEquals(7.0, config.swiglu().limit());
+    assertArrayEquals(new int[] {200002}, config.eosTokenIds());
+  }
+
   /** Without layer_types, GptOssConfig alternates sliding (even layers) and full attention. */
   @Test
   void layerTypesDefaultToAlternating() throws IOException {

@@ -11,9 +11,13 @@ import io.moestream.engine.model.LayerWeights;
 import io.moestream.engine.model.ModelConfig;
 
 /**
- * Grouped-query causal attention over the paged KV cache, for Qwen2/3-MoE, Mixtral, OLMoE and GLM-4.5:
- * q/k/v projections (+ bias) -> q/k RMSNorm (per head or over the projection) -> optional clamp ->
+ * Grouped-query causal attention over the paged KV cache, for Qwen2/3-MoE, Mixtral, OLMoE, GLM-4.5 and
+ * gpt-oss: q/k/v projections (+ bias) -> q/k RMSNorm (per head or over the projection) -> optional clamp ->
  * RoPE (on each head's first rotaryDim values) -> keys and values into the cache -> softmax(q k^T / sqrt(headDim)) v -> o projection.
+ *
+ * <p>A layer with a sliding window attends to the last {@code window} positions only (itself included,
+ * Hugging Face's {@code kv > q - sliding_window}); the cache still holds every position. gpt-oss's
+ * sinks add {@code exp(sink[h])} to head h's softmax denominator: a share of attention that goes nowhere.
  */
 final class CpuAttention implements AttentionLayer {
   private final ModelConfig config;
@@ -25,8 +29,10 @@ final class CpuAttention implements AttentionLayer {
     this.config = config;
     this.kernels = kernels;
     this.pool = pool;
-    if (config.ropeScaling().type() == io.moestream.engine.model.RopeScaling.Type.YARN) {
-      throw new UnsupportedOperationException("yarn rope scaling is implemented for the DeepSeek architectures only");
+    if (config.ropeScaling().type() == io.moestream.engine.model.RopeScaling.Type.YARN
+        && config.architecture() != io.moestream.engine.model.Architecture.GPT_OSS) {
+      throw new UnsupportedOperationException("yarn rope scaling is implemented for the DeepSeek architectures and"
+          + " gpt_oss only");
     }
     // GLM-4.5 rotates only the first rotaryDim values of each head; the others pass through unrotated.
     this.rope = new Rope(config.rotaryDim(), config.ropeTheta(), config.ropeScaling());
@@ -96,29 +102,34 @@ final class CpuAttention implements AttentionLayer {
     int numHeads = config.numHeads();
     int groupSize = numHeads / config.numKvHeads();
     float scale = (float) (1.0 / Math.sqrt(headDim));
+    int window = config.slidingWindow(layer);
+    float[] sinks = w.sinks();
     pool.run(numTokens * numHeads, task -> {
       int t = task / numHeads;
       int h = task % numHeads;
       int kvOffset = (h / groupSize) * headDim;
       PagedKvCache.Sequence sequence = batch.kvSequences()[t];
       int contextLength = batch.positions()[t] + 1;
-      float[] scores = new float[contextLength];
+      int first = window > 0 ? Math.max(0, contextLength - window) : 0;
+      float[] scores = new float[contextLength - first];
       int qOffset = t * qDim + h * headDim;
-      float max = Float.NEGATIVE_INFINITY;
-      for (int j = 0; j < contextLength; j++) {
+      float sink = sinks == null ? Float.NEGATIVE_INFINITY : sinks[h];
+      float max = sink;
+      for (int j = first; j < contextLength; j++) {
         float score = kernels.dot(q, qOffset, keyCache, sequence.slot(j) * kvDim + kvOffset, headDim) * scale;
-        scores[j] = score;
+        scores[j - first] = score;
         max = Math.max(max, score);
       }
-      float sum = 0;
-      for (int j = 0; j < contextLength; j++) {
-        scores[j] = (float) Math.exp(scores[j] - max);
-        sum += scores[j];
+      float sum = sinks == null ? 0 : (float) Math.exp(sink - max);
+      for (int i = 0; i < scores.length; i++) {
+        scores[i] = (float) Math.exp(scores[i] - max);
+        sum += scores[i];
       }
       float inv = 1f / sum;
       int outOffset = t * qDim + h * headDim;
-      for (int j = 0; j < contextLength; j++) {
-        kernels.axpy(scores[j] * inv, valueCache, sequence.slot(j) * kvDim + kvOffset, attended, outOffset, headDim);
+      for (int j = first; j < contextLength; j++) {
+        kernels.axpy(scores[j - first] * inv, valueCache, sequence.slot(j) * kvDim + kvOffset, attended, outOffset,
+            headDim);
       }
     });
     project(w.oProj(), scratch.input(attended, numTokens, qDim), out);

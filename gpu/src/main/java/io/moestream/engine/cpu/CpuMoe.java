@@ -64,6 +64,13 @@ final class CpuMoe {
     float[] routerLogits = scratch.floats(numTokens * numExperts); // (numTokens, numExperts)
     Matrix routerWeight = w.router();
     pool.runRanges(numExperts, 4, (start, end) -> kernels.matmul(routerWeight, input, routerLogits, start, end));
+    if (w.routerBias() != null) { // gpt-oss
+      for (int t = 0; t < numTokens; t++) {
+        for (int e = 0; e < numExperts; e++) {
+          routerLogits[t * numExperts + e] += w.routerBias()[e];
+        }
+      }
+    }
     maskPrunedExperts(w, numTokens, routerLogits);
     float[] scores = scratch.floats(numTokens * numExperts); // (numTokens, numExperts)
     int[] candidates = scratch.ints(numTokens * maxK); // (numTokens, maxK)
@@ -170,8 +177,12 @@ final class CpuMoe {
     }
   }
 
-  /** One expert over its group: down(silu(gate x) * up x) into each entry's slot row. */
+  /** One expert over its group: down(silu(gate x) * up x), or gpt-oss's fused form, into each entry's slot row. */
   private void runExpert(ExpertWeights w, int[] entries, float[] normed, float[] slotOutputs, int maxK) {
+    if (w.isFused()) {
+      runFusedExpert(w, entries, normed, slotOutputs, maxK);
+      return;
+    }
     int hidden = config.hiddenSize();
     int inter = w.intermediateSize();
     int n = entries.length;
@@ -189,6 +200,40 @@ final class CpuMoe {
     kernels.matmul(w.downProj(), MatmulInput.of(gate, n, inter), down, 0, hidden);
     for (int i = 0; i < n; i++) {
       System.arraycopy(down, i * hidden, slotOutputs, entries[i] * hidden, hidden);
+    }
+  }
+
+  /**
+   * gpt-oss's expert: {@code gate_up = W x + b}, gate at even and up at odd positions; gate clamped above
+   * and up on both sides at the limit; {@code (up + 1) * gate * sigmoid(alpha * gate)}; {@code down h + b}.
+   */
+  private void runFusedExpert(ExpertWeights w, int[] entries, float[] normed, float[] slotOutputs, int maxK) {
+    int hidden = config.hiddenSize();
+    int inter = w.intermediateSize();
+    int n = entries.length;
+    float[] gathered = new float[n * hidden];
+    for (int i = 0; i < n; i++) {
+      System.arraycopy(normed, (entries[i] / maxK) * hidden, gathered, i * hidden, hidden);
+    }
+    float[] gateUp = new float[n * 2 * inter];
+    kernels.matmul(w.gateUpProj(), MatmulInput.of(gathered, n, hidden), gateUp, 0, 2 * inter);
+    float limit = (float) config.swiglu().limit();
+    float alpha = (float) config.swiglu().alpha();
+    float[] activated = new float[n * inter];
+    float[] gateUpBias = w.gateUpBias();
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < inter; j++) {
+        float gate = Math.min(gateUp[(i * inter + j) * 2] + gateUpBias[2 * j], limit);
+        float up = Math.max(-limit, Math.min(limit, gateUp[(i * inter + j) * 2 + 1] + gateUpBias[2 * j + 1]));
+        activated[i * inter + j] = (up + 1) * gate / (1 + (float) Math.exp(-alpha * gate));
+      }
+    }
+    float[] down = new float[n * hidden];
+    kernels.matmul(w.downProj(), MatmulInput.of(activated, n, inter), down, 0, hidden);
+    for (int i = 0; i < n; i++) {
+      for (int c = 0; c < hidden; c++) {
+        slotOutputs[entries[i] * hidden + c] = down[i * hidden + c] + w.downBias()[c];
+      }
     }
   }
 

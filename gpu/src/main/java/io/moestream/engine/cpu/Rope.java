@@ -35,14 +35,19 @@ final class Rope {
   }
 
   /**
-   * YaRN as DeepSeek configures it: dimensions rotating fewer than {@code beta_slow} times over the
+   * YaRN as Hugging Face's {@code _compute_yarn_parameters} (DeepSeek, gpt-oss): dimensions rotating fewer than {@code beta_slow} times over the
    * original context are interpolated (frequency / factor), those rotating more than {@code beta_fast}
    * times keep their frequency, with a linear ramp between the two correction dimensions.
    */
   static void yarnInvFreq(int dim, double theta, RopeScaling s, float[] out) {
-    int low = Math.max((int) Math.floor(correctionDim(s.betaFast(), dim, theta, s.originalMaxPositionEmbeddings())), 0);
-    int high = Math.min((int) Math.ceil(correctionDim(s.betaSlow(), dim, theta, s.originalMaxPositionEmbeddings())),
-        dim - 1);
+    double low = correctionDim(s.betaFast(), dim, theta, s.originalMaxPositionEmbeddings());
+    double high = correctionDim(s.betaSlow(), dim, theta, s.originalMaxPositionEmbeddings());
+    if (s.truncate()) { // gpt-oss keeps the fractional range (truncate: false)
+      low = Math.floor(low);
+      high = Math.ceil(high);
+    }
+    low = Math.max(low, 0);
+    high = Math.min(high, dim - 1);
     double span = low == high ? 0.001 : high - low;
     for (int i = 0; i < dim / 2; i++) {
       float extrapolated = (float) (1.0 / Math.pow(theta, (2.0 * i) / dim));

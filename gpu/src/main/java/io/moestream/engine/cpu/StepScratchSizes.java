@@ -81,7 +81,9 @@ public final class StepScratchSizes {
         parts.put(Part.MOE, mlp);
         shifted = moeShifted(config, tokens);
         long inter = config.moeIntermediateSize();
-        expertTask = t * (3 * hidden + 3 * inter) // gathered, its paired copy, gate, up, gate's paired copy, down
+        // gathered, its paired copy, gate, up, gate's paired copy, down; gpt-oss's fused expert holds gate_up
+        // (2 * inter), the activation and its paired copy: one inter more.
+        expertTask = t * (3 * hidden + (config.swiglu() != null ? 4 : 3) * inter)
             + (sixteenBitWeights ? 2L * MatmulInput.shiftedFloats(tokens, config.hiddenSize())
                 + MatmulInput.shiftedFloats(tokens, config.moeIntermediateSize()) : 0);
       } else {

@@ -110,6 +110,13 @@ public final class CudaBackend implements Backend {
       return "glm4_moe: partial rotary embeddings (rotary dim " + config.rotaryDim() + " of head_dim "
           + config.headDim() + ") and sigmoid group-limited routing have no CUDA kernels yet";
     }
+    if (config.architecture() == io.moestream.engine.model.Architecture.GPT_OSS) {
+      return "gpt_oss: attention sinks, the fused clamped-SwiGLU experts with biases, the router bias and MXFP4 /"
+          + " transposed expert weights have no CUDA kernels yet";
+    }
+    if (config.hasSlidingWindow()) {
+      return "sliding-window attention has no CUDA kernel yet";
+    }
     if (config.rotaryDim() != config.headDim()) {
       return "partial rotary embeddings (rotary dim " + config.rotaryDim() + " of head_dim " + config.headDim()
           + ") have no CUDA kernel yet";

@@ -92,4 +92,32 @@ public final class Numerics {
     }
     return (byte) (sign | bits);
   }
+
+  /** The 16 FP4 E2M1 values by code (bit 3 sign, bits 2-1 exponent with bias 1, bit 0 mantissa). */
+  private static final float[] E2M1 = {0f, 0.5f, 1f, 1.5f, 2f, 3f, 4f, 6f, -0f, -0.5f, -1f, -1.5f, -2f, -3f, -4f, -6f};
+
+  /** FP4 E2M1 code (the low 4 bits of {@code code}) to float. */
+  public static float e2m1ToFloat(int code) {
+    return E2M1[code & 0xF];
+  }
+
+  /** An E8M0 scale byte (MXFP4's shared exponent, bias 127) to the float 2^(e - 127); 0xFF is NaN. */
+  public static float e8m0ToFloat(byte value) {
+    int e = value & 0xFF;
+    return e == 0xFF ? Float.NaN : (float) Math.scalb(1.0, e - 127);
+  }
+
+  /** Float to the nearest FP4 E2M1 code (ties to the even code); magnitudes beyond 6 saturate. */
+  public static int floatToE2m1(float value) {
+    float magnitude = Math.min(Math.abs(value), 6f);
+    int best = 0;
+    for (int code = 1; code < 8; code++) {
+      float error = Math.abs(E2M1[code] - magnitude);
+      float bestError = Math.abs(E2M1[best] - magnitude);
+      if (error < bestError || (error == bestError && code % 2 == 0)) {
+        best = code;
+      }
+    }
+    return (Float.floatToRawIntBits(value) < 0 ? 8 : 0) | best;
+  }
 }

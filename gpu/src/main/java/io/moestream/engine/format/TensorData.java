@@ -112,6 +112,23 @@ public final class TensorData {
     return chunks[i].duplicate().order(ByteOrder.LITTLE_ENDIAN);
   }
 
+  /**
+   * A little-endian view of the sub-tensor at {@code index} of the first dimension (one expert of
+   * gpt-oss's stacked {@code (numExperts, ...)} tensors), positioned at 0. Chunks hold whole first-dimension
+   * entries, so the view is always inside one mapped window.
+   */
+  public ByteBuffer firstDimSlice(int index) {
+    if (index < 0 || index >= shape[0]) {
+      throw new IndexOutOfBoundsException(file + ": tensor '" + name + "' has " + shape[0] + " entries along its"
+          + " first dimension, asked for " + index);
+    }
+    long entryBytes = numElements() / shape[0] * dtype.byteSize();
+    long perChunk = rowsPerChunk();
+    ByteBuffer chunk = rowChunk((int) (index / perChunk));
+    return chunk.slice(Math.toIntExact((index % perChunk) * entryBytes), Math.toIntExact(entryBytes))
+        .order(ByteOrder.LITTLE_ENDIAN);
+  }
+
   /** Reads element {@code index} as a float, whatever the dtype (slow; for loading small tensors). */
   public float getFloat(long index) {
     long byteOffset = index * dtype.byteSize();
@@ -131,6 +148,8 @@ public final class TensorData {
         return Numerics.halfToFloat(buffer.getShort(offset));
       case F8_E4M3:
         return Numerics.e4m3ToFloat(buffer.get(offset));
+      case U8:
+        return buffer.get(offset) & 0xFF;
       default:
         throw new CheckpointException(file + ": tensor '" + name + "' is " + dtype + ", not a float type");
     }

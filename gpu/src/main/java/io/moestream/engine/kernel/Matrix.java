@@ -16,6 +16,13 @@ import java.nio.ByteOrder;
  * Matrix over one window's buffer that knows its first row in the whole: kernels run part by part and
  * write each part's rows at their place in the output, and FP8 parts index the shared block scales by
  * their absolute row. Ordinary matrices are one part and take the same single-buffer path as before.
+ *
+ * <p>Two layouts serve gpt-oss's stacked expert tensors, each expert a view into the checkpoint's
+ * {@code (numExperts, ...)} tensor (no copy): MXFP4 (OCP microscaling: E2M1 codes, two a byte with the
+ * even column in the low nibble, and one E8M0 exponent per 32 values of a row, from the
+ * {@code *_blocks} / {@code *_scales} pair, already in (out, in) order), and a transposed 16/32-bit
+ * matrix whose bytes are W's transpose row-major ({@code (cols, rows)}: the BF16 checkpoints store
+ * {@code gate_up_proj} as (hidden, 2 * intermediate), the input dimension first).
  */
 public final class Matrix {
   private final String name;
@@ -37,9 +44,16 @@ public final class Matrix {
   /** Split matrices only: parts of {@link #partRows} rows (the last may hold fewer), else null. */
   final Matrix[] parts;
   private final int partRows;
+  /** MXFP4 only: (rows, cols / 32) E8M0 exponents, row-major, mapped in place; else null. */
+  final ByteBuffer e8m0Scales;
+  /** The bytes hold W's transpose, row-major (cols, rows); kernels read W[r, c] at {@code c * rows + r}. */
+  final boolean transposed;
+
+  /** Values of one MXFP4 row that share an E8M0 scale. */
+  public static final int MXFP4_BLOCK = 32;
 
   public Matrix(String name, DType dtype, int rows, int cols, ByteBuffer bytes) {
-    this(name, dtype, rows, cols, bytes, null, 0, 0, 0, rows);
+    this(name, dtype, rows, cols, bytes, null, 0, 0, 0, rows, null, false);
     if (dtype != DType.F32 && dtype != DType.BF16 && dtype != DType.F16) {
       throw new IllegalArgumentException(name + ": matrices must be F32, BF16 or F16 (or FP8 with block scales), not "
           + dtype);
@@ -47,11 +61,14 @@ public final class Matrix {
   }
 
   private Matrix(String name, DType dtype, int rows, int cols, ByteBuffer bytes, float[] blockScales, int blockRows,
-      int blockCols, int firstRow, int outRows) {
-    if ((long) rows * cols * dtype.byteSize() != bytes.remaining()) {
+      int blockCols, int firstRow, int outRows, ByteBuffer e8m0Scales, boolean transposed) {
+    long dataBytes = dtype == DType.MXFP4 ? (long) rows * cols / 2 : (long) rows * cols * dtype.byteSize();
+    if (dataBytes != bytes.remaining()) {
       throw new IllegalArgumentException(name + ": " + rows + "x" + cols + " " + dtype + " needs "
-          + (long) rows * cols * dtype.byteSize() + " bytes, buffer has " + bytes.remaining());
+          + dataBytes + " bytes, buffer has " + bytes.remaining());
     }
+    this.e8m0Scales = e8m0Scales == null ? null : e8m0Scales.slice().order(ByteOrder.LITTLE_ENDIAN);
+    this.transposed = transposed;
     this.name = name;
     this.dtype = dtype;
     this.rows = rows;
@@ -84,12 +101,14 @@ public final class Matrix {
     this.scaleCols = blockCols > 0 ? (cols + blockCols - 1) / blockCols : 0;
     this.firstRow = 0;
     this.outRows = rows;
+    this.e8m0Scales = null;
+    this.transposed = false;
     this.partRows = Math.toIntExact(tensor.rowsPerChunk());
     this.parts = new Matrix[tensor.rowChunks()];
     for (int i = 0; i < parts.length; i++) {
       int first = i * partRows;
       parts[i] = new Matrix(name, dtype, Math.min(partRows, rows - first), cols, tensor.rowChunk(i), blockScales,
-          blockRows, blockCols, first, rows);
+          blockRows, blockCols, first, rows, null, false);
     }
   }
 
@@ -100,8 +119,38 @@ public final class Matrix {
   public static Matrix fp8(String name, int rows, int cols, ByteBuffer bytes, float[] blockScales, int blockRows,
       int blockCols) {
     checkFp8(name, rows, cols, blockScales, blockRows, blockCols);
-    return new Matrix(name, DType.F8_E4M3, rows, cols, bytes, blockScales.clone(), blockRows, blockCols, 0, rows);
+    return new Matrix(name, DType.F8_E4M3, rows, cols, bytes, blockScales.clone(), blockRows, blockCols, 0, rows,
+        null, false);
   }
+
+  /**
+   * An MXFP4 weight (rows, cols) read in place: {@code blocks} holds rows * cols / 2 bytes (the
+   * {@code *_blocks} tensor's (rows, cols / 32, 16) bytes of one expert), {@code scales} rows * cols / 32
+   * E8M0 exponents (its {@code *_scales}). W[r, c] = e2m1(nibble c of row r) * 2^(scale[r, c / 32] - 127).
+   */
+  public static Matrix mxfp4(String name, int rows, int cols, ByteBuffer blocks, ByteBuffer scales) {
+    if (cols % MXFP4_BLOCK != 0) {
+      throw new IllegalArgumentException(name + ": MXFP4 matrices need cols divisible by " + MXFP4_BLOCK + ", found "
+          + cols);
+    }
+    if (scales.remaining() != (long) rows * (cols / MXFP4_BLOCK)) {
+      throw new IllegalArgumentException(name + ": " + rows + "x" + cols + " MXFP4 needs " + rows * (cols / MXFP4_BLOCK)
+          + " scale bytes, found " + scales.remaining());
+    }
+    return new Matrix(name, DType.MXFP4, rows, cols, blocks, null, 0, 0, 0, rows, scales, false);
+  }
+
+  /**
+   * W (rows, cols) whose bytes hold its transpose row-major, (cols, rows) in F32, BF16 or F16: one expert of
+   * gpt-oss's BF16 {@code gate_up_proj} (hidden, 2 * intermediate) or {@code down_proj} (intermediate, hidden).
+   */
+  public static Matrix transposed(String name, DType dtype, int rows, int cols, ByteBuffer bytes) {
+    if (dtype != DType.F32 && dtype != DType.BF16 && dtype != DType.F16) {
+      throw new IllegalArgumentException(name + ": transposed matrices must be F32, BF16 or F16, not " + dtype);
+    }
+    return new Matrix(name, dtype, rows, cols, bytes, null, 0, 0, 0, rows, null, true);
+  }
+
 
   /** An FP8 weight read in place from {@code weight}, which may span several mapped windows. */
   public static Matrix fp8(TensorData weight, float[] blockScales, int blockRows, int blockCols) {
@@ -200,6 +249,7 @@ public final class Matrix {
     return new Matrix(name, dtype, rows, cols, buffer);
   }
 
+
   public String name() {
     return name;
   }
@@ -243,6 +293,9 @@ public final class Matrix {
   }
 
   public long byteSize() {
+    if (dtype == DType.MXFP4) {
+      return (long) rows * cols / 2 + (long) rows * (cols / MXFP4_BLOCK);
+    }
     long scaleBytes = blockScales == null ? 0 : (long) blockScales.length * Float.BYTES;
     return (long) rows * cols * dtype.byteSize() + scaleBytes;
   }
@@ -287,7 +340,12 @@ public final class Matrix {
       Matrix part = partOf(row);
       return part.get(row - part.firstRow, col);
     }
-    int index = (row * cols + col) * dtype.byteSize();
+    if (dtype == DType.MXFP4) {
+      int packed = bytes.get((row * cols + col) / 2) & 0xFF;
+      float scale = Numerics.e8m0ToFloat(e8m0Scales.get(row * (cols / MXFP4_BLOCK) + col / MXFP4_BLOCK));
+      return Numerics.e2m1ToFloat(col % 2 == 0 ? packed : packed >>> 4) * scale;
+    }
+    int index = (transposed ? col * rows + row : row * cols + col) * dtype.byteSize();
     return switch (dtype) {
       case F32 -> bytes.getFloat(index);
       case BF16 -> Numerics.bf16ToFloat(bytes.getShort(index));
@@ -307,6 +365,12 @@ public final class Matrix {
       return;
     }
     int base = row * cols;
+    if (transposed || dtype == DType.MXFP4) {
+      for (int c = 0; c < cols; c++) {
+        out[outOffset + c] = get(row, c);
+      }
+      return;
+    }
     switch (dtype) {
       case F32 -> {
         for (int c = 0; c < cols; c++) {
@@ -346,6 +410,6 @@ public final class Matrix {
 
   @Override
   public String toString() {
-    return name + " " + dtype + "[" + rows + ", " + cols + "]";
+    return name + " " + dtype + "[" + rows + ", " + cols + "]" + (transposed ? " (stored transposed)" : "");
   }
 }

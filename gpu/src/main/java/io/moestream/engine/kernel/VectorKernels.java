@@ -23,7 +23,12 @@ public final class VectorKernels implements Kernels {
       Matrix.forEachPart(w, rowStart, rowEnd, (part, start, end) -> matmul(part, x, out, start, end));
       return;
     }
+    if (w.transposed) {
+      MatmulTransposed.matmul(w, x, out, rowStart, rowEnd);
+      return;
+    }
     switch (w.dtype()) {
+      case MXFP4 -> MatmulMxfp4.matmul(w, x, out, rowStart, rowEnd);
       case F32 -> MatmulF32.matmul(w, x, out, rowStart, rowEnd);
       case BF16 -> MatmulBf16.matmul(w, x, out, rowStart, rowEnd);
       case F16 -> MatmulF16.matmul(w, x, out, rowStart, rowEnd);

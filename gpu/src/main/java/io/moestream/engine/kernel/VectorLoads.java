@@ -9,6 +9,7 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -26,6 +27,7 @@ final class VectorLoads {
   private static final MethodHandle INT_FROM_SEGMENT;
   private static final MethodHandle FLOAT_FROM_SEGMENT;
   private static final MethodHandle BYTE_FROM_SEGMENT;
+  private static final MethodHandle SHORT_FROM_SEGMENT;
   private static final MethodHandle SEGMENT_OF_BUFFER;
   static final boolean USE_SEGMENTS;
 
@@ -33,6 +35,7 @@ final class VectorLoads {
     MethodHandle intLoad = null;
     MethodHandle floatLoad = null;
     MethodHandle byteLoad = null;
+    MethodHandle shortLoad = null;
     MethodHandle ofBuffer = null;
     if (Runtime.version().feature() >= 22) {
       try {
@@ -47,6 +50,9 @@ final class VectorLoads {
         byteLoad = lookup.findStatic(ByteVector.class, "fromMemorySegment",
                 MethodType.methodType(ByteVector.class, VectorSpecies.class, segment, long.class, ByteOrder.class))
             .asType(MethodType.methodType(ByteVector.class, VectorSpecies.class, Object.class, long.class, ByteOrder.class));
+        shortLoad = lookup.findStatic(ShortVector.class, "fromMemorySegment",
+                MethodType.methodType(ShortVector.class, VectorSpecies.class, segment, long.class, ByteOrder.class))
+            .asType(MethodType.methodType(ShortVector.class, VectorSpecies.class, Object.class, long.class, ByteOrder.class));
         ofBuffer = lookup.findStatic(segment, "ofBuffer", MethodType.methodType(segment, Buffer.class))
             .asType(MethodType.methodType(Object.class, Buffer.class));
       } catch (ReflectiveOperationException e) {
@@ -57,6 +63,7 @@ final class VectorLoads {
     INT_FROM_SEGMENT = intLoad;
     FLOAT_FROM_SEGMENT = floatLoad;
     BYTE_FROM_SEGMENT = byteLoad;
+    SHORT_FROM_SEGMENT = shortLoad;
     SEGMENT_OF_BUFFER = ofBuffer;
     USE_SEGMENTS = ofBuffer != null;
   }
@@ -104,6 +111,17 @@ final class VectorLoads {
       }
     }
     return ByteVector.fromByteBuffer(species, buffer, (int) byteOffset, ByteOrder.LITTLE_ENDIAN);
+  }
+
+  static ShortVector shorts(VectorSpecies<Short> species, ByteBuffer buffer, Object segment, long byteOffset) {
+    if (USE_SEGMENTS) {
+      try {
+        return (ShortVector) SHORT_FROM_SEGMENT.invokeExact(species, segment, byteOffset, ByteOrder.LITTLE_ENDIAN);
+      } catch (Throwable e) {
+        throw rethrow(e);
+      }
+    }
+    return ShortVector.fromByteBuffer(species, buffer, (int) byteOffset, ByteOrder.LITTLE_ENDIAN);
   }
 
   private static RuntimeException rethrow(Throwable e) {

@@ -15,7 +15,12 @@ public enum Architecture {
   DEEPSEEK_V2("deepseek_v2", "mlp.gate", "mlp.experts.%d.", "gate_proj", "up_proj", "down_proj"),
   DEEPSEEK_V3("deepseek_v3", "mlp.gate", "mlp.experts.%d.", "gate_proj", "up_proj", "down_proj"),
   /** GLM-4.5 / 4.6 / 4.5-Air (Hugging Face's Glm4MoeForCausalLM). */
-  GLM4_MOE("glm4_moe", "mlp.gate", "mlp.experts.%d.", "gate_proj", "up_proj", "down_proj");
+  GLM4_MOE("glm4_moe", "mlp.gate", "mlp.experts.%d.", "gate_proj", "up_proj", "down_proj"),
+  /**
+   * OpenAI's gpt-oss-20b / 120b (Hugging Face's GptOssForCausalLM). Its experts are stacked per layer
+   * ({@link #stackedExperts}), not one tensor per expert; the per-expert names do not apply.
+   */
+  GPT_OSS("gpt_oss", "mlp.router", "mlp.experts.%d.", "gate_up_proj", "gate_up_proj", "down_proj");
 
   private final String modelType;
   /** The router's weight, (numExperts, hiddenSize). HF calls it "gate"; here it is the router. */
@@ -103,6 +108,19 @@ public enum Architecture {
   /** DeepSeek-V3's and GLM-4.5's per-expert bias added to the scores for choosing experts only, (numExperts). */
   public String routerScoreCorrectionBias(int layer) {
     return layerPrefix(layer) + routerName + ".e_score_correction_bias";
+  }
+
+  /** gpt-oss's router bias, (numExperts), added to the router logits. */
+  public String routerBias(int layer) {
+    return layerPrefix(layer) + routerName + ".bias";
+  }
+
+  /**
+   * gpt-oss's stacked expert tensors: {@code mlp.experts.<name>}, e.g. {@code gate_up_proj}
+   * (numExperts, hidden, 2 * intermediate), {@code gate_up_proj_blocks}, {@code down_proj_bias}.
+   */
+  public static String stackedExperts(int layer, String name) {
+    return layerPrefix(layer) + "mlp.experts." + name;
   }
 
   /** A multi-head latent attention weight: {@code self_attn.<name>.weight}. */

@@ -17,6 +17,10 @@ import java.util.Set;
  * @param fp8WeightBlock (rows, cols) of the block scales of FP8 weights ({@code quantization_config}), or null
  * @param rotaryDim how many leading values of each query/key head RoPE rotates (rotate-half layout within
  *     them); headDim but for GLM-4.5's {@code partial_rotary_factor} (head_dim * factor); the rest pass through
+ * @param layerWindows per layer, the sliding window of its attention (a query at position p sees keys at
+ *     positions > p - window), or 0 for full attention: gpt-oss alternates the two, Mixtral and Qwen configs
+ *     that set a window apply it to all (Qwen: from {@code max_window_layers} on) layers
+ * @param swiglu gpt-oss's clamped SwiGLU of its fused experts, or null for the plain SiLU-gated MLP
  */
 public record ModelConfig(
     Architecture architecture,
@@ -47,9 +51,33 @@ public record ModelConfig(
     MlaConfig mla,
     RoutingConfig routing,
     int[] fp8WeightBlock,
-    int rotaryDim) {
+    int rotaryDim,
+    int[] layerWindows,
+    ClampedSwiglu swiglu) {
 
   public static final String FILE = "config.json";
+
+  /** Full attention in every layer and the plain SiLU-gated MLP: every family but gpt-oss. */
+  public ModelConfig(Architecture architecture, int vocabSize, int hiddenSize, int numLayers, int numHeads,
+      int numKvHeads, int headDim, int intermediateSize, int numExperts, int numExpertsPerTok,
+      int moeIntermediateSize, boolean normTopKProb, int sharedExpertIntermediateSize, boolean sharedExpertGated,
+      boolean[] sparseLayers, QkNorm qkNorm, boolean attentionBias, double clipQkv, float rmsNormEps,
+      double ropeTheta, RopeScaling ropeScaling, int maxPositionEmbeddings, boolean tieWordEmbeddings,
+      int[] eosTokenIds, String torchDtype, MlaConfig mla, RoutingConfig routing, int[] fp8WeightBlock,
+      int rotaryDim) {
+    this(architecture, vocabSize, hiddenSize, numLayers, numHeads, numKvHeads, headDim, intermediateSize, numExperts,
+        numExpertsPerTok, moeIntermediateSize, normTopKProb, sharedExpertIntermediateSize, sharedExpertGated,
+        sparseLayers, qkNorm, attentionBias, clipQkv, rmsNormEps, ropeTheta, ropeScaling, maxPositionEmbeddings,
+        tieWordEmbeddings, eosTokenIds, torchDtype, mla, routing, fp8WeightBlock, rotaryDim,
+        new int[Math.max(numLayers, 0)], null);
+  }
+
+  /**
+   * gpt-oss's experts: {@code gate_up = W x + b} (gate and up interleaved), then
+   * {@code gate = min(gate, limit)}, {@code up = clamp(up, -limit, limit)},
+   * {@code (up + 1) * gate * sigmoid(alpha * gate)}.
+   */
+  public record ClampedSwiglu(double limit, double alpha) {}
 
   /** Every family but GLM-4.5: RoPE rotates the whole head. */
   public ModelConfig(Architecture architecture, int vocabSize, int hiddenSize, int numLayers, int numHeads,
@@ -89,8 +117,9 @@ public record ModelConfig(
   public static ModelConfig read(Path modelFolder) {
     ConfigJson json = ConfigJson.read(modelFolder.resolve(FILE));
     Architecture arch = Architecture.fromModelType(json.requireString("model_type"), json.file());
-    if (arch.isDeepseek() || arch == Architecture.GLM4_MOE) {
-      ModelConfig config = arch.isDeepseek() ? DeepseekConfigReader.read(json, arch) : Glm4MoeConfigReader.read(json);
+    if (arch.isDeepseek() || arch == Architecture.GLM4_MOE || arch == Architecture.GPT_OSS) {
+      ModelConfig config = arch.isDeepseek() ? DeepseekConfigReader.read(json, arch)
+          : arch == Architecture.GLM4_MOE ? Glm4MoeConfigReader.read(json) : GptOssConfigReader.read(json);
       config.validate(json.file());
       return config;
     }
@@ -158,7 +187,6 @@ public record ModelConfig(
     };
     boolean attentionBias = arch == Architecture.QWEN2_MOE || json.optBoolean("attention_bias", false);
 
-    rejectSlidingWindow(json, arch);
     int[] eos = json.optIntOrList("eos_token_id");
     ModelConfig config = new ModelConfig(arch, json.requireInt("vocab_size"), hiddenSize, numLayers,
         numHeads, numKvHeads, headDim, denseIntermediate, numExperts, topK, moeIntermediate, normTopK,
@@ -168,24 +196,10 @@ public record ModelConfig(
         RopeScaling.parse(json.node("rope_scaling"), json.file()),
         json.optInt("max_position_embeddings", 4096), json.optBoolean("tie_word_embeddings", false), eos,
         json.has("torch_dtype") ? json.requireString("torch_dtype") : "unknown", null, RoutingConfig.SOFTMAX_TOP_K,
-        QuantizationConfig.fp8WeightBlock(json.node("quantization_config"), json.file()));
+        QuantizationConfig.fp8WeightBlock(json.node("quantization_config"), json.file()), headDim,
+        SlidingWindows.read(json, arch, numLayers), null);
     config.validate(json.file());
     return config;
-  }
-
-  /**
-   * Sliding-window attention changes what a token attends to; no released checkpoint of these families
-   * enables it, and computing full attention instead would be silently wrong, so it is refused.
-   */
-  private static void rejectSlidingWindow(ConfigJson json, Architecture arch) {
-    boolean qwenWindow = (arch == Architecture.QWEN2_MOE || arch == Architecture.QWEN3_MOE)
-        && json.optBoolean("use_sliding_window", false);
-    boolean mixtralWindow = arch == Architecture.MIXTRAL && json.has("sliding_window")
-        && json.requireInt("sliding_window") < json.optInt("max_position_embeddings", Integer.MAX_VALUE);
-    if (qwenWindow || mixtralWindow) {
-      throw new ConfigException(json.file() + ": sliding-window attention (" + (qwenWindow ? "use_sliding_window"
-          : "sliding_window") + ") is not supported; set it to false/null to run with full attention");
-    }
   }
 
   void validate(String file) {
@@ -231,6 +245,24 @@ public record ModelConfig(
     if (numExperts > 0) {
       routing.validate(file, numExperts);
     }
+    if (layerWindows.length != numLayers) {
+      throw new ConfigException(file + ": layer_types must name " + numLayers + " layers, found " + layerWindows.length);
+    }
+    for (int window : layerWindows) {
+      if (window < 0) {
+        throw new ConfigException(file + ": sliding_window must be > 0, found " + window);
+      }
+    }
+  }
+
+  /** The sliding window of {@code layer}'s attention, or 0 when it attends to every earlier position. */
+  public int slidingWindow(int layer) {
+    return layerWindows[layer];
+  }
+
+  /** Whether any layer attends through a sliding window. */
+  public boolean hasSlidingWindow() {
+    return Arrays.stream(layerWindows).anyMatch(w -> w > 0);
   }
 
   private static void positive(String file, String field, int value) {
@@ -285,6 +317,8 @@ public record ModelConfig(
         + ", sparse=" + Arrays.toString(sparseLayers) + ", eos=" + Arrays.toString(eosTokenIds)
         + (mla == null ? "" : ", " + mla) + (routing.equals(RoutingConfig.SOFTMAX_TOP_K) ? "" : ", " + routing)
         + (fp8WeightBlock == null ? "" : ", fp8 blocks " + Arrays.toString(fp8WeightBlock))
+        + (hasSlidingWindow() ? ", windows " + Arrays.toString(layerWindows) : "")
+        + (swiglu == null ? "" : ", " + swiglu)
         + ", kv cache " + kvCacheBytesPerToken() + " B/token}";
   }
 }

@@ -116,7 +116,8 @@ public record ModelWeights(
         bias ? tensors.vector(p + "v_proj.bias", kvDim) : null,
         qNorm, kNorm,
         // Hugging Face gives o_proj a bias with attention_bias, except Qwen2-MoE and GLM-4.5 (q/k/v biases only).
-        bias && !qkvBiasOnly(config.architecture()) ? tensors.vector(p + "o_proj.bias", hidden) : null);
+        bias && !qkvBiasOnly(config.architecture()) ? tensors.vector(p + "o_proj.bias", hidden) : null,
+        config.architecture() == Architecture.GPT_OSS ? tensors.vector(p + "sinks", config.numHeads()) : null);
   }
 
   private static boolean qkvBiasOnly(Architecture arch) {
@@ -146,6 +147,11 @@ public record ModelWeights(
     Architecture arch = config.architecture();
     int hidden = config.hiddenSize();
     int inter = config.moeIntermediateSize();
+    if (arch == Architecture.GPT_OSS) {
+      return new MoeWeights(tensors.plainMatrix(arch.router(layer), config.numExperts(), hidden),
+          GptOssExperts.load(config, tensors, layer), null, null, null,
+          tensors.vector(arch.routerBias(layer), config.numExperts()));
+    }
     ExpertWeights[] experts = new ExpertWeights[config.numExperts()];
     for (int e = 0; e < experts.length; e++) {
       experts[e] = new ExpertWeights(
@@ -184,7 +190,7 @@ public record ModelWeights(
         AttentionWeights a = layer.attention();
         count += elements(a.qProj(), a.kProj(), a.vProj(), a.oProj())
             + length(a.qBias()) + length(a.kBias()) + length(a.vBias()) + length(a.qNorm()) + length(a.kNorm())
-            + length(a.oBias());
+            + length(a.oBias()) + length(a.sinks());
       } else {
         MlaWeights m = layer.latentAttention();
         count += elements(m.qProj(), m.qAProj(), m.qBProj(), m.kvAProj(), m.kvBProj(), m.oProj())
@@ -192,7 +198,8 @@ public record ModelWeights(
       }
       if (layer.moe() != null) {
         MoeWeights moe = layer.moe();
-        count += elements(moe.router(), moe.sharedExpertGate()) + length(moe.routerScoreCorrectionBias());
+        count += elements(moe.router(), moe.sharedExpertGate()) + length(moe.routerScoreCorrectionBias())
+            + length(moe.routerBias());
         for (ExpertWeights expert : moe.experts()) {
           count += elements(expert);
         }
@@ -216,7 +223,7 @@ public record ModelWeights(
       if (layer.attention() != null) {
         AttentionWeights a = layer.attention();
         floats += length(a.qBias()) + length(a.kBias()) + length(a.vBias()) + length(a.qNorm()) + length(a.kNorm())
-            + length(a.oBias());
+            + length(a.oBias()) + length(a.sinks());
         bytes += heap(a.qProj(), a.kProj(), a.vProj(), a.oProj());
       } else {
         MlaWeights m = layer.latentAttention();
@@ -225,7 +232,7 @@ public record ModelWeights(
       }
       if (layer.moe() != null) {
         MoeWeights moe = layer.moe();
-        floats += length(moe.routerScoreCorrectionBias());
+        floats += length(moe.routerScoreCorrectionBias()) + length(moe.routerBias());
         bytes += heap(moe.router(), moe.sharedExpertGate()) + heap(moe.sharedExpert());
         for (ExpertWeights expert : moe.experts()) {
           bytes += heap(expert);
@@ -237,8 +244,10 @@ public record ModelWeights(
     return bytes + floats * Float.BYTES;
   }
 
+  /** An expert's heap: its matrices' (FP8 scales) and gpt-oss's biases, copied per expert as float32. */
   private static long heap(ExpertWeights w) {
-    return w == null ? 0 : heap(w.gateProj(), w.upProj(), w.downProj());
+    return w == null ? 0 : heap(w.gateProj(), w.upProj(), w.downProj(), w.gateUpProj())
+        + (length(w.gateUpBias()) + length(w.downBias())) * Float.BYTES;
   }
 
   private static long heap(Matrix... matrices) {
@@ -250,7 +259,8 @@ public record ModelWeights(
   }
 
   private static long elements(ExpertWeights w) {
-    return w == null ? 0 : elements(w.gateProj(), w.upProj(), w.downProj());
+    return w == null ? 0 : elements(w.gateProj(), w.upProj(), w.downProj(), w.gateUpProj()) + length(w.gateUpBias())
+        + length(w.downBias());
   }
 
   private static long elements(Matrix... matrices) {

@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 /**
  * config.json's {@code rope_scaling}. {@code NONE} is plain RoPE; {@code LINEAR} divides positions by
- * {@code factor}; {@code YARN} is DeepSeek's long-context scaling (used by the DeepSeek issue).
+ * {@code factor}; {@code YARN} is the long-context scaling of DeepSeek and gpt-oss.
+ *
+ * @param truncate YaRN: whether the correction range is rounded outwards to whole dimensions
+ *     (Hugging Face's default; gpt-oss sets {@code truncate: false})
  */
 public record RopeScaling(
     Type type,
@@ -13,11 +16,12 @@ public record RopeScaling(
     double betaFast,
     double betaSlow,
     double mscale,
-    double mscaleAllDim) {
+    double mscaleAllDim,
+    boolean truncate) {
 
   public enum Type { NONE, LINEAR, YARN }
 
-  public static final RopeScaling NONE = new RopeScaling(Type.NONE, 1, 0, 0, 0, 0, 0);
+  public static final RopeScaling NONE = new RopeScaling(Type.NONE, 1, 0, 0, 0, 0, 0, true);
 
   static RopeScaling parse(JsonNode node, String file) {
     if (node == null || node.isNull()) {
@@ -33,12 +37,13 @@ public record RopeScaling(
         if (factor <= 0) {
           throw new ConfigException(file + ": rope_scaling.factor must be > 0, found " + factor);
         }
-        return new RopeScaling(Type.LINEAR, factor, 0, 0, 0, 0, 0);
+        return new RopeScaling(Type.LINEAR, factor, 0, 0, 0, 0, 0, true);
       case "yarn":
         return new RopeScaling(Type.YARN, factor,
             node.path("original_max_position_embeddings").asInt(4096),
             node.path("beta_fast").asDouble(32), node.path("beta_slow").asDouble(1),
-            node.path("mscale").asDouble(1), node.path("mscale_all_dim").asDouble(0));
+            node.path("mscale").asDouble(1), node.path("mscale_all_dim").asDouble(0),
+            node.path("truncate").asBoolean(true));
       default:
         throw new ConfigException(file + ": rope_scaling type '" + type
             + "' is not supported (supported: default, linear, yarn)");

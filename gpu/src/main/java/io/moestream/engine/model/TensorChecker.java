@@ -75,6 +75,22 @@ final class TensorChecker {
     return tensor == null ? null : tensor.toFloatArray();
   }
 
+  /** A tensor of any rank copied as floats (gpt-oss's stacked expert biases), or null and a recorded problem. */
+  float[] floats(String name, long[] shape) {
+    TensorData tensor = check(name, shape, true);
+    return tensor == null ? null : tensor.toFloatArray();
+  }
+
+  /** A tensor read in place: a float type, or U8 when {@code bytes} (MXFP4 blocks and scales); or null. */
+  TensorData mapped(String name, long[] shape, boolean bytes) {
+    TensorData tensor = check(name, shape, !bytes);
+    if (tensor != null && bytes && tensor.dtype() != DType.U8) {
+      problems.add(tensor.file() + ": tensor '" + name + "' has dtype " + tensor.dtype() + ", expected U8");
+      return null;
+    }
+    return tensor;
+  }
+
   boolean has(String name) {
     return checkpoint.find(name).isPresent();
   }

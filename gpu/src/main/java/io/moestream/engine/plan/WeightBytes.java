@@ -13,7 +13,7 @@ import java.util.Map;
  * @param mappedByKind bytes of each kind as stored in the files, which the engine maps and reads in place
  *     (FP8 codes and their block scales at their stored sizes)
  * @param heapCopiedBytes what the engine copies onto the heap as float32: 1-D tensors (norm weights,
- *     biases, score correction biases) and FP8 block scales ({@code *_scale_inv})
+ *     biases, score correction biases, gpt-oss's stacked expert biases) and FP8 block scales ({@code *_scale_inv})
  * @param deviceBytes what the CUDA backend uploads: every matrix as BF16, 1-D tensors as float32
  */
 public record WeightBytes(Map<WeightKind, Long> mappedByKind, long heapCopiedBytes, long deviceBytes) {
@@ -40,7 +40,10 @@ public record WeightBytes(Map<WeightKind, Long> mappedByKind, long heapCopiedByt
       long elements = tensor.numElements();
       mapped.merge(WeightKind.of(tensor.name()), elements * tensor.dtype().byteSize(), Long::sum);
       boolean scales = tensor.name().endsWith("_scale_inv");
-      if (tensor.rank() == 1 || scales) {
+      // gpt-oss's stacked expert biases, (numExperts, n), are copied per expert like any bias; its MXFP4
+      // *_scales stay mapped.
+      boolean stackedBias = tensor.rank() == 2 && tensor.name().endsWith("_proj_bias");
+      if (tensor.rank() == 1 || scales || stackedBias) {
         heap += elements * Float.BYTES; // TensorChecker.vector / the FP8 scales: float32 copies
       }
       if (!scales) {

@@ -23,8 +23,9 @@ public enum WeightKind {
    * The kind of tensor {@code name}: {@code model.embed_tokens} and {@code lm_head}; {@code self_attn.*};
    * {@code mlp.experts.N} / {@code block_sparse_moe.experts.N}; the shared expert(s) and its gate, and the
    * dense {@code mlp.{gate,up,down}_proj}; the router ({@code mlp.gate} / {@code block_sparse_moe.gate},
-   * DeepSeek-V3's score correction bias); everything else (layer norms, the final norm). FP8 block scales
-   * ({@code *_scale_inv}) go with their weight.
+   * DeepSeek-V3's score correction bias, gpt-oss's {@code mlp.router}); everything else (layer norms, the final
+   * norm). FP8 block scales ({@code *_scale_inv}) go with their weight; gpt-oss's stacked
+   * {@code mlp.experts.gate_up_proj[_blocks|_scales|_bias]} are routed experts.
    */
   public static WeightKind of(String name) {
     if (name.startsWith("model.embed_tokens.") || name.startsWith("lm_head.")) {
@@ -32,6 +33,9 @@ public enum WeightKind {
     }
     if (name.contains(".self_attn.")) {
       return ATTENTION;
+    }
+    if (name.contains(".mlp.router.")) { // gpt-oss's router weight and bias
+      return ROUTERS;
     }
     if (name.contains(".experts.") && !name.contains(".shared_experts.")) {
       return ROUTED_EXPERTS;

@@ -33,6 +33,11 @@ public final class TestModelWriter {
       Glm4MoeModelWriter.writeWeights(spec, folder.resolve("model.safetensors"));
       return;
     }
+    if (spec.architecture() == Architecture.GPT_OSS) {
+      GptOssModelWriter.writeConfig(spec, folder.resolve("config.json"));
+      GptOssModelWriter.writeWeights(spec, folder.resolve("model.safetensors"));
+      return;
+    }
     writeConfig(spec, folder.resolve("config.json"));
     writeWeights(spec, folder.resolve("model.safetensors"));
   }
@@ -53,6 +58,7 @@ public final class TestModelWriter {
       case DEEPSEEK_V2 -> "DeepseekV2ForCausalLM";
       case DEEPSEEK_V3 -> "DeepseekV3ForCausalLM";
       case GLM4_MOE -> "Glm4MoeForCausalLM";
+      case GPT_OSS -> "GptOssForCausalLM";
     });
     c.put("model_type", arch.modelType());
     c.put("vocab_size", spec.vocabSize());
@@ -88,6 +94,7 @@ public final class TestModelWriter {
       }
       case DEEPSEEK_V2, DEEPSEEK_V3 -> throw new IllegalStateException("written by DeepseekModelWriter");
       case GLM4_MOE -> throw new IllegalStateException("written by Glm4MoeModelWriter");
+      case GPT_OSS -> throw new IllegalStateException("written by GptOssModelWriter");
       case QWEN3_MOE -> {
         c.put("num_experts", spec.numExperts());
         c.put("moe_intermediate_size", spec.moeIntermediateSize());

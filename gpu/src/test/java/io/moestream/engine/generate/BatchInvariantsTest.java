@@ -19,6 +19,7 @@ import io.moestream.engine.generate.EngineRuns.Generation;
 import io.moestream.engine.kv.PagedKvCache;
 import io.moestream.engine.model.Architecture;
 import io.moestream.engine.testmodel.GlmSpec;
+import io.moestream.engine.testmodel.GptOssSpec;
 import io.moestream.engine.testmodel.TestModelSpec;
 import io.moestream.engine.testmodel.TestModelWriter;
 import java.io.IOException;
@@ -54,6 +55,8 @@ class BatchInvariantsTest {
   static Path bf16Model;
   static Path qwen2Model;
   static Path glmModel;
+  static Path gptOssModel;
+  static Path gptOssMxfp4Model;
 
   @BeforeAll
   static void writeModels() throws IOException {
@@ -72,6 +75,14 @@ class BatchInvariantsTest {
     TestModelWriter.write(TestModelSpec.defaults(Architecture.GLM4_MOE)
         .withGlm(GlmSpec.defaults().withAttention(0.5, true, true).withRouting(4, 2, 2.5, true))
         .withDType(DType.BF16), glmModel);
+    // gpt-oss: a sliding window of 3 (shorter than the requests), sinks, YaRN, biases; BF16 experts stored
+    // transposed, and MXFP4 experts.
+    gptOssModel = models.resolve("gpt-oss-bf16");
+    TestModelWriter.write(TestModelSpec.defaults(Architecture.GPT_OSS)
+        .withGptOss(GptOssSpec.defaults().withSlidingWindow(3)).withDType(DType.BF16), gptOssModel);
+    gptOssMxfp4Model = models.resolve("gpt-oss-mxfp4");
+    TestModelWriter.write(TestModelSpec.defaults(Architecture.GPT_OSS)
+        .withGptOss(GptOssSpec.defaults().withSlidingWindow(3).withMxfp4(true)), gptOssMxfp4Model);
   }
 
   private static Path model(DType dtype) {
@@ -113,6 +124,14 @@ class BatchInvariantsTest {
   void aBatchGeneratesWhatSeparateRunsGenerateWithSharedExpertAndDenseLayer() {
     List<GenerationRequest> requests = requests(true);
     assertSameGenerations(runAlone(qwen2Model, OPTIONS, requests), runTogether(qwen2Model, OPTIONS, requests));
+  }
+
+  @Test
+  void aBatchGeneratesWhatSeparateRunsGenerateOnGptOss() {
+    List<GenerationRequest> requests = requests(true);
+    assertSameGenerations(runAlone(gptOssModel, OPTIONS, requests), runTogether(gptOssModel, OPTIONS, requests));
+    assertSameGenerations(runAlone(gptOssMxfp4Model, OPTIONS, requests),
+        runTogether(gptOssMxfp4Model, OPTIONS, requests));
   }
 
   @Test

@@ -43,7 +43,11 @@ class MemoryPlanAllocationTest {
         Arguments.of("deepseek_v3 fp8", TestModelSpec.defaults(Architecture.DEEPSEEK_V3)
             .withDeepseek(DeepseekSpec.defaults(Architecture.DEEPSEEK_V3).withFp8(true))),
         Arguments.of("glm4_moe (partial rotary, shared expert, dense first layer)",
-            TestModelSpec.defaults(Architecture.GLM4_MOE)));
+            TestModelSpec.defaults(Architecture.GLM4_MOE)),
+        Arguments.of("gpt_oss bf16 (sinks, window, stacked transposed experts with biases)",
+            TestModelSpec.defaults(Architecture.GPT_OSS).withDType(DType.BF16)),
+        Arguments.of("gpt_oss mxfp4", TestModelSpec.defaults(Architecture.GPT_OSS)
+            .withGptOss(io.moestream.engine.testmodel.GptOssSpec.defaults().withMxfp4(true))));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -23,6 +23,13 @@ class WeightKindTest {
     assertEquals(WeightKind.ROUTERS, WeightKind.of("model.layers.2.mlp.gate.weight"));
     assertEquals(WeightKind.ROUTERS, WeightKind.of("model.layers.2.mlp.gate.e_score_correction_bias"));
     assertEquals(WeightKind.ROUTERS, WeightKind.of("model.layers.2.block_sparse_moe.gate.weight"));
+    assertEquals(WeightKind.ROUTERS, WeightKind.of("model.layers.2.mlp.router.weight")); // gpt-oss
+    assertEquals(WeightKind.ROUTERS, WeightKind.of("model.layers.2.mlp.router.bias"));
+    assertEquals(WeightKind.ROUTED_EXPERTS, WeightKind.of("model.layers.2.mlp.experts.gate_up_proj_blocks"));
+    assertEquals(WeightKind.ROUTED_EXPERTS, WeightKind.of("model.layers.2.mlp.experts.down_proj_scales"));
+    assertEquals(WeightKind.ROUTED_EXPERTS, WeightKind.of("model.layers.2.mlp.experts.gate_up_proj_bias"));
+    assertEquals(WeightKind.ROUTED_EXPERTS, WeightKind.of("model.layers.2.mlp.experts.down_proj"));
+    assertEquals(WeightKind.ATTENTION, WeightKind.of("model.layers.2.self_attn.sinks"));
     assertEquals(WeightKind.NORMS_AND_OTHER, WeightKind.of("model.layers.2.input_layernorm.weight"));
     assertEquals(WeightKind.NORMS_AND_OTHER, WeightKind.of("model.norm.weight"));
   }

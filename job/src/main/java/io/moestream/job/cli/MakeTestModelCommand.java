@@ -5,6 +5,7 @@ import io.moestream.engine.model.Architecture;
 import io.moestream.engine.testmodel.CheckpointWriter;
 import io.moestream.engine.testmodel.DeepseekSpec;
 import io.moestream.engine.testmodel.GlmSpec;
+import io.moestream.engine.testmodel.GptOssSpec;
 import io.moestream.engine.testmodel.ReleasedModel;
 import io.moestream.engine.testmodel.ShardPlan;
 import io.moestream.engine.testmodel.TestModelSpec;
@@ -25,7 +26,7 @@ import picocli.CommandLine.Option;
         "index) for its config.json, shape only (sparse files) or with random weights cut to --num-layers."})
 final class MakeTestModelCommand implements Callable<Integer> {
   @Option(names = "--arch",
-      description = "qwen3_moe, qwen2_moe, mixtral, olmoe, deepseek_v2, deepseek_v3 or glm4_moe (or give --from-config).")
+      description = "qwen3_moe, qwen2_moe, mixtral, olmoe, deepseek_v2, deepseek_v3, glm4_moe or gpt_oss (or give --from-config).")
   String arch;
 
   @Option(names = "--from-config", description = {"A released model's config.json: write its checkpoint layout",
@@ -88,6 +89,18 @@ final class MakeTestModelCommand implements Callable<Integer> {
   @Option(names = "--fp8", description = "E4M3 linear weights with 128x128 block scales (weight_scale_inv), as in the"
       + " DeepSeek-V3 and Qwen3 FP8 releases; every family but deepseek_v2.") boolean fp8;
 
+  @Option(names = "--mxfp4", description = "gpt_oss: experts as MXFP4 *_blocks / *_scales, as the releases ship them"
+      + " (default: BF16-layout experts in --dtype).") boolean mxfp4;
+  @Option(names = "--sliding-window", description = "gpt_oss: the window of the sliding (even) layers; 0 makes every"
+      + " layer full attention (default 4).") Integer slidingWindow;
+  @Option(names = "--sinks", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "gpt_oss: learned attention sinks; --no-sinks writes them as -infinity, which attend to nothing"
+          + " (default on).") boolean sinks;
+  @Option(names = "--swiglu-limit", description = "gpt_oss: the experts' clamp (default 7).") Double swigluLimit;
+  @Option(names = "--yarn", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "gpt_oss: the releases' YaRN rope scaling (factor 32, truncate false); --no-yarn for plain RoPE"
+          + " (default on).") boolean yarn;
+
   @Option(names = "--tokenizer",
       description = "Folder with tokenizer.json + tokenizer_config.json to copy in; the vocabulary then covers it.")
   Path tokenizer;
@@ -139,6 +152,16 @@ final class MakeTestModelCommand implements Callable<Integer> {
     }
     if (architecture == Architecture.GLM4_MOE) {
       spec = spec.withGlm(glm(spec.glm()));
+    }
+    boolean gptOssOptions = mxfp4 || slidingWindow != null || !sinks || swigluLimit != null || !yarn;
+    if (gptOssOptions && architecture != Architecture.GPT_OSS) {
+      throw new IllegalArgumentException("--mxfp4, --sliding-window, --no-sinks, --swiglu-limit and --no-yarn are for"
+          + " gpt_oss");
+    }
+    if (architecture == Architecture.GPT_OSS) {
+      GptOssSpec g = spec.gptOss();
+      spec = spec.withGptOss(g.withMxfp4(mxfp4).withSlidingWindow(or(slidingWindow, g.slidingWindow())).withSinks(sinks)
+          .withSwigluLimit(swigluLimit != null ? swigluLimit : g.swigluLimit()).withYarn(yarn));
     }
     if (architecture.isDeepseek()) {
       spec = spec.withDeepseek(deepseek(spec.deepseek()));

@@ -56,6 +56,23 @@ class KafkaClientPropertiesTest {
     assertEquals("${literal}", p.values().get("sasl.oauthbearer.scope.claim.name"));
   }
 
+  /**
+   * The documented way to keep a secret out of the job graph: Kafka's EnvVarConfigProvider resolves
+   * {@code ${env:NAME}} when each client is created, on the TaskManager. {@code parse} leaves it alone.
+   */
+  @Test
+  void kafkaResolvesItsOwnEnvironmentReferencesWhereTheClientIsCreated() {
+    String name = System.getenv().containsKey("HOME") ? "HOME" : System.getenv().keySet().iterator().next();
+    KafkaClientProperties p = parse(Map.of("config.providers", "env",
+        "config.providers.env.class", "org.apache.kafka.common.config.provider.EnvVarConfigProvider",
+        "ssl.truststore.password", "${env:" + name + "}"), Map.of());
+    Properties client = p.with("localhost:9092");
+    client.put("key.serializer", org.apache.kafka.common.serialization.ByteArraySerializer.class.getName());
+    client.put("value.serializer", org.apache.kafka.common.serialization.ByteArraySerializer.class.getName());
+    var resolved = new org.apache.kafka.clients.producer.ProducerConfig(client);
+    assertEquals(System.getenv(name), resolved.getPassword("ssl.truststore.password").value());
+  }
+
   @Test
   void propertiesTheJobSetsItselfAreRefusedNamingTheField() {
     for (var owned : Map.of("group.id", "kafka.group_id", "transactional.id", "kafka.transactional_id_prefix",

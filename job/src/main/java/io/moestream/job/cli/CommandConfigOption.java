@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
 final class CommandConfigOption {
   @Option(names = "--command-config", paramLabel = "FILE",
       description = {"Kafka client properties (a Java properties file, as kafka-console-producer's): security.protocol,",
-          "sasl.*, ssl.*, ...; ${NAME} in a value is the environment variable NAME."})
+          "sasl.*, ssl.*, ...; $${NAME} in a value is the environment variable NAME."})
   Path file;
 
   /** The file's properties (none without the option), read and checked with the process's environment. */

@@ -28,7 +28,8 @@ class ConsumerLagTest {
         }
         producer.flush();
       }
-      try (ConsumerLag lag = KafkaConsumerLag.factory(kafka.bootstrapServers(), "lag-group", "lag.requests").open()) {
+      try (ConsumerLag lag = KafkaConsumerLag.factory(java.util.Map.of("bootstrap.servers", kafka.bootstrapServers()),
+          "lag-group", "lag.requests").open()) {
         assertEquals(100, awaitLag(lag, 100), "no commits yet: the whole topic");
         Properties props = new Properties();
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());

@@ -58,7 +58,8 @@ final class BenchPipelineCommand implements Callable<Integer> {
         loader.set("kafka.bootstrap_servers", embedded.bootstrapServers());
       }
       JobConfig config = loader.build();
-      TopicClients.createTopics(config.kafka().bootstrapServers(), config.flink().parallelism(),
+      TopicClients.createTopics(config.kafka().bootstrapServers(), config.kafka().properties(),
+          config.flink().parallelism(),
           config.kafka().inputTopic(), config.kafka().outputTopic(), config.kafka().deadLetterTopic());
       LocalBenchCluster cluster = LocalBenchCluster.start(config.flink().parallelism());
       int k = ModelConfig.read(Path.of(config.model().dir())).numExpertsPerTok();

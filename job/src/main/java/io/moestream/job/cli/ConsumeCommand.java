@@ -13,6 +13,7 @@ import java.util.concurrent.Callable;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "consume", mixinStandardHelpOptions = true,
@@ -26,6 +27,7 @@ final class ConsumeCommand implements Callable<Integer> {
   @Option(names = "--max", defaultValue = "0", description = "Stop after this many records (0: never).") int max;
   @Option(names = "--timeout", defaultValue = "0", description = "Stop after this many seconds without a record (0: never).")
   long timeoutSeconds;
+  @Mixin CommandConfigOption commandConfig;
 
   @Override
   public Integer call() {
@@ -34,7 +36,8 @@ final class ConsumeCommand implements Callable<Integer> {
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
     int seen = 0;
     long quietSince = System.nanoTime();
-    try (KafkaConsumer<byte[], byte[]> consumer = TopicClients.committedReader(bootstrapServers, groupId)) {
+    try (KafkaConsumer<byte[], byte[]> consumer = TopicClients.committedReader(bootstrapServers, groupId,
+        commandConfig.properties())) {
       consumer.subscribe(List.of(topic));
       while (max == 0 || seen < max) {
         var records = consumer.poll(Duration.ofMillis(500));

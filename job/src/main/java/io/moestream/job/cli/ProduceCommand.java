@@ -14,7 +14,13 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "produce", mixinStandardHelpOptions = true,
@@ -29,8 +35,10 @@ final class ProduceCommand implements Callable<Integer> {
   @Option(names = "--count", defaultValue = "1") int count;
   @Option(names = "--max-new-tokens", defaultValue = "16") int maxNewTokens;
   @Option(names = "--format", defaultValue = "avro", description = "avro or json. Default: ${DEFAULT-VALUE}.") String format;
+  @Mixin CommandConfigOption commandConfig;
 
   private final ObjectMapper mapper = new ObjectMapper();
+  private final List<Future<RecordMetadata>> pending = new ArrayList<>();
 
   @Override
   public Integer call() throws Exception {
@@ -42,13 +50,14 @@ final class ProduceCommand implements Callable<Integer> {
     }
     AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.class);
     int sent = 0;
-    try (KafkaProducer<byte[], byte[]> producer = TopicClients.producer(bootstrapServers)) {
+    try (KafkaProducer<byte[], byte[]> producer = TopicClients.producer(bootstrapServers, 0, commandConfig.properties())) {
       if (prompt != null) {
         for (int i = 0; i < count; i++) {
           ObjectNode line = mapper.createObjectNode().put("request_id", "cli-" + System.currentTimeMillis() + "-" + i)
               .put("prompt", prompt).put("max_new_tokens", maxNewTokens);
           send(producer, codec, line.toString(), i + 1);
           sent++;
+          checkSent(false);
         }
       } else {
         try (BufferedReader in = file.toString().equals("-")
@@ -61,11 +70,13 @@ final class ProduceCommand implements Callable<Integer> {
             if (!line.isBlank()) {
               send(producer, codec, line, number);
               sent++;
+              checkSent(false);
             }
           }
         }
       }
       producer.flush();
+      checkSent(true);
     }
     System.err.println("moestream produce: " + sent + " requests written to " + topic);
     return 0;
@@ -79,6 +90,28 @@ final class ProduceCommand implements Callable<Integer> {
       throw new IllegalArgumentException("line " + line + ": " + e.getMessage());
     }
     byte[] value = format.equals("avro") ? codec.encode(request) : json.getBytes(StandardCharsets.UTF_8);
-    producer.send(new ProducerRecord<>(topic, request.getRequestId().getBytes(StandardCharsets.UTF_8), value));
+    pending.add(producer.send(new ProducerRecord<>(topic, request.getRequestId().getBytes(StandardCharsets.UTF_8), value)));
+  }
+
+  /**
+   * Fails on the first record the broker refused (authentication failed, no such topic, ...): a send
+   * that fails reports it only through its future. {@code all}: wait for every record, else check the
+   * finished ones.
+   */
+  private void checkSent(boolean all) throws InterruptedException {
+    for (var it = pending.iterator(); it.hasNext(); ) {
+      Future<RecordMetadata> f = it.next();
+      if (!all && !f.isDone()) {
+        continue;
+      }
+      try {
+        f.get();
+      } catch (ExecutionException e) {
+        Throwable cause = e.getCause() == null ? e : e.getCause();
+        throw new IllegalStateException("writing to " + topic + " at " + bootstrapServers + " failed: "
+            + cause.getClass().getSimpleName() + ": " + cause.getMessage(), cause);
+      }
+      it.remove();
+    }
   }
 }

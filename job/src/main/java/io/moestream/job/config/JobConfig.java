@@ -26,10 +26,20 @@ public record JobConfig(Model model, Kafka kafka, Batching batching, Experts exp
   /**
    * @param inputFormat "avro" (binary, schemas/src/main/avro) or "json"
    * @param startingOffsets "committed" (group offsets, earliest when none), "earliest" or "latest"
+   * @param properties client properties ({@code kafka.properties}: security, compression, ...) of every
+   *     Kafka client the job creates
    */
   public record Kafka(String bootstrapServers, String groupId, String inputTopic, String outputTopic,
       String deadLetterTopic, String inputFormat, String transactionalIdPrefix, String startingOffsets,
-      long transactionTimeoutMs) implements Serializable {}
+      long transactionTimeoutMs, KafkaClientProperties properties) implements Serializable {
+
+    /** {@code bootstrap.servers} and {@code kafka.properties}: what each client starts from before its own settings. */
+    public java.util.Map<String, String> clientConfig() {
+      java.util.Map<String, String> config = new java.util.HashMap<>(properties.values());
+      config.put("bootstrap.servers", bootstrapServers);
+      return java.util.Map.copyOf(config);
+    }
+  }
 
   /**
    * @param maxBatchSize requests per micro-batch at most

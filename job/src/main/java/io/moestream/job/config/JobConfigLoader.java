@@ -20,7 +20,11 @@ public final class JobConfigLoader {
   static final String DEFAULTS_RESOURCE = "/io/moestream/job/config/moestream.yaml";
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
+  /** {@code section.field} of the client properties, whose own names hold dots ({@code kafka.properties.sasl.mechanism}). */
+  private static final String KAFKA_PROPERTIES = "kafka.properties";
+
   private final Map<String, Map<String, Object>> tree;
+  private Map<String, String> environment = System.getenv();
 
   private JobConfigLoader(Map<String, Map<String, Object>> tree) {
     this.tree = tree;
@@ -53,8 +57,23 @@ public final class JobConfigLoader {
     return this;
   }
 
-  /** Sets one {@code section.field} (a value from the command line or from code). */
+  /**
+   * Where {@code ${NAME}} in {@code kafka.properties} values is looked up: {@code System.getenv()} unless
+   * a caller (a test in this JVM) gives its own.
+   */
+  public JobConfigLoader environment(Map<String, String> environment) {
+    this.environment = Map.copyOf(environment);
+    return this;
+  }
+
+  /**
+   * Sets one {@code section.field} (a value from the command line or from code), or one client
+   * property as {@code kafka.properties.NAME}.
+   */
   public JobConfigLoader set(String path, Object value) {
+    if (path.startsWith(KAFKA_PROPERTIES + ".") && path.length() > KAFKA_PROPERTIES.length() + 1) {
+      return setKafkaProperty(path.substring(KAFKA_PROPERTIES.length() + 1), value);
+    }
     int dot = path.indexOf('.');
     if (dot <= 0 || dot == path.length() - 1 || path.indexOf('.', dot + 1) >= 0) {
       throw new ConfigException(path, "expected section.field");
@@ -72,6 +91,17 @@ public final class JobConfigLoader {
     return this;
   }
 
+  @SuppressWarnings("unchecked")
+  private JobConfigLoader setKafkaProperty(String name, Object value) {
+    Map<String, Object> kafka = tree.get("kafka");
+    Object current = kafka.get("properties");
+    Map<Object, Object> properties = current instanceof Map<?, ?> map ? new LinkedHashMap<>((Map<Object, Object>) map)
+        : new LinkedHashMap<>();
+    properties.put(name, value);
+    kafka.put("properties", properties);
+    return this;
+  }
+
   /** Applies {@code section.field=value} strings. */
   public JobConfigLoader overrides(Iterable<String> assignments) {
     for (String assignment : assignments) {
@@ -85,7 +115,7 @@ public final class JobConfigLoader {
   }
 
   public JobConfig build() {
-    return JobConfigValidator.validate(new Fields(tree));
+    return JobConfigValidator.validate(new Fields(tree, environment));
   }
 
   /**
@@ -114,9 +144,16 @@ public final class JobConfigLoader {
   /** Typed reads of the merged tree, with errors that name the field. */
   static final class Fields {
     private final Map<String, Map<String, Object>> tree;
+    private final Map<String, String> environment;
 
-    Fields(Map<String, Map<String, Object>> tree) {
+    Fields(Map<String, Map<String, Object>> tree, Map<String, String> environment) {
       this.tree = tree;
+      this.environment = environment;
+    }
+
+    /** Where {@code ${NAME}} references are resolved. */
+    Map<String, String> environment() {
+      return environment;
     }
 
     Object raw(String section, String field) {

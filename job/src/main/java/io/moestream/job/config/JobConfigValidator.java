@@ -42,7 +42,9 @@ final class JobConfigValidator {
         f.oneOf("kafka", "input_format", Set.of("avro", "json")),
         f.string("kafka", "transactional_id_prefix"),
         f.oneOf("kafka", "starting_offsets", Set.of("committed", "earliest", "latest")),
-        f.integer("kafka", "transaction_timeout_ms", 1_000, 900_000));
+        f.integer("kafka", "transaction_timeout_ms", 1_000, 900_000),
+        KafkaClientProperties.parse(f.raw("kafka", "properties"), "kafka.properties.", f.environment(),
+            KafkaClientProperties.JOB_OWNED));
     distinctTopics(kafka);
     Batching batching = new Batching(
         (int) f.integer("batching", "max_batch_size", 1, 4096),

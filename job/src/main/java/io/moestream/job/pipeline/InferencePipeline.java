@@ -90,14 +90,14 @@ public final class InferencePipeline {
     DataStream<RawRequest> raw = env.fromSource(source(kafka), WatermarkStrategy.noWatermarks(), "Kafka requests")
         .uid(SOURCE_UID);
     if (kafka.startingOffsets().equals("committed")) {
-      raw = raw.process(new SkipAnsweredFunction(KafkaAnsweredRequests.factory(kafka.bootstrapServers(),
+      raw = raw.process(new SkipAnsweredFunction(KafkaAnsweredRequests.factory(kafka.clientConfig(),
               kafka.groupId(), kafka.inputTopic(), kafka.outputTopic(), kafka.deadLetterTopic())))
           .name("Skip answered").uid(SKIP_ANSWERED_UID);
     }
     InputFormat format = InputFormat.valueOf(kafka.inputFormat().toUpperCase(java.util.Locale.ROOT));
     return stages(raw, format, config,
-        KafkaConsumerLag.factory(kafka.bootstrapServers(), kafka.groupId(), kafka.inputTopic()),
-        KafkaOffsetCommitter.factory(kafka.bootstrapServers(), kafka.groupId()));
+        KafkaConsumerLag.factory(kafka.clientConfig(), kafka.groupId(), kafka.inputTopic()),
+        KafkaOffsetCommitter.factory(kafka.clientConfig(), kafka.groupId()));
   }
 
   /**
@@ -172,7 +172,7 @@ public final class InferencePipeline {
       default -> OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
     };
     return KafkaSource.<RawRequest>builder()
-        .setBootstrapServers(kafka.bootstrapServers())
+        .setProperties(kafka.properties().with(kafka.bootstrapServers())) // kafka.properties first: the job's own follow
         .setTopics(kafka.inputTopic())
         .setGroupId(kafka.groupId())
         .setStartingOffsets(offsets)
@@ -189,15 +189,14 @@ public final class InferencePipeline {
       org.apache.flink.api.common.serialization.SerializationSchema<T> key) {
     KafkaRecordSerializationSchema<T> serializer = new ProducedAtSerializationSchema<>(topic, key, value);
     KafkaSink<T> sink = KafkaSink.<T>builder()
-        .setBootstrapServers(kafka.bootstrapServers())
+        .setKafkaProducerConfig(kafka.properties().with(kafka.bootstrapServers()))
         .setRecordSerializer(serializer)
         .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
         .setTransactionalIdPrefix(transactionalIdPrefix)
         .setProperty("transaction.timeout.ms", Long.toString(kafka.transactionTimeoutMs()))
         .build();
     // after a restore, a transaction committed before the failure is reported committed, not "fenced, data loss"
-    Properties admin = new Properties();
-    admin.setProperty("bootstrap.servers", kafka.bootstrapServers());
+    Properties admin = kafka.properties().with(kafka.bootstrapServers());
     return new RecoveryCheckingKafkaSink<>(sink, admin);
   }
 }

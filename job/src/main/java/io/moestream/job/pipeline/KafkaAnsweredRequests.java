@@ -14,7 +14,6 @@ import java.util.Properties;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -38,22 +37,23 @@ final class KafkaAnsweredRequests implements AnsweredRequests {
   static final long CLOCK_SKEW_MARGIN_MS = 5 * 60_000;
   private static final long TIMEOUT_MS = 30_000;
 
-  private final String bootstrapServers;
+  private final Map<String, String> clientConfig;
   private final String groupId;
   private final String inputTopic;
   private final List<String> answerTopics;
 
-  private KafkaAnsweredRequests(String bootstrapServers, String groupId, String inputTopic, String outputTopic,
-      String deadLetterTopic) {
-    this.bootstrapServers = bootstrapServers;
+  private KafkaAnsweredRequests(Map<String, String> clientConfig, String groupId, String inputTopic,
+      String outputTopic, String deadLetterTopic) {
+    this.clientConfig = clientConfig;
     this.groupId = groupId;
     this.inputTopic = inputTopic;
     this.answerTopics = List.of(outputTopic, deadLetterTopic);
   }
 
-  static AnsweredRequests.Factory factory(String bootstrapServers, String groupId, String inputTopic,
+  /** @param clientConfig bootstrap.servers and kafka.properties ({@code JobConfig.Kafka#clientConfig}) */
+  static AnsweredRequests.Factory factory(Map<String, String> clientConfig, String groupId, String inputTopic,
       String outputTopic, String deadLetterTopic) {
-    return () -> new KafkaAnsweredRequests(bootstrapServers, groupId, inputTopic, outputTopic, deadLetterTopic);
+    return () -> new KafkaAnsweredRequests(clientConfig, groupId, inputTopic, outputTopic, deadLetterTopic);
   }
 
   @Override
@@ -74,7 +74,7 @@ final class KafkaAnsweredRequests implements AnsweredRequests {
     Map<Integer, Long> committed = new HashMap<>();
     long since = Long.MAX_VALUE;
     Properties adminProps = new Properties();
-    adminProps.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    adminProps.putAll(clientConfig);
     try (Admin admin = Admin.create(adminProps)) {
       Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(groupId)
           .partitionsToOffsetAndMetadata().get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
@@ -173,7 +173,7 @@ final class KafkaAnsweredRequests implements AnsweredRequests {
 
   private KafkaConsumer<byte[], byte[]> reader() {
     Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.putAll(clientConfig);
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, "moestream-answered-" + groupId);

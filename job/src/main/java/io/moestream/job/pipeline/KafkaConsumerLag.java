@@ -37,9 +37,9 @@ public final class KafkaConsumerLag implements ConsumerLag {
   private final ScheduledExecutorService refresher;
   private volatile long recordsBehind = -1;
 
-  private KafkaConsumerLag(String bootstrapServers, String groupId, String topic) {
+  private KafkaConsumerLag(Map<String, String> clientConfig, String groupId, String topic) {
     Properties props = new Properties();
-    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    props.putAll(clientConfig);
     props.put(AdminClientConfig.CLIENT_ID_CONFIG, "moestream-lag-" + groupId);
     this.admin = Admin.create(props);
     this.groupId = groupId;
@@ -52,9 +52,13 @@ public final class KafkaConsumerLag implements ConsumerLag {
     refresher.scheduleWithFixedDelay(this::refresh, 0, REFRESH_MS, TimeUnit.MILLISECONDS);
   }
 
-  /** A recipe the operator opens in each subtask. */
-  public static ConsumerLag.Factory factory(String bootstrapServers, String groupId, String topic) {
-    return () -> new KafkaConsumerLag(bootstrapServers, groupId, topic);
+  /**
+   * A recipe the operator opens in each subtask.
+   *
+   * @param clientConfig bootstrap.servers and kafka.properties ({@code JobConfig.Kafka#clientConfig})
+   */
+  public static ConsumerLag.Factory factory(Map<String, String> clientConfig, String groupId, String topic) {
+    return () -> new KafkaConsumerLag(clientConfig, groupId, topic);
   }
 
   @Override

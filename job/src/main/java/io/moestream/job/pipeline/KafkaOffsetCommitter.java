@@ -36,9 +36,9 @@ final class KafkaOffsetCommitter implements OffsetCommitter {
   private final ExecutorService sender;
   private final AtomicReference<Map<SourcePartition, OffsetCommit>> next = new AtomicReference<>();
 
-  private KafkaOffsetCommitter(String bootstrapServers, String groupId) {
+  private KafkaOffsetCommitter(Map<String, String> clientConfig, String groupId) {
     Properties props = new Properties();
-    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    props.putAll(clientConfig);
     props.put(AdminClientConfig.CLIENT_ID_CONFIG, "moestream-offsets-" + groupId);
     this.admin = Admin.create(props);
     this.groupId = groupId;
@@ -49,8 +49,9 @@ final class KafkaOffsetCommitter implements OffsetCommitter {
     });
   }
 
-  static OffsetCommitter.Factory factory(String bootstrapServers, String groupId) {
-    return () -> new KafkaOffsetCommitter(bootstrapServers, groupId);
+  /** @param clientConfig bootstrap.servers and kafka.properties ({@code JobConfig.Kafka#clientConfig}) */
+  static OffsetCommitter.Factory factory(Map<String, String> clientConfig, String groupId) {
+    return () -> new KafkaOffsetCommitter(clientConfig, groupId);
   }
 
   @Override

@@ -125,8 +125,9 @@ public final class RampRun {
     List<Sample> samples = List.of();
     JobMetricsSampler sampler = null;
     String incomplete = null;
-    try (KafkaProducer<byte[], byte[]> producer = TopicClients.producer(bootstrap);
-         KafkaConsumer<byte[], byte[]> consumer = TopicClients.committedReader(bootstrap, null)) {
+    try (KafkaProducer<byte[], byte[]> producer = TopicClients.producer(bootstrap, 0, config.kafka().properties());
+         KafkaConsumer<byte[], byte[]> consumer = TopicClients.committedReader(bootstrap, null,
+             config.kafka().properties())) {
       consumer.subscribe(List.of(config.kafka().outputTopic()));
       InferenceRequest first = requestFactory.apply(0);
       InferenceRequest warmUp = InferenceRequest.newBuilder(first).setRequestId("ramp-warm-up")

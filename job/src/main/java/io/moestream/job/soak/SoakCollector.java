@@ -45,12 +45,13 @@ final class SoakCollector implements AutoCloseable {
   private volatile boolean atEnd;
   private volatile Exception failure;
 
-  SoakCollector(String bootstrap, String inputTopic, String outputTopic, String deadLetterTopic) {
+  SoakCollector(io.moestream.job.config.JobConfig.Kafka kafka, String inputTopic, String outputTopic,
+      String deadLetterTopic) {
     this.inputTopic = inputTopic;
     this.outputTopic = outputTopic;
     this.deadLetterTopic = deadLetterTopic;
     OUTCOMES.forEach(o -> outcomes.put(o, new AtomicLong()));
-    consumer = TopicClients.committedReader(bootstrap, null);
+    consumer = TopicClients.committedReader(kafka.bootstrapServers(), null, kafka.properties());
     thread = new Thread(this::loop, "soak-collector");
     thread.setDaemon(true);
     thread.start();

@@ -104,8 +104,9 @@ public final class SoakRun {
     JobConfig.Kafka kafka = config.kafka();
     SoakSampler sampler = null;
     // the 2 MiB bad record needs more than Kafka's default max.request.size (1 MiB); the broker takes 4 MiB
-    try (KafkaProducer<byte[], byte[]> producer = TopicClients.producer(kafka.bootstrapServers(), 4 << 20);
-         SoakCollector collector = new SoakCollector(kafka.bootstrapServers(), kafka.inputTopic(), kafka.outputTopic(),
+    try (KafkaProducer<byte[], byte[]> producer = TopicClients.producer(kafka.bootstrapServers(), 4 << 20,
+             kafka.properties());
+         SoakCollector collector = new SoakCollector(kafka, kafka.inputTopic(), kafka.outputTopic(),
              kafka.deadLetterTopic())) {
       InferenceRequest warmUp = InferenceRequest.newBuilder(request(0)).setRequestId(WARM_UP)
           .setDeadlineEpochMs(null).build();

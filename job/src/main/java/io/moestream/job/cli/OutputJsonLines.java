@@ -2,6 +2,7 @@ package io.moestream.job.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.moestream.operators.codec.AvroCodec;
+import io.moestream.operators.codec.FramingHints;
 import io.moestream.operators.codec.GenerationJson;
 import io.moestream.operators.codec.RegistryAvroCodec;
 import io.moestream.operators.codec.WireFormat;
@@ -13,7 +14,7 @@ import org.apache.avro.specific.SpecificRecordBase;
 
 /**
  * Output-topic values (generations or dead letters) as JSON lines, for consume: in the given wire
- * format, or, with none given, in the one each value looks like: '{' is JSON; magic byte 0x00 with a
+ * format, or, with none given, in the one each value looks like: '{' (after whitespace) is JSON; magic byte 0x00 with a
  * registry given is registry-framed (plain Avro when that fails: a plain dead letter without a
  * request id starts with 0x00 too); anything else plain Avro.
  */
@@ -58,7 +59,7 @@ final class OutputJsonLines<T extends SpecificRecordBase> {
   }
 
   private WireFormat detect(byte[] value) {
-    if (value != null && value.length > 0 && value[0] == '{') {
+    if (value != null && FramingHints.looksLikeJson(value)) {
       return WireFormat.JSON;
     }
     return registry != null && RegistryAvroCodec.schemaId(value) >= 0 ? WireFormat.AVRO_REGISTRY : WireFormat.AVRO;

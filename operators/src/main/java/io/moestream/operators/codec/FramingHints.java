@@ -46,7 +46,7 @@ public final class FramingHints {
   }
 
   /** Starts, after JSON whitespace, with an object's brace. */
-  static boolean looksLikeJson(byte[] value) {
+  public static boolean looksLikeJson(byte[] value) {
     for (byte b : value) {
       if (b == ' ' || b == '\t' || b == '\n' || b == '\r') {
         continue;

@@ -141,6 +141,11 @@ class WireFormatsEndToEndTest {
       int unknownId = 987_654;
       values.add(1, RegistryAvroCodec.frame(unknownId, avro.encode(requests.get(0))));
       values.add(3, avro.encode(requests.get(1))); // plain Avro: not framed
+      // a schema registered under the subject (no compatibility rule here) that ours cannot read:
+      // request_id became an int
+      Schema incompatible = requestIdAsInt(ours);
+      int incompatibleId = register(registry, subject, incompatible);
+      values.add(5, RegistryAvroCodec.frame(incompatibleId, new byte[] {2, 0, 0, 0}));
 
       SchemaRegistryClient client = new SchemaRegistryClient(new RegistrySettings(registry.confluentApi(), null, null,
           null));
@@ -155,7 +160,7 @@ class WireFormatsEndToEndTest {
         out = EndToEnd.readCommitted(kafka.bootstrapServers(), config.kafka().outputTopic(),
             v -> generations.decode(v, "generations"), GOOD, Duration.ofMinutes(3), Duration.ofSeconds(2));
         letters = EndToEnd.readCommitted(kafka.bootstrapServers(), config.kafka().deadLetterTopic(),
-            v -> deadLetters.decode(v, "dead letters"), 2, Duration.ofSeconds(30), Duration.ofSeconds(1));
+            v -> deadLetters.decode(v, "dead letters"), 3, Duration.ofSeconds(30), Duration.ofSeconds(1));
       } finally {
         JobClients.cancelAndAwait(job, Duration.ofMinutes(1));
       }
@@ -166,7 +171,7 @@ class WireFormatsEndToEndTest {
         assertEquals(want.getKey(), g.getTokenIds(), g.getRequestId() + " token ids");
         assertEquals(want.getValue(), g.getText(), g.getRequestId() + " text");
       }
-      assertEquals(2, letters.size(), "dead letters: " + letters);
+      assertEquals(3, letters.size(), "dead letters: " + letters);
       letters.sort(java.util.Comparator.comparingLong(DeadLetter::getOffset));
       assertEquals(1, letters.get(0).getOffset());
       assertTrue(letters.get(0).getReason().startsWith("schema id " + unknownId + " is not known to the schema"
@@ -174,6 +179,10 @@ class WireFormatsEndToEndTest {
       assertTrue(letters.get(0).getReason().contains("(subject " + subject + ")"), letters.get(0).getReason());
       assertEquals(3, letters.get(1).getOffset());
       assertTrue(letters.get(1).getReason().startsWith("no magic byte 0x00"), letters.get(1).getReason());
+      assertEquals(5, letters.get(2).getOffset());
+      assertTrue(letters.get(2).getReason().startsWith("schema id " + incompatibleId + " (io.moestream.schemas"
+          + ".InferenceRequest) does not resolve against ours (io.moestream.schemas.InferenceRequest): TYPE_MISMATCH"
+          + " at /fields/0/type"), letters.get(2).getReason());
       // the job registered its output schemas under TopicNameStrategy subjects
       String subjects = registry.get("/subjects").body();
       assertTrue(subjects.contains("\"" + config.kafka().outputTopic() + "-value\"")
@@ -236,6 +245,16 @@ class WireFormatsEndToEndTest {
       fields.add(new Schema.Field(f, f.schema()));
     }
     fields.add(new Schema.Field("tenant", Schema.create(Schema.Type.STRING), "who sent it", ""));
+    return Schema.createRecord(ours.getName(), ours.getDoc(), ours.getNamespace(), false, fields);
+  }
+
+  /** Our schema with request_id an int: no resolution from it to ours. */
+  private static Schema requestIdAsInt(Schema ours) {
+    List<Schema.Field> fields = new ArrayList<>();
+    for (Schema.Field f : ours.getFields()) {
+      fields.add(f.name().equals("request_id") ? new Schema.Field(f.name(), Schema.create(Schema.Type.INT))
+          : new Schema.Field(f, f.schema()));
+    }
     return Schema.createRecord(ours.getName(), ours.getDoc(), ours.getNamespace(), false, fields);
   }
 

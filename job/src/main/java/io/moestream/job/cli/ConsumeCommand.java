@@ -1,8 +1,9 @@
 package io.moestream.job.cli;
 
 import io.moestream.job.kafka.TopicClients;
-import io.moestream.operators.codec.AvroCodec;
-import io.moestream.operators.codec.GenerationJson;
+import io.moestream.operators.codec.WireFormat;
+import io.moestream.operators.registry.RegistrySettings;
+import io.moestream.operators.registry.SubjectStrategy;
 import io.moestream.schemas.DeadLetter;
 import io.moestream.schemas.Generation;
 import java.io.PrintStream;
@@ -18,7 +19,8 @@ import picocli.CommandLine.Option;
 
 @Command(name = "consume", mixinStandardHelpOptions = true,
     description = {"Prints the records of a generations topic (or, with --dead-letters, a dead-letter",
-        "topic) as JSON lines. Reads committed records only (isolation.level=read_committed)."})
+        "topic) as JSON lines, whatever their wire format (avro, avro-registry or json: detected per record",
+        "unless --format says). Reads committed records only (isolation.level=read_committed)."})
 final class ConsumeCommand implements Callable<Integer> {
   @Option(names = "--bootstrap-servers", required = true) String bootstrapServers;
   @Option(names = "--topic", defaultValue = "moestream.generations", description = "Default: ${DEFAULT-VALUE}.") String topic;
@@ -28,11 +30,18 @@ final class ConsumeCommand implements Callable<Integer> {
   @Option(names = "--timeout", defaultValue = "0", description = "Stop after this many seconds without a record (0: never).")
   long timeoutSeconds;
   @Mixin CommandConfigOption commandConfig;
+  @Option(names = "--format", defaultValue = "auto", description = "auto (default: '{' is json, magic byte 0x00 with"
+      + " --schema-registry-url is avro-registry, else avro) | avro | avro-registry | json.") String format;
+  @Option(names = "--schema-registry-url", description = "The Confluent-compatible registry API, for avro-registry"
+      + " records (e.g. http://HOST:8080/apis/ccompat/v7).") String registryUrl;
 
   @Override
   public Integer call() {
-    AvroCodec<Generation> generations = new AvroCodec<>(Generation.class);
-    AvroCodec<DeadLetter> letters = new AvroCodec<>(DeadLetter.class);
+    WireFormat given = format.equalsIgnoreCase("auto") ? null : WireFormat.of(format);
+    RegistrySettings registry = registryUrl == null ? null
+        : new RegistrySettings(registryUrl, null, null, SubjectStrategy.TOPIC);
+    OutputJsonLines<Generation> generations = new OutputJsonLines<>(Generation.class, given, registry);
+    OutputJsonLines<DeadLetter> letters = new OutputJsonLines<>(DeadLetter.class, given, registry);
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
     int seen = 0;
     long quietSince = System.nanoTime();
@@ -42,8 +51,8 @@ final class ConsumeCommand implements Callable<Integer> {
       while (max == 0 || seen < max) {
         var records = consumer.poll(Duration.ofMillis(500));
         for (ConsumerRecord<byte[], byte[]> record : records) {
-          out.println(deadLetters ? GenerationJson.toJson(letters.decode(record.value()))
-              : GenerationJson.toJson(generations.decode(record.value())));
+          out.println(deadLetters ? letters.line(record.value(), record.topic())
+              : generations.line(record.value(), record.topic()));
           if (++seen == max) {
             break;
           }

@@ -10,7 +10,10 @@ import io.moestream.job.pipeline.DemoModel;
 import io.moestream.job.pipeline.InferencePipeline;
 import io.moestream.job.pipeline.JobClients;
 import io.moestream.operators.codec.AvroCodec;
-import io.moestream.operators.codec.GenerationJson;
+import io.moestream.operators.codec.RegistryAvroCodec;
+import io.moestream.operators.codec.WireFormat;
+import io.moestream.operators.registry.RegistrySettings;
+import io.moestream.operators.registry.SchemaRegistryClient;
 import io.moestream.operators.codec.RequestJson;
 import io.moestream.schemas.DeadLetter;
 import io.moestream.schemas.Generation;
@@ -113,7 +116,7 @@ final class DemoCommand implements Callable<Integer> {
       log.println("moestream demo: Flink dashboard at http://127.0.0.1:" + dashboardPort + " (job " + job.getJobID() + ")"
           + (metricsPort > 0 ? ", Prometheus metrics at http://127.0.0.1:" + metricsPort + "/metrics" : ""));
       try {
-        produce(kafka.bootstrapServers(), config.kafka().inputTopic(), requests, config.kafka().inputFormat());
+        produce(kafka.bootstrapServers(), config, requests);
         return collect(kafka.bootstrapServers(), config, requests.size(), job);
       } finally {
         JobClients.cancelAndAwait(job, java.time.Duration.ofMinutes(1));
@@ -195,11 +198,21 @@ final class DemoCommand implements Callable<Integer> {
     return list;
   }
 
-  private void produce(String bootstrap, String topic, List<InferenceRequest> requests, String format) {
+  private void produce(String bootstrap, JobConfig config, List<InferenceRequest> requests) {
+    String topic = config.kafka().inputTopic();
+    WireFormat format = WireFormat.of(config.kafka().inputFormat());
     AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.class);
+    // registry-framed requests carry the id of our schema, registered under the input topic's subject
+    RegistrySettings registry = InferencePipeline.registrySettings(config.kafka());
+    int schemaId = format != WireFormat.AVRO_REGISTRY ? -1 : new SchemaRegistryClient(registry)
+        .idOf(registry.subjectStrategy().subject(topic, codec.schema().getFullName()), codec.schema());
     try (KafkaProducer<byte[], byte[]> producer = TopicClients.producer(bootstrap)) {
       for (InferenceRequest r : requests) {
-        byte[] value = format.equals("json") ? RequestJson.toJson(r).getBytes(StandardCharsets.UTF_8) : codec.encode(r);
+        byte[] value = switch (format) {
+          case JSON -> RequestJson.toJson(r).getBytes(StandardCharsets.UTF_8);
+          case AVRO -> codec.encode(r);
+          case AVRO_REGISTRY -> RegistryAvroCodec.frame(schemaId, codec.encode(r));
+        };
         producer.send(new ProducerRecord<>(topic, r.getRequestId().getBytes(StandardCharsets.UTF_8), value));
       }
       producer.flush();
@@ -209,8 +222,10 @@ final class DemoCommand implements Callable<Integer> {
 
   /** Prints answers until all are in; 0 when they are, 1 on job failure or timeout. */
   private int collect(String bootstrap, JobConfig config, int expected, JobClient job) throws Exception {
-    AvroCodec<Generation> generations = new AvroCodec<>(Generation.class);
-    AvroCodec<DeadLetter> deadLetters = new AvroCodec<>(DeadLetter.class);
+    RegistrySettings registry = InferencePipeline.registrySettings(config.kafka());
+    var generations = new OutputJsonLines<>(Generation.class, WireFormat.of(config.kafka().outputFormat()), registry);
+    var deadLetters = new OutputJsonLines<>(DeadLetter.class, WireFormat.of(config.kafka().deadLetterFormat()),
+        registry);
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
     long deadline = System.nanoTime() + Duration.ofSeconds(timeoutSeconds).toNanos();
     int answered = 0;
@@ -232,10 +247,10 @@ final class DemoCommand implements Callable<Integer> {
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(300))) {
           answered++;
           if (record.topic().equals(config.kafka().outputTopic())) {
-            out.println(GenerationJson.toJson(generations.decode(record.value())));
+            out.println(generations.line(record.value(), record.topic()));
           } else {
             rejected++;
-            log.println("moestream demo: dead letter: " + GenerationJson.toJson(deadLetters.decode(record.value())));
+            log.println("moestream demo: dead letter: " + deadLetters.line(record.value(), record.topic()));
           }
         }
       }

@@ -18,7 +18,12 @@ final class JobConfigOptions {
   @Option(names = "--input-topic", description = "kafka.input_topic") String inputTopic;
   @Option(names = "--output-topic", description = "kafka.output_topic") String outputTopic;
   @Option(names = "--dead-letter-topic", description = "kafka.dead_letter_topic") String deadLetterTopic;
-  @Option(names = "--input-format", description = "avro or json (kafka.input_format)") String inputFormat;
+  @Option(names = "--input-format", description = "avro, avro-registry or json (kafka.input_format)")
+  String inputFormat;
+  @Option(names = "--output-format", description = "avro, avro-registry or json (kafka.output_format; dead"
+      + " letters follow unless kafka.dead_letter_format is set)") String outputFormat;
+  @Option(names = "--schema-registry-url", description = "kafka.schema_registry.url: the Confluent-compatible API,"
+      + " for avro-registry") String schemaRegistryUrl;
 
   /** Defaults, then the file, then these options, then --set; not yet validated. */
   JobConfigLoader loader() {
@@ -29,6 +34,8 @@ final class JobConfigOptions {
       PipelineOptions.setIf(loader, "kafka.output_topic", outputTopic);
       PipelineOptions.setIf(loader, "kafka.dead_letter_topic", deadLetterTopic);
       PipelineOptions.setIf(loader, "kafka.input_format", inputFormat);
+      PipelineOptions.setIf(loader, "kafka.output_format", outputFormat);
+      PipelineOptions.setIf(loader, "kafka.schema_registry.url", schemaRegistryUrl);
     });
   }
 

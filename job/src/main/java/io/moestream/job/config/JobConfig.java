@@ -24,20 +24,42 @@ public record JobConfig(Model model, Kafka kafka, Batching batching, Experts exp
       implements Serializable {}
 
   /**
-   * @param inputFormat "avro" (binary, schemas/src/main/avro) or "json"
+   * @param inputFormat how requests are written: "avro" (binary, schemas/src/main/avro), "avro-registry"
+   *     (Confluent Schema Registry framing) or "json" (io.moestream.operators.codec.WireFormat)
    * @param startingOffsets "committed" (group offsets, earliest when none), "earliest" or "latest"
    * @param properties client properties ({@code kafka.properties}: security, compression, ...) of every
    *     Kafka client the job creates
+   * @param outputFormat how generations are written: avro, avro-registry or json
+   * @param deadLetterFormat how dead letters are written (the output format unless set)
+   * @param schemaRegistry null unless {@code kafka.schema_registry.url} is set
    */
   public record Kafka(String bootstrapServers, String groupId, String inputTopic, String outputTopic,
       String deadLetterTopic, String inputFormat, String transactionalIdPrefix, String startingOffsets,
-      long transactionTimeoutMs, KafkaClientProperties properties) implements Serializable {
+      long transactionTimeoutMs, KafkaClientProperties properties, String outputFormat, String deadLetterFormat,
+      SchemaRegistry schemaRegistry) implements Serializable {
 
     /** {@code bootstrap.servers} and {@code kafka.properties}: what each client starts from before its own settings. */
     public java.util.Map<String, String> clientConfig() {
       java.util.Map<String, String> config = new java.util.HashMap<>(properties.values());
       config.put("bootstrap.servers", bootstrapServers);
       return java.util.Map.copyOf(config);
+    }
+  }
+
+  /**
+   * {@code kafka.schema_registry}: the Confluent-compatible REST API of a schema registry.
+   *
+   * @param url the API's base, e.g. http://registry:8080/apis/ccompat/v7 (Apicurio)
+   * @param basicAuthUser null for no authentication
+   * @param subjectStrategy topic ({@code <topic>-value}), record or topic-record
+   */
+  public record SchemaRegistry(String url, String basicAuthUser, String basicAuthPassword, String subjectStrategy)
+      implements Serializable {
+    /** Without the password: configurations get logged. */
+    @Override
+    public String toString() {
+      return "SchemaRegistry[url=" + url + ", basicAuthUser=" + basicAuthUser + ", subjectStrategy=" + subjectStrategy
+          + "]";
     }
   }
 

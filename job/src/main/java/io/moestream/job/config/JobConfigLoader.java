@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -67,19 +68,25 @@ public final class JobConfigLoader {
   }
 
   /**
-   * Sets one {@code section.field} (a value from the command line or from code), or one client
-   * property as {@code kafka.properties.NAME}.
+   * Sets one {@code section.field}, or one {@code section.subsection.field} (kafka.schema_registry.url),
+   * or one client property as {@code kafka.properties.NAME} (NAME may hold dots); a map given for a
+   * subsection sets its fields one by one (a value from the command line or code).
    */
   public JobConfigLoader set(String path, Object value) {
     if (path.startsWith(KAFKA_PROPERTIES + ".") && path.length() > KAFKA_PROPERTIES.length() + 1) {
       return setKafkaProperty(path.substring(KAFKA_PROPERTIES.length() + 1), value);
     }
-    int dot = path.indexOf('.');
-    if (dot <= 0 || dot == path.length() - 1 || path.indexOf('.', dot + 1) >= 0) {
-      throw new ConfigException(path, "expected section.field");
+    if (path.equals(KAFKA_PROPERTIES)) {
+      // free-form client properties, not a subsection of known fields: the validator reads (and refuses) the value
+      tree.get("kafka").put("properties", value);
+      return this;
     }
-    String section = path.substring(0, dot);
-    String field = path.substring(dot + 1).replace('-', '_');
+    String[] parts = path.split("\\.", -1);
+    if (parts.length < 2 || parts.length > 3 || Arrays.stream(parts).anyMatch(String::isEmpty)) {
+      throw new ConfigException(path, "expected section.field (or section.subsection.field)");
+    }
+    String section = parts[0];
+    String field = parts[1].replace('-', '_');
     Map<String, Object> fields = tree.get(section);
     if (fields == null) {
       throw new ConfigException(path, "unknown section '" + section + "' (known: " + tree.keySet() + ")");
@@ -87,7 +94,28 @@ public final class JobConfigLoader {
     if (!fields.containsKey(field)) {
       throw new ConfigException(section + "." + field, "unknown field (known in " + section + ": " + fields.keySet() + ")");
     }
-    fields.put(field, value);
+    if (!(fields.get(field) instanceof Map<?, ?> sub)) {
+      if (parts.length == 3) {
+        throw new ConfigException(path, section + "." + field + " is a field, not a subsection");
+      }
+      fields.put(field, value);
+      return this;
+    }
+    if (parts.length == 2) {
+      if (!(value instanceof Map<?, ?> given)) {
+        throw new ConfigException(path, "is a subsection: expected its fields " + sub.keySet() + ", found '" + value + "'");
+      }
+      given.forEach((k, v) -> set(path + "." + k, v));
+      return this;
+    }
+    String name = parts[2].replace('-', '_');
+    if (!sub.containsKey(name)) {
+      throw new ConfigException(section + "." + field + "." + name, "unknown field (known in " + section + "." + field
+          + ": " + sub.keySet() + ")");
+    }
+    @SuppressWarnings("unchecked")
+    Map<String, Object> writable = (Map<String, Object>) sub;
+    writable.put(name, value);
     return this;
   }
 
@@ -158,6 +186,16 @@ public final class JobConfigLoader {
 
     Object raw(String section, String field) {
       return tree.get(section).get(field);
+    }
+
+    /** The fields of the subsection {@code section.field}, read as the section "section.field". */
+    @SuppressWarnings("unchecked")
+    Fields subsection(String section, String field) {
+      Object sub = raw(section, field);
+      if (!(sub instanceof Map<?, ?> map)) {
+        throw new ConfigException(section + "." + field, "expected a subsection of fields, found '" + sub + "'");
+      }
+      return new Fields(Map.of(section + "." + field, (Map<String, Object>) map), environment);
     }
 
     String string(String section, String field) {

@@ -39,13 +39,17 @@ final class JobConfigValidator {
         f.string("kafka", "input_topic"),
         f.string("kafka", "output_topic"),
         f.string("kafka", "dead_letter_topic"),
-        f.oneOf("kafka", "input_format", Set.of("avro", "json")),
+        WireFormatConfig.format(f, "input_format"),
         f.string("kafka", "transactional_id_prefix"),
         f.oneOf("kafka", "starting_offsets", Set.of("committed", "earliest", "latest")),
         f.integer("kafka", "transaction_timeout_ms", 1_000, 900_000),
         KafkaClientProperties.parse(f.raw("kafka", "properties"), "kafka.properties.", f.environment(),
-            KafkaClientProperties.JOB_OWNED));
+            KafkaClientProperties.JOB_OWNED),
+        WireFormatConfig.format(f, "output_format"),
+        WireFormatConfig.deadLetterFormat(f),
+        WireFormatConfig.registry(f));
     distinctTopics(kafka);
+    WireFormatConfig.checkRegistryNeeded(kafka);
     Batching batching = new Batching(
         (int) f.integer("batching", "max_batch_size", 1, 4096),
         f.integer("batching", "latency_budget_ms", 0, 60_000),

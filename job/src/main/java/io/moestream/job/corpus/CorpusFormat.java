@@ -1,21 +1,21 @@
 package io.moestream.job.corpus;
 
-import io.moestream.operators.validate.DecodeValidateFunction.InputFormat;
+import io.moestream.operators.codec.WireFormat;
 import java.util.Locale;
 
 /** How the input files hold requests, and how their records reach the decode/validate stage. */
 public enum CorpusFormat {
   /** One request per line in the streaming job's JSON request format (request_id optional). */
-  JSONL(InputFormat.JSON),
+  JSONL(WireFormat.JSON),
   /** Avro container files of {@code io.moestream.schemas.InferenceRequest}. */
-  AVRO(InputFormat.AVRO),
+  AVRO(WireFormat.AVRO),
   /** One prompt per line; the request id is {@code FILE:LINE}. */
-  TEXT(InputFormat.JSON);
+  TEXT(WireFormat.JSON);
 
   /** The encoding of the values handed to the decode/validate stage. */
-  final InputFormat wire;
+  final WireFormat wire;
 
-  CorpusFormat(InputFormat wire) {
+  CorpusFormat(WireFormat wire) {
     this.wire = wire;
   }
 

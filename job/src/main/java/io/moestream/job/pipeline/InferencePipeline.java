@@ -7,6 +7,7 @@ import io.moestream.job.config.JobMemoryCheck;
 import io.moestream.job.kafka.RecoveryCheckingKafkaSink;
 import io.moestream.operators.batching.BatchingSettings;
 import io.moestream.operators.batching.MicroBatchOperator;
+import io.moestream.operators.codec.WireFormat;
 import io.moestream.operators.deadletter.DeadLetters;
 import io.moestream.engine.policy.ControllerSettings;
 import io.moestream.operators.inference.ExpertControl;
@@ -19,9 +20,10 @@ import io.moestream.operators.records.RawRequest;
 import io.moestream.operators.records.RequestBatch;
 import io.moestream.operators.records.TokenizedRequest;
 import io.moestream.operators.records.ValidatedRequest;
+import io.moestream.operators.registry.RegistrySettings;
+import io.moestream.operators.registry.SubjectStrategy;
 import io.moestream.operators.tokenize.TokenizeFunction;
 import io.moestream.operators.validate.DecodeValidateFunction;
-import io.moestream.operators.validate.DecodeValidateFunction.InputFormat;
 import io.moestream.operators.validate.RequestLimits;
 import io.moestream.schemas.DeadLetter;
 import io.moestream.schemas.Generation;
@@ -94,8 +96,7 @@ public final class InferencePipeline {
               kafka.groupId(), kafka.inputTopic(), kafka.outputTopic(), kafka.deadLetterTopic())))
           .name("Skip answered").uid(SKIP_ANSWERED_UID);
     }
-    InputFormat format = InputFormat.valueOf(kafka.inputFormat().toUpperCase(java.util.Locale.ROOT));
-    return stages(raw, format, config,
+    return stages(raw, WireFormat.of(kafka.inputFormat()), config,
         KafkaConsumerLag.factory(kafka.clientConfig(), kafka.groupId(), kafka.inputTopic()),
         KafkaOffsetCommitter.factory(kafka.clientConfig(), kafka.groupId()));
   }
@@ -107,7 +108,7 @@ public final class InferencePipeline {
    * @param consumerLag where the inference operator reads the input's lag; null when there is none
    * @param offsetCommitter where the oldest unanswered offsets are committed; null when nowhere
    */
-  public static Streams stages(DataStream<RawRequest> raw, InputFormat format, JobConfig config,
+  public static Streams stages(DataStream<RawRequest> raw, WireFormat format, JobConfig config,
       io.moestream.operators.metrics.ConsumerLag.Factory consumerLag, OffsetCommitter.Factory offsetCommitter) {
     ModelConfig model = ModelConfig.read(Path.of(config.model().dir()));
     JobMemoryCheck.atSubmit(config, raw.getExecutionEnvironment()); // before anything is defined or submitted
@@ -115,7 +116,7 @@ public final class InferencePipeline {
     RequestLimits limits = new RequestLimits(l.maxNewTokens(), model.numExpertsPerTok(), l.maxStopStrings(),
         l.maxRecordBytes(), l.maxPromptBytes(), l.maxMessages(), l.maxDeadLetterRawBytes());
     SingleOutputStreamOperator<ValidatedRequest> valid = raw
-        .process(new DecodeValidateFunction(format, limits))
+        .process(new DecodeValidateFunction(format, limits, registrySettings(config.kafka())))
         .name("Decode and validate").uid(VALIDATE_UID);
     SingleOutputStreamOperator<TokenizedRequest> tokenized = valid
         .process(new TokenizeFunction(config.model().dir(), config.model().specialTokensInContent()))
@@ -153,14 +154,26 @@ public final class InferencePipeline {
         JobConfigLoader.prunedExperts(e, model));
   }
 
+  /** Where registry-framed topics find their schemas; null when no registry is configured. */
+  public static RegistrySettings registrySettings(JobConfig.Kafka kafka) {
+    JobConfig.SchemaRegistry r = kafka.schemaRegistry();
+    return r == null ? null : new RegistrySettings(r.url(), r.basicAuthUser(), r.basicAuthPassword(),
+        SubjectStrategy.of(r.subjectStrategy()));
+  }
+
   public static void attachSinks(Streams streams, JobConfig config) {
     JobConfig.Kafka kafka = config.kafka();
+    RegistrySettings registry = registrySettings(kafka);
+    var generationFormat = new OutputEncoder.Spec<>(Generation.class, WireFormat.of(kafka.outputFormat()),
+        kafka.outputTopic(), registry);
+    var deadLetterFormat = new OutputEncoder.Spec<>(DeadLetter.class, WireFormat.of(kafka.deadLetterFormat()),
+        kafka.deadLetterTopic(), registry);
     streams.generations().sinkTo(sink(kafka, kafka.outputTopic(), kafka.transactionalIdPrefix() + "-generations",
-            AvroValueSchema.generations(config.limits().maxOutputRecordBytes()),
+            OutputValueSchema.generations(generationFormat, config.limits().maxOutputRecordBytes()),
             g -> g.getRequestId().getBytes(StandardCharsets.UTF_8)))
         .name("Kafka generations").uid(SINK_UID);
     streams.deadLetters().sinkTo(sink(kafka, kafka.deadLetterTopic(), kafka.transactionalIdPrefix() + "-dead-letters",
-            AvroValueSchema.deadLetters(config.limits().maxOutputRecordBytes()),
+            OutputValueSchema.deadLetters(deadLetterFormat, config.limits().maxOutputRecordBytes()),
             d -> d.getRequestId() == null ? null : d.getRequestId().getBytes(StandardCharsets.UTF_8)))
         .name("Kafka dead letters").uid(DEAD_LETTER_SINK_UID);
   }
@@ -185,7 +198,7 @@ public final class InferencePipeline {
   }
 
   private static <T extends org.apache.avro.specific.SpecificRecordBase> RecoveryCheckingKafkaSink<T> sink(JobConfig.Kafka kafka,
-      String topic, String transactionalIdPrefix, AvroValueSchema<T> value,
+      String topic, String transactionalIdPrefix, OutputValueSchema<T> value,
       org.apache.flink.api.common.serialization.SerializationSchema<T> key) {
     KafkaRecordSerializationSchema<T> serializer = new ProducedAtSerializationSchema<>(topic, key, value);
     KafkaSink<T> sink = KafkaSink.<T>builder()

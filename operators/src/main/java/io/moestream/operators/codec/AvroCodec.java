@@ -50,6 +50,11 @@ public final class AvroCodec<T extends SpecificRecordBase> {
     }
   }
 
+  /** The schema records are written with (and read into). */
+  public Schema schema() {
+    return reader.getSchema();
+  }
+
   public byte[] encode(T record) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
     BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(bytes, null);
@@ -87,7 +92,8 @@ public final class AvroCodec<T extends SpecificRecordBase> {
     }
   }
 
-  private T decode(byte[] value, AvroBounds walk, SpecificDatumReader<T> with) {
+  /** One record of {@code walk}'s schema, read by {@code with}; {@link RegistryAvroCodec} passes the writer's. */
+  T decode(byte[] value, AvroBounds walk, SpecificDatumReader<T> with) {
     try {
       walk.check(value);
     } catch (IllegalArgumentException e) {

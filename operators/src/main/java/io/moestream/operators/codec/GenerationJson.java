@@ -6,11 +6,26 @@ import io.moestream.schemas.DeadLetter;
 import io.moestream.schemas.Generation;
 import java.util.Base64;
 
-/** One-line JSON views of the output records, for people and shell pipelines (demo, consume). */
+/**
+ * The output records as one-line JSON objects: the json wire format of the generations and dead-letter
+ * topics, and the view demo, consume and corpus mode print. The Avro schemas' field names; enum
+ * symbols in lower case; a null optional field is left out; bytes ({@code raw}) as base64 text.
+ */
 public final class GenerationJson {
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
   private GenerationJson() {}
+
+  /** A Generation or a DeadLetter. */
+  public static String toJson(org.apache.avro.specific.SpecificRecordBase record) {
+    if (record instanceof Generation g) {
+      return toJson(g);
+    }
+    if (record instanceof DeadLetter d) {
+      return toJson(d);
+    }
+    throw new IllegalArgumentException("no JSON view of " + record.getClass().getName());
+  }
 
   public static String toJson(Generation g) {
     ObjectNode o = MAPPER.createObjectNode();
@@ -39,7 +54,9 @@ public final class GenerationJson {
 
   public static String toJson(DeadLetter d) {
     ObjectNode o = MAPPER.createObjectNode();
-    o.put("request_id", d.getRequestId());
+    if (d.getRequestId() != null) {
+      o.put("request_id", d.getRequestId());
+    }
     o.put("topic", d.getTopic());
     o.put("partition", d.getPartition());
     o.put("offset", d.getOffset());
@@ -49,12 +66,13 @@ public final class GenerationJson {
       java.nio.ByteBuffer raw = d.getRaw().duplicate();
       byte[] bytes = new byte[raw.remaining()];
       raw.get(bytes);
-      o.put("raw_base64", Base64.getEncoder().encodeToString(bytes));
+      o.put("raw", Base64.getEncoder().encodeToString(bytes));
     }
     if (d.getRawLength() != null) { // raw may be cut: the whole value's length and hash find the original
       o.put("raw_length", d.getRawLength());
       o.put("raw_sha256", d.getRawSha256());
     }
+    o.put("timestamp_ms", d.getTimestampMs());
     return o.toString();
   }
 }

@@ -1,11 +1,17 @@
 package io.moestream.operators.validate;
 
 import io.moestream.operators.codec.AvroCodec;
+import io.moestream.operators.codec.FramingHints;
+import io.moestream.operators.codec.RegistryAvroCodec;
 import io.moestream.operators.codec.RequestJson;
+import io.moestream.operators.codec.WireFormat;
 import io.moestream.operators.deadletter.DeadLetters;
 import io.moestream.operators.metrics.MetricNames;
 import io.moestream.operators.records.RawRequest;
 import io.moestream.operators.records.ValidatedRequest;
+import io.moestream.operators.registry.RegistrySettings;
+import io.moestream.operators.registry.SchemaRegistryClient;
+import io.moestream.operators.registry.SchemaRegistryException;
 import io.moestream.schemas.InferenceRequest;
 import java.util.Optional;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -14,34 +20,52 @@ import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Decodes Kafka values (Avro binary or JSON) and validates them; rejects go to the dead letters. Nothing
- * one record holds fails the task: values over {@code limits.max_record_bytes} are refused unread, the
- * decoders trust no declared length, and any other exception (or a stack overflow or out-of-memory
- * error) raised by one record's decoding or validation dead-letters that record, naming the stage. A
- * failed task would restart and meet the same record again.
+ * Decodes Kafka values (Avro binary, registry-framed Avro or JSON) and validates them; rejects go to
+ * the dead letters. Nothing one record holds fails the task: values over {@code limits.max_record_bytes}
+ * are refused unread, the decoders trust no declared length, and any other exception (or a stack
+ * overflow or out-of-memory error) raised by one record's decoding or validation dead-letters that
+ * record, naming the stage. A failed task would restart and meet the same record again. The one
+ * exception is a schema registry that cannot be asked ({@link SchemaRegistryException}): every record
+ * would fail alike, so the task fails and its restarts wait for the registry.
+ *
+ * <p>A value that fails to decode in the configured format is dead-lettered saying what it looks like
+ * instead ({@link FramingHints}), never decoded in another format.
  */
 public final class DecodeValidateFunction extends ProcessFunction<RawRequest, ValidatedRequest> {
   private static final long serialVersionUID = 1L;
 
-  /** How request values are encoded on the input topic. */
-  public enum InputFormat { AVRO, JSON }
-
-  private final InputFormat format;
+  private final WireFormat format;
   private final RequestLimits limits;
+  /** With {@link WireFormat#AVRO_REGISTRY} only; its client is opened in {@link #open}. */
+  private final RegistrySettings registry;
   private transient AvroCodec<InferenceRequest> avro;
+  private transient RegistryAvroCodec<InferenceRequest> registryAvro;
   private transient RequestJson json;
   private transient RequestValidator validator;
   private transient Counter deadLetters;
   private transient Counter requestsIn;
 
-  public DecodeValidateFunction(InputFormat format, RequestLimits limits) {
+  public DecodeValidateFunction(WireFormat format, RequestLimits limits) {
+    this(format, limits, null);
+  }
+
+  /** @param registry where registry-framed values' schemas are looked up; required with AVRO_REGISTRY */
+  public DecodeValidateFunction(WireFormat format, RequestLimits limits, RegistrySettings registry) {
+    if (format == WireFormat.AVRO_REGISTRY && registry == null) {
+      throw new IllegalArgumentException("input format avro-registry needs kafka.schema_registry.url");
+    }
     this.format = format;
     this.limits = limits;
+    this.registry = registry;
   }
 
   @Override
   public void open(OpenContext context) {
     avro = new AvroCodec<>(InferenceRequest.class, limits.maxDecodedItems());
+    if (format == WireFormat.AVRO_REGISTRY) {
+      registryAvro = new RegistryAvroCodec<>(InferenceRequest.class, limits.maxDecodedItems(),
+          new SchemaRegistryClient(registry));
+    }
     json = new RequestJson(new RequestJson.Bounds(limits.maxRecordBytes(), limits.maxDecodedItems(),
         limits.maxDecodedStringChars()));
     validator = new RequestValidator(limits);
@@ -56,10 +80,12 @@ public final class DecodeValidateFunction extends ProcessFunction<RawRequest, Va
     requestsIn.inc();
     InferenceRequest request;
     try {
-      request = decode(raw.value);
+      request = decode(raw.value, raw.topic);
+    } catch (SchemaRegistryException e) {
+      throw e;
     } catch (IllegalArgumentException e) {
       deadLetter(ctx, DeadLetters.undecodable(raw.value, limits.maxDeadLetterRawBytes(), raw.topic, raw.partition,
-          raw.offset, e.getMessage()));
+          raw.offset, FramingHints.reason(format, raw.value, e.getMessage())));
       return;
     } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
       deadLetter(ctx, DeadLetters.undecodable(raw.value, limits.maxDeadLetterRawBytes(), raw.topic, raw.partition,
@@ -82,7 +108,7 @@ public final class DecodeValidateFunction extends ProcessFunction<RawRequest, Va
     out.collect(new ValidatedRequest(request, raw.topic, raw.partition, raw.offset, System.currentTimeMillis()));
   }
 
-  private InferenceRequest decode(byte[] value) {
+  private InferenceRequest decode(byte[] value, String topic) {
     if (value == null) {
       throw new IllegalArgumentException("the record has no value");
     }
@@ -90,7 +116,12 @@ public final class DecodeValidateFunction extends ProcessFunction<RawRequest, Va
       throw new IllegalArgumentException("the value is " + value.length + " bytes, over limits.max_record_bytes ("
           + limits.maxRecordBytes() + "); not decoded");
     }
-    return format == InputFormat.AVRO ? avro.decode(value) : json.read(value);
+    return switch (format) {
+      case AVRO -> avro.decode(value);
+      case AVRO_REGISTRY -> registryAvro.decode(value,
+          registry.subjectStrategy().subject(topic, InferenceRequest.getClassSchema().getFullName()));
+      case JSON -> json.read(value);
+    };
   }
 
   private void deadLetter(Context ctx, io.moestream.schemas.DeadLetter letter) {

@@ -1,6 +1,5 @@
 package io.moestream.job.pipeline;
 
-import io.moestream.operators.codec.AvroCodec;
 import io.moestream.operators.deadletter.DeadLetters;
 import io.moestream.operators.metrics.MetricNames;
 import io.moestream.schemas.DeadLetter;
@@ -16,45 +15,48 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Kafka values of the output topics: Avro binary of the record (see the README's wire format). The
- * last guard before the producer: a record that serializes bigger than {@code maxBytes} is never sent
- * as is (the producer refuses it with RecordTooLargeException, the sink fails, and the restart meets
- * the record again); a small one saying so goes instead, counted and logged.
+ * Kafka values of the output topics, in the topic's wire format ({@link OutputEncoder}). The last guard
+ * before the producer, whatever the format: a record whose encoded bytes are more than {@code maxBytes}
+ * is never sent as is (the producer refuses it with RecordTooLargeException, the sink fails, and the
+ * restart meets the record again); a small one saying so goes instead, counted and logged.
  */
-final class AvroValueSchema<T extends SpecificRecordBase> implements SerializationSchema<T> {
+final class OutputValueSchema<T extends SpecificRecordBase> implements SerializationSchema<T> {
   private static final long serialVersionUID = 1L;
-  private static final Logger LOG = LoggerFactory.getLogger(AvroValueSchema.class);
+  private static final Logger LOG = LoggerFactory.getLogger(OutputValueSchema.class);
 
   /** What replaces {@code record}, which serialized to {@code bytes} bytes, over {@code limit}. */
   interface Replacement<T> extends Serializable {
     T replace(T record, int bytes, int limit);
   }
 
-  private final Class<T> type;
+  private final OutputEncoder.Spec<T> spec;
   private final int maxBytes;
   private final Replacement<T> replacement;
-  private transient AvroCodec<T> codec;
+  /** Opened from the spec on the TaskManager: a registry client is not serializable. */
+  private transient OutputEncoder<T> encoder;
   private transient Counter cut;
 
-  AvroValueSchema(Class<T> type, int maxBytes, Replacement<T> replacement) {
-    this.type = type;
+  OutputValueSchema(OutputEncoder.Spec<T> spec, int maxBytes, Replacement<T> replacement) {
+    this.spec = spec;
     this.maxBytes = maxBytes;
     this.replacement = replacement;
   }
 
   /** Generations: the answer becomes an ERROR without text or tokens, saying how big it was. */
-  static AvroValueSchema<Generation> generations(int maxBytes) {
-    return new AvroValueSchema<>(Generation.class, maxBytes, AvroValueSchema::smallGeneration);
+  static OutputValueSchema<Generation> generations(OutputEncoder.Spec<Generation> spec, int maxBytes) {
+    return new OutputValueSchema<>(spec, maxBytes, OutputValueSchema::smallGeneration);
   }
 
   /** Dead letters: without raw bytes, with a short reason ({@link DeadLetters#minimal}). */
-  static AvroValueSchema<DeadLetter> deadLetters(int maxBytes) {
-    return new AvroValueSchema<>(DeadLetter.class, maxBytes, DeadLetters::minimal);
+  static OutputValueSchema<DeadLetter> deadLetters(OutputEncoder.Spec<DeadLetter> spec, int maxBytes) {
+    return new OutputValueSchema<>(spec, maxBytes, DeadLetters::minimal);
   }
 
   @Override
   public void open(InitializationContext context) {
-    codec = new AvroCodec<>(type);
+    if (encoder == null) {
+      encoder = spec.open();
+    }
     if (cut == null) {
       // the Kafka writer may open its serializer twice: a second counter of the same name is not reported
       cut = context.getMetricGroup().counter(MetricNames.OUTPUT_RECORDS_CUT);
@@ -63,21 +65,22 @@ final class AvroValueSchema<T extends SpecificRecordBase> implements Serializati
 
   @Override
   public byte[] serialize(T element) {
-    if (codec == null) {
-      codec = new AvroCodec<>(type);
+    if (encoder == null) {
+      encoder = spec.open();
     }
     if (cut == null) {
       cut = new SimpleCounter();
     }
-    byte[] bytes = codec.encode(element);
+    byte[] bytes = encoder.encode(element);
     if (bytes.length <= maxBytes) {
       return bytes;
     }
     cut.inc();
     T small = replacement.replace(element, bytes.length, maxBytes);
-    byte[] smallBytes = codec.encode(small);
-    LOG.warn("{} of {} bytes is over limits.max_output_record_bytes ({}): sent a {}-byte replacement instead: {}",
-        type.getSimpleName(), bytes.length, maxBytes, smallBytes.length, describe(small));
+    byte[] smallBytes = encoder.encode(small);
+    LOG.warn("{} of {} bytes ({}) is over limits.max_output_record_bytes ({}): sent a {}-byte replacement instead: {}",
+        spec.type().getSimpleName(), bytes.length, spec.format().configName(), maxBytes, smallBytes.length,
+        describe(small));
     return smallBytes;
   }
 

@@ -28,15 +28,23 @@ public final class DecodeValidateFunction extends ProcessFunction<RawRequest, Va
 
   private final InputFormat format;
   private final RequestLimits limits;
+  private final RoutingRules routing;
+  private transient TopicExistence topics;
   private transient AvroCodec<InferenceRequest> avro;
   private transient RequestJson json;
   private transient RequestValidator validator;
   private transient Counter deadLetters;
   private transient Counter requestsIn;
 
+  /** Any legal reply topic, not checked to exist ({@link RoutingRules#ANY}): corpus mode and tests. */
   public DecodeValidateFunction(InputFormat format, RequestLimits limits) {
+    this(format, limits, RoutingRules.ANY);
+  }
+
+  public DecodeValidateFunction(InputFormat format, RequestLimits limits, RoutingRules routing) {
     this.format = format;
     this.limits = limits;
+    this.routing = routing;
   }
 
   @Override
@@ -45,6 +53,7 @@ public final class DecodeValidateFunction extends ProcessFunction<RawRequest, Va
     json = new RequestJson(new RequestJson.Bounds(limits.maxRecordBytes(), limits.maxDecodedItems(),
         limits.maxDecodedStringChars()));
     validator = new RequestValidator(limits);
+    topics = routing.topicExistence() == null ? null : routing.topicExistence().open();
     deadLetters = getRuntimeContext().getMetricGroup().counter(MetricNames.DEAD_LETTERS_VALIDATE);
     requestsIn = getRuntimeContext().getMetricGroup().counter(MetricNames.REQUESTS_IN);
     getRuntimeContext().getMetricGroup().meter(MetricNames.REQUESTS_IN_PER_SECOND,
@@ -68,9 +77,18 @@ public final class DecodeValidateFunction extends ProcessFunction<RawRequest, Va
     }
     Optional<String> problem;
     try {
-      problem = validator.problem(request);
+      problem = validator.problem(request)
+          .or(() -> routing.headersProblem(raw.headers))
+          .or(() -> request.getReplyTopic() == null ? Optional.empty()
+              : routing.replyTopicProblem(request.getReplyTopic()));
     } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
       problem = Optional.of(DeadLetters.failed(DeadLetters.STAGE_VALIDATE, e));
+    }
+    // outside the catches: a broker that cannot be asked fails the task (the sink could not write either)
+    if (problem.isEmpty() && request.getReplyTopic() != null && topics != null
+        && !topics.exists(request.getReplyTopic())) {
+      problem = Optional.of("reply_topic: '" + request.getReplyTopic() + "' does not exist (the job does not create"
+          + " topics)");
     }
     if (problem.isPresent()) {
       deadLetter(ctx, DeadLetters.rejected(request.getRequestId(), raw.topic, raw.partition, raw.offset,
@@ -79,7 +97,18 @@ public final class DecodeValidateFunction extends ProcessFunction<RawRequest, Va
     }
     // outside the catches: the operators chained after this one run inside collect, and their
     // failures are theirs (a failed engine must fail the task, not dead-letter the request)
-    out.collect(new ValidatedRequest(request, raw.topic, raw.partition, raw.offset, System.currentTimeMillis()));
+    ValidatedRequest valid = new ValidatedRequest(request, raw.topic, raw.partition, raw.offset,
+        System.currentTimeMillis());
+    valid.headers = raw.headers;
+    out.collect(valid);
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (topics != null) {
+      topics.close();
+    }
+    super.close();
   }
 
   private InferenceRequest decode(byte[] value) {

@@ -2,6 +2,7 @@ package io.moestream.job.config;
 
 import io.moestream.engine.tokenizer.SpecialTokensInContent;
 import java.io.Serializable;
+import java.util.List;
 
 /**
  * The whole streaming job's configuration: one YAML file (see {@code job/src/main/resources/moestream.yaml}
@@ -26,10 +27,20 @@ public record JobConfig(Model model, Kafka kafka, Batching batching, Experts exp
   /**
    * @param inputFormat "avro" (binary, schemas/src/main/avro) or "json"
    * @param startingOffsets "committed" (group offsets, earliest when none), "earliest" or "latest"
+   * @param deliveryGuarantee "exactly_once" (transactional sinks: output visible at the checkpoint that
+   *     commits it) or "at_least_once" (visible when produced; a failure may duplicate it)
+   * @param carriedHeaders the request headers copied onto its generation (first value of each)
+   * @param allowedReplyTopics empty: any existing topic may be a request's reply_topic; else topic names,
+   *     or prefixes ending in {@code *}
    */
   public record Kafka(String bootstrapServers, String groupId, String inputTopic, String outputTopic,
       String deadLetterTopic, String inputFormat, String transactionalIdPrefix, String startingOffsets,
-      long transactionTimeoutMs) implements Serializable {}
+      long transactionTimeoutMs, String deliveryGuarantee, List<String> carriedHeaders,
+      List<String> allowedReplyTopics) implements Serializable {
+    public boolean exactlyOnce() {
+      return deliveryGuarantee.equals("exactly_once");
+    }
+  }
 
   /**
    * @param maxBatchSize requests per micro-batch at most
@@ -76,7 +87,8 @@ public record JobConfig(Model model, Kafka kafka, Batching batching, Experts exp
    *     SHA-256 always travel whole)
    * @param maxOutputRecordBytes a serialized generation or dead letter above this is replaced by a
    *     small one saying so, never sent: Kafka's producer refuses records above max.request.size
+   * @param maxHeaderBytes a request whose carried header has a longer value is dead-lettered
    */
   public record Limits(int maxNewTokens, int maxStopStrings, int maxRecordBytes, int maxPromptBytes, int maxMessages,
-      int maxDeadLetterRawBytes, int maxOutputRecordBytes) implements Serializable {}
+      int maxDeadLetterRawBytes, int maxOutputRecordBytes, int maxHeaderBytes) implements Serializable {}
 }

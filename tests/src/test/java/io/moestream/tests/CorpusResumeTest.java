@@ -1,5 +1,6 @@
 package io.moestream.tests;
 
+import io.moestream.operators.records.RoutedGeneration;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -164,12 +165,12 @@ class CorpusResumeTest {
   }
 
   /** Passes generations on and throws once, at the 30th (which is lost with the failed attempt). */
-  static final class FailOnce implements MapFunction<Generation, Generation> {
+  static final class FailOnce implements MapFunction<RoutedGeneration, RoutedGeneration> {
     static final AtomicBoolean failed = new AtomicBoolean();
     static final AtomicInteger seen = new AtomicInteger();
 
     @Override
-    public Generation map(Generation g) {
+    public RoutedGeneration map(RoutedGeneration g) {
       if (seen.incrementAndGet() == 30 && failed.compareAndSet(false, true)) {
         throw new IllegalStateException("injected task failure (test)");
       }

@@ -1,5 +1,6 @@
 package io.moestream.tests;
 
+import io.moestream.operators.records.RoutedGeneration;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -194,7 +195,7 @@ class ExactlyOnceEndToEndTest {
    * Passes generations on and throws once, after a checkpoint has completed and some generations
    * have passed: the other requests are mid-generation then, and are restored from the checkpoint.
    */
-  static final class FailOnce extends RichMapFunction<Generation, Generation> implements CheckpointListener {
+  static final class FailOnce extends RichMapFunction<RoutedGeneration, RoutedGeneration> implements CheckpointListener {
     static final AtomicBoolean failed = new AtomicBoolean();
     static final AtomicInteger checkpoints = new AtomicInteger();
     static final AtomicInteger seen = new AtomicInteger();
@@ -206,7 +207,7 @@ class ExactlyOnceEndToEndTest {
     }
 
     @Override
-    public Generation map(Generation g) {
+    public RoutedGeneration map(RoutedGeneration g) {
       if (seen.incrementAndGet() >= 120 && checkpoints.get() >= 2 && failed.compareAndSet(false, true)) {
         throw new IllegalStateException("injected task failure (test)");
       }

@@ -1,5 +1,6 @@
 package io.moestream.tests;
 
+import io.moestream.operators.records.RoutedGeneration;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.moestream.job.config.JobConfig;
@@ -117,11 +118,11 @@ class OverloadEndToEndTest {
   }
 
   /** Counts completed checkpoints as the job itself sees them. */
-  static final class CountCheckpoints extends RichMapFunction<Generation, Generation> implements CheckpointListener {
+  static final class CountCheckpoints extends RichMapFunction<RoutedGeneration, RoutedGeneration> implements CheckpointListener {
     static final AtomicInteger completed = new AtomicInteger();
 
     @Override
-    public Generation map(Generation g) {
+    public RoutedGeneration map(RoutedGeneration g) {
       return g;
     }
 

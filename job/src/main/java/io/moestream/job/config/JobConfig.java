@@ -2,6 +2,7 @@ package io.moestream.job.config;
 
 import io.moestream.engine.tokenizer.SpecialTokensInContent;
 import java.io.Serializable;
+import java.util.List;
 
 /**
  * The whole streaming job's configuration: one YAML file (see {@code job/src/main/resources/moestream.yaml}
@@ -32,17 +33,27 @@ public record JobConfig(Model model, Kafka kafka, Batching batching, Experts exp
    * @param outputFormat how generations are written: avro, avro-registry or json
    * @param deadLetterFormat how dead letters are written (the output format unless set)
    * @param schemaRegistry null unless {@code kafka.schema_registry.url} is set
+   * @param deliveryGuarantee "exactly_once" (transactional sinks: output visible at the checkpoint that
+   *     commits it) or "at_least_once" (visible when produced; a failure may duplicate it)
+   * @param carriedHeaders the request headers copied onto its generation (first value of each)
+   * @param allowedReplyTopics empty: any existing topic may be a request's reply_topic; else topic names,
+   *     or prefixes ending in {@code *}
    */
   public record Kafka(String bootstrapServers, String groupId, String inputTopic, String outputTopic,
       String deadLetterTopic, String inputFormat, String transactionalIdPrefix, String startingOffsets,
       long transactionTimeoutMs, KafkaClientProperties properties, String outputFormat, String deadLetterFormat,
-      SchemaRegistry schemaRegistry) implements Serializable {
+      SchemaRegistry schemaRegistry, String deliveryGuarantee, List<String> carriedHeaders,
+      List<String> allowedReplyTopics) implements Serializable {
 
     /** {@code bootstrap.servers} and {@code kafka.properties}: what each client starts from before its own settings. */
     public java.util.Map<String, String> clientConfig() {
       java.util.Map<String, String> config = new java.util.HashMap<>(properties.values());
       config.put("bootstrap.servers", bootstrapServers);
       return java.util.Map.copyOf(config);
+    }
+
+    public boolean exactlyOnce() {
+      return deliveryGuarantee.equals("exactly_once");
     }
   }
 
@@ -108,7 +119,8 @@ public record JobConfig(Model model, Kafka kafka, Batching batching, Experts exp
    *     SHA-256 always travel whole)
    * @param maxOutputRecordBytes a serialized generation or dead letter above this is replaced by a
    *     small one saying so, never sent: Kafka's producer refuses records above max.request.size
+   * @param maxHeaderBytes a request whose carried header has a longer value is dead-lettered
    */
   public record Limits(int maxNewTokens, int maxStopStrings, int maxRecordBytes, int maxPromptBytes, int maxMessages,
-      int maxDeadLetterRawBytes, int maxOutputRecordBytes) implements Serializable {}
+      int maxDeadLetterRawBytes, int maxOutputRecordBytes, int maxHeaderBytes) implements Serializable {}
 }

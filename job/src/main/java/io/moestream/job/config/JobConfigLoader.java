@@ -8,7 +8,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -217,6 +219,32 @@ public final class JobConfigLoader {
         throw new ConfigException(section + "." + field, "'" + v + "' is not one of " + allowed);
       }
       return v;
+    }
+
+    /**
+     * A list of names: a YAML list, or one string of comma-separated names (what --set gives); blank
+     * entries are errors, an empty list or string is no names.
+     */
+    List<String> list(String section, String field) {
+      Object v = raw(section, field);
+      List<?> items;
+      if (v == null) {
+        items = List.of();
+      } else if (v instanceof List<?> l) {
+        items = l;
+      } else {
+        String text = String.valueOf(v).trim();
+        items = text.isEmpty() ? List.of() : List.of(text.split(",", -1));
+      }
+      List<String> names = new ArrayList<>();
+      for (Object item : items) {
+        String name = item == null ? "" : String.valueOf(item).trim();
+        if (name.isEmpty() || item instanceof Map<?, ?> || item instanceof List<?>) {
+          throw new ConfigException(section + "." + field, "expected a list of names, found '" + v + "'");
+        }
+        names.add(name);
+      }
+      return List.copyOf(names);
     }
 
     boolean bool(String section, String field) {

@@ -13,12 +13,16 @@ import io.moestream.job.config.JobConfig.Flink;
 import io.moestream.job.config.JobConfig.Kafka;
 import io.moestream.job.config.JobConfig.Limits;
 import io.moestream.job.config.JobConfig.Model;
+import io.moestream.operators.validate.RoutingRules;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 
 /** Turns the merged fields into a {@link JobConfig}, checking each; the first bad field fails. */
 final class JobConfigValidator {
+  /** The most header names kafka.carried_headers may list. */
+  static final int MAX_CARRIED_HEADERS = 16;
   private JobConfigValidator() {}
 
   static JobConfig validate(JobConfigLoader.Fields f) {
@@ -47,7 +51,10 @@ final class JobConfigValidator {
             KafkaClientProperties.JOB_OWNED),
         WireFormatConfig.format(f, "output_format"),
         WireFormatConfig.deadLetterFormat(f),
-        WireFormatConfig.registry(f));
+        WireFormatConfig.registry(f),
+        f.oneOf("kafka", "delivery_guarantee", Set.of("exactly_once", "at_least_once")),
+        carriedHeaders(f),
+        allowedReplyTopics(f));
     distinctTopics(kafka);
     WireFormatConfig.checkRegistryNeeded(kafka);
     Batching batching = new Batching(
@@ -73,7 +80,8 @@ final class JobConfigValidator {
         (int) f.integer("limits", "max_prompt_bytes", 1, 64 << 20),
         (int) f.integer("limits", "max_messages", 1, 1 << 16),
         (int) f.integer("limits", "max_dead_letter_raw_bytes", 0, 64 << 20),
-        (int) f.integer("limits", "max_output_record_bytes", 4096, 1 << 30));
+        (int) f.integer("limits", "max_output_record_bytes", 4096, 1 << 30),
+        (int) f.integer("limits", "max_header_bytes", 1, 64 << 10));
     if (limits.maxDeadLetterRawBytes() > limits.maxOutputRecordBytes() - 4096) {
       // the rest of a dead letter (reason, id, topic, hash) needs room next to its raw bytes
       throw new ConfigException("limits.max_dead_letter_raw_bytes", "must leave 4096 bytes of"
@@ -81,6 +89,29 @@ final class JobConfigValidator {
           + limits.maxDeadLetterRawBytes());
     }
     return new JobConfig(model, kafka, batching, experts, flink, limits);
+  }
+
+  /** Header names, each once: at most {@link #MAX_CARRIED_HEADERS}, so a request carries that many values at most. */
+  private static List<String> carriedHeaders(JobConfigLoader.Fields f) {
+    List<String> names = f.list("kafka", "carried_headers");
+    if (names.size() > MAX_CARRIED_HEADERS) {
+      throw new ConfigException("kafka.carried_headers", "at most " + MAX_CARRIED_HEADERS + " names, found "
+          + names.size());
+    }
+    if (new java.util.HashSet<>(names).size() != names.size()) {
+      throw new ConfigException("kafka.carried_headers", "names a header twice: " + names);
+    }
+    return names;
+  }
+
+  private static List<String> allowedReplyTopics(JobConfigLoader.Fields f) {
+    List<String> entries = f.list("kafka", "allowed_reply_topics");
+    try {
+      new RoutingRules(entries, 1, null); // the same check the validate stage relies on
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("kafka.allowed_reply_topics", e.getMessage().substring(e.getMessage().indexOf(' ') + 1));
+    }
+    return entries;
   }
 
   private static Experts experts(JobConfigLoader.Fields f, Model model) {

@@ -4,6 +4,7 @@ import io.moestream.job.config.JobConfig;
 import io.moestream.job.pipeline.InferencePipeline;
 import io.moestream.operators.records.RawRequest;
 import io.moestream.schemas.DeadLetter;
+import io.moestream.schemas.Generation;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -76,6 +77,8 @@ public final class CorpusJob {
 
   public static void attachSinks(InferencePipeline.Streams streams, Plan plan) {
     streams.generations()
+        .map(routed -> routed.generation, TypeInformation.of(Generation.class)) // files have no topics or headers
+        .name("Generations").uid(SINK_UID + "-unrouted")
         .sinkTo(new JsonLinesSink<>(plan.outputDir(), CorpusOutput.GENERATIONS, plan.runId(), CorpusOutput::generationLine))
         .name("Generations file").uid(SINK_UID);
     List<DataStream<DeadLetter>> rejects = perStage(streams.deadLetters());

@@ -16,7 +16,9 @@ import io.moestream.operators.inference.MoeInferenceOperatorFactory;
 import io.moestream.operators.inference.RecoverySettings;
 import io.moestream.operators.offsets.OffsetCommitter;
 import io.moestream.operators.offsets.SkipAnsweredFunction;
+import io.moestream.job.kafka.KafkaTopicExistence;
 import io.moestream.operators.records.RawRequest;
+import io.moestream.operators.records.RoutedGeneration;
 import io.moestream.operators.records.RequestBatch;
 import io.moestream.operators.records.TokenizedRequest;
 import io.moestream.operators.records.ValidatedRequest;
@@ -25,6 +27,7 @@ import io.moestream.operators.registry.SubjectStrategy;
 import io.moestream.operators.tokenize.TokenizeFunction;
 import io.moestream.operators.validate.DecodeValidateFunction;
 import io.moestream.operators.validate.RequestLimits;
+import io.moestream.operators.validate.RoutingRules;
 import io.moestream.schemas.DeadLetter;
 import io.moestream.schemas.Generation;
 import java.nio.charset.StandardCharsets;
@@ -48,8 +51,9 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 /**
  * The topology: KafkaSource -> decode/validate -> tokenize -> micro-batch -> MoE inference ->
- * KafkaSink (exactly once), with the rejects of every stage on a dead-letter KafkaSink (exactly once
- * too). Everything is chained into one task per subtask: backpressure from the in-flight cap stops
+ * KafkaSink (each generation to its request's reply topic or the output topic), with the rejects of
+ * every stage on a dead-letter KafkaSink; both exactly once (transactions committed at checkpoints)
+ * or both at least once (kafka.delivery_guarantee). Everything is chained into one task per subtask: backpressure from the in-flight cap stops
  * the source reading.
  */
 public final class InferencePipeline {
@@ -64,7 +68,7 @@ public final class InferencePipeline {
   public static final String DEAD_LETTER_SINK_UID = "kafka-dead-letters";
 
   /** The two streams the job ends in, before their sinks (tests insert steps here). */
-  public record Streams(DataStream<Generation> generations, DataStream<DeadLetter> deadLetters) {}
+  public record Streams(DataStream<RoutedGeneration> generations, DataStream<DeadLetter> deadLetters) {}
 
   private InferencePipeline() {}
 
@@ -96,7 +100,9 @@ public final class InferencePipeline {
               kafka.groupId(), kafka.inputTopic(), kafka.outputTopic(), kafka.deadLetterTopic())))
           .name("Skip answered").uid(SKIP_ANSWERED_UID);
     }
-    return stages(raw, WireFormat.of(kafka.inputFormat()), config,
+    RoutingRules routing = new RoutingRules(kafka.allowedReplyTopics(), config.limits().maxHeaderBytes(),
+        KafkaTopicExistence.factory(kafka.clientConfig()));
+    return stages(raw, WireFormat.of(kafka.inputFormat()), config, routing,
         KafkaConsumerLag.factory(kafka.clientConfig(), kafka.groupId(), kafka.inputTopic()),
         KafkaOffsetCommitter.factory(kafka.clientConfig(), kafka.groupId()));
   }
@@ -110,13 +116,19 @@ public final class InferencePipeline {
    */
   public static Streams stages(DataStream<RawRequest> raw, WireFormat format, JobConfig config,
       io.moestream.operators.metrics.ConsumerLag.Factory consumerLag, OffsetCommitter.Factory offsetCommitter) {
+    return stages(raw, format, config, RoutingRules.ANY, consumerLag, offsetCommitter);
+  }
+
+  /** {@link #stages} with the rules a request's reply_topic and carried headers must meet. */
+  public static Streams stages(DataStream<RawRequest> raw, WireFormat format, JobConfig config, RoutingRules routing,
+      io.moestream.operators.metrics.ConsumerLag.Factory consumerLag, OffsetCommitter.Factory offsetCommitter) {
     ModelConfig model = ModelConfig.read(Path.of(config.model().dir()));
     JobMemoryCheck.atSubmit(config, raw.getExecutionEnvironment()); // before anything is defined or submitted
     JobConfig.Limits l = config.limits();
     RequestLimits limits = new RequestLimits(l.maxNewTokens(), model.numExpertsPerTok(), l.maxStopStrings(),
         l.maxRecordBytes(), l.maxPromptBytes(), l.maxMessages(), l.maxDeadLetterRawBytes());
     SingleOutputStreamOperator<ValidatedRequest> valid = raw
-        .process(new DecodeValidateFunction(format, limits, registrySettings(config.kafka())))
+        .process(new DecodeValidateFunction(format, limits, registrySettings(config.kafka()), routing))
         .name("Decode and validate").uid(VALIDATE_UID);
     SingleOutputStreamOperator<TokenizedRequest> tokenized = valid
         .process(new TokenizeFunction(config.model().dir(), config.model().specialTokensInContent()))
@@ -127,8 +139,8 @@ public final class InferencePipeline {
         .uid(BATCH_UID);
     InferenceSettings inference = inferenceSettings(config);
     RecoverySettings recovery = new RecoverySettings(config.flink().maxAttemptsPerRequest(), offsetCommitter);
-    SingleOutputStreamOperator<Generation> generations = batches
-        .transform("MoE inference", TypeInformation.of(Generation.class),
+    SingleOutputStreamOperator<RoutedGeneration> generations = batches
+        .transform("MoE inference", TypeInformation.of(RoutedGeneration.class),
             new MoeInferenceOperatorFactory(inference, expertControl(config, model), consumerLag, recovery))
         .uid(INFERENCE_UID);
     DataStream<DeadLetter> deadLetters = valid.getSideOutput(DeadLetters.TAG)
@@ -168,13 +180,14 @@ public final class InferencePipeline {
         kafka.outputTopic(), registry);
     var deadLetterFormat = new OutputEncoder.Spec<>(DeadLetter.class, WireFormat.of(kafka.deadLetterFormat()),
         kafka.deadLetterTopic(), registry);
-    streams.generations().sinkTo(sink(kafka, kafka.outputTopic(), kafka.transactionalIdPrefix() + "-generations",
-            OutputValueSchema.generations(generationFormat, config.limits().maxOutputRecordBytes()),
-            g -> g.getRequestId().getBytes(StandardCharsets.UTF_8)))
+    streams.generations().sinkTo(sink(kafka, kafka.transactionalIdPrefix() + "-generations",
+            RoutedGenerationSchema.records(kafka.outputTopic(),
+                OutputValueSchema.generations(generationFormat, config.limits().maxOutputRecordBytes()))))
         .name("Kafka generations").uid(SINK_UID);
-    streams.deadLetters().sinkTo(sink(kafka, kafka.deadLetterTopic(), kafka.transactionalIdPrefix() + "-dead-letters",
-            OutputValueSchema.deadLetters(deadLetterFormat, config.limits().maxOutputRecordBytes()),
-            d -> d.getRequestId() == null ? null : d.getRequestId().getBytes(StandardCharsets.UTF_8)))
+    streams.deadLetters().sinkTo(sink(kafka, kafka.transactionalIdPrefix() + "-dead-letters",
+            new ProducedAtSerializationSchema<>(kafka.deadLetterTopic(),
+                d -> d.getRequestId() == null ? null : d.getRequestId().getBytes(StandardCharsets.UTF_8),
+                OutputValueSchema.deadLetters(deadLetterFormat, config.limits().maxOutputRecordBytes()))))
         .name("Kafka dead letters").uid(DEAD_LETTER_SINK_UID);
   }
 
@@ -189,7 +202,7 @@ public final class InferencePipeline {
         .setTopics(kafka.inputTopic())
         .setGroupId(kafka.groupId())
         .setStartingOffsets(offsets)
-        .setDeserializer(new RawRequestDeserializer())
+        .setDeserializer(new RawRequestDeserializer(kafka.carriedHeaders()))
         // requests written in producer transactions count only once committed
         .setProperty("isolation.level", "read_committed")
         // the inference operator commits the oldest unanswered offset instead (KafkaOffsetCommitter)
@@ -197,14 +210,17 @@ public final class InferencePipeline {
         .build();
   }
 
-  private static <T extends org.apache.avro.specific.SpecificRecordBase> RecoveryCheckingKafkaSink<T> sink(JobConfig.Kafka kafka,
-      String topic, String transactionalIdPrefix, OutputValueSchema<T> value,
-      org.apache.flink.api.common.serialization.SerializationSchema<T> key) {
-    KafkaRecordSerializationSchema<T> serializer = new ProducedAtSerializationSchema<>(topic, key, value);
+  /**
+   * A Kafka sink with kafka.delivery_guarantee. At least once it writes without transactions (flushing
+   * at each checkpoint) and its committer has nothing to commit; it keeps the same wrapper and
+   * transactional id prefix so that the job's topology, and its state, are the same either way.
+   */
+  private static <T> RecoveryCheckingKafkaSink<T> sink(JobConfig.Kafka kafka, String transactionalIdPrefix,
+      KafkaRecordSerializationSchema<T> serializer) {
     KafkaSink<T> sink = KafkaSink.<T>builder()
         .setKafkaProducerConfig(kafka.properties().with(kafka.bootstrapServers()))
         .setRecordSerializer(serializer)
-        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+        .setDeliveryGuarantee(kafka.exactlyOnce() ? DeliveryGuarantee.EXACTLY_ONCE : DeliveryGuarantee.AT_LEAST_ONCE)
         .setTransactionalIdPrefix(transactionalIdPrefix)
         .setProperty("transaction.timeout.ms", Long.toString(kafka.transactionTimeoutMs()))
         .build();

@@ -1,6 +1,7 @@
 package io.moestream.job.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -43,7 +44,38 @@ class JobConfigLoaderTest {
     assertEquals(1, config.flink().parallelism());
     assertEquals("adaptive", config.experts().policy());
     assertEquals(2000, config.experts().dwellDownMs());
-    assertEquals(new JobConfig.Limits(4096, 16, 1 << 20, 256 << 10, 256, 64 << 10, 1_000_000), config.limits());
+    assertEquals(new JobConfig.Limits(4096, 16, 1 << 20, 256 << 10, 256, 64 << 10, 1_000_000, 4096), config.limits());
+    assertEquals("exactly_once", config.kafka().deliveryGuarantee());
+    assertEquals(List.of("traceparent", "tracestate", "correlation_id"), config.kafka().carriedHeaders());
+    assertEquals(List.of(), config.kafka().allowedReplyTopics());
+  }
+
+  @Test
+  void routingListsAndTheDeliveryGuaranteeAreRead() throws IOException {
+    String model = modelDir().toString();
+    JobConfig config = JobConfigLoader.defaults().set("model.dir", model)
+        .set("kafka.delivery_guarantee", "AT_LEAST_ONCE")
+        .set("kafka.carried_headers", "x-request-id, traceparent")
+        .set("kafka.allowed_reply_topics", List.of("replies.*", "audit")).build();
+    assertEquals("at_least_once", config.kafka().deliveryGuarantee());
+    assertFalse(config.kafka().exactlyOnce());
+    assertEquals(List.of("x-request-id", "traceparent"), config.kafka().carriedHeaders());
+    assertEquals(List.of("replies.*", "audit"), config.kafka().allowedReplyTopics());
+    assertEquals(List.of(), JobConfigLoader.defaults().set("model.dir", model)
+        .set("kafka.carried_headers", "").build().kafka().carriedHeaders());
+    assertBad(model, "kafka.delivery_guarantee", "'twice' is not one of", b -> b.set("kafka.delivery_guarantee", "twice"));
+    assertBad(model, "kafka.carried_headers", "names a header twice", b -> b.set("kafka.carried_headers", "a,b,a"));
+    assertBad(model, "kafka.carried_headers", "expected a list of names", b -> b.set("kafka.carried_headers", "a,,b"));
+    assertBad(model, "kafka.allowed_reply_topics", "'replies/*' is not a topic name",
+        b -> b.set("kafka.allowed_reply_topics", "replies/*"));
+    assertBad(model, "limits.max_header_bytes", "must be in [1, 65536], found 0", b -> b.set("limits.max_header_bytes", 0));
+  }
+
+  private static void assertBad(String model, String field, String contains,
+      java.util.function.UnaryOperator<JobConfigLoader> change) {
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> change.apply(JobConfigLoader.defaults().set("model.dir", model)).build());
+    assertTrue(e.getMessage().contains(field) && e.getMessage().contains(contains), e.getMessage());
   }
 
   @Test

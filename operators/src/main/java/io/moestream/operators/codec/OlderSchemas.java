@@ -31,6 +31,8 @@ import org.apache.avro.specific.SpecificData;
 final class OlderSchemas {
   /** InferenceRequest as written before chat_template_kwargs was appended (and before -1 meant unset). */
   static final String INFERENCE_REQUEST_V1 = "/io/moestream/schemas/legacy/InferenceRequest.v1.avsc";
+  /** InferenceRequest as written before reply_topic was appended. */
+  static final String INFERENCE_REQUEST_V2 = "/io/moestream/schemas/legacy/InferenceRequest.v2.avsc";
 
   private OlderSchemas() {}
 
@@ -38,7 +40,10 @@ final class OlderSchemas {
   static List<Schema> of(Class<?> type) {
     if (type == InferenceRequest.class) {
       Schema current = SpecificData.get().getSchema(type);
-      return List.of(checkPrefix(load(INFERENCE_REQUEST_V1), current, INFERENCE_REQUEST_V1));
+      // each older version is a prefix of the current one, so of every version between them too:
+      // version 1 bytes run out under versions 3 and 2 and are read by version 1 alone
+      return List.of(checkPrefix(load(INFERENCE_REQUEST_V2), current, INFERENCE_REQUEST_V2),
+          checkPrefix(load(INFERENCE_REQUEST_V1), current, INFERENCE_REQUEST_V1));
     }
     return List.of();
   }

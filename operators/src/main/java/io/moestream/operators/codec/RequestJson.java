@@ -37,7 +37,8 @@ public final class RequestJson {
   static final int MAX_NUMBER_LENGTH = 64;
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final Set<String> FIELDS = Set.of("request_id", "prompt", "messages", "max_new_tokens", "sampling",
-      "priority", "deadline_epoch_ms", "min_experts_per_token", "chat_template_kwargs");
+      "priority", "deadline_epoch_ms", "min_experts_per_token", "chat_template_kwargs",
+      "reply_topic");
   private static final Set<String> SAMPLING_FIELDS = Set.of("temperature", "top_p", "top_k", "seed", "stop");
 
   /**
@@ -170,6 +171,7 @@ public final class RequestJson {
     JsonNode floor = root.get("min_experts_per_token");
     b.setMinExpertsPerToken(floor == null || floor.isNull() ? null : integer(floor, "min_experts_per_token"));
     b.setChatTemplateKwargs(kwargs(root.get("chat_template_kwargs")));
+    b.setReplyTopic(text(root, "reply_topic", false));
     return b.build();
   }
 
@@ -367,6 +369,9 @@ public final class RequestJson {
           throw new IllegalArgumentException("chat_template_kwargs." + key + ": not a JSON value", e);
         }
       });
+    }
+    if (r.getReplyTopic() != null) {
+      o.put("reply_topic", r.getReplyTopic());
     }
     return o.toString();
   }

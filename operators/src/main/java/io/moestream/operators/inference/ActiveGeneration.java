@@ -3,6 +3,7 @@ package io.moestream.operators.inference;
 import io.moestream.engine.tokenizer.IncrementalDecoder;
 import io.moestream.engine.tokenizer.Tokenizer;
 import io.moestream.operators.records.InFlightRequest;
+import io.moestream.operators.records.RoutedGeneration;
 import io.moestream.operators.records.TokenizedRequest;
 import io.moestream.engine.generate.FinishReason;
 import io.moestream.schemas.ExpertsUsed;
@@ -124,6 +125,11 @@ final class ActiveGeneration {
     s.admittedAtMs = admittedAtMs;
     s.firstTokenAtMs = firstTokenAtMs;
     return s;
+  }
+
+  /** {@link #toGeneration} with where it goes: the request's reply topic and carried headers. */
+  RoutedGeneration toAnswer(String text, FinishReason reason, String error, String modelName) {
+    return new RoutedGeneration(toGeneration(text, reason, error, modelName), request.replyTopic, request.headers);
   }
 
   /** The answer as it stands now: {@code text} (the final text, or none when decoding failed) and the tokens so far. */

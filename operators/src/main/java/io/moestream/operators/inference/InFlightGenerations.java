@@ -8,8 +8,8 @@ import io.moestream.engine.generate.TokenEvent;
 import io.moestream.engine.tokenizer.Tokenizer;
 import io.moestream.operators.metrics.InferenceMetrics;
 import io.moestream.operators.records.InFlightRequest;
+import io.moestream.operators.records.RoutedGeneration;
 import io.moestream.operators.records.TokenizedRequest;
-import io.moestream.schemas.Generation;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -59,7 +59,7 @@ final class InFlightGenerations {
   }
 
   /** A new request; an answer lands in {@code answers} at once when the engine refuses it. */
-  void accept(TokenizedRequest request, List<Generation> answers) {
+  void accept(TokenizedRequest request, List<RoutedGeneration> answers) {
     InFlightRequest state = new InFlightRequest();
     state.version = InFlightRequest.CURRENT_VERSION;
     state.request = request;
@@ -71,7 +71,7 @@ final class InFlightGenerations {
   }
 
   /** Hands a request (new or restored) to the engine; a request the engine refuses is answered at once. */
-  void resubmit(InFlightRequest state, List<Generation> answers) {
+  void resubmit(InFlightRequest state, List<RoutedGeneration> answers) {
     TokenizedRequest r = state.request;
     ActiveGeneration generation = new ActiveGeneration(state, r.requestId + "#" + UUID.randomUUID(), tokenizer);
     try {
@@ -93,7 +93,7 @@ final class InFlightGenerations {
   }
 
   /** The tokens of one engine step: generations that ended are answered into {@code answers}. */
-  void onStep(List<TokenEvent> events, long nowMs, List<Generation> answers) {
+  void onStep(List<TokenEvent> events, long nowMs, List<RoutedGeneration> answers) {
     for (TokenEvent event : events) {
       ActiveGeneration generation = active.get(event.requestId());
       if (generation == null) {
@@ -116,14 +116,14 @@ final class InFlightGenerations {
         LOG.warn("request {} failed after {} tokens", generation.request.requestId, generation.generatedCount(), e);
         engine.cancel(generation.engineId);
         active.remove(generation.engineId);
-        answers.add(generation.toGeneration("", FinishReason.ERROR, "failed in the inference operator: " + e,
+        answers.add(generation.toAnswer("", FinishReason.ERROR, "failed in the inference operator: " + e,
             modelName));
       }
     }
   }
 
   /** Ends every request, waiting or running, whose deadline has passed. */
-  void expireDeadlines(long nowMs, List<Generation> answers) {
+  void expireDeadlines(long nowMs, List<RoutedGeneration> answers) {
     List<ActiveGeneration> expired = null;
     for (ActiveGeneration g : active.values()) {
       if (g.request.deadlineEpochMs > 0 && nowMs > g.request.deadlineEpochMs) {
@@ -139,9 +139,9 @@ final class InFlightGenerations {
   }
 
   /** Ends a request: its answer, with the final text, counted in the metrics. */
-  private Generation finish(ActiveGeneration g, FinishReason reason, String error) {
+  private RoutedGeneration finish(ActiveGeneration g, FinishReason reason, String error) {
     active.remove(g.engineId);
-    Generation out = g.toGeneration(g.finalText(), reason, error, modelName);
+    RoutedGeneration out = g.toAnswer(g.finalText(), reason, error, modelName);
     long received = g.request.receivedAtMs;
     long now = System.currentTimeMillis();
     metrics.generation(g.firstTokenAtMs() == 0 ? -1 : g.firstTokenAtMs() - received,

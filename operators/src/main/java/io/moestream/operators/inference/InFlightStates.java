@@ -13,7 +13,9 @@ final class InFlightStates {
           + InFlightRequest.CURRENT_VERSION + "): restore the savepoint with that release or a later one");
     }
     // version 1 held no source coordinates: the Flink POJO serializer leaves them at the no-arg
-    // constructor's values (topic null, offset -1), which every reader of them takes as unknown
+    // constructor's values (topic null, offset -1), which every reader of them takes as unknown;
+    // version 2 held no reply topic and no carried headers: null, which answers to the job's output
+    // topic without headers, as the request would have been answered when it was accepted
     state.version = InFlightRequest.CURRENT_VERSION;
     return state;
   }

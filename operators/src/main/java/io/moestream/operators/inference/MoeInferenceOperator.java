@@ -17,7 +17,7 @@ import io.moestream.operators.offsets.CheckpointedOffsets;
 import io.moestream.operators.records.InFlightRequest;
 import io.moestream.operators.records.RequestBatch;
 import io.moestream.operators.records.TokenizedRequest;
-import io.moestream.schemas.Generation;
+import io.moestream.operators.records.RoutedGeneration;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -73,8 +73,8 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * had not answered at it is committed ({@link CheckpointedOffsets}), so a job submitted again without
  * a savepoint reads every unanswered request again.
  */
-public final class MoeInferenceOperator extends AbstractStreamOperator<Generation>
-    implements OneInputStreamOperator<RequestBatch, Generation>, BoundedOneInput {
+public final class MoeInferenceOperator extends AbstractStreamOperator<RoutedGeneration>
+    implements OneInputStreamOperator<RequestBatch, RoutedGeneration>, BoundedOneInput {
   private static final long serialVersionUID = 1L;
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MoeInferenceOperator.class);
 
@@ -102,7 +102,7 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
   private transient StepQuality quality;
   private transient WallTime wallTime;
   /** Answers of the current segment, emitted together at its end. */
-  private transient List<Generation> answers;
+  private transient List<RoutedGeneration> answers;
   private transient boolean stepScheduled;
   private transient LoadSignals load;
   private transient ExpertUsage expertUsage;
@@ -114,7 +114,7 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
   private transient int recordsSinceLetter;
   private transient long lastStepEndNanos;
 
-  MoeInferenceOperator(StreamOperatorParameters<Generation> parameters, InferenceSettings settings,
+  MoeInferenceOperator(StreamOperatorParameters<RoutedGeneration> parameters, InferenceSettings settings,
       ExpertControl expertControl, ConsumerLag.Factory consumerLagFactory, RecoverySettings recovery) {
     super(parameters);
     this.settings = settings;
@@ -320,7 +320,7 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<Generatio
       return;
     }
     long begin = wallTime.begin();
-    for (Generation answer : answers) {
+    for (RoutedGeneration answer : answers) {
       output.collect(new StreamRecord<>(answer));
     }
     answers.clear();

@@ -2,15 +2,15 @@ package io.moestream.operators.inference;
 
 import io.moestream.operators.metrics.ConsumerLag;
 import io.moestream.operators.records.RequestBatch;
-import io.moestream.schemas.Generation;
+import io.moestream.operators.records.RoutedGeneration;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperatorFactory;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperatorFactory;
 import org.apache.flink.streaming.api.operators.StreamOperator;
 import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
 
 /** Creates {@link MoeInferenceOperator}s with the task's mailbox executor (what the operator steps through). */
-public final class MoeInferenceOperatorFactory extends AbstractStreamOperatorFactory<Generation>
-    implements OneInputStreamOperatorFactory<RequestBatch, Generation> {
+public final class MoeInferenceOperatorFactory extends AbstractStreamOperatorFactory<RoutedGeneration>
+    implements OneInputStreamOperatorFactory<RequestBatch, RoutedGeneration> {
   private static final long serialVersionUID = 1L;
 
   private final InferenceSettings settings;
@@ -38,7 +38,7 @@ public final class MoeInferenceOperatorFactory extends AbstractStreamOperatorFac
 
   @Override
   @SuppressWarnings("unchecked")
-  public <T extends StreamOperator<Generation>> T createStreamOperator(StreamOperatorParameters<Generation> parameters) {
+  public <T extends StreamOperator<RoutedGeneration>> T createStreamOperator(StreamOperatorParameters<RoutedGeneration> parameters) {
     return (T) new MoeInferenceOperator(parameters, settings, expertControl, consumerLag, recovery);
   }
 

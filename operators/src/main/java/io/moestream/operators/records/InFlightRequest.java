@@ -8,12 +8,14 @@ package io.moestream.operators.records;
 public class InFlightRequest {
   /**
    * The layout of this state: 0 (absent in state written before versions existed) is read as 1;
-   * 2 added the request's source coordinates and {@link #restores}. A release that changes the
+   * 2 added the request's source coordinates and {@link #restores}; 3 added the request's reply
+   * topic and carried headers ({@link TokenizedRequest#replyTopic}, {@link TokenizedRequest#headers}),
+   * null in older entries, which answer to the output topic without headers as they would have. A release that changes the
    * meaning of a field raises it and converts older entries in the operator's restore. Not
    * initialised here: Flink's POJO serializer builds restored entries with the no-arg constructor,
    * so an entry written without the field must read as 0, not as the current version.
    */
-  public static final int CURRENT_VERSION = 2;
+  public static final int CURRENT_VERSION = 3;
 
   public int version;
   public TokenizedRequest request;

@@ -10,6 +10,8 @@ public class RawRequest {
   public String topic;
   public int partition;
   public long offset;
+  /** The record's headers named in kafka.carried_headers; null when it has none of them. */
+  public CarriedHeaders headers;
 
   public RawRequest() {}
 

@@ -26,6 +26,10 @@ public class TokenizedRequest {
   public int sourcePartition;
   /** -1 when unknown. */
   public long sourceOffset = -1;
+  /** The request's reply_topic; null: the job's output topic (and in state written before version 3). */
+  public String replyTopic;
+  /** The request's carried Kafka headers; null when none (and in state written before version 3). */
+  public CarriedHeaders headers;
 
   public TokenizedRequest() {}
 }

@@ -10,6 +10,8 @@ public class ValidatedRequest {
   public long offset;
   /** Wall-clock ms when the job decoded it: the start of every timing in the Generation. */
   public long receivedAtMs;
+  /** Copied from the {@link RawRequest}; null when none. */
+  public CarriedHeaders headers;
 
   public ValidatedRequest() {}
 

@@ -79,6 +79,7 @@ public final class TokenizeFunction extends ProcessFunction<ValidatedRequest, To
     tokenized.sourceTopic = in.topic;
     tokenized.sourcePartition = in.partition;
     tokenized.sourceOffset = in.offset;
+    tokenized.headers = in.headers;
     // outside the catches: the operators chained after this one run inside collect
     out.collect(tokenized);
   }
@@ -111,6 +112,7 @@ public final class TokenizeFunction extends ProcessFunction<ValidatedRequest, To
     t.deadlineEpochMs = r.getDeadlineEpochMs() == null ? 0 : r.getDeadlineEpochMs();
     t.minExpertsPerToken = r.getMinExpertsPerToken() == null ? 0 : r.getMinExpertsPerToken();
     t.receivedAtMs = receivedAtMs;
+    t.replyTopic = r.getReplyTopic();
     return t;
   }
 }

@@ -38,6 +38,8 @@ public final class DecodeValidateFunction extends ProcessFunction<RawRequest, Va
   private final RequestLimits limits;
   /** With {@link WireFormat#AVRO_REGISTRY} only; its client is opened in {@link #open}. */
   private final RegistrySettings registry;
+  private final RoutingRules routing;
+  private transient TopicExistence topics;
   private transient AvroCodec<InferenceRequest> avro;
   private transient RegistryAvroCodec<InferenceRequest> registryAvro;
   private transient RequestJson json;
@@ -45,18 +47,28 @@ public final class DecodeValidateFunction extends ProcessFunction<RawRequest, Va
   private transient Counter deadLetters;
   private transient Counter requestsIn;
 
+  /** Plain or JSON input, any legal reply topic, not checked to exist ({@link RoutingRules#ANY}): corpus mode, tests. */
   public DecodeValidateFunction(WireFormat format, RequestLimits limits) {
-    this(format, limits, null);
+    this(format, limits, null, RoutingRules.ANY);
   }
 
-  /** @param registry where registry-framed values' schemas are looked up; required with AVRO_REGISTRY */
-  public DecodeValidateFunction(WireFormat format, RequestLimits limits, RegistrySettings registry) {
+  public DecodeValidateFunction(WireFormat format, RequestLimits limits, RoutingRules routing) {
+    this(format, limits, null, routing);
+  }
+
+  /**
+   * @param registry where registry-framed values' schemas are looked up; required with AVRO_REGISTRY
+   * @param routing the rules a request's reply_topic and carried headers must meet
+   */
+  public DecodeValidateFunction(WireFormat format, RequestLimits limits, RegistrySettings registry,
+      RoutingRules routing) {
     if (format == WireFormat.AVRO_REGISTRY && registry == null) {
       throw new IllegalArgumentException("input format avro-registry needs kafka.schema_registry.url");
     }
     this.format = format;
     this.limits = limits;
     this.registry = registry;
+    this.routing = routing;
   }
 
   @Override
@@ -69,6 +81,7 @@ public final class DecodeValidateFunction extends ProcessFunction<RawRequest, Va
     json = new RequestJson(new RequestJson.Bounds(limits.maxRecordBytes(), limits.maxDecodedItems(),
         limits.maxDecodedStringChars()));
     validator = new RequestValidator(limits);
+    topics = routing.topicExistence() == null ? null : routing.topicExistence().open();
     deadLetters = getRuntimeContext().getMetricGroup().counter(MetricNames.DEAD_LETTERS_VALIDATE);
     requestsIn = getRuntimeContext().getMetricGroup().counter(MetricNames.REQUESTS_IN);
     getRuntimeContext().getMetricGroup().meter(MetricNames.REQUESTS_IN_PER_SECOND,
@@ -94,9 +107,18 @@ public final class DecodeValidateFunction extends ProcessFunction<RawRequest, Va
     }
     Optional<String> problem;
     try {
-      problem = validator.problem(request);
+      problem = validator.problem(request)
+          .or(() -> routing.headersProblem(raw.headers))
+          .or(() -> request.getReplyTopic() == null ? Optional.empty()
+              : routing.replyTopicProblem(request.getReplyTopic()));
     } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
       problem = Optional.of(DeadLetters.failed(DeadLetters.STAGE_VALIDATE, e));
+    }
+    // outside the catches: a broker that cannot be asked fails the task (the sink could not write either)
+    if (problem.isEmpty() && request.getReplyTopic() != null && topics != null
+        && !topics.exists(request.getReplyTopic())) {
+      problem = Optional.of("reply_topic: '" + request.getReplyTopic() + "' does not exist (the job does not create"
+          + " topics)");
     }
     if (problem.isPresent()) {
       deadLetter(ctx, DeadLetters.rejected(request.getRequestId(), raw.topic, raw.partition, raw.offset,
@@ -105,7 +127,18 @@ public final class DecodeValidateFunction extends ProcessFunction<RawRequest, Va
     }
     // outside the catches: the operators chained after this one run inside collect, and their
     // failures are theirs (a failed engine must fail the task, not dead-letter the request)
-    out.collect(new ValidatedRequest(request, raw.topic, raw.partition, raw.offset, System.currentTimeMillis()));
+    ValidatedRequest valid = new ValidatedRequest(request, raw.topic, raw.partition, raw.offset,
+        System.currentTimeMillis());
+    valid.headers = raw.headers;
+    out.collect(valid);
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (topics != null) {
+      topics.close();
+    }
+    super.close();
   }
 
   private InferenceRequest decode(byte[] value, String topic) {

@@ -108,9 +108,11 @@ class AvroBoundsTest {
     assertTrue(reject(intVarint).endsWith("prompt: int varint longer than 5 bytes"), reject(intVarint));
     byte[] good = avro.encode(InferenceRequest.newBuilder().setRequestId("id").setPrompt("hello").build());
     assertTrue(reject(Arrays.copyOf(good, 3)).contains("prompt:"), reject(Arrays.copyOf(good, 3)));
-    assertTrue(reject(Arrays.copyOf(good, good.length - 2)).contains("the record ends inside"));
-    // without its last byte (chat_template_kwargs: null) it is a complete version 1 record, the same request
+    assertTrue(reject(Arrays.copyOf(good, good.length - 3)).contains("the record ends inside"));
+    // without its last byte (reply_topic: null) it is a complete version 2 record, without its last two
+    // (chat_template_kwargs: null too) a complete version 1 record: the same request
     assertEquals(avro.decode(good), avro.decode(Arrays.copyOf(good, good.length - 1)));
+    assertEquals(avro.decode(good), avro.decode(Arrays.copyOf(good, good.length - 2)));
     assertTrue(reject(Arrays.copyOf(good, good.length + 2)).endsWith("2 bytes left over after the record"));
     assertTrue(reject(new byte[0]).endsWith("request_id: the record ends inside a varint"));
   }

@@ -21,12 +21,14 @@ import org.apache.avro.io.EncoderFactory;
 import org.junit.jupiter.api.Test;
 
 /**
- * Version 2 of InferenceRequest (chat_template_kwargs appended, -1 = unset sampling values) is read,
- * and so are the bytes of producers still on version 1, with the explicit values they wrote.
+ * Version 3 of InferenceRequest (reply_topic appended) is read, and so are the bytes of producers still
+ * on version 2 (chat_template_kwargs appended, -1 = unset sampling values) or version 1, with the
+ * explicit values they wrote.
  */
 class SchemaVersionsTest {
-  private static final Schema V1 = OlderSchemas.of(InferenceRequest.class).get(0);
-  private static final Schema V2 = InferenceRequest.getClassSchema();
+  private static final Schema V1 = OlderSchemas.of(InferenceRequest.class).get(1);
+  private static final Schema V2 = OlderSchemas.of(InferenceRequest.class).get(0);
+  private static final Schema V3 = InferenceRequest.getClassSchema();
 
   private final AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.class);
 
@@ -45,9 +47,34 @@ class SchemaVersionsTest {
     r.put("sampling", sampling);
     r.put("priority", new GenericData.EnumSymbol(V1.getField("priority").schema(), "HIGH"));
     r.put("min_experts_per_token", 2);
+    return write(V1, r);
+  }
+
+  /** A version 2 record as a producer built before version 3 writes it: kwargs, no reply topic. */
+  private static byte[] v2Bytes() throws Exception {
+    GenericRecord message = new GenericData.Record(V2.getField("messages").schema().getTypes().get(1).getElementType());
+    message.put("role", "user");
+    message.put("content", "hi");
+    GenericRecord sampling = new GenericData.Record(V2.getField("sampling").schema());
+    sampling.put("temperature", -1f);
+    sampling.put("top_p", -1f);
+    sampling.put("top_k", 7);
+    sampling.put("seed", 3L);
+    sampling.put("stop", List.of());
+    GenericRecord r = new GenericData.Record(V2);
+    r.put("request_id", "two");
+    r.put("messages", List.of(message));
+    r.put("max_new_tokens", 4);
+    r.put("sampling", sampling);
+    r.put("priority", new GenericData.EnumSymbol(V2.getField("priority").schema(), "LOW"));
+    r.put("chat_template_kwargs", Map.of("enable_thinking", "false"));
+    return write(V2, r);
+  }
+
+  private static byte[] write(Schema schema, GenericRecord r) throws Exception {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(bytes, null);
-    new GenericDatumWriter<GenericRecord>(V1).write(r, encoder);
+    new GenericDatumWriter<GenericRecord>(schema).write(r, encoder);
     encoder.flush();
     return bytes.toByteArray();
   }
@@ -66,21 +93,36 @@ class SchemaVersionsTest {
       assertEquals("HIGH", r.getPriority().name());
       assertEquals(2, r.getMinExpertsPerToken());
       assertNull(r.getChatTemplateKwargs());
+      assertNull(r.getReplyTopic());
     }
   }
 
   @Test
-  void version2RoundTripsUnsetValuesAndKwargs() {
+  void version2BytesKeepTheirKwargsAndHaveNoReplyTopic() throws Exception {
+    InferenceRequest r = codec.decode(v2Bytes());
+    assertEquals("two", r.getRequestId());
+    assertEquals("hi", r.getMessages().get(0).getContent());
+    assertNull(UnsetSampling.temperature(r.getSampling()));
+    assertEquals(7, UnsetSampling.topK(r.getSampling()));
+    assertEquals("LOW", r.getPriority().name());
+    assertEquals(Map.of("enable_thinking", "false"), r.getChatTemplateKwargs());
+    assertNull(r.getReplyTopic());
+  }
+
+  @Test
+  void version3RoundTripsUnsetValuesKwargsAndReplyTopic() {
     InferenceRequest sent = InferenceRequest.newBuilder().setRequestId("new")
         .setMessages(List.of(ChatMessage.newBuilder().setRole("user").setContent("hi").build()))
         .setSampling(Sampling.newBuilder().setTopK(5).build())
-        .setChatTemplateKwargs(Map.of("enable_thinking", "false", "style", "{\"short\": true}")).build();
+        .setChatTemplateKwargs(Map.of("enable_thinking", "false", "style", "{\"short\": true}"))
+        .setReplyTopic("replies.a").build();
     InferenceRequest got = codec.decode(codec.encode(sent));
     assertEquals(sent, got);
     assertNull(UnsetSampling.temperature(got.getSampling()));
     assertNull(UnsetSampling.topP(got.getSampling()));
     assertEquals(5, UnsetSampling.topK(got.getSampling()));
     assertEquals(Map.of("enable_thinking", "false", "style", "{\"short\": true}"), got.getChatTemplateKwargs());
+    assertEquals("replies.a", got.getReplyTopic());
     InferenceRequest none = InferenceRequest.newBuilder().setRequestId("x").setPrompt("p").build();
     assertEquals(none, codec.decode(codec.encode(none)));
   }
@@ -104,31 +146,46 @@ class SchemaVersionsTest {
   @Test
   void eachVersionsBytesFailTheOtherVersionsWalk() throws Exception {
     byte[] v1 = v1Bytes(0f, 1f, 0);
+    for (Schema later : List.of(V2, V3)) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> new AvroBounds(later, 1 << 10).check(v1));
+      assertTrue(e.getMessage().startsWith("chat_template_kwargs"), e.getMessage());
+    }
+    byte[] v2 = v2Bytes();
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new AvroBounds(V2, 1 << 10).check(v1));
-    assertTrue(e.getMessage().startsWith("chat_template_kwargs"), e.getMessage());
-    byte[] v2 = codec.encode(InferenceRequest.newBuilder().setRequestId("new").setPrompt("hi").build());
+        () -> new AvroBounds(V3, 1 << 10).check(v2));
+    assertTrue(e.getMessage().startsWith("reply_topic"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> new AvroBounds(V1, 1 << 10).check(v2));
+    assertTrue(e.getMessage().endsWith("bytes left over after the record"), e.getMessage());
+    byte[] v3 = codec.encode(InferenceRequest.newBuilder().setRequestId("new").setPrompt("hi").build());
+    e = assertThrows(IllegalArgumentException.class, () -> new AvroBounds(V2, 1 << 10).check(v3));
     assertEquals("1 bytes left over after the record", e.getMessage());
-    // and the codec turns neither into the other
+    e = assertThrows(IllegalArgumentException.class, () -> new AvroBounds(V1, 1 << 10).check(v3));
+    assertEquals("2 bytes left over after the record", e.getMessage());
+    // and the codec turns none into another
     assertNull(codec.decode(v1).getChatTemplateKwargs());
-    assertEquals(UnsetSampling.UNSET_FLOAT, codec.decode(v2).getSampling().getTemperature());
+    assertEquals(Map.of("enable_thinking", "false"), codec.decode(v2).getChatTemplateKwargs());
+    assertEquals(UnsetSampling.UNSET_FLOAT, codec.decode(v3).getSampling().getTemperature());
   }
 
   @Test
   void bytesOfNeitherVersionReportTheCurrentSchemasReason() {
     byte[] good = codec.encode(InferenceRequest.newBuilder().setRequestId("a").setPrompt("p")
         .setChatTemplateKwargs(Map.of("k", "1")).build());
-    // cut inside the kwargs map: too short for version 2, bytes left over for version 1
-    byte[] cut = Arrays.copyOf(good, good.length - 1);
+    // cut inside the kwargs map (its end marker and the reply_topic union byte gone): too short for
+    // versions 3 and 2, bytes left over for version 1
+    byte[] cut = Arrays.copyOf(good, good.length - 2);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> codec.decode(cut));
     assertTrue(e.getMessage().startsWith("not a valid Avro InferenceRequest: chat_template_kwargs"), e.getMessage());
   }
 
   @Test
-  void theBundledVersion1IsAPrefixOfTheCurrentSchema() {
-    assertEquals(V2.getFields().size() - 1, V1.getFields().size());
-    assertEquals(V1, OlderSchemas.checkPrefix(V1, V2, "v1"));
+  void theBundledVersionsArePrefixesOfTheCurrentSchema() {
+    assertEquals(V3.getFields().size() - 2, V1.getFields().size());
+    assertEquals(V3.getFields().size() - 1, V2.getFields().size());
+    assertEquals(V1, OlderSchemas.checkPrefix(V1, V3, "v1"));
+    assertEquals(V2, OlderSchemas.checkPrefix(V2, V3, "v2"));
+    assertEquals(V1, OlderSchemas.checkPrefix(V1, V2, "v1 of v2"));
   }
 
   @Test
@@ -138,15 +195,15 @@ class SchemaVersionsTest {
         "{\"name\":\"temperature\",\"type\":[\"float\",\"null\"]");
     assertTrue(!nullableTemperature.equals(v1Json()));
     IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> OlderSchemas.checkPrefix(parse(nullableTemperature), V2, "changed.avsc"));
+        () -> OlderSchemas.checkPrefix(parse(nullableTemperature), V3, "changed.avsc"));
     assertTrue(e.getMessage().startsWith("changed.avsc: field 'sampling' was "), e.getMessage());
     assertTrue(e.getMessage().endsWith("an existing field's type may not change"), e.getMessage());
     // a field renamed (or moved)
     String renamed = v1Json().replace("\"name\":\"priority\"", "\"name\":\"urgency\"");
-    e = assertThrows(IllegalStateException.class, () -> OlderSchemas.checkPrefix(parse(renamed), V2, "renamed"));
+    e = assertThrows(IllegalStateException.class, () -> OlderSchemas.checkPrefix(parse(renamed), V3, "renamed"));
     assertTrue(e.getMessage().contains("field 5 is 'urgency', the current schema's is 'priority'"), e.getMessage());
     // nothing appended: the versions could not be told apart
-    e = assertThrows(IllegalStateException.class, () -> OlderSchemas.checkPrefix(V2, V2, "same"));
+    e = assertThrows(IllegalStateException.class, () -> OlderSchemas.checkPrefix(V3, V3, "same"));
     assertTrue(e.getMessage().contains("must lack at least one trailing field"), e.getMessage());
     // an appended field without a default: a record without it cannot be read
     e = assertThrows(IllegalStateException.class,

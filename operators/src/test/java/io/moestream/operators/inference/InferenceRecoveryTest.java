@@ -10,6 +10,7 @@ import io.moestream.operators.offsets.SourcePartition;
 import io.moestream.operators.records.RequestBatch;
 import io.moestream.operators.records.TokenizedRequest;
 import io.moestream.schemas.DeadLetter;
+import io.moestream.operators.records.RoutedGeneration;
 import io.moestream.schemas.Generation;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +36,7 @@ class InferenceRecoveryTest {
     public void close() {}
   }
 
-  private static OneInputStreamOperatorTestHarness<RequestBatch, Generation> harness(int maxAttempts) throws Exception {
+  private static OneInputStreamOperatorTestHarness<RequestBatch, RoutedGeneration> harness(int maxAttempts) throws Exception {
     InferenceSettings settings = new InferenceSettings(ReferenceGenerations.TINY_MODEL.toString(), 16, 1, "vector",
         8L << 20, 64, 8);
     return new OneInputStreamOperatorTestHarness<>(new MoeInferenceOperatorFactory(settings, ExpertControl.full(), null,
@@ -53,6 +54,10 @@ class InferenceRecoveryTest {
       list.add(r);
     }
     return list;
+  }
+
+  private static List<Generation> answers(OneInputStreamOperatorTestHarness<RequestBatch, RoutedGeneration> h) {
+    return MoeInferenceOperatorTest.answers(h);
   }
 
   private static void runMail(OneInputStreamOperatorTestHarness<?, ?> h, int maxLetters) throws Exception {
@@ -94,7 +99,7 @@ class InferenceRecoveryTest {
       h.initializeState(snapshot);
       h.open();
       runMail(h, 1000);
-      assertTrue(h.extractOutputValues().isEmpty(), "given-up requests must not be answered too");
+      assertTrue(answers(h).isEmpty(), "given-up requests must not be answered too");
       List<DeadLetter> dead = deadLetters(h);
       assertEquals(2, dead.size());
       for (DeadLetter d : dead) {
@@ -113,7 +118,7 @@ class InferenceRecoveryTest {
     try (var h = harness(3)) {
       h.open();
       h.processElement(new RequestBatch(requests.toArray(new TokenizedRequest[0])), 0);
-      while (h.extractOutputValues().isEmpty()) {
+      while (answers(h).isEmpty()) {
         runMail(h, 1); // until r0 (offset 100, two tokens) is answered
       }
       h.snapshot(1, 1);
@@ -124,8 +129,8 @@ class InferenceRecoveryTest {
           "offset 100 is answered: the oldest unanswered of partition 0 is 102, read at 1002");
       assertEquals(new OffsetCommit(101, 1_001), commits.get(new SourcePartition("requests", 1)));
       runMail(h, 10_000);
-      assertEquals(5, h.extractOutputValues().size());
-      assertEquals("requests", h.extractOutputValues().get(0).getSource().getTopic());
+      assertEquals(5, answers(h).size());
+      assertEquals("requests", answers(h).get(0).getSource().getTopic());
       h.snapshot(2, 2);
       h.notifyOfCompletedCheckpoint(2);
       commits = COMMITS.get(COMMITS.size() - 1);

@@ -7,6 +7,8 @@ import io.moestream.engine.policy.ControllerSettings;
 import io.moestream.operators.records.RequestBatch;
 import io.moestream.operators.records.TokenizedRequest;
 import io.moestream.schemas.FinishReason;
+import io.moestream.operators.records.CarriedHeaders;
+import io.moestream.operators.records.RoutedGeneration;
 import io.moestream.schemas.Generation;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -19,7 +21,7 @@ import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
 class MoeInferenceOperatorTest {
-  private static OneInputStreamOperatorTestHarness<RequestBatch, Generation> harness(int maxInFlight) throws Exception {
+  private static OneInputStreamOperatorTestHarness<RequestBatch, RoutedGeneration> harness(int maxInFlight) throws Exception {
     InferenceSettings settings = new InferenceSettings(ReferenceGenerations.TINY_MODEL.toString(), maxInFlight, 1,
         "vector", 8L << 20, 64, 8);
     return new OneInputStreamOperatorTestHarness<>(new MoeInferenceOperatorFactory(settings, ExpertControl.full()));
@@ -31,6 +33,11 @@ class MoeInferenceOperatorTest {
       list.add(ReferenceGenerations.request("r" + i, 3 + i % 5, 6 + i % 3, i % 2 == 0 ? 0f : 0.9f, 100 + i));
     }
     return list;
+  }
+
+  /** The Generations the operator emitted, in order, without their routing. */
+  static List<Generation> answers(OneInputStreamOperatorTestHarness<RequestBatch, RoutedGeneration> h) {
+    return h.extractOutputValues().stream().map(r -> r.generation).toList();
   }
 
   private static void runMail(OneInputStreamOperatorTestHarness<?, ?> h, int maxLetters) throws Exception {
@@ -57,7 +64,7 @@ class MoeInferenceOperatorTest {
       runMail(h, 2);
       h.processElement(new RequestBatch(requests.subList(4, 6).toArray(new TokenizedRequest[0])), 0); // joins mid-decode
       runMail(h, 1000);
-      Map<String, Generation> out = byId(h.extractOutputValues());
+      Map<String, Generation> out = byId(answers(h));
       assertEquals(6, out.size());
       for (TokenizedRequest r : requests) {
         Generation g = out.get(r.requestId);
@@ -73,6 +80,10 @@ class MoeInferenceOperatorTest {
   @Test
   void requestsInFlightAtACheckpointAreReplayedToTheSameGeneration() throws Exception {
     List<TokenizedRequest> requests = requests(5);
+    for (int i = 0; i < requests.size(); i++) {
+      requests.get(i).replyTopic = i % 2 == 0 ? null : "replies." + i;
+      requests.get(i).headers = new CarriedHeaders(new String[] {"traceparent"}, new byte[][] {("t" + i).getBytes()});
+    }
     OperatorSubtaskState snapshot;
     List<Generation> beforeFailure;
     try (var h = harness(16)) {
@@ -80,7 +91,7 @@ class MoeInferenceOperatorTest {
       h.processElement(new RequestBatch(requests.toArray(new TokenizedRequest[0])), 0);
       runMail(h, 3); // part-way: every request has some tokens, none is finished
       snapshot = h.snapshot(1, 1);
-      beforeFailure = new ArrayList<>(h.extractOutputValues());
+      beforeFailure = new ArrayList<>(answers(h));
       runMail(h, 2); // work after the checkpoint is lost with the failure
     }
     assertTrue(beforeFailure.isEmpty(), "nothing should be finished after 3 steps");
@@ -88,10 +99,17 @@ class MoeInferenceOperatorTest {
       restored.initializeState(snapshot);
       restored.open();
       runMail(restored, 1000);
-      Map<String, Generation> out = byId(restored.extractOutputValues());
+      Map<String, Generation> out = byId(answers(restored));
       assertEquals(5, out.size());
       for (TokenizedRequest r : requests) {
         assertEquals(ReferenceGenerations.alone(r), out.get(r.requestId).getTokenIds(), r.requestId);
+      }
+      // the reply topic and headers were checkpointed with the requests (in-flight state version 3)
+      for (RoutedGeneration routed : restored.extractOutputValues()) {
+        int i = Integer.parseInt(routed.generation.getRequestId().substring(1));
+        assertEquals(i % 2 == 0 ? null : "replies." + i, routed.replyTopic, routed.generation.getRequestId());
+        assertEquals(new CarriedHeaders(new String[] {"traceparent"}, new byte[][] {("t" + i).getBytes()}),
+            routed.headers);
       }
     }
   }
@@ -111,12 +129,12 @@ class MoeInferenceOperatorTest {
       OperatorSubtaskState share = AbstractStreamOperatorTestHarness.repartitionOperatorState(snapshot, 8, 1, 2, subtask);
       InferenceSettings settings = new InferenceSettings(ReferenceGenerations.TINY_MODEL.toString(), 16, 1, "vector",
           8L << 20, 64, 8);
-      try (var h = new OneInputStreamOperatorTestHarness<RequestBatch, Generation>(
+      try (var h = new OneInputStreamOperatorTestHarness<RequestBatch, RoutedGeneration>(
           new MoeInferenceOperatorFactory(settings, ExpertControl.full()), 8, 2, subtask)) {
         h.initializeState(share);
         h.open();
         runMail(h, 1000);
-        List<Generation> mine = h.extractOutputValues();
+        List<Generation> mine = answers(h);
         assertTrue(mine.size() < 6, "subtask " + subtask + " got every request");
         mine.forEach(g -> assertTrue(out.put(g.getRequestId(), g) == null, "twice: " + g.getRequestId()));
       }
@@ -137,10 +155,10 @@ class MoeInferenceOperatorTest {
       h.open();
       h.processElement(new RequestBatch(new TokenizedRequest[] {late, expired}), 0);
       long giveUp = System.currentTimeMillis() + 30_000;
-      while (h.extractOutputValues().size() < 2 && System.currentTimeMillis() < giveUp) {
+      while (answers(h).size() < 2 && System.currentTimeMillis() < giveUp) {
         runMail(h, 1);
       }
-      Map<String, Generation> out = byId(h.extractOutputValues());
+      Map<String, Generation> out = byId(answers(h));
       assertEquals(FinishReason.ERROR, out.get("expired").getFinishReason());
       assertTrue(out.get("expired").getError().contains("deadline"), out.get("expired").getError());
       assertEquals(FinishReason.ERROR, out.get("late").getFinishReason());
@@ -158,9 +176,9 @@ class MoeInferenceOperatorTest {
       h.processElement(new RequestBatch(requests.toArray(new TokenizedRequest[0])), 0);
       MoeInferenceOperator operator = (MoeInferenceOperator) h.getOneInputOperator();
       assertTrue(operator.inFlight() <= 3, "in flight " + operator.inFlight());
-      assertTrue(h.extractOutputValues().size() >= 4, "the first requests had to finish to make room");
+      assertTrue(answers(h).size() >= 4, "the first requests had to finish to make room");
       runMail(h, 1000);
-      assertEquals(7, byId(h.extractOutputValues()).size());
+      assertEquals(7, byId(answers(h)).size());
     }
   }
 
@@ -173,12 +191,12 @@ class MoeInferenceOperatorTest {
     TokenizedRequest plain = ReferenceGenerations.request("plain", 4, 3, 0f, 3);
     InferenceSettings settings = new InferenceSettings(ReferenceGenerations.TINY_MODEL.toString(), 4, 1, "vector",
         8L << 20, 64, 8);
-    try (var h = new OneInputStreamOperatorTestHarness<RequestBatch, Generation>(
+    try (var h = new OneInputStreamOperatorTestHarness<RequestBatch, RoutedGeneration>(
         new MoeInferenceOperatorFactory(settings, ExpertControl.of("fixed:1")))) {
       h.open();
       h.processElement(new RequestBatch(new TokenizedRequest[] {r, urgent, plain}), 0);
       runMail(h, 100);
-      Map<String, Generation> out = byId(h.extractOutputValues());
+      Map<String, Generation> out = byId(answers(h));
       assertEquals(3, out.get("floor").getExpertsPerToken().getMin());
       assertEquals(3.0, out.get("floor").getExpertsPerToken().getMean(), 1e-9);
       assertEquals(4, out.get("urgent").getExpertsPerToken().getMin(), "HIGH priority: the model's own k");
@@ -192,14 +210,14 @@ class MoeInferenceOperatorTest {
     ControllerSettings fast = ControllerSettings.defaults().withDwell(0, 0).withScales(8, 0.01, 0.8, 0);
     InferenceSettings settings = new InferenceSettings(ReferenceGenerations.TINY_MODEL.toString(), 2, 1, "vector",
         8L << 20, 64, 8);
-    try (var h = new OneInputStreamOperatorTestHarness<RequestBatch, Generation>(
+    try (var h = new OneInputStreamOperatorTestHarness<RequestBatch, RoutedGeneration>(
         new MoeInferenceOperatorFactory(settings, new ExpertControl("adaptive", fast, 0)))) {
       h.open();
       MoeInferenceOperator operator = (MoeInferenceOperator) h.getOneInputOperator();
       assertEquals(0, operator.expertLevel(), "no load: the full model");
       h.processElement(new RequestBatch(requests(12).toArray(new TokenizedRequest[0])), 0); // room for 2
       runMail(h, 1000);
-      List<Generation> overloaded = h.extractOutputValues();
+      List<Generation> overloaded = answers(h);
       assertEquals(12, overloaded.size());
       assertTrue(overloaded.stream().anyMatch(g -> g.getExpertsPerToken().getMin() < 4),
           "some requests should have run below the model's 4 experts while input waited");
@@ -214,7 +232,7 @@ class MoeInferenceOperatorTest {
       TokenizedRequest lone = ReferenceGenerations.request("lone", 5, 6, 0.9f, 77);
       h.processElement(new RequestBatch(new TokenizedRequest[] {lone}), 0);
       runMail(h, 1000);
-      Generation g = byId(h.extractOutputValues().subList(12, 13)).get("lone");
+      Generation g = byId(answers(h).subList(12, 13)).get("lone");
       assertEquals(4, g.getExpertsPerToken().getMin());
       assertEquals(ReferenceGenerations.alone(lone), g.getTokenIds(), "light load: identical to the full model");
     }
@@ -233,13 +251,13 @@ class MoeInferenceOperatorTest {
     List<TokenizedRequest> requests = requests(6);
     InferenceSettings settings = new InferenceSettings(ReferenceGenerations.TINY_MODEL.toString(), 8, 1, "vector",
         8L << 20, 64, 8);
-    try (var h = new OneInputStreamOperatorTestHarness<RequestBatch, Generation>(
+    try (var h = new OneInputStreamOperatorTestHarness<RequestBatch, RoutedGeneration>(
         new MoeInferenceOperatorFactory(settings, pruned))) {
       h.open();
       MoeInferenceOperator operator = (MoeInferenceOperator) h.getOneInputOperator();
       h.processElement(new RequestBatch(requests.toArray(new TokenizedRequest[0])), 0);
       runMail(h, 1000);
-      Map<String, Generation> out = byId(h.extractOutputValues());
+      Map<String, Generation> out = byId(answers(h));
       int differing = 0;
       for (TokenizedRequest r : requests) {
         List<Integer> ids = out.get(r.requestId).getTokenIds();

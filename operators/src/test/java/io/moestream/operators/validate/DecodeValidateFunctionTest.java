@@ -107,7 +107,7 @@ class DecodeValidateFunctionTest {
     // nothing listens on port 9: a registry call would fail the task, not dead-letter the record
     var registry = new io.moestream.operators.registry.RegistrySettings("http://127.0.0.1:9", null, null, null);
     try (OneInputStreamOperatorTestHarness<RawRequest, ValidatedRequest> h = ProcessFunctionTestHarnesses
-        .forProcessFunction(new DecodeValidateFunction(WireFormat.AVRO_REGISTRY, LIMITS, registry))) {
+        .forProcessFunction(new DecodeValidateFunction(WireFormat.AVRO_REGISTRY, LIMITS, registry, RoutingRules.ANY))) {
       h.processElement(new RawRequest(avro, "requests", 0, 0), 0);
       h.getSideOutput(DeadLetters.TAG).forEach(r -> letters.add(r.getValue()));
     }

@@ -33,7 +33,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Shape-only checkpoints of six released models, written from their real config.json
+ * Shape-only checkpoints of eight released models, written from their real config.json
  * ({@code src/test/resources/released-configs}, sources in PROVENANCE.md): the engine maps every shard,
  * checks every tensor against the config and binds the weights (everything {@code model-info} and
  * {@link LoadedModel#load} do before a forward pass), in seconds, while the files take kilobytes of disk.
@@ -41,7 +41,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * <p>Expected sizes come from outside this code: DeepSeek-V3's tensor and element counts are those a public
  * inspection of the released DeepSeek-R1 checkpoint (same architecture and layout) reports, 91,991 tensors
  * and 684,531,386,000 elements, MTP layer and FP8 scales included; the others' parameter counts are their
- * model cards' (235B, 30.5B, 141B, 1T).
+ * model cards' (235B, 30.5B, 141B, 1T, gpt-oss-120b 116.8B, GLM-4.5 355B with the MTP layer the engine skips).
  */
 class ReleasedShapesTest {
   static final Path CONFIGS = Path.of("src/test/resources/released-configs");

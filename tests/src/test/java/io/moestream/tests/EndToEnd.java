@@ -119,6 +119,11 @@ final class EndToEnd {
       prompts = new PromptTokenizer(tokenizer, model.config().maxPositionEmbeddings());
     }
 
+    /** The prompt's length in tokens, as the job tokenizes it (template applied for chat messages). */
+    int promptLength(InferenceRequest r) {
+      return prompts.promptIds(r).length;
+    }
+
     /** (token ids, text) of one request run alone, as {@code generate} runs it. */
     Map.Entry<List<Integer>, String> generate(InferenceRequest r) {
       return generateAll(List.of(r)).get(r.getRequestId());

@@ -93,7 +93,7 @@ final class CpuAttention implements AttentionLayer {
       for (int h = 0; h < config.numKvHeads(); h++) {
         rope.apply(k, t * kvDim + h * headDim, tables.cos(), tables.sin(), t);
       }
-      int slot = batch.kvSequences()[t].slot(batch.positions()[t]);
+      int slot = batch.kvSequences()[t].slot(layer, batch.positions()[t]);
       System.arraycopy(k, t * kvDim, keyCache, slot * kvDim, kvDim);
       System.arraycopy(v, t * kvDim, valueCache, slot * kvDim, kvDim);
     });
@@ -116,7 +116,7 @@ final class CpuAttention implements AttentionLayer {
       float sink = sinks == null ? Float.NEGATIVE_INFINITY : sinks[h];
       float max = sink;
       for (int j = first; j < contextLength; j++) {
-        float score = kernels.dot(q, qOffset, keyCache, sequence.slot(j) * kvDim + kvOffset, headDim) * scale;
+        float score = kernels.dot(q, qOffset, keyCache, sequence.slot(layer, j) * kvDim + kvOffset, headDim) * scale;
         scores[j - first] = score;
         max = Math.max(max, score);
       }
@@ -128,7 +128,7 @@ final class CpuAttention implements AttentionLayer {
       float inv = 1f / sum;
       int outOffset = t * qDim + h * headDim;
       for (int j = first; j < contextLength; j++) {
-        kernels.axpy(scores[j - first] * inv, valueCache, sequence.slot(j) * kvDim + kvOffset, attended, outOffset,
+        kernels.axpy(scores[j - first] * inv, valueCache, sequence.slot(layer, j) * kvDim + kvOffset, attended, outOffset,
             headDim);
       }
     });

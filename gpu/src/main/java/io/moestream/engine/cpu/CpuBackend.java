@@ -9,6 +9,7 @@ import io.moestream.engine.backend.StepOutput;
 import io.moestream.engine.kernel.Kernels;
 import io.moestream.engine.kernel.MatmulInput;
 import io.moestream.engine.kernel.WorkerPool;
+import io.moestream.engine.kv.KvCacheLayout;
 import io.moestream.engine.kv.PagedKvCache;
 import io.moestream.engine.model.LayerWeights;
 import io.moestream.engine.model.ModelConfig;
@@ -57,6 +58,11 @@ public final class CpuBackend implements Backend {
    */
   public static PagedKvCache newKvCache(ModelConfig config, int blockSize, int numBlocks) {
     return new PagedKvCache(config.numLayers(), config.kvKeyWidth(), config.kvValueWidth(), blockSize, numBlocks);
+  }
+
+  /** The same, in the pools of {@code layout} (sliding-window layers in their own, window-sized ones). */
+  public static PagedKvCache newKvCache(ModelConfig config, KvCacheLayout layout) {
+    return new PagedKvCache(layout, config.kvKeyWidth(), config.kvValueWidth());
   }
 
   @Override

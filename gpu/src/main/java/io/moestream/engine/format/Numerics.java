@@ -1,5 +1,8 @@
 package io.moestream.engine.format;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
 /** Scalar conversions between the checkpoint element types and float. */
 public final class Numerics {
   private Numerics() {}
@@ -101,10 +104,39 @@ public final class Numerics {
     return E2M1[code & 0xF];
   }
 
-  /** An E8M0 scale byte (MXFP4's shared exponent, bias 127) to the float 2^(e - 127); 0xFF is NaN. */
+  /**
+   * An E8M0 scale byte (MXFP4's shared exponent, bias 127) to the float 2^(e - 127), exact for every byte
+   * 0..254 (2^-127 is a float subnormal); 0xFF is NaN, which the loader refuses before a kernel sees it.
+   */
   public static float e8m0ToFloat(byte value) {
     int e = value & 0xFF;
     return e == 0xFF ? Float.NaN : (float) Math.scalb(1.0, e - 127);
+  }
+
+  /** The E8M0 byte that OCP MX reserves for NaN; a checkpoint holding it is refused at load. */
+  public static final int E8M0_NAN = 0xFF;
+
+  /**
+   * Index of the first NaN E8M0 scale ({@link #E8M0_NAN}) in {@code scales}' remaining bytes, or -1. Eight
+   * bytes at a time: ~v has a zero byte exactly where v has 0xFF, found by the usual has-zero-byte test.
+   * gpt-oss-120b holds 3.6 GB of scales, so the scan at load must not go byte by byte.
+   */
+  public static long firstNanE8m0(ByteBuffer scales) {
+    ByteBuffer b = scales.slice().order(ByteOrder.LITTLE_ENDIAN);
+    int n = b.remaining();
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+      long inverted = ~b.getLong(i);
+      if (((inverted - 0x0101010101010101L) & ~inverted & 0x8080808080808080L) != 0) {
+        break; // the byte loop below finds which one
+      }
+    }
+    for (; i < n; i++) {
+      if ((b.get(i) & 0xFF) == E8M0_NAN) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** Float to the nearest FP4 E2M1 code (ties to the even code); magnitudes beyond 6 saturate. */

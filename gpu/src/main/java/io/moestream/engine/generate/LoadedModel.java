@@ -49,13 +49,11 @@ public final class LoadedModel implements AutoCloseable {
       java.util.function.UnaryOperator<ModelWeights> weightsTransform) {
     ModelConfig config = ModelConfig.read(folder);
     Checkpoint checkpoint = Checkpoint.open(folder); // maps the files and reads their headers; no weight is read
-    MemoryCheck.require(MemoryPlan.of(config, checkpoint, options),
-        MachineMemory.read(options.backend(), options.deviceIndex()), options.allowWeightsOverRam(),
-        MemoryCheck.Knobs.ENGINE);
+    MemoryPlan plan = MemoryPlan.of(config, checkpoint, options);
+    MemoryCheck.require(plan, MachineMemory.read(options.backend(), options.deviceIndex()),
+        options.allowWeightsOverRam(), MemoryCheck.Knobs.ENGINE);
     ModelWeights weights = weightsTransform.apply(ModelWeights.load(config, checkpoint));
-    int blocks = PagedKvCache.blocksForBytes(options.kvCacheBytes(), config.numLayers(), config.kvKeyWidth(), config.kvValueWidth(),
-        options.kvBlockSize());
-    PagedKvCache cache = CpuBackend.newKvCache(config, options.kvBlockSize(), blocks);
+    PagedKvCache cache = CpuBackend.newKvCache(config, plan.kvLayout()); // windowed layers keep only their window
     Backend backend = BackendSelector.create(options, weights, cache); // auto: CUDA when usable, else CPU
     Engine engine = new Engine(backend, options, GenerationDefaults.eosTokenIds(folder, config));
     return new LoadedModel(folder, weights, backend, engine, options);
@@ -115,15 +113,16 @@ public final class LoadedModel implements AutoCloseable {
     }
     PagedKvCache cache = backend.kvCache();
     PagedKvCache.Sequence sequence = cache.newSequence();
-    if (!cache.reserve(sequence, tokens.length)) {
-      throw new IllegalStateException("KV cache too small for " + tokens.length + " tokens (holds "
-          + (long) cache.numBlocks() * cache.blockSize() + "; raise the KV cache size)");
-    }
     try {
       float[][] rows = new float[allPositions ? tokens.length : 1][];
       int chunk = options.maxBatchTokens();
       for (int start = 0; start < tokens.length; start += chunk) {
         int n = Math.min(chunk, tokens.length - start);
+        // chunk by chunk, as the engine reserves: windowed layers free what they no longer attend
+        if (!cache.reserve(sequence, start + n)) {
+          throw new IllegalStateException("KV cache too small for " + tokens.length + " tokens (holds "
+              + (long) cache.numBlocks() * cache.blockSize() + "; raise the KV cache size)");
+        }
         int[] ids = Arrays.copyOfRange(tokens, start, start + n);
         int[] positions = new int[n];
         PagedKvCache.Sequence[] kv = new PagedKvCache.Sequence[n];

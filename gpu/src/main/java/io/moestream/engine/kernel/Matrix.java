@@ -341,9 +341,7 @@ public final class Matrix {
       return part.get(row - part.firstRow, col);
     }
     if (dtype == DType.MXFP4) {
-      int packed = bytes.get((row * cols + col) / 2) & 0xFF;
-      float scale = Numerics.e8m0ToFloat(e8m0Scales.get(row * (cols / MXFP4_BLOCK) + col / MXFP4_BLOCK));
-      return Numerics.e2m1ToFloat(col % 2 == 0 ? packed : packed >>> 4) * scale;
+      return (float) mxfp4Value(row, col);
     }
     int index = (transposed ? col * rows + row : row * cols + col) * dtype.byteSize();
     return switch (dtype) {
@@ -353,6 +351,17 @@ public final class Matrix {
       case F8_E4M3 -> E4M3[bytes.get(index) & 0xFF] * blockScale(row, col);
       default -> throw new IllegalStateException();
     };
+  }
+
+  /**
+   * MXFP4 element (row, col) of a single-part matrix in double: exact for every code and scale, also where
+   * code * 2^(e - 127) exceeds float (scales 253 and 254), so the scalar twin's sums match the format's.
+   */
+  double mxfp4Value(int row, int col) {
+    int packed = bytes.get((row * cols + col) / 2) & 0xFF;
+    int scale = e8m0Scales.get(row * (cols / MXFP4_BLOCK) + col / MXFP4_BLOCK) & 0xFF;
+    double value = Numerics.e2m1ToFloat(col % 2 == 0 ? packed : packed >>> 4);
+    return scale == Numerics.E8M0_NAN ? Double.NaN : Math.scalb(value, scale - 127);
   }
 
   /** Copies row {@code row} into {@code out} as floats (embedding lookup). */

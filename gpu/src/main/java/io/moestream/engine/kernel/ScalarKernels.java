@@ -1,5 +1,7 @@
 package io.moestream.engine.kernel;
 
+import io.moestream.engine.format.DType;
+
 /** Plain Java reference of every kernel: the definition {@link VectorKernels} is tested against. */
 public final class ScalarKernels implements Kernels {
 
@@ -10,11 +12,12 @@ public final class ScalarKernels implements Kernels {
       return;
     }
     int cols = w.cols();
+    boolean mxfp4 = w.dtype() == DType.MXFP4; // weights in double: exact where they exceed float
     for (int t = 0; t < x.numTokens; t++) {
       for (int r = rowStart; r < rowEnd; r++) {
         double sum = 0;
         for (int c = 0; c < cols; c++) {
-          sum += (double) w.get(r, c) * x.plain[t * cols + c];
+          sum += (mxfp4 ? w.mxfp4Value(r, c) : (double) w.get(r, c)) * x.plain[t * cols + c];
         }
         out[t * w.outRows + w.firstRow + r] = (float) sum;
       }

@@ -1,5 +1,6 @@
 package io.moestream.engine.model;
 
+import io.moestream.engine.format.Numerics;
 import io.moestream.engine.format.TensorData;
 import io.moestream.engine.kernel.Matrix;
 import java.util.Arrays;
@@ -53,6 +54,9 @@ final class GptOssExperts {
         || (mxfp4 && (gateUpScales == null || downScales == null))) {
       return new ExpertWeights[numExperts]; // the checker reports what is wrong
     }
+    if (mxfp4 && (hasNanScale(tensors, gateUpScales, hidden) | hasNanScale(tensors, downScales, inter))) {
+      return new ExpertWeights[numExperts];
+    }
     ExpertWeights[] experts = new ExpertWeights[numExperts];
     for (int e = 0; e < numExperts; e++) {
       String suffix = "[" + e + "]";
@@ -67,5 +71,23 @@ final class GptOssExperts {
           Arrays.copyOfRange(downBias, e * hidden, (e + 1) * hidden));
     }
     return experts;
+  }
+
+  /**
+   * OCP MX reserves the E8M0 byte 0xFF for NaN, which would make a whole block of 32 weights NaN and every
+   * logit after it; no released checkpoint holds one, so one found is a corrupt file, refused at load with
+   * its expert, row and block rather than surfacing as NaN tokens. Records the first per tensor.
+   */
+  private static boolean hasNanScale(TensorChecker tensors, TensorData scales, int cols) {
+    int blocksPerRow = cols / Matrix.MXFP4_BLOCK;
+    for (int e = 0; e < scales.dim(0); e++) {
+      long index = Numerics.firstNanE8m0(scales.firstDimSlice(e));
+      if (index >= 0) {
+        tensors.addProblem(scales, "holds the NaN scale 0xFF at expert " + e + ", row " + index / blocksPerRow
+            + ", block " + index % blocksPerRow + " (MXFP4 E8M0 scales must be 0..254)");
+        return true;
+      }
+    }
+    return false;
   }
 }

@@ -91,6 +91,11 @@ final class TensorChecker {
     return tensor;
   }
 
+  /** Records a problem found in a tensor's values (gpt-oss's NaN MXFP4 scales). */
+  void addProblem(TensorData tensor, String problem) {
+    problems.add(tensor.file() + ": tensor '" + tensor.name() + "' " + problem);
+  }
+
   boolean has(String name) {
     return checkpoint.find(name).isPresent();
   }

@@ -31,6 +31,14 @@ public final class MemoryReport {
     row(out, "    per token, all layers", plan.kvBytesPerToken());
     row(out, "  KV cache: " + plan.kvBlocks() + " blocks x " + plan.kvBlockSize() + " = " + plan.kvTokens() + " tokens",
         plan.kvCacheBytes());
+    int[] windows = plan.kvLayout().poolWindow();
+    int[] blocks = plan.kvLayout().poolBlocks();
+    for (int pool = 0; pool < windows.length; pool++) {
+      if (windows[pool] > 0) { // its own blocks: a sequence holds only its window there
+        out.append(String.format(Locale.ROOT, "    sliding-window %d layers: %d blocks (window + one step per sequence)%n",
+            windows[pool], blocks[pool]));
+      }
+    }
     row(out, "  step scratch at " + plan.maxBatchTokens() + " tokens", plan.scratch().totalBytes());
     row(out, "    activations (metered)", plan.scratch().meteredBytes());
     row(out, "    per-thread rows (bound, " + plan.threads() + " threads)", plan.scratch().perThreadBytes());

@@ -3,6 +3,7 @@ package io.moestream.engine.testmodel;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.moestream.engine.format.DType;
+import io.moestream.engine.kernel.Matrix;
 import io.moestream.engine.model.Architecture;
 import io.moestream.engine.model.MlaConfig;
 import io.moestream.engine.model.ModelConfig;
@@ -28,21 +29,35 @@ import java.util.List;
  * {@code modules_to_not_convert} / {@code ignored_layers} (an entry matches a module of that name, or one
  * it is a dotted part of). DeepSeek-V3's router bias is F32, as released.
  *
+ * <p>gpt-oss ({@code gpt_oss}): attention with q/k/v/o biases and {@code self_attn.sinks} (numHeads);
+ * {@code mlp.router} weight and bias; the experts stacked per layer, with {@code quant_method: mxfp4} (the
+ * releases) as U8 {@code gate_up_proj_blocks} (E, 2 * inter, hidden / 32, 16), {@code gate_up_proj_scales}
+ * (E, 2 * inter, hidden / 32), {@code down_proj_blocks} (E, hidden, inter / 32, 16), {@code down_proj_scales}
+ * (E, hidden, inter / 32), otherwise {@code gate_up_proj} (E, hidden, 2 * inter) and {@code down_proj}
+ * (E, inter, hidden) in torch_dtype; {@code gate_up_proj_bias} (E, 2 * inter) and {@code down_proj_bias}
+ * (E, hidden) in torch_dtype either way.
+ *
  * <p>Tensors the engine ignores are included where a public listing of the release confirms them:
  * DeepSeek-V3's multi-token-prediction layers ({@code num_nextn_predict_layers}, layer index
  * {@code num_hidden_layers} on: a full decoder layer plus {@code embed_tokens}, {@code enorm},
  * {@code hnorm}, {@code eh_proj}, {@code shared_head.norm}, {@code shared_head.head}, the last three
- * unquantized). No release of these families stores rotary {@code inv_freq} buffers, so none are written.
+ * unquantized), and GLM-4.5's (a full decoder layer plus {@code enorm}, {@code hnorm}, {@code eh_proj} and
+ * {@code shared_head.norm}: the names public listings confirm; GLM's MTP layer shares the main
+ * embedding and LM head). No release of these families stores rotary {@code inv_freq} buffers, so none
+ * are written.
  */
 public final class CheckpointLayout {
   private final ModelConfig config;
   private final List<String> notConverted;
   private final DType plain;
+  /** gpt-oss only: experts as MXFP4 blocks and scales (quant_method mxfp4) rather than torch_dtype. */
+  private final boolean mxfp4;
   private final List<CheckpointTensor> tensors = new ArrayList<>();
 
-  private CheckpointLayout(ModelConfig config, List<String> notConverted, int mtpLayers) {
+  private CheckpointLayout(ModelConfig config, List<String> notConverted, int mtpLayers, boolean mxfp4) {
     this.config = config;
     this.notConverted = List.copyOf(notConverted);
+    this.mxfp4 = mxfp4;
     this.plain = switch (config.torchDtype()) {
       case "float32" -> DType.F32;
       case "float16" -> DType.F16;
@@ -54,26 +69,33 @@ public final class CheckpointLayout {
   /** The layout of the model whose config.json is in {@code modelFolder}. */
   public static List<CheckpointTensor> read(Path modelFolder) {
     ModelConfig config = ModelConfig.read(modelFolder);
+    if (config.architecture() == Architecture.GPT_OSS) { // MXFP4 is gpt-oss's own scheme, not the FP8 one
+      boolean mxfp4 = json(modelFolder).path("quantization_config").path("quant_method").asText("").equals("mxfp4");
+      return Collections.unmodifiableList(new CheckpointLayout(config, List.of(), 0, mxfp4).tensors);
+    }
     return of(config, QuantizationConfig.modulesToNotConvert(modelFolder), mtpLayers(modelFolder, config));
   }
 
   /**
    * @param notConverted modules left unquantized in an FP8 model
-   * @param mtpLayers DeepSeek-V3's multi-token-prediction layers after the main ones (0 for none)
+   * @param mtpLayers DeepSeek-V3's or GLM-4.5's multi-token-prediction layers after the main ones (0 for none)
    */
   public static List<CheckpointTensor> of(ModelConfig config, List<String> notConverted, int mtpLayers) {
-    return Collections.unmodifiableList(new CheckpointLayout(config, notConverted, mtpLayers).tensors);
+    return Collections.unmodifiableList(new CheckpointLayout(config, notConverted, mtpLayers, false).tensors);
   }
 
-  /** {@code num_nextn_predict_layers} of a DeepSeek config (the engine does not read it); 0 elsewhere. */
+  /** {@code num_nextn_predict_layers} of a DeepSeek or GLM config (the engine does not read it); 0 elsewhere. */
   static int mtpLayers(Path modelFolder, ModelConfig config) {
-    if (!config.architecture().isDeepseek()) {
+    if (!config.architecture().isDeepseek() && config.architecture() != Architecture.GLM4_MOE) {
       return 0;
     }
+    JsonNode n = json(modelFolder).path("num_nextn_predict_layers");
+    return n.canConvertToInt() ? Math.max(0, n.asInt()) : 0;
+  }
+
+  private static JsonNode json(Path modelFolder) {
     try {
-      JsonNode n = new ObjectMapper().readTree(modelFolder.resolve(ModelConfig.FILE).toFile())
-          .path("num_nextn_predict_layers");
-      return n.canConvertToInt() ? Math.max(0, n.asInt()) : 0;
+      return new ObjectMapper().readTree(modelFolder.resolve(ModelConfig.FILE).toFile());
     } catch (IOException e) {
       throw new UncheckedIOException(modelFolder.resolve(ModelConfig.FILE) + ": cannot read: " + e.getMessage(), e);
     }
@@ -91,13 +113,18 @@ public final class CheckpointLayout {
       // An MTP layer has the FFN of the last main layer's kind (experts in DeepSeek-V3's).
       decoderLayer(layer, config.isSparse(mtp ? config.numLayers() - 1 : layer));
       if (mtp) {
+        boolean deepseek = config.architecture().isDeepseek(); // GLM's MTP layer shares embedding and head
         String p = Architecture.layerPrefix(layer);
-        add(p + "embed_tokens.weight", plain, Role.MATRIX, config.vocabSize(), hidden);
+        if (deepseek) {
+          add(p + "embed_tokens.weight", plain, Role.MATRIX, config.vocabSize(), hidden);
+        }
         add(p + "enorm.weight", plain, Role.NORM, hidden);
         add(p + "hnorm.weight", plain, Role.NORM, hidden);
         add(p + "eh_proj.weight", plain, Role.MATRIX, hidden, 2L * hidden);
         add(p + "shared_head.norm.weight", plain, Role.NORM, hidden);
-        add(p + "shared_head.head.weight", plain, Role.MATRIX, config.vocabSize(), hidden);
+        if (deepseek) {
+          add(p + "shared_head.head.weight", plain, Role.MATRIX, config.vocabSize(), hidden);
+        }
       }
     }
     add("model.norm.weight", plain, Role.NORM, hidden);
@@ -115,7 +142,9 @@ public final class CheckpointLayout {
     } else {
       attention(p + "self_attn.");
     }
-    if (sparse) {
+    if (sparse && arch == Architecture.GPT_OSS) {
+      gptOssMoe(layer);
+    } else if (sparse) {
       int experts = config.numExperts();
       int inter = config.moeIntermediateSize();
       add(arch.router(layer), plain, Role.ROUTER, experts, hidden);
@@ -141,6 +170,33 @@ public final class CheckpointLayout {
     add(p + "post_attention_layernorm.weight", plain, Role.NORM, hidden);
   }
 
+  /** gpt-oss's router with its bias and the stacked experts of one layer (order of GptOssMLP / GptOssExperts). */
+  private void gptOssMoe(int layer) {
+    Architecture arch = config.architecture();
+    long experts = config.numExperts();
+    long hidden = config.hiddenSize();
+    long inter = config.moeIntermediateSize();
+    add(arch.router(layer), plain, Role.ROUTER, experts, hidden);
+    add(arch.routerBias(layer), plain, Role.BIAS, experts);
+    String gateUp = Architecture.stackedExperts(layer, "gate_up_proj");
+    String down = Architecture.stackedExperts(layer, "down_proj");
+    long block = Matrix.MXFP4_BLOCK;
+    if (mxfp4) {
+      add(gateUp + "_blocks", DType.U8, Role.MXFP4_BLOCKS, experts, 2 * inter, hidden / block, block / 2);
+      add(gateUp + "_scales", DType.U8, Role.MXFP4_SCALES, experts, 2 * inter, hidden / block);
+    } else {
+      add(gateUp, plain, Role.STACKED_TRANSPOSED, experts, hidden, 2 * inter);
+    }
+    add(gateUp + "_bias", plain, Role.STACKED_BIAS, experts, 2 * inter);
+    if (mxfp4) {
+      add(down + "_blocks", DType.U8, Role.MXFP4_BLOCKS, experts, hidden, inter / block, block / 2);
+      add(down + "_scales", DType.U8, Role.MXFP4_SCALES, experts, hidden, inter / block);
+    } else {
+      add(down, plain, Role.STACKED_TRANSPOSED, experts, inter, hidden);
+    }
+    add(down + "_bias", plain, Role.STACKED_BIAS, experts, hidden);
+  }
+
   private void attention(String p) {
     int hidden = config.hiddenSize();
     int qDim = config.qDim();
@@ -159,8 +215,12 @@ public final class CheckpointLayout {
       add(p + "v_proj.bias", plain, Role.BIAS, kvDim);
     }
     linear(p + "o_proj.weight", hidden, qDim);
-    if (bias && config.architecture() != Architecture.QWEN2_MOE) {
+    // Hugging Face gives o_proj a bias with attention_bias, except Qwen2-MoE and GLM-4.5 (q/k/v biases only).
+    if (bias && config.architecture() != Architecture.QWEN2_MOE && config.architecture() != Architecture.GLM4_MOE) {
       add(p + "o_proj.bias", plain, Role.BIAS, hidden);
+    }
+    if (config.architecture() == Architecture.GPT_OSS) {
+      add(p + "sinks", plain, Role.BIAS, config.numHeads());
     }
     switch (config.qkNorm()) {
       case PER_HEAD -> {

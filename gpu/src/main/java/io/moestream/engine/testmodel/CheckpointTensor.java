@@ -26,7 +26,15 @@ public record CheckpointTensor(String name, DType dtype, long[] shape, Role role
     /** Attention biases: small. */
     BIAS,
     /** DeepSeek-V3's e_score_correction_bias: small, F32 as released. */
-    SCORE_BIAS
+    SCORE_BIAS,
+    /** gpt-oss's stacked expert biases, (numExperts, n): small. */
+    STACKED_BIAS,
+    /** gpt-oss's BF16 stacked experts, (numExperts, in, out): each expert a matrix stored transposed. */
+    STACKED_TRANSPOSED,
+    /** gpt-oss's U8 MXFP4 codes, (numExperts, rows, cols / 32, 16): two random E2M1 codes a byte. */
+    MXFP4_BLOCKS,
+    /** gpt-oss's U8 E8M0 scales, (numExperts, rows, cols / 32): 2^(e - 127) near 1 / sqrt(cols), never 0xFF. */
+    MXFP4_SCALES
   }
 
   public CheckpointTensor {

@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -75,6 +76,18 @@ public final class CheckpointWriter {
           case NORM -> TestModelWriter.norm(out, seed, t.dtype(), t.name(), shape[0]);
           case BIAS -> TestModelWriter.vector(out, seed, t.dtype(), t.name(), shape[0], 0.1);
           case SCORE_BIAS -> TestModelWriter.vector(out, seed, t.dtype(), t.name(), shape[0], 0.05);
+          case STACKED_BIAS -> out.add(t.name(), t.dtype(), shape, TestModelWriter.uniform(seed, t.name(), -0.1, 0.1));
+          case STACKED_TRANSPOSED -> { // (E, in, out): std 1/sqrt(in), as a MATRIX of in columns
+            double bound = Math.sqrt(3.0 / shape[1]);
+            out.add(t.name(), t.dtype(), shape, TestModelWriter.uniform(seed, t.name(), -bound, bound));
+          }
+          case MXFP4_BLOCKS -> out.addBytes(t.name(), DType.U8, shape, randomBytes(seed, t.name()));
+          case MXFP4_SCALES -> {
+            // Random codes have an RMS of sqrt(8.5625) ~ 2.93; this exponent gives weights an RMS near 1/sqrt(cols).
+            long cols = shape[shape.length - 1] * 32;
+            byte e = (byte) (127 + Math.round(Math.log(1 / (2.93 * Math.sqrt(cols))) / Math.log(2)));
+            out.addBytes(t.name(), DType.U8, shape, (buffer, start, count) -> Arrays.fill(buffer, 0, count, e));
+          }
           case FP8_WEIGHT -> {
             pending = fp8(seed, t, scaleShapes.get(t.name() + "_scale_inv"));
             out.addBytes(t.name(), DType.F8_E4M3, shape, pending);
@@ -92,6 +105,18 @@ public final class CheckpointWriter {
     }
     plan.writeIndex(folder);
     return summary(plan, folder);
+  }
+
+  /** Bytes from a hash of (seed, name, offset): the same bytes whatever the chunks the writer asks for. */
+  private static SafetensorsWriter.ByteSource randomBytes(long seed, String name) {
+    long base = seed * 0x9E3779B97F4A7C15L ^ name.hashCode();
+    return (buffer, start, count) -> {
+      for (int i = 0; i < count; i++) {
+        long z = base + (start + i) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 31)) * 0x94D049BB133111EBL;
+        buffer[i] = (byte) (z ^ (z >>> 29));
+      }
+    };
   }
 
   /** The FP8 weight's matrix, with the block size its scale tensor's shape implies. */

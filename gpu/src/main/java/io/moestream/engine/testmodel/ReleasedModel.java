@@ -67,8 +67,8 @@ public final class ReleasedModel {
   static void cut(ObjectNode config, Integer numLayers, Integer numExperts, String file) {
     Architecture arch = Architecture.fromModelType(config.path("model_type").asText(""), file);
     int layers = config.path("num_hidden_layers").asInt(0);
-    String expertsField = arch.isDeepseek() ? "n_routed_experts" : arch == Architecture.MIXTRAL ? "num_local_experts"
-        : "num_experts";
+    String expertsField = arch.isDeepseek() || arch == Architecture.GLM4_MOE ? "n_routed_experts"
+        : arch == Architecture.MIXTRAL || arch == Architecture.GPT_OSS ? "num_local_experts" : "num_experts";
     int experts = config.path(expertsField).asInt(0);
     StringBuilder note = new StringBuilder("cut by moestream make-test-model from " + file + ":");
     if (numLayers != null) {
@@ -84,6 +84,13 @@ public final class ReleasedModel {
       }
       if (config.has("num_nextn_predict_layers")) {
         config.put("num_nextn_predict_layers", 0);
+      }
+      if (config.path("layer_types").isArray()) { // gpt-oss: one entry per layer
+        ArrayNode kept = config.arrayNode();
+        for (int l = 0; l < numLayers && l < config.path("layer_types").size(); l++) {
+          kept.add(config.path("layer_types").get(l));
+        }
+        config.set("layer_types", kept);
       }
       if (config.path("mlp_only_layers").isArray()) {
         ArrayNode kept = config.arrayNode();
@@ -102,7 +109,7 @@ public final class ReleasedModel {
         throw new ConfigException(file + ": --num-experts must be in [" + Math.max(1, topK) + " (num_experts_per_tok), "
             + experts + " (" + expertsField + ")], found " + numExperts);
       }
-      if (arch.isDeepseek()) {
+      if (arch.isDeepseek() || arch == Architecture.GLM4_MOE) {
         int groups = config.path("n_group").asInt(1);
         int groupsPerToken = config.path("topk_group").asInt(1);
         if (numExperts % groups != 0 || groupsPerToken * (numExperts / groups) < topK) {

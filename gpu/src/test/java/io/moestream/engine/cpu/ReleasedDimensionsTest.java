@@ -20,14 +20,15 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * Released models at their real widths (hidden size, heads, latent ranks, vocabulary, expert size) cut to
  * 2 layers, the first dense where the model has dense layers, and to a few routed experts, with random
- * weights in the release's dtypes (BF16; FP8 E4M3 with 128 x 128 block scales where the config says so):
- * the engine's logits against the float64 references ({@link ReferenceForward},
- * {@link DeepseekReferenceForward}) for a 3-token prompt run as a 2-token prefill and a 1-token step that
+ * weights in the release's dtypes (BF16; FP8 E4M3 with 128 x 128 block scales where the config says so;
+ * gpt-oss's MXFP4 experts): the engine's logits against the float64 references ({@link ReferenceForward},
+ * {@link DeepseekReferenceForward}, {@link GptOssReferenceForward}, {@link GlmReferenceForward}) for a
+ * 3-token prompt run as a 2-token prefill and a 1-token step that
  * reads the KV cache, within ArchitecturesTest's BF16 tolerance (1e-3 of max|reference|, argmax where
  * the reference's top two are apart).
  *
  * <p>Each model takes 2 to 6 GB of disk and is deleted after its test. Kimi-K2 (its 2.35 GB embedding and
- * LM head are read across mapping windows) and Qwen3-30B-A3B-FP8 run always; the other three run with
+ * LM head are read across mapping windows) and Qwen3-30B-A3B-FP8 run always; the other five run with
  * {@code -Dmoestream.releasedModels=all} (see docs/CHECKPOINTS.md for the command and measured times).
  */
 class ReleasedDimensionsTest {
@@ -46,7 +47,8 @@ class ReleasedDimensionsTest {
   }
 
   @ParameterizedTest(name = "{0}, {1} experts")
-  @CsvSource({"deepseek-v3, 16", "qwen3-235b-a22b, 8", "mixtral-8x22b-instruct-v0.1, 2"})
+  @CsvSource({"deepseek-v3, 16", "qwen3-235b-a22b, 8", "mixtral-8x22b-instruct-v0.1, 2", "gpt-oss-120b, 8",
+      "glm-4.5, 8"})
   @EnabledIfSystemProperty(named = "moestream.releasedModels", matches = "all")
   void logitsMatchTheReferenceForTheOtherReleases(String release, int experts) throws Exception {
     check(release, experts);
@@ -68,9 +70,13 @@ class ReleasedDimensionsTest {
       float[][] engine = model.logits(tokens, model.expertsPerLayer(k), true);
       double engineSeconds = (System.nanoTime() - started) / 1e9;
       started = System.nanoTime();
-      double[][] reference = config.mla() != null
-          ? DeepseekReferenceForward.logits(model.weights(), tokens, k)
-          : new ReferenceForward(folder).logits(tokens, k);
+      double[][] reference = switch (config.architecture()) {
+        case GPT_OSS -> new GptOssReferenceForward(folder).logits(tokens, k);
+        case GLM4_MOE -> new GlmReferenceForward(folder).logits(tokens, k);
+        default -> config.mla() != null
+            ? DeepseekReferenceForward.logits(model.weights(), tokens, k)
+            : new ReferenceForward(folder).logits(tokens, k);
+      };
       double referenceSeconds = (System.nanoTime() - started) / 1e9;
       double maxRef = 0;
       double maxDiff = 0;

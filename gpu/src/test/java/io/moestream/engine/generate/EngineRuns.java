@@ -48,7 +48,10 @@ final class EngineRuns {
     }
     assertEquals(requests.size(), done.size(), "every request finished");
     assertEquals(0, engine.runningCount());
-    assertEquals(engine.kvCache().numBlocks(), engine.kvCache().freeBlocks(), "all KV blocks returned");
+    int[] poolBlocks = engine.kvCache().layout().poolBlocks();
+    for (int pool = 0; pool < poolBlocks.length; pool++) {
+      assertEquals(poolBlocks[pool], engine.kvCache().freeBlocks(pool), "all KV blocks of pool " + pool + " returned");
+    }
     return done;
   }
 

@@ -1,6 +1,7 @@
 package io.moestream.engine.plan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.moestream.engine.format.Checkpoint;
 import io.moestream.engine.generate.EngineOptions;
@@ -9,6 +10,8 @@ import io.moestream.engine.model.ModelConfig;
 import io.moestream.engine.testmodel.TestModelSpec;
 import io.moestream.engine.testmodel.TestModelWriter;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,6 +43,29 @@ class MemoryPlanTest {
     // 1 MiB / (512 B per token x 16 tokens per block) = 128 blocks; the cache is exactly 1 MiB
     assertEquals(128, plan.kvBlocks());
     assertEquals(1L << 20, plan.kvCacheBytes());
+  }
+
+  /**
+   * gpt-oss, 4 layers alternating window 4 and full attention: the windowed pool gets 8 running sequences
+   * x ceil((4 + 64 - 2) / 16) + 1 = 6 blocks = 48 blocks, the full-attention pool the rest of the budget,
+   * more than every layer would get without windows; the cache stays within the budget.
+   */
+  @Test
+  void slidingWindowLayersLeaveTheirShareToFullAttention() throws Exception {
+    MemoryPlan plan = plan(TestModelSpec.defaults(Architecture.GPT_OSS).withNumLayers(4),
+        new EngineOptions(2, "vector", 1 << 20, 16, 64, 8));
+    ModelConfig config = plan.config();
+    assertEquals(4, config.slidingWindow(0));
+    assertEquals(0, config.slidingWindow(1));
+    long blockBytesPerLayer = 16L * (config.kvKeyWidth() + config.kvValueWidth()) * Float.BYTES;
+    int unwindowed = (int) ((1L << 20) / (4 * blockBytesPerLayer));
+    assertEquals(List.of(0, 4), Arrays.stream(plan.kvLayout().poolWindow()).boxed().toList());
+    assertEquals(Math.min(unwindowed, 48), plan.kvLayout().poolBlocks()[1]);
+    int full = (int) (((1L << 20) - 2L * Math.min(unwindowed, 48) * blockBytesPerLayer) / (2 * blockBytesPerLayer));
+    assertEquals(full, plan.kvBlocks());
+    assertTrue(plan.kvBlocks() > unwindowed, plan.kvBlocks() + " vs " + unwindowed);
+    assertTrue(plan.kvCacheBytes() <= 1L << 20);
+    assertEquals((2L * full + 2L * Math.min(unwindowed, 48)) * blockBytesPerLayer, plan.kvCacheBytes());
   }
 
   /** BF16 halves every mapped weight; what is copied to the heap stays float32. */

@@ -14,13 +14,17 @@ import io.moestream.engine.format.DType;
 import io.moestream.engine.generate.EngineOptions;
 import io.moestream.engine.generate.LoadedModel;
 import io.moestream.engine.model.ConfigException;
+import io.moestream.engine.model.ExpertWeights;
 import io.moestream.engine.model.ModelConfig;
 import io.moestream.engine.model.ModelWeights;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,7 +33,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Shape-only checkpoints of six released models, written from their real config.json
+ * Shape-only checkpoints of eight released models, written from their real config.json
  * ({@code src/test/resources/released-configs}, sources in PROVENANCE.md): the engine maps every shard,
  * checks every tensor against the config and binds the weights (everything {@code model-info} and
  * {@link LoadedModel#load} do before a forward pass), in seconds, while the files take kilobytes of disk.
@@ -37,7 +41,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * <p>Expected sizes come from outside this code: DeepSeek-V3's tensor and element counts are those a public
  * inspection of the released DeepSeek-R1 checkpoint (same architecture and layout) reports, 91,991 tensors
  * and 684,531,386,000 elements, MTP layer and FP8 scales included; the others' parameter counts are their
- * model cards' (235B, 30.5B, 141B, 1T).
+ * model cards' (235B, 30.5B, 141B, 1T, gpt-oss-120b 116.8B, GLM-4.5 355B with the MTP layer the engine skips).
  */
 class ReleasedShapesTest {
   static final Path CONFIGS = Path.of("src/test/resources/released-configs");
@@ -49,20 +53,23 @@ class ReleasedShapesTest {
   Path tmp;
 
   static Stream<Arguments> releases() {
-    // folder, parameters (weights without FP8 scales) low and high, routed experts per layer, FP8
+    // folder, parameters (weights without FP8 or MXFP4 scales) low and high, routed experts per layer, their dtype
     return Stream.of(
-        Arguments.of("deepseek-v3", 670.0e9, 672.0e9, 256, true),
-        Arguments.of("kimi-k2-instruct-0905", 1.00e12, 1.06e12, 384, true),
-        Arguments.of("qwen3-235b-a22b", 234.5e9, 235.5e9, 128, false),
-        Arguments.of("qwen3-235b-a22b-fp8", 234.5e9, 235.5e9, 128, true),
-        Arguments.of("qwen3-30b-a3b-fp8", 30.3e9, 30.7e9, 128, true),
-        Arguments.of("mixtral-8x22b-instruct-v0.1", 140.0e9, 141.5e9, 8, false));
+        Arguments.of("deepseek-v3", 670.0e9, 672.0e9, 256, DType.F8_E4M3),
+        Arguments.of("kimi-k2-instruct-0905", 1.00e12, 1.06e12, 384, DType.F8_E4M3),
+        Arguments.of("qwen3-235b-a22b", 234.5e9, 235.5e9, 128, DType.BF16),
+        Arguments.of("qwen3-235b-a22b-fp8", 234.5e9, 235.5e9, 128, DType.F8_E4M3),
+        Arguments.of("qwen3-30b-a3b-fp8", 30.3e9, 30.7e9, 128, DType.F8_E4M3),
+        Arguments.of("mixtral-8x22b-instruct-v0.1", 140.0e9, 141.5e9, 8, DType.BF16),
+        // the model cards: gpt-oss-120b 116.8B (117B), GLM-4.5 355B with its MTP layer, which the engine skips
+        Arguments.of("gpt-oss-120b", 116.5e9, 117.2e9, 128, DType.MXFP4),
+        Arguments.of("glm-4.5", 350.0e9, 355.5e9, 160, DType.BF16));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("releases")
   void shapeOnlyCheckpointLoadsInFullOnKilobytesOfDisk(String release, double minParams, double maxParams,
-      int experts, boolean fp8) throws Exception {
+      int experts, DType expertDType) throws Exception {
     Path folder = tmp.resolve(release);
     long started = System.nanoTime();
     CheckpointWriter.Summary written = ReleasedModel.write(CONFIGS.resolve(release).resolve(ModelConfig.FILE),
@@ -93,8 +100,9 @@ class ReleasedShapesTest {
       assertTrue(weights.bytesPerTokenAt(config.numExpertsPerTok()) > 0);
       assertEquals(experts, config.numExperts());
       int lastLayer = config.numLayers() - 1;
-      DType expertDType = weights.layers()[lastLayer].moe().experts()[0].gateProj().dtype();
-      assertEquals(fp8 ? DType.F8_E4M3 : DType.BF16, expertDType, release + " expert weights");
+      ExpertWeights expert = weights.layers()[lastLayer].moe().experts()[0];
+      assertEquals(expertDType, (expert.isFused() ? expert.gateUpProj() : expert.gateProj()).dtype(),
+          release + " expert weights");
       assertEquals(DType.BF16, weights.lmHead().dtype(), release + " LM head stays unquantized");
       assertEquals(DType.BF16, weights.layers()[lastLayer].moe().router().dtype(), release + " router stays unquantized");
     }
@@ -128,6 +136,67 @@ class ReleasedShapesTest {
         .filter(t -> t.name().equals("model.layers.0.mlp.down_proj.weight_scale_inv")).findFirst().orElseThrow();
     assertEquals(List.of(56L, 144L), List.of(downScale.shape()[0], downScale.shape()[1]));
     assertNull(layout.stream().filter(t -> t.name().contains("inv_freq")).findFirst().orElse(null));
+  }
+
+  /**
+   * gpt-oss-120b as released: per layer q/k/v/o with biases, sinks, router with bias, MXFP4 experts as U8
+   * blocks (E, rows, cols / 32, 16) and scales (E, rows, cols / 32) with BF16 biases; 19 tensors a layer,
+   * 687 in all.
+   */
+  @Test
+  void gptOss120bLayoutHasTheReleasedMxfp4Tensors() throws Exception {
+    Map<String, CheckpointTensor> layout = layout("gpt-oss-120b");
+    assertEquals(36 * 19 + 3, layout.size());
+    assertTensor(layout, "model.layers.35.mlp.experts.gate_up_proj_blocks", DType.U8, 128, 5760, 90, 16);
+    assertTensor(layout, "model.layers.35.mlp.experts.gate_up_proj_scales", DType.U8, 128, 5760, 90);
+    assertTensor(layout, "model.layers.35.mlp.experts.gate_up_proj_bias", DType.BF16, 128, 5760);
+    assertTensor(layout, "model.layers.0.mlp.experts.down_proj_blocks", DType.U8, 128, 2880, 90, 16);
+    assertTensor(layout, "model.layers.0.mlp.experts.down_proj_scales", DType.U8, 128, 2880, 90);
+    assertTensor(layout, "model.layers.0.mlp.experts.down_proj_bias", DType.BF16, 128, 2880);
+    assertTensor(layout, "model.layers.0.mlp.router.weight", DType.BF16, 128, 2880);
+    assertTensor(layout, "model.layers.0.mlp.router.bias", DType.BF16, 128);
+    assertTensor(layout, "model.layers.0.self_attn.sinks", DType.BF16, 64);
+    assertTensor(layout, "model.layers.0.self_attn.q_proj.weight", DType.BF16, 4096, 2880);
+    assertTensor(layout, "model.layers.0.self_attn.o_proj.bias", DType.BF16, 2880);
+    assertTensor(layout, "lm_head.weight", DType.BF16, 201088, 2880);
+  }
+
+  /**
+   * GLM-4.5: 3 dense layers then experts with a shared expert and the score correction bias, q/k/v biases
+   * without an o_proj bias, per-head q/k norms, and the MTP layer 92 (a full MoE layer plus enorm, hnorm,
+   * eh_proj and shared_head.norm; it shares the main embedding and LM head).
+   */
+  @Test
+  void glm45LayoutHasItsDenseLayersAndMtpLayer() throws Exception {
+    Map<String, CheckpointTensor> layout = layout("glm-4.5");
+    assertTensor(layout, "model.layers.2.mlp.gate_proj.weight", DType.BF16, 12288, 5120);
+    assertTensor(layout, "model.layers.3.mlp.experts.159.down_proj.weight", DType.BF16, 5120, 1536);
+    assertTensor(layout, "model.layers.3.mlp.shared_experts.up_proj.weight", DType.BF16, 1536, 5120);
+    assertTensor(layout, "model.layers.3.mlp.gate.e_score_correction_bias", DType.F32, 160);
+    assertTensor(layout, "model.layers.0.self_attn.k_proj.bias", DType.BF16, 1024);
+    assertTensor(layout, "model.layers.0.self_attn.q_norm.weight", DType.BF16, 128);
+    assertNull(layout.get("model.layers.0.self_attn.o_proj.bias"));
+    assertTensor(layout, "model.layers.92.eh_proj.weight", DType.BF16, 5120, 10240);
+    assertTensor(layout, "model.layers.92.shared_head.norm.weight", DType.BF16, 5120);
+    assertTensor(layout, "model.layers.92.mlp.experts.0.gate_proj.weight", DType.BF16, 1536, 5120);
+    assertNull(layout.get("model.layers.92.embed_tokens.weight"));
+    assertNull(layout.get("model.layers.93.input_layernorm.weight"));
+  }
+
+  private Map<String, CheckpointTensor> layout(String release) throws Exception {
+    Path folder = tmp.resolve(release + "-config");
+    Files.createDirectories(folder);
+    Files.copy(CONFIGS.resolve(release).resolve(ModelConfig.FILE), folder.resolve(ModelConfig.FILE));
+    Map<String, CheckpointTensor> byName = new LinkedHashMap<>();
+    CheckpointLayout.read(folder).forEach(t -> byName.put(t.name(), t));
+    return byName;
+  }
+
+  private static void assertTensor(Map<String, CheckpointTensor> layout, String name, DType dtype, long... shape) {
+    CheckpointTensor t = layout.get(name);
+    assertTrue(t != null, name + " missing");
+    assertEquals(dtype, t.dtype(), name);
+    assertEquals(Arrays.toString(shape), Arrays.toString(t.shape()), name);
   }
 
   /** A checkpoint without one tensor and with another of the wrong shape: both named, with file and shapes. */

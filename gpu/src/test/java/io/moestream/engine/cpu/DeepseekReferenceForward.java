@@ -41,9 +41,9 @@ final class DeepseekReferenceForward {
       }
       double[][] attention = LatentAttentionTest.reference(config, lw.latentAttention(), normed);
       for (int p = 0; p < n; p++) {
-        add(h[p], attention[p]);
+        ReferenceTensors.add(h[p], attention[p]);
         double[] x = rmsNorm(h[p], lw.postAttentionNorm(), config.rmsNormEps());
-        add(h[p], lw.moe() != null ? moe(config, lw.moe(), x, k) : mlp(lw.denseMlp(), x));
+        ReferenceTensors.add(h[p], lw.moe() != null ? moe(config, lw.moe(), x, k) : mlp(lw.denseMlp(), x));
       }
     }
     double[][] logits = new double[n][];
@@ -110,7 +110,7 @@ final class DeepseekReferenceForward {
       }
     }
     if (w.sharedExpert() != null) {
-      add(out, mlp(w.sharedExpert(), x));
+      ReferenceTensors.add(out, mlp(w.sharedExpert(), x));
     }
     return out;
   }
@@ -153,11 +153,5 @@ final class DeepseekReferenceForward {
       out[i] = x[i] * inv * weight[i];
     }
     return out;
-  }
-
-  private static void add(double[] target, double[] addend) {
-    for (int i = 0; i < target.length; i++) {
-      target[i] += addend[i];
-    }
   }
 }

@@ -3,8 +3,6 @@ package io.moestream.engine.cpu;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.moestream.engine.format.Checkpoint;
-import io.moestream.engine.format.DType;
-import io.moestream.engine.format.TensorData;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -28,6 +26,7 @@ import java.nio.file.Path;
  */
 final class GlmReferenceForward {
   private final Checkpoint checkpoint;
+  private final ReferenceTensors tensors;
   private final int hidden;
   private final int numLayers;
   private final int numHeads;
@@ -43,10 +42,8 @@ final class GlmReferenceForward {
   private final int firstKDenseReplace;
   private final boolean attentionBias;
   private final boolean useQkNorm;
-  private final double eps;
   private final double theta;
   private final boolean tied;
-  private final int[] fp8Block;
 
   /** Smallest gap between the k-th and (k+1)-th choice score (biased, group-masked) in the last call. */
   double smallestRoutingGap = Double.POSITIVE_INFINITY;
@@ -73,10 +70,12 @@ final class GlmReferenceForward {
     firstKDenseReplace = c.path("first_k_dense_replace").asInt(1);
     attentionBias = c.path("attention_bias").asBoolean(false);
     useQkNorm = c.path("use_qk_norm").asBoolean(false);
-    eps = c.path("rms_norm_eps").asDouble(1e-5);
+    double eps = c.path("rms_norm_eps").asDouble(1e-5);
     tied = c.path("tie_word_embeddings").asBoolean(false);
     JsonNode block = c.path("quantization_config").path("weight_block_size");
-    fp8Block = block.isArray() ? new int[] {block.get(0).asInt(), block.get(1).asInt()} : null;
+    // quantization_config.weight_block_size (rows, cols) of FP8 weights' scales; null when not quantized
+    int[] fp8Block = block.isArray() ? new int[] {block.get(0).asInt(), block.get(1).asInt()} : null;
+    tensors = new ReferenceTensors(checkpoint, fp8Block, eps);
   }
 
   /** Logits (tokens.length, vocab) for every position, each token using {@code k} routed experts. */
@@ -85,28 +84,28 @@ final class GlmReferenceForward {
     int n = tokens.length;
     double[][] h = new double[n][];
     for (int t = 0; t < n; t++) {
-      h[t] = row("model.embed_tokens.weight", tokens[t], hidden);
+      h[t] = tensors.row("model.embed_tokens.weight", tokens[t], hidden);
     }
     for (int layer = 0; layer < numLayers; layer++) {
       String p = "model.layers." + layer + ".";
-      double[] inputNorm = vector(p + "input_layernorm.weight", hidden);
+      double[] inputNorm = tensors.vector(p + "input_layernorm.weight", hidden);
       double[][] x = new double[n][];
       for (int t = 0; t < n; t++) {
-        x[t] = rmsNorm(h[t], 0, hidden, inputNorm);
+        x[t] = tensors.rmsNorm(h[t], 0, hidden, inputNorm);
       }
       double[][] attn = attention(p + "self_attn.", x);
-      double[] postNorm = vector(p + "post_attention_layernorm.weight", hidden);
+      double[] postNorm = tensors.vector(p + "post_attention_layernorm.weight", hidden);
       for (int t = 0; t < n; t++) {
-        add(h[t], attn[t]);
-        double[] normed = rmsNorm(h[t], 0, hidden, postNorm);
-        add(h[t], layer >= firstKDenseReplace ? moe(p + "mlp.", normed, k) : mlp(p + "mlp.", normed));
+        ReferenceTensors.add(h[t], attn[t]);
+        double[] normed = tensors.rmsNorm(h[t], 0, hidden, postNorm);
+        ReferenceTensors.add(h[t], layer >= firstKDenseReplace ? moe(p + "mlp.", normed, k) : mlp(p + "mlp.", normed));
       }
     }
-    double[] finalNorm = vector("model.norm.weight", hidden);
+    double[] finalNorm = tensors.vector("model.norm.weight", hidden);
     String head = tied && checkpoint.find("lm_head.weight").isEmpty() ? "model.embed_tokens.weight" : "lm_head.weight";
     double[][] logits = new double[n][];
     for (int t = 0; t < n; t++) {
-      logits[t] = linear(head, vocab, hidden, rmsNorm(h[t], 0, hidden, finalNorm));
+      logits[t] = tensors.linear(head, vocab, hidden, tensors.rmsNorm(h[t], 0, hidden, finalNorm));
     }
     return logits;
   }
@@ -119,22 +118,22 @@ final class GlmReferenceForward {
     double[][] k = new double[n][];
     double[][] v = new double[n][];
     for (int t = 0; t < n; t++) {
-      q[t] = linear(p + "q_proj.weight", qDim, hidden, x[t]);
-      k[t] = linear(p + "k_proj.weight", kvDim, hidden, x[t]);
-      v[t] = linear(p + "v_proj.weight", kvDim, hidden, x[t]);
+      q[t] = tensors.linear(p + "q_proj.weight", qDim, hidden, x[t]);
+      k[t] = tensors.linear(p + "k_proj.weight", kvDim, hidden, x[t]);
+      v[t] = tensors.linear(p + "v_proj.weight", kvDim, hidden, x[t]);
       if (attentionBias) {
-        add(q[t], vector(p + "q_proj.bias", qDim));
-        add(k[t], vector(p + "k_proj.bias", kvDim));
-        add(v[t], vector(p + "v_proj.bias", kvDim));
+        ReferenceTensors.add(q[t], tensors.vector(p + "q_proj.bias", qDim));
+        ReferenceTensors.add(k[t], tensors.vector(p + "k_proj.bias", kvDim));
+        ReferenceTensors.add(v[t], tensors.vector(p + "v_proj.bias", kvDim));
       }
       if (useQkNorm) { // Glm4MoeRMSNorm(head_dim) on the (…, heads, head_dim) view
-        double[] qNorm = vector(p + "q_norm.weight", headDim);
-        double[] kNorm = vector(p + "k_norm.weight", headDim);
+        double[] qNorm = tensors.vector(p + "q_norm.weight", headDim);
+        double[] kNorm = tensors.vector(p + "k_norm.weight", headDim);
         for (int head = 0; head < numHeads; head++) {
-          System.arraycopy(rmsNorm(q[t], head * headDim, headDim, qNorm), 0, q[t], head * headDim, headDim);
+          System.arraycopy(tensors.rmsNorm(q[t], head * headDim, headDim, qNorm), 0, q[t], head * headDim, headDim);
         }
         for (int head = 0; head < numKvHeads; head++) {
-          System.arraycopy(rmsNorm(k[t], head * headDim, headDim, kNorm), 0, k[t], head * headDim, headDim);
+          System.arraycopy(tensors.rmsNorm(k[t], head * headDim, headDim, kNorm), 0, k[t], head * headDim, headDim);
         }
       }
       for (int head = 0; head < numHeads; head++) {
@@ -174,7 +173,7 @@ final class GlmReferenceForward {
     }
     double[][] out = new double[n][];
     for (int t = 0; t < n; t++) {
-      out[t] = linear(p + "o_proj.weight", hidden, qDim, attended[t]);
+      out[t] = tensors.linear(p + "o_proj.weight", hidden, qDim, attended[t]);
     }
     return out;
   }
@@ -205,8 +204,8 @@ final class GlmReferenceForward {
   }
 
   private double[] moe(String p, double[] x, int k) {
-    double[] routerLogits = linear(p + "gate.weight", numExperts, hidden, x);
-    double[] bias = vector(p + "gate.e_score_correction_bias", numExperts);
+    double[] routerLogits = tensors.linear(p + "gate.weight", numExperts, hidden, x);
+    double[] bias = tensors.vector(p + "gate.e_score_correction_bias", numExperts);
     double[] scores = new double[numExperts];
     double[] forChoice = new double[numExperts];
     for (int e = 0; e < numExperts; e++) {
@@ -216,18 +215,18 @@ final class GlmReferenceForward {
     int groupSize = numExperts / nGroup;
     double[] groupScores = new double[nGroup];
     for (int g = 0; g < nGroup; g++) {
-      int[] top2 = topk(java.util.Arrays.copyOfRange(forChoice, g * groupSize, (g + 1) * groupSize), 2);
+      int[] top2 = ReferenceTensors.topk(java.util.Arrays.copyOfRange(forChoice, g * groupSize, (g + 1) * groupSize), 2);
       groupScores[g] = forChoice[g * groupSize + top2[0]] + forChoice[g * groupSize + top2[1]];
     }
     boolean[] groupKept = new boolean[nGroup];
-    for (int g : topk(groupScores, topkGroup)) {
+    for (int g : ReferenceTensors.topk(groupScores, topkGroup)) {
       groupKept[g] = true;
     }
     double[] masked = new double[numExperts];
     for (int e = 0; e < numExperts; e++) {
       masked[e] = groupKept[e / groupSize] ? forChoice[e] : 0.0; // masked_fill(~score_mask, 0.0)
     }
-    int[] selected = topk(masked, k);
+    int[] selected = ReferenceTensors.topk(masked, k);
     if (k < numExperts) {
       double next = Double.NEGATIVE_INFINITY;
       for (int e = 0; e < numExperts; e++) {
@@ -256,93 +255,25 @@ final class GlmReferenceForward {
       }
     }
     if (checkpoint.find(p + "shared_experts.gate_proj.weight").isPresent()) { // n_shared_experts > 0
-      add(out, mlp(p + "shared_experts.", x));
+      ReferenceTensors.add(out, mlp(p + "shared_experts.", x));
     }
     return out;
   }
 
-  /** Indices of the k largest values, largest first; ties to the lower index. */
-  private static int[] topk(double[] values, int k) {
-    int[] out = new int[k];
-    boolean[] taken = new boolean[values.length];
-    for (int j = 0; j < k; j++) {
-      int best = -1;
-      for (int i = 0; i < values.length; i++) {
-        if (!taken[i] && (best < 0 || values[i] > values[best])) {
-          best = i;
-        }
-      }
-      taken[best] = true;
-      out[j] = best;
-    }
-    return out;
-  }
 
   /** Glm4MoeMLP: down_proj(silu(gate_proj(x)) * up_proj(x)). */
   private double[] mlp(String prefix, double[] x) {
     int inter = (int) checkpoint.require(prefix + "gate_proj.weight").dim(0);
-    double[] gate = linear(prefix + "gate_proj.weight", inter, hidden, x);
-    double[] up = linear(prefix + "up_proj.weight", inter, hidden, x);
+    double[] gate = tensors.linear(prefix + "gate_proj.weight", inter, hidden, x);
+    double[] up = tensors.linear(prefix + "up_proj.weight", inter, hidden, x);
     for (int i = 0; i < inter; i++) {
       gate[i] = gate[i] / (1.0 + Math.exp(-gate[i])) * up[i];
     }
-    return linear(prefix + "down_proj.weight", hidden, inter, gate);
+    return tensors.linear(prefix + "down_proj.weight", hidden, inter, gate);
   }
 
-  private double[] linear(String name, int rows, int cols, double[] x) {
-    TensorData w = checkpoint.require(name);
-    if (w.dim(0) != rows || w.dim(1) != cols) {
-      throw new IllegalStateException(name + " is not (" + rows + ", " + cols + ")");
-    }
-    double[] y = new double[rows];
-    for (int r = 0; r < rows; r++) {
-      double[] weights = row(name, r, cols);
-      double sum = 0;
-      for (int c = 0; c < cols; c++) {
-        sum += weights[c] * x[c];
-      }
-      y[r] = sum;
-    }
-    return y;
-  }
 
-  /** Row {@code row} of a tensor; an F8_E4M3 weight times its {@code weight_scale_inv} block scale. */
-  private double[] row(String name, int row, int cols) {
-    TensorData w = checkpoint.require(name);
-    TensorData scales = w.dtype() == DType.F8_E4M3 ? checkpoint.require(name + "_scale_inv") : null;
-    double[] out = new double[cols];
-    for (int c = 0; c < cols; c++) {
-      out[c] = w.getFloat((long) row * cols + c);
-      if (scales != null) {
-        out[c] *= scales.getFloat((long) (row / fp8Block[0]) * scales.dim(1) + c / fp8Block[1]);
-      }
-    }
-    return out;
-  }
 
-  private double[] vector(String name, int n) {
-    if (checkpoint.require(name).numElements() != n) {
-      throw new IllegalStateException(name + " does not hold " + n + " values");
-    }
-    return row(name, 0, n);
-  }
 
-  private double[] rmsNorm(double[] x, int offset, int n, double[] weight) {
-    double sumSquares = 0;
-    for (int i = 0; i < n; i++) {
-      sumSquares += x[offset + i] * x[offset + i];
-    }
-    double inv = 1.0 / Math.sqrt(sumSquares / n + eps);
-    double[] out = new double[n];
-    for (int i = 0; i < n; i++) {
-      out[i] = x[offset + i] * inv * weight[i];
-    }
-    return out;
-  }
 
-  private static void add(double[] target, double[] addend) {
-    for (int i = 0; i < target.length; i++) {
-      target[i] += addend[i];
-    }
-  }
 }

@@ -16,7 +16,7 @@ import java.nio.file.Path;
  *   GptOssAttention: q/k/v/o_proj with bias; _apply_rotary_emb on halves (cos/sin of the half dim, times
  *     YaRN's attention_factor); eager_attention_forward: logits = q k^T * head_dim^-0.5 + mask (sliding
  *     layers: kv > q - sliding_window), cat with sinks[head], minus the row max, softmax, drop the sink
- *   GptOssTopKRouter: logits = W x + b; topk(logits, k); softmax over those k
+ *   GptOssTopKRouter: logits = W x + b; ReferenceTensors.topk(logits, k); softmax over those k
  *   GptOssExperts: gate_up = x @ gate_up_proj[e] + bias; gate = gate_up[::2], up = gate_up[1::2];
  *     gate.clamp(max=limit), up.clamp(-limit, limit); (up + 1) * gate * sigmoid(gate * alpha);
  *     @ down_proj[e] + bias; times the routing weight, summed
@@ -30,6 +30,7 @@ final class GptOssReferenceForward {
   private static final double ALPHA = 1.702;
 
   private final Checkpoint checkpoint;
+  private final ReferenceTensors tensors;
   private final int hidden;
   private final int numLayers;
   private final int numHeads;
@@ -39,7 +40,6 @@ final class GptOssReferenceForward {
   private final int numExperts;
   private final int inter;
   private final double limit;
-  private final double eps;
   private final int[] windows; // 0: full attention
   private final double[] invFreq; // (headDim / 2)
   private final double attentionFactor;
@@ -59,7 +59,8 @@ final class GptOssReferenceForward {
     numExperts = c.get("num_local_experts").asInt();
     inter = c.get("intermediate_size").asInt();
     limit = c.path("swiglu_limit").asDouble(7.0);
-    eps = c.path("rms_norm_eps").asDouble(1e-5);
+    double eps = c.path("rms_norm_eps").asDouble(1e-5);
+    tensors = new ReferenceTensors(checkpoint, null, eps); // MXFP4 experts are read in expertWeight
     windows = new int[numLayers];
     for (int layer = 0; layer < numLayers; layer++) {
       if (c.get("layer_types").get(layer).asText().equals("sliding_attention")) {
@@ -108,26 +109,26 @@ final class GptOssReferenceForward {
     int n = tokens.length;
     double[][] h = new double[n][];
     for (int t = 0; t < n; t++) {
-      h[t] = row("model.embed_tokens.weight", tokens[t], hidden);
+      h[t] = tensors.row("model.embed_tokens.weight", tokens[t], hidden);
     }
     for (int layer = 0; layer < numLayers; layer++) {
       String p = "model.layers." + layer + ".";
-      double[] inputNorm = vector(p + "input_layernorm.weight", hidden);
+      double[] inputNorm = tensors.vector(p + "input_layernorm.weight", hidden);
       double[][] x = new double[n][];
       for (int t = 0; t < n; t++) {
-        x[t] = rmsNorm(h[t], inputNorm);
+        x[t] = tensors.rmsNorm(h[t], inputNorm);
       }
       double[][] attn = attention(p + "self_attn.", x, windows[layer]);
-      double[] postNorm = vector(p + "post_attention_layernorm.weight", hidden);
+      double[] postNorm = tensors.vector(p + "post_attention_layernorm.weight", hidden);
       for (int t = 0; t < n; t++) {
-        add(h[t], attn[t]);
-        add(h[t], mlp(layer, rmsNorm(h[t], postNorm), k));
+        ReferenceTensors.add(h[t], attn[t]);
+        ReferenceTensors.add(h[t], mlp(layer, tensors.rmsNorm(h[t], postNorm), k));
       }
     }
-    double[] finalNorm = vector("model.norm.weight", hidden);
+    double[] finalNorm = tensors.vector("model.norm.weight", hidden);
     double[][] logits = new double[n][];
     for (int t = 0; t < n; t++) {
-      logits[t] = linear("lm_head.weight", vocab, hidden, rmsNorm(h[t], finalNorm));
+      logits[t] = tensors.linear("lm_head.weight", vocab, hidden, tensors.rmsNorm(h[t], finalNorm));
     }
     return logits;
   }
@@ -140,12 +141,12 @@ final class GptOssReferenceForward {
     double[][] k = new double[n][];
     double[][] v = new double[n][];
     for (int t = 0; t < n; t++) {
-      q[t] = linear(p + "q_proj.weight", qDim, hidden, x[t]);
-      k[t] = linear(p + "k_proj.weight", kvDim, hidden, x[t]);
-      v[t] = linear(p + "v_proj.weight", kvDim, hidden, x[t]);
-      add(q[t], vector(p + "q_proj.bias", qDim));
-      add(k[t], vector(p + "k_proj.bias", kvDim));
-      add(v[t], vector(p + "v_proj.bias", kvDim));
+      q[t] = tensors.linear(p + "q_proj.weight", qDim, hidden, x[t]);
+      k[t] = tensors.linear(p + "k_proj.weight", kvDim, hidden, x[t]);
+      v[t] = tensors.linear(p + "v_proj.weight", kvDim, hidden, x[t]);
+      ReferenceTensors.add(q[t], tensors.vector(p + "q_proj.bias", qDim));
+      ReferenceTensors.add(k[t], tensors.vector(p + "k_proj.bias", kvDim));
+      ReferenceTensors.add(v[t], tensors.vector(p + "v_proj.bias", kvDim));
       for (int head = 0; head < numHeads; head++) {
         applyRotaryEmb(q[t], head * headDim, t);
       }
@@ -153,7 +154,7 @@ final class GptOssReferenceForward {
         applyRotaryEmb(k[t], head * headDim, t);
       }
     }
-    double[] sinks = vector(p + "sinks", numHeads);
+    double[] sinks = tensors.vector(p + "sinks", numHeads);
     int groups = numHeads / numKvHeads;
     double scaling = Math.pow(headDim, -0.5);
     double[][] attended = new double[n][qDim];
@@ -188,8 +189,8 @@ final class GptOssReferenceForward {
     }
     double[][] out = new double[n][];
     for (int t = 0; t < n; t++) {
-      out[t] = linear(p + "o_proj.weight", hidden, qDim, attended[t]);
-      add(out[t], vector(p + "o_proj.bias", hidden));
+      out[t] = tensors.linear(p + "o_proj.weight", hidden, qDim, attended[t]);
+      ReferenceTensors.add(out[t], tensors.vector(p + "o_proj.bias", hidden));
     }
     return out;
   }
@@ -210,9 +211,9 @@ final class GptOssReferenceForward {
 
   private double[] mlp(int layer, double[] x, int k) {
     String p = "model.layers." + layer + ".mlp.";
-    double[] routerLogits = linear(p + "router.weight", numExperts, hidden, x);
-    add(routerLogits, vector(p + "router.bias", numExperts));
-    int[] selected = topk(routerLogits, k);
+    double[] routerLogits = tensors.linear(p + "router.weight", numExperts, hidden, x);
+    ReferenceTensors.add(routerLogits, tensors.vector(p + "router.bias", numExperts));
+    int[] selected = ReferenceTensors.topk(routerLogits, k);
     if (k < numExperts) {
       double next = Double.NEGATIVE_INFINITY;
       for (int e = 0; e < numExperts; e++) {
@@ -246,8 +247,8 @@ final class GptOssReferenceForward {
   private double[] expert(String p, int e, double[] x) {
     double[][] gateUpProj = expertWeight(p + "gate_up_proj", e, hidden, 2 * inter); // (hidden, 2 * inter)
     double[][] downProj = expertWeight(p + "down_proj", e, inter, hidden); // (inter, hidden)
-    double[] gateUpBias = row(p + "gate_up_proj_bias", e, 2 * inter);
-    double[] downBias = row(p + "down_proj_bias", e, hidden);
+    double[] gateUpBias = tensors.row(p + "gate_up_proj_bias", e, 2 * inter);
+    double[] downBias = tensors.row(p + "down_proj_bias", e, hidden);
     double[] gated = new double[inter];
     for (int j = 0; j < inter; j++) {
       double gate = gateUpBias[2 * j];
@@ -298,72 +299,9 @@ final class GptOssReferenceForward {
     return w;
   }
 
-  /** Indices of the k largest values, largest first; ties to the lower index. */
-  private static int[] topk(double[] values, int k) {
-    int[] out = new int[k];
-    boolean[] taken = new boolean[values.length];
-    for (int j = 0; j < k; j++) {
-      int best = -1;
-      for (int i = 0; i < values.length; i++) {
-        if (!taken[i] && (best < 0 || values[i] > values[best])) {
-          best = i;
-        }
-      }
-      taken[best] = true;
-      out[j] = best;
-    }
-    return out;
-  }
 
-  private double[] linear(String name, int rows, int cols, double[] x) {
-    TensorData w = checkpoint.require(name);
-    if (w.dim(0) != rows || w.dim(1) != cols) {
-      throw new IllegalStateException(name + " is not (" + rows + ", " + cols + ")");
-    }
-    double[] y = new double[rows];
-    for (int r = 0; r < rows; r++) {
-      double[] weights = row(name, r, cols);
-      double sum = 0;
-      for (int c = 0; c < cols; c++) {
-        sum += weights[c] * x[c];
-      }
-      y[r] = sum;
-    }
-    return y;
-  }
 
-  private double[] row(String name, int row, int cols) {
-    TensorData w = checkpoint.require(name);
-    double[] out = new double[cols];
-    for (int c = 0; c < cols; c++) {
-      out[c] = w.getFloat((long) row * cols + c);
-    }
-    return out;
-  }
 
-  private double[] vector(String name, int n) {
-    if (checkpoint.require(name).numElements() != n) {
-      throw new IllegalStateException(name + " does not hold " + n + " values");
-    }
-    return row(name, 0, n);
-  }
 
-  private double[] rmsNorm(double[] x, double[] weight) {
-    double sumSquares = 0;
-    for (double v : x) {
-      sumSquares += v * v;
-    }
-    double inv = 1.0 / Math.sqrt(sumSquares / x.length + eps);
-    double[] out = new double[x.length];
-    for (int i = 0; i < x.length; i++) {
-      out[i] = x[i] * inv * weight[i];
-    }
-    return out;
-  }
 
-  private static void add(double[] target, double[] addend) {
-    for (int i = 0; i < target.length; i++) {
-      target[i] += addend[i];
-    }
-  }
 }

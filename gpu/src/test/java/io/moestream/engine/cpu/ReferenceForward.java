@@ -3,7 +3,6 @@ package io.moestream.engine.cpu;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.moestream.engine.format.Checkpoint;
-import io.moestream.engine.format.DType;
 import io.moestream.engine.format.TensorData;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -25,6 +24,7 @@ import java.util.Set;
  */
 final class ReferenceForward {
   private final Checkpoint checkpoint;
+  private final ReferenceTensors tensors;
   private final String modelType;
   private final int hidden;
   private final int numLayers;
@@ -35,7 +35,6 @@ final class ReferenceForward {
   private final int numExperts;
   private final int topK;
   private final boolean normTopKProb;
-  private final double eps;
   private final double theta;
   /** Linear RoPE scaling divides positions by this factor; 1 without scaling. */
   private final double linearScaling;
@@ -47,8 +46,6 @@ final class ReferenceForward {
   private final boolean oBias;
   /** OLMoE's clamp of q, k and v after the norms; NaN when absent. */
   private final double clipQkv;
-  /** quantization_config.weight_block_size (rows, cols) of FP8 weights' scales; null when not quantized. */
-  private final int[] fp8Block;
 
   /** Smallest gap between the k-th and (k+1)-th routing probability seen in the last forward call. */
   double smallestRoutingGap = Double.POSITIVE_INFINITY;
@@ -67,7 +64,7 @@ final class ReferenceForward {
     topK = c.get("num_experts_per_tok").asInt();
     // MixtralSparseMoeBlock always renormalizes; the others follow norm_topk_prob (default False).
     normTopKProb = modelType.equals("mixtral") || c.path("norm_topk_prob").asBoolean(false);
-    eps = c.get("rms_norm_eps").asDouble();
+    double eps = c.get("rms_norm_eps").asDouble();
     theta = c.path("rope_theta").asDouble(10000.0);
     JsonNode scaling = c.path("rope_scaling");
     String scalingType = scaling.path("rope_type").asText(scaling.path("type").asText("default"));
@@ -79,7 +76,9 @@ final class ReferenceForward {
     oBias = attentionBias;
     clipQkv = modelType.equals("olmoe") && c.hasNonNull("clip_qkv") ? c.get("clip_qkv").asDouble() : Double.NaN;
     JsonNode block = c.path("quantization_config").path("weight_block_size");
-    fp8Block = block.isArray() ? new int[] {block.get(0).asInt(), block.get(1).asInt()} : null;
+    // quantization_config.weight_block_size (rows, cols) of FP8 weights' scales; null when not quantized
+    int[] fp8Block = block.isArray() ? new int[] {block.get(0).asInt(), block.get(1).asInt()} : null;
+    tensors = new ReferenceTensors(checkpoint, fp8Block, eps);
     sparse = new boolean[numLayers];
     Set<Integer> mlpOnly = new HashSet<>();
     c.path("mlp_only_layers").forEach(n -> mlpOnly.add(n.asInt()));
@@ -98,30 +97,30 @@ final class ReferenceForward {
     int n = tokens.length;
     double[][] h = new double[n][];
     for (int t = 0; t < n; t++) {
-      h[t] = row("model.embed_tokens.weight", tokens[t], hidden);
+      h[t] = tensors.row("model.embed_tokens.weight", tokens[t], hidden);
     }
     for (int layer = 0; layer < numLayers; layer++) {
       String p = "model.layers." + layer + ".";
-      double[] inputNorm = vector(p + "input_layernorm.weight", hidden);
+      double[] inputNorm = tensors.vector(p + "input_layernorm.weight", hidden);
       double[][] x = new double[n][];
       for (int t = 0; t < n; t++) {
-        x[t] = rmsNorm(h[t], 0, hidden, inputNorm);
+        x[t] = tensors.rmsNorm(h[t], 0, hidden, inputNorm);
       }
       double[][] attn = attention(p + "self_attn.", x);
       for (int t = 0; t < n; t++) {
-        add(h[t], attn[t]);
+        ReferenceTensors.add(h[t], attn[t]);
       }
-      double[] postNorm = vector(p + "post_attention_layernorm.weight", hidden);
+      double[] postNorm = tensors.vector(p + "post_attention_layernorm.weight", hidden);
       for (int t = 0; t < n; t++) {
-        double[] normed = rmsNorm(h[t], 0, hidden, postNorm);
-        add(h[t], sparse[layer] ? moe(layer, normed, k) : mlp(p + "mlp.", "gate_proj", "up_proj", "down_proj", normed));
+        double[] normed = tensors.rmsNorm(h[t], 0, hidden, postNorm);
+        ReferenceTensors.add(h[t], sparse[layer] ? moe(layer, normed, k) : mlp(p + "mlp.", "gate_proj", "up_proj", "down_proj", normed));
       }
     }
-    double[] finalNorm = vector("model.norm.weight", hidden);
+    double[] finalNorm = tensors.vector("model.norm.weight", hidden);
     String head = tied && checkpoint.find("lm_head.weight").isEmpty() ? "model.embed_tokens.weight" : "lm_head.weight";
     double[][] logits = new double[n][];
     for (int t = 0; t < n; t++) {
-      logits[t] = linear(head, vocab, hidden, rmsNorm(h[t], 0, hidden, finalNorm));
+      logits[t] = tensors.linear(head, vocab, hidden, tensors.rmsNorm(h[t], 0, hidden, finalNorm));
     }
     return logits;
   }
@@ -136,27 +135,27 @@ final class ReferenceForward {
     double[][] k = new double[n][];
     double[][] v = new double[n][];
     for (int t = 0; t < n; t++) {
-      q[t] = linear(p + "q_proj.weight", qDim, hidden, x[t]);
-      k[t] = linear(p + "k_proj.weight", kvDim, hidden, x[t]);
-      v[t] = linear(p + "v_proj.weight", kvDim, hidden, x[t]);
+      q[t] = tensors.linear(p + "q_proj.weight", qDim, hidden, x[t]);
+      k[t] = tensors.linear(p + "k_proj.weight", kvDim, hidden, x[t]);
+      v[t] = tensors.linear(p + "v_proj.weight", kvDim, hidden, x[t]);
       if (qkvBias) {
-        add(q[t], vector(p + "q_proj.bias", qDim));
-        add(k[t], vector(p + "k_proj.bias", kvDim));
-        add(v[t], vector(p + "v_proj.bias", kvDim));
+        ReferenceTensors.add(q[t], tensors.vector(p + "q_proj.bias", qDim));
+        ReferenceTensors.add(k[t], tensors.vector(p + "k_proj.bias", kvDim));
+        ReferenceTensors.add(v[t], tensors.vector(p + "v_proj.bias", kvDim));
       }
       if (modelType.equals("qwen3_moe")) { // q_norm/k_norm over head_dim, on each head
-        double[] qNorm = vector(p + "q_norm.weight", headDim);
-        double[] kNorm = vector(p + "k_norm.weight", headDim);
+        double[] qNorm = tensors.vector(p + "q_norm.weight", headDim);
+        double[] kNorm = tensors.vector(p + "k_norm.weight", headDim);
         for (int head = 0; head < numHeads; head++) {
-          System.arraycopy(rmsNorm(q[t], head * headDim, headDim, qNorm), 0, q[t], head * headDim, headDim);
+          System.arraycopy(tensors.rmsNorm(q[t], head * headDim, headDim, qNorm), 0, q[t], head * headDim, headDim);
         }
         for (int head = 0; head < numKvHeads; head++) {
-          System.arraycopy(rmsNorm(k[t], head * headDim, headDim, kNorm), 0, k[t], head * headDim, headDim);
+          System.arraycopy(tensors.rmsNorm(k[t], head * headDim, headDim, kNorm), 0, k[t], head * headDim, headDim);
         }
       }
       if (modelType.equals("olmoe")) { // q_norm/k_norm over the whole projection, before the head split
-        q[t] = rmsNorm(q[t], 0, qDim, vector(p + "q_norm.weight", qDim));
-        k[t] = rmsNorm(k[t], 0, kvDim, vector(p + "k_norm.weight", kvDim));
+        q[t] = tensors.rmsNorm(q[t], 0, qDim, tensors.vector(p + "q_norm.weight", qDim));
+        k[t] = tensors.rmsNorm(k[t], 0, kvDim, tensors.vector(p + "k_norm.weight", kvDim));
       }
       if (!Double.isNaN(clipQkv)) { // OlmoeAttention: clamp_ after the norms, before RoPE
         for (double[] values : new double[][] {q[t], k[t], v[t]}) {
@@ -203,9 +202,9 @@ final class ReferenceForward {
     }
     double[][] out = new double[n][];
     for (int t = 0; t < n; t++) {
-      out[t] = linear(p + "o_proj.weight", hidden, qDim, attended[t]);
+      out[t] = tensors.linear(p + "o_proj.weight", hidden, qDim, attended[t]);
       if (oBias) {
-        add(out[t], vector(p + "o_proj.bias", hidden));
+        ReferenceTensors.add(out[t], tensors.vector(p + "o_proj.bias", hidden));
       }
     }
     return out;
@@ -232,7 +231,7 @@ final class ReferenceForward {
     String p = "model.layers." + layer + ".";
     boolean mixtral = modelType.equals("mixtral");
     String block = mixtral ? "block_sparse_moe." : "mlp.";
-    double[] routerLogits = linear(p + block + "gate.weight", numExperts, hidden, x);
+    double[] routerLogits = tensors.linear(p + block + "gate.weight", numExperts, hidden, x);
     double[] probabilities = softmax(routerLogits);
     // torch.topk: largest first; among equal values the lower index.
     int[] selected = new int[k];
@@ -270,7 +269,7 @@ final class ReferenceForward {
     if (modelType.equals("qwen2_moe") && checkpoint.find(p + "mlp.shared_expert.gate_proj.weight").isPresent()) {
       // Qwen2MoeSparseMoeBlock: sigmoid(shared_expert_gate(x)) * shared_expert(x)
       double[] shared = mlp(p + "mlp.shared_expert.", "gate_proj", "up_proj", "down_proj", x);
-      double gate = linear(p + "mlp.shared_expert_gate.weight", 1, hidden, x)[0];
+      double gate = tensors.linear(p + "mlp.shared_expert_gate.weight", 1, hidden, x)[0];
       double scale = 1.0 / (1.0 + Math.exp(-gate));
       for (int i = 0; i < hidden; i++) {
         out[i] += scale * shared[i];
@@ -283,69 +282,19 @@ final class ReferenceForward {
   private double[] mlp(String prefix, String gateName, String upName, String downName, double[] x) {
     TensorData gateWeight = checkpoint.require(prefix + gateName + ".weight");
     int inter = (int) gateWeight.dim(0);
-    double[] gate = linear(prefix + gateName + ".weight", inter, hidden, x);
-    double[] up = linear(prefix + upName + ".weight", inter, hidden, x);
+    double[] gate = tensors.linear(prefix + gateName + ".weight", inter, hidden, x);
+    double[] up = tensors.linear(prefix + upName + ".weight", inter, hidden, x);
     for (int i = 0; i < inter; i++) {
       gate[i] = gate[i] / (1.0 + Math.exp(-gate[i])) * up[i];
     }
-    return linear(prefix + downName + ".weight", hidden, inter, gate);
+    return tensors.linear(prefix + downName + ".weight", hidden, inter, gate);
   }
 
   // ---- basics ---------------------------------------------------------------------------------
 
-  /** y = W x for W (rows, cols) as stored (nn.Linear layout). */
-  private double[] linear(String name, int rows, int cols, double[] x) {
-    TensorData w = checkpoint.require(name);
-    if (w.dim(0) != rows || w.dim(1) != cols) {
-      throw new IllegalStateException(name + " is not (" + rows + ", " + cols + ")");
-    }
-    double[] y = new double[rows];
-    for (int r = 0; r < rows; r++) {
-      double[] weights = row(name, r, cols);
-      double sum = 0;
-      for (int c = 0; c < cols; c++) {
-        sum += weights[c] * x[c];
-      }
-      y[r] = sum;
-    }
-    return y;
-  }
 
-  /** Row {@code row} of W; an F8_E4M3 weight times its {@code weight_scale_inv} block scales. */
-  private double[] row(String name, int row, int cols) {
-    TensorData w = checkpoint.require(name);
-    TensorData scales = w.dtype() == DType.F8_E4M3 ? checkpoint.require(name + "_scale_inv") : null;
-    double[] out = new double[cols];
-    for (int c = 0; c < cols; c++) {
-      out[c] = w.getFloat((long) row * cols + c);
-      if (scales != null) {
-        out[c] *= scales.getFloat((long) (row / fp8Block[0]) * scales.dim(1) + c / fp8Block[1]);
-      }
-    }
-    return out;
-  }
 
-  private double[] vector(String name, int n) {
-    TensorData w = checkpoint.require(name);
-    if (w.numElements() != n) {
-      throw new IllegalStateException(name + " does not hold " + n + " values");
-    }
-    return row(name, 0, n);
-  }
 
-  /** x / sqrt(mean(x^2) + eps) * weight over x[offset..offset+n). */
-  private double[] rmsNorm(double[] x, int offset, int n, double[] weight) {
-    double sumSquares = 0;
-    for (int i = 0; i < n; i++) {
-      sumSquares += x[offset + i] * x[offset + i];
-    }
-    double inv = 1.0 / Math.sqrt(sumSquares / n + eps);
-    double[] out = new double[n];
-    for (int i = 0; i < n; i++) {
-      out[i] = x[offset + i] * inv * weight[i];
-    }
-    return out;
-  }
 
   private static double[] softmax(double[] logits) {
     double max = Double.NEGATIVE_INFINITY;
@@ -364,9 +313,4 @@ final class ReferenceForward {
     return out;
   }
 
-  private static void add(double[] target, double[] addend) {
-    for (int i = 0; i < target.length; i++) {
-      target[i] += addend[i];
-    }
-  }
 }

@@ -1,5 +1,8 @@
 package io.moestream.tests;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.moestream.engine.generate.Engine;
 import io.moestream.engine.generate.EngineOptions;
 import io.moestream.engine.generate.GenerationRequest;
@@ -10,12 +13,16 @@ import io.moestream.engine.tokenizer.IncrementalDecoder;
 import io.moestream.engine.tokenizer.Tokenizer;
 import io.moestream.job.config.JobConfig;
 import io.moestream.job.config.JobConfigLoader;
+import io.moestream.job.kafka.EmbeddedKafka;
 import io.moestream.job.kafka.TopicClients;
+import io.moestream.job.pipeline.InferencePipeline;
+import io.moestream.job.pipeline.JobClients;
 import io.moestream.operators.codec.AvroCodec;
 import io.moestream.operators.codec.UnsetSampling;
 import io.moestream.operators.tokenize.PromptTokenizer;
 import io.moestream.schemas.ChatMessage;
 import io.moestream.schemas.DeadLetter;
+import io.moestream.schemas.FinishReason;
 import io.moestream.schemas.Generation;
 import io.moestream.schemas.InferenceRequest;
 import io.moestream.schemas.Sampling;
@@ -29,7 +36,9 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -166,6 +175,44 @@ final class EndToEnd {
     @Override
     public void close() {
       model.close();
+    }
+  }
+
+  /**
+   * Runs the whole job on {@code model} (Kafka in and out, the MiniCluster) over {@code requests} and checks
+   * that every request is answered exactly once, without error, with the {@code expected} token ids and text
+   * (by request id, from {@link Reference#generateAll}).
+   */
+  static void assertJobAnswersAsExpected(EmbeddedKafka kafka, String name, Path model, List<InferenceRequest> requests,
+      Map<String, Map.Entry<List<Integer>, String>> expected) throws Exception {
+    String job = name.replace('_', '-');
+    JobConfig config = config(job, model, kafka.bootstrapServers(), Map.of());
+    kafka.createTopics(2, config.kafka().inputTopic(), config.kafka().outputTopic(), config.kafka().deadLetterTopic());
+    List<byte[]> values = new ArrayList<>();
+    requests.forEach(r -> values.add(REQUESTS.encode(r)));
+    produce(kafka.bootstrapServers(), config.kafka().inputTopic(), values);
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    InferencePipeline.configure(env, config);
+    InferencePipeline.attachSinks(InferencePipeline.build(env, config), config);
+    JobClient client = env.executeAsync(job);
+    List<Generation> out;
+    try {
+      out = readCommitted(kafka.bootstrapServers(), config.kafka().outputTopic(), GENERATIONS::decode,
+          requests.size(), Duration.ofMinutes(3), Duration.ofSeconds(2));
+    } finally {
+      JobClients.cancelAndAwait(client, Duration.ofMinutes(1));
+    }
+
+    Map<String, Generation> byId = new HashMap<>();
+    for (Generation g : out) {
+      assertTrue(byId.put(g.getRequestId(), g) == null, "duplicate generation for " + g.getRequestId());
+    }
+    assertEquals(requests.size(), out.size());
+    for (InferenceRequest r : requests) {
+      Generation g = byId.get(r.getRequestId());
+      assertTrue(g.getFinishReason() != FinishReason.ERROR, r.getRequestId() + ": " + g.getError());
+      assertEquals(expected.get(r.getRequestId()).getKey(), g.getTokenIds(), name + " " + r.getRequestId() + " token ids");
+      assertEquals(expected.get(r.getRequestId()).getValue(), g.getText(), name + " " + r.getRequestId() + " text");
     }
   }
 

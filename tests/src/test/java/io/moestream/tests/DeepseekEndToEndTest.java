@@ -1,6 +1,5 @@
 package io.moestream.tests;
 
-
 import io.moestream.engine.format.DType;
 import io.moestream.engine.model.Architecture;
 import io.moestream.engine.testmodel.DeepseekSpec;

@@ -7,18 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.moestream.engine.ModelFolderEdits;
 import io.moestream.engine.format.Checkpoint;
 import io.moestream.engine.format.DType;
-import io.moestream.engine.generate.Engine;
 import io.moestream.engine.generate.EngineOptions;
-import io.moestream.engine.generate.GenerationRequest;
 import io.moestream.engine.generate.LoadedModel;
-import io.moestream.engine.generate.SamplingParams;
-import io.moestream.engine.generate.TokenEvent;
 import io.moestream.engine.model.Architecture;
 import io.moestream.engine.model.ModelConfig;
 import io.moestream.engine.model.ModelWeights;
-import io.moestream.engine.policy.ExpertPolicies;
-import io.moestream.engine.policy.ExpertPruning;
-import io.moestream.engine.policy.PolicyDriver;
 import io.moestream.engine.testmodel.GlmSpec;
 import io.moestream.engine.testmodel.TestModelSpec;
 import io.moestream.engine.testmodel.TestModelWriter;
@@ -197,33 +190,6 @@ class GlmModelTest {
   void everyPolicyRunsAlsoWithPrunedExperts(boolean prune) throws Exception {
     TestModelSpec spec = glm(GlmSpec.defaults().withRouting(4, 2, 2.5, true)).withExperts(16, 4, 16);
     TestModelWriter.write(spec, folder);
-    int[] prompt = new SplittableRandom(9).ints(5, 0, spec.vocabSize()).toArray();
-    for (String policySpec : new String[] {"full", "fixed:2", "schedule:1,4,3,2", "threshold:1,0.5", "batch:1,0.8",
-        "adaptive"}) {
-      try (LoadedModel model = LoadedModel.load(folder, OPTIONS)) {
-        if (prune) {
-          boolean[][] kept = new boolean[spec.numLayers()][spec.numExperts()];
-          for (boolean[] layer : kept) {
-            for (int e = 0; e < layer.length; e += 4) {
-              layer[e] = true;
-            }
-          }
-          ExpertPruning.apply(model.weights(), kept);
-          assertEquals(null, model.weights().layers()[1].moe().experts()[1]);
-        }
-        Engine engine = model.engine();
-        new PolicyDriver(engine, ExpertPolicies.parse(policySpec));
-        engine.submit(new GenerationRequest("a", prompt, SamplingParams.GREEDY, 4, model.expertsPerLayer(0)));
-        engine.submit(new GenerationRequest("b", new int[] {1, 2}, SamplingParams.GREEDY, 4, model.expertsPerLayer(0)));
-        int tokens = 0;
-        for (int step = 0; engine.hasWork() && step < 100; step++) {
-          for (TokenEvent event : engine.step()) {
-            assertTrue(event.error() == null, policySpec + ": " + event.error());
-            tokens += event.tokenId() >= 0 ? 1 : 0;
-          }
-        }
-        assertEquals(8, tokens, policySpec + (prune ? " pruned" : ""));
-      }
-    }
+    PolicyRuns.assertEveryPolicyRuns(folder, spec, OPTIONS, prune, 5);
   }
 }

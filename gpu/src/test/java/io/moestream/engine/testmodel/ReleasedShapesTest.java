@@ -202,41 +202,41 @@ class ReleasedShapesTest {
   /** A checkpoint without one tensor and with another of the wrong shape: both named, with file and shapes. */
   @Test
   void missingAndMisshapenTensorsAreNamed() throws Exception {
-    Path folder = tmp.resolve("mixtral-broken");
-    Files.createDirectories(folder);
-    Files.copy(CONFIGS.resolve("mixtral-8x22b-instruct-v0.1").resolve(ModelConfig.FILE), folder.resolve(ModelConfig.FILE));
     String missing = "model.layers.30.block_sparse_moe.experts.5.w2.weight";
     String misshapen = "model.layers.7.self_attn.k_proj.weight";
-    List<CheckpointTensor> layout = new ArrayList<>(CheckpointLayout.read(folder));
-    assertTrue(layout.removeIf(t -> t.name().equals(missing)));
-    layout.replaceAll(t -> t.name().equals(misshapen) ? t.withShape(1024, 6000) : t);
-    CheckpointWriter.writeShapeOnly(layout, ShardPlan.DEFAULT_MAX_SHARD_BYTES, folder);
-
-    String message = assertThrows(CheckpointException.class,
-        () -> ModelWeights.load(folder)).getMessage();
-    assertTrue(message.contains("missing tensor '" + missing + "' (expected shape [6144, 16384])"), message);
-    assertTrue(message.contains(shardOf(layout, misshapen, folder) + ": tensor '" + misshapen
-        + "' has shape [1024, 6000], expected [1024, 6144]"), message);
+    Broken broken = loadBroken("mixtral-8x22b-instruct-v0.1", missing, misshapen, 1024, 6000);
+    assertTrue(broken.message().contains("missing tensor '" + missing + "' (expected shape [6144, 16384])"),
+        broken.message());
+    assertTrue(broken.message().contains(broken.misshapenShard() + ": tensor '" + misshapen
+        + "' has shape [1024, 6000], expected [1024, 6144]"), broken.message());
   }
 
   /** The same for an FP8 release: a block-scale tensor left out, an FP8 expert weight of the wrong shape. */
   @Test
   void missingScalesAndMisshapenFp8WeightsAreNamed() throws Exception {
-    Path folder = tmp.resolve("qwen3-fp8-broken");
-    Files.createDirectories(folder);
-    Files.copy(CONFIGS.resolve("qwen3-30b-a3b-fp8").resolve(ModelConfig.FILE), folder.resolve(ModelConfig.FILE));
     String missing = "model.layers.47.mlp.experts.127.up_proj.weight_scale_inv";
     String misshapen = "model.layers.3.mlp.experts.9.down_proj.weight";
+    Broken broken = loadBroken("qwen3-30b-a3b-fp8", missing, misshapen, 768, 2048);
+    assertTrue(broken.message().contains("missing tensor '" + missing + "' (expected shape [6, 16])"),
+        broken.message());
+    assertTrue(broken.message().contains(broken.misshapenShard() + ": tensor '" + misshapen
+        + "' has shape [768, 2048], expected [2048, 768]"), broken.message());
+  }
+
+  /** @param misshapenShard the shard file that holds the misshapen tensor, as the error names it */
+  private record Broken(String message, String misshapenShard) {}
+
+  /** The release's shape-only checkpoint without {@code missing} and with {@code misshapen} as (rows, cols): the load's error. */
+  private Broken loadBroken(String release, String missing, String misshapen, long rows, long cols) throws Exception {
+    Path folder = tmp.resolve(release + "-broken");
+    Files.createDirectories(folder);
+    Files.copy(CONFIGS.resolve(release).resolve(ModelConfig.FILE), folder.resolve(ModelConfig.FILE));
     List<CheckpointTensor> layout = new ArrayList<>(CheckpointLayout.read(folder));
     assertTrue(layout.removeIf(t -> t.name().equals(missing)));
-    layout.replaceAll(t -> t.name().equals(misshapen) ? t.withShape(768, 2048) : t);
+    layout.replaceAll(t -> t.name().equals(misshapen) ? t.withShape(rows, cols) : t);
     CheckpointWriter.writeShapeOnly(layout, ShardPlan.DEFAULT_MAX_SHARD_BYTES, folder);
-
-    String message = assertThrows(CheckpointException.class,
-        () -> ModelWeights.load(folder)).getMessage();
-    assertTrue(message.contains("missing tensor '" + missing + "' (expected shape [6, 16])"), message);
-    assertTrue(message.contains(shardOf(layout, misshapen, folder) + ": tensor '" + misshapen
-        + "' has shape [768, 2048], expected [2048, 768]"), message);
+    String message = assertThrows(CheckpointException.class, () -> ModelWeights.load(folder)).getMessage();
+    return new Broken(message, shardOf(layout, misshapen, folder));
   }
 
   /** A cut keeps the widths, makes the first layer dense, and refuses experts DeepSeek's groups cannot hold. */

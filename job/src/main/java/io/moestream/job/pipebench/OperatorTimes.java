@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.moestream.job.ramp.JobMetricsSampler;
 import io.moestream.operators.metrics.MetricNames;
 import io.moestream.operators.metrics.WallTime;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -18,41 +16,17 @@ import java.util.Map;
 record OperatorTimes(Map<WallTime.Use, Double> millis, long steps, long completedCheckpoints, double checkpointAvgMs) {
 
   static OperatorTimes read(JobMetricsSampler rest, String jobId) throws Exception {
-    Map<WallTime.Use, Double> millis = new EnumMap<>(WallTime.Use.class);
-    long steps = 0;
+    List<String> names = new ArrayList<>();
     for (WallTime.Use use : WallTime.Use.values()) {
-      millis.put(use, 0.0);
+      names.add(use.metricName);
     }
-    for (JsonNode vertex : rest.rest("/jobs/" + jobId).path("vertices")) {
-      String path = "/jobs/" + jobId + "/vertices/" + vertex.get("id").asText() + "/metrics";
-      List<String> ids = new ArrayList<>();
-      for (JsonNode metric : rest.rest(path)) {
-        String id = metric.get("id").asText();
-        for (WallTime.Use use : WallTime.Use.values()) {
-          if (id.endsWith("." + use.metricName)) {
-            ids.add(id);
-          }
-        }
-        if (id.endsWith("." + MetricNames.DECODE_STEPS)) {
-          ids.add(id);
-        }
-      }
-      if (ids.isEmpty()) {
-        continue;
-      }
-      for (JsonNode value : rest.rest(path + "?get=" + URLEncoder.encode(String.join(",", ids), StandardCharsets.UTF_8))) {
-        String id = value.get("id").asText();
-        String name = id.substring(id.lastIndexOf('.') + 1);
-        if (name.equals(MetricNames.DECODE_STEPS)) {
-          steps += (long) Double.parseDouble(value.get("value").asText());
-        }
-        for (WallTime.Use use : WallTime.Use.values()) {
-          if (use.metricName.equals(name)) {
-            millis.merge(use, Double.parseDouble(value.get("value").asText()), Double::sum);
-          }
-        }
-      }
+    names.add(MetricNames.DECODE_STEPS);
+    Map<String, List<Double>> values = rest.operatorMetrics(names);
+    Map<WallTime.Use, Double> millis = new EnumMap<>(WallTime.Use.class);
+    for (WallTime.Use use : WallTime.Use.values()) {
+      millis.put(use, JobMetricsSampler.sum(values, use.metricName));
     }
+    long steps = (long) JobMetricsSampler.sum(values, MetricNames.DECODE_STEPS);
     JsonNode checkpoints = rest.rest("/jobs/" + jobId + "/checkpoints");
     return new OperatorTimes(millis, steps, checkpoints.path("counts").path("completed").asLong(),
         checkpoints.path("summary").path("end_to_end_duration").path("avg").asDouble(Double.NaN));

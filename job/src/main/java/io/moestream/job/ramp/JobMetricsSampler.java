@@ -12,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -91,17 +92,26 @@ public final class JobMetricsSampler implements AutoCloseable {
   }
 
   private Sample sample() throws Exception {
-    Map<String, List<Double>> values = new TreeMap<>();
     double at = (System.currentTimeMillis() - startMs) / 1000.0;
+    Map<String, List<Double>> values = operatorMetrics(METRICS);
+    return new Sample(at, (long) sum(values, MetricNames.GENERATED_TOKENS), (long) sum(values, MetricNames.REQUESTS_IN),
+        mean(values, MetricNames.EXPERTS_PER_TOKEN), (int) max(values, MetricNames.EXPERT_LEVEL),
+        (long) sum(values, MetricNames.IN_FLIGHT_REQUESTS));
+  }
+
+  /**
+   * The job's operator metrics named {@code names} (the last part of each metric's id; metrics inside the
+   * per-layer groups are left out), by name, one value per subtask that has it.
+   */
+  public Map<String, List<Double>> operatorMetrics(Collection<String> names) throws Exception {
+    Map<String, List<Double>> values = new TreeMap<>();
     for (JsonNode vertex : get("/jobs/" + jobId).path("vertices")) {
       String path = "/jobs/" + jobId + "/vertices/" + vertex.get("id").asText() + "/metrics";
       List<String> ids = new ArrayList<>();
       for (JsonNode metric : get(path)) {
         String id = metric.get("id").asText();
-        for (String name : METRICS) {
-          if (id.endsWith("." + name) && id.indexOf(".layer.") < 0) {
-            ids.add(id);
-          }
+        if (names.contains(id.substring(id.lastIndexOf('.') + 1)) && id.indexOf(".layer.") < 0) {
+          ids.add(id);
         }
       }
       if (ids.isEmpty()) {
@@ -113,12 +123,11 @@ public final class JobMetricsSampler implements AutoCloseable {
         values.computeIfAbsent(name, k -> new ArrayList<>()).add(Double.parseDouble(value.get("value").asText()));
       }
     }
-    return new Sample(at, (long) sum(values, MetricNames.GENERATED_TOKENS), (long) sum(values, MetricNames.REQUESTS_IN),
-        mean(values, MetricNames.EXPERTS_PER_TOKEN), (int) max(values, MetricNames.EXPERT_LEVEL),
-        (long) sum(values, MetricNames.IN_FLIGHT_REQUESTS));
+    return values;
   }
 
-  private static double sum(Map<String, List<Double>> v, String name) {
+  /** The sum over subtasks of {@code name} in {@link #operatorMetrics}' result; 0 when absent. */
+  public static double sum(Map<String, List<Double>> v, String name) {
     return v.getOrDefault(name, List.of()).stream().mapToDouble(Double::doubleValue).sum();
   }
 

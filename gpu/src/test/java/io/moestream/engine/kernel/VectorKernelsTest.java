@@ -186,6 +186,44 @@ class VectorKernelsTest {
   }
 
   /**
+   * Batched 16-bit matmuls walk blocks of rows sized to the L2 and pair rows into 2-row tiles: a (row,
+   * token) result is still bitwise the same alone, in a batch, and in any row range a thread is given.
+   * 4,096 columns make blocks of 32 rows, so 67 rows span three blocks and end on an unpaired row.
+   */
+  @Test
+  void rowBlocksAndRowPairsKeepEveryResultIndependentOfBatchAndRange() {
+    SplittableRandom random = new SplittableRandom(29);
+    int rows = 67;
+    int cols = 4096;
+    int tokens = 11;
+    for (DType dtype : new DType[] {DType.BF16, DType.F16}) {
+      for (int misalignment : new int[] {0, 6}) {
+        Matrix w = Matrix.fromFloats("w", dtype, rows, cols, uniform(random, rows * cols, 1.0), misalignment);
+        float[] xs = uniform(random, tokens * cols, 1.0);
+        MatmulInput batch = MatmulInput.of(xs, tokens, cols);
+        float[] whole = new float[tokens * rows];
+        vector.matmul(w, batch, whole, 0, rows);
+        float[] split = new float[tokens * rows];
+        for (int[] range : new int[][] {{0, 1}, {1, 34}, {34, 35}, {35, rows}}) {
+          vector.matmul(w, batch, split, range[0], range[1]);
+        }
+        for (int t = 0; t < tokens; t++) {
+          float[] alone = new float[rows];
+          vector.matmul(w, MatmulInput.of(Arrays.copyOfRange(xs, t * cols, (t + 1) * cols), 1, cols), alone, 0, rows);
+          for (int r = 0; r < rows; r++) {
+            String where = dtype + " misalignment " + misalignment + ": token " + t + " row " + r;
+            assertEquals(Float.floatToRawIntBits(alone[r]), Float.floatToRawIntBits(whole[t * rows + r]), where);
+            assertEquals(Float.floatToRawIntBits(alone[r]), Float.floatToRawIntBits(split[t * rows + r]), where + " (split)");
+          }
+        }
+        List<String> failures = new ArrayList<>();
+        compareMatmul(w, batch, 0, rows, dtype + " rows=" + rows + " cols=" + cols, failures);
+        assertTrue(failures.isEmpty(), String.join("\n", failures));
+      }
+    }
+  }
+
+  /**
    * {@code out[r]} depends on row r of W only: an infinite weight in one row gives an infinite or NaN
    * result in that row and leaves its neighbours finite, wherever the data sits in memory.
    */

@@ -37,8 +37,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Reply routing through the real job (issue 19): each generation on its request's reply topic (or the
  * output topic) exactly once, with the request's carried headers; a reply topic that does not exist or
- * is not allowed is dead-lettered with the reason while the job keeps serving; at least once, output
- * is readable long before any checkpoint could have committed it.
+ * is not allowed is dead-lettered with the reason while the job keeps serving, and every dead letter
+ * (validate and decode stage) carries its request's headers too; at least once, output is readable
+ * long before any checkpoint could have committed it.
  */
 class ReplyRoutingEndToEndTest {
   static final int REQUESTS = 12;
@@ -91,6 +92,10 @@ class ReplyRoutingEndToEndTest {
         .setReplyTopic(notAllowed).build();
     records.add(REQUESTS / 2, request(config, missing, missing.getReplyTopic(), 100));
     records.add(request(config, denied, denied.getReplyTopic(), 101));
+    ProducerRecord<byte[], byte[]> notARequest = new ProducerRecord<>(config.kafka().inputTopic(),
+        "not Avro".getBytes(StandardCharsets.UTF_8));
+    withHeaders(notARequest, 102);
+    records.add(notARequest);
     produce(records);
 
     JobClient job = submit(config, name);
@@ -120,15 +125,23 @@ class ReplyRoutingEndToEndTest {
       assertEquals(REQUESTS, total, "each request answered once, on one topic: " + byTopic.keySet());
       assertTrue(read(notAllowed, 0, Duration.ofSeconds(1), Duration.ofSeconds(1)).isEmpty());
 
-      List<DeadLetter> letters = new ArrayList<>();
-      read(config.kafka().deadLetterTopic(), 2, Duration.ofSeconds(30), Duration.ofSeconds(1))
-          .forEach(r -> letters.add(EndToEnd.DEAD_LETTERS.decode(r.value())));
       Map<String, String> reasons = new HashMap<>();
-      letters.forEach(d -> reasons.put(d.getRequestId(), d.getReason()));
-      assertEquals(Map.of(
-          "missing", "reply_topic: '" + name + ".replies.zz' does not exist (the job does not create topics)",
-          "denied", "reply_topic: '" + notAllowed + "' is not allowed by kafka.allowed_reply_topics [" + name
-              + ".replies.*]"), reasons);
+      Map<String, String> traces = new HashMap<>();
+      for (ConsumerRecord<byte[], byte[]> r : read(config.kafka().deadLetterTopic(), 3, Duration.ofSeconds(30),
+          Duration.ofSeconds(1))) {
+        DeadLetter d = EndToEnd.DEAD_LETTERS.decode(r.value());
+        String id = d.getRequestId() == null ? d.getStage() : d.getRequestId();
+        reasons.put(id, d.getReason());
+        // the request's carried headers, as its generation would have had them; only those
+        traces.put(id, header(r, "traceparent") + " " + header(r, "correlation_id"));
+        assertNull(r.headers().lastHeader("x-not-carried"), "only kafka.carried_headers travel: " + id);
+      }
+      assertEquals(Map.of("missing", "tp-100 corr-100", "denied", "tp-101 corr-101", "decode", "tp-102 corr-102"),
+          traces);
+      assertEquals("reply_topic: '" + name + ".replies.zz' does not exist (the job does not create topics)",
+          reasons.get("missing"));
+      assertEquals("reply_topic: '" + notAllowed + "' is not allowed by kafka.allowed_reply_topics [" + name
+          + ".replies.*]", reasons.get("denied"));
 
       // the job keeps serving after the poison reply topics: no restart loop
       InferenceRequest after = InferenceRequest.newBuilder(good.get(1)).setRequestId("req-" + (REQUESTS + 2)).build();
@@ -178,8 +191,11 @@ class ReplyRoutingEndToEndTest {
 
   private static ProducerRecord<byte[], byte[]> request(JobConfig config, InferenceRequest r, String replyTopic, int i) {
     InferenceRequest routed = InferenceRequest.newBuilder(r).setReplyTopic(replyTopic).build();
-    ProducerRecord<byte[], byte[]> record = TopicClients.avroRecord(config.kafka().inputTopic(), routed,
-        EndToEnd.REQUESTS);
+    return withHeaders(TopicClients.avroRecord(config.kafka().inputTopic(), routed, EndToEnd.REQUESTS), i);
+  }
+
+  /** Two carried headers (kafka.carried_headers' defaults) numbered {@code i}, and one the job does not carry. */
+  private static ProducerRecord<byte[], byte[]> withHeaders(ProducerRecord<byte[], byte[]> record, int i) {
     record.headers().add("traceparent", ("tp-" + i).getBytes(StandardCharsets.UTF_8));
     record.headers().add("correlation_id", ("corr-" + i).getBytes(StandardCharsets.UTF_8));
     record.headers().add("x-not-carried", "no".getBytes(StandardCharsets.UTF_8));

@@ -3,7 +3,7 @@ package io.moestream.job.corpus;
 import io.moestream.job.config.JobConfig;
 import io.moestream.job.pipeline.InferencePipeline;
 import io.moestream.operators.records.RawRequest;
-import io.moestream.schemas.DeadLetter;
+import io.moestream.operators.records.RoutedDeadLetter;
 import io.moestream.schemas.Generation;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -81,11 +81,11 @@ public final class CorpusJob {
         .name("Generations").uid(SINK_UID + "-unrouted")
         .sinkTo(new JsonLinesSink<>(plan.outputDir(), CorpusOutput.GENERATIONS, plan.runId(), CorpusOutput::generationLine))
         .name("Generations file").uid(SINK_UID);
-    List<DataStream<DeadLetter>> rejects = perStage(streams.deadLetters());
+    List<DataStream<RoutedDeadLetter>> rejects = perStage(streams.deadLetters());
     for (int i = 0; i < rejects.size(); i++) {
       rejects.get(i)
           .sinkTo(new JsonLinesSink<>(plan.outputDir(), CorpusOutput.DEAD_LETTERS, plan.runId() + "-" + i,
-              CorpusOutput::deadLetterLine))
+              (RoutedDeadLetter d) -> CorpusOutput.deadLetterLine(d.deadLetter))) // files have no headers
           .name("Dead letters file " + i).uid(DEAD_LETTER_SINK_UID + "-" + i);
     }
   }
@@ -97,13 +97,13 @@ public final class CorpusJob {
    * is chained and writes each reject as it happens.
    */
   @SuppressWarnings("unchecked")
-  private static List<DataStream<DeadLetter>> perStage(DataStream<DeadLetter> deadLetters) {
-    if (!(deadLetters.getTransformation() instanceof UnionTransformation<DeadLetter> union)) {
+  private static List<DataStream<RoutedDeadLetter>> perStage(DataStream<RoutedDeadLetter> deadLetters) {
+    if (!(deadLetters.getTransformation() instanceof UnionTransformation<RoutedDeadLetter> union)) {
       return List.of(deadLetters);
     }
-    List<DataStream<DeadLetter>> streams = new ArrayList<>();
+    List<DataStream<RoutedDeadLetter>> streams = new ArrayList<>();
     for (Transformation<?> input : union.getInputs()) {
-      streams.add(new DataStream<>(deadLetters.getExecutionEnvironment(), (Transformation<DeadLetter>) input));
+      streams.add(new DataStream<>(deadLetters.getExecutionEnvironment(), (Transformation<RoutedDeadLetter>) input));
     }
     return streams;
   }

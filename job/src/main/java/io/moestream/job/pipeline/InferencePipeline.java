@@ -18,6 +18,7 @@ import io.moestream.operators.offsets.OffsetCommitter;
 import io.moestream.operators.offsets.SkipAnsweredFunction;
 import io.moestream.job.kafka.KafkaTopicExistence;
 import io.moestream.operators.records.RawRequest;
+import io.moestream.operators.records.RoutedDeadLetter;
 import io.moestream.operators.records.RoutedGeneration;
 import io.moestream.operators.records.RequestBatch;
 import io.moestream.operators.records.TokenizedRequest;
@@ -30,7 +31,6 @@ import io.moestream.operators.validate.RequestLimits;
 import io.moestream.operators.validate.RoutingRules;
 import io.moestream.schemas.DeadLetter;
 import io.moestream.schemas.Generation;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Properties;
@@ -68,7 +68,7 @@ public final class InferencePipeline {
   public static final String DEAD_LETTER_SINK_UID = "kafka-dead-letters";
 
   /** The two streams the job ends in, before their sinks (tests insert steps here). */
-  public record Streams(DataStream<RoutedGeneration> generations, DataStream<DeadLetter> deadLetters) {}
+  public record Streams(DataStream<RoutedGeneration> generations, DataStream<RoutedDeadLetter> deadLetters) {}
 
   private InferencePipeline() {}
 
@@ -143,7 +143,7 @@ public final class InferencePipeline {
         .transform("MoE inference", TypeInformation.of(RoutedGeneration.class),
             new MoeInferenceOperatorFactory(inference, expertControl(config, model), consumerLag, recovery))
         .uid(INFERENCE_UID);
-    DataStream<DeadLetter> deadLetters = valid.getSideOutput(DeadLetters.TAG)
+    DataStream<RoutedDeadLetter> deadLetters = valid.getSideOutput(DeadLetters.TAG)
         .union(tokenized.getSideOutput(DeadLetters.TAG), generations.getSideOutput(DeadLetters.TAG));
     return new Streams(generations, deadLetters);
   }
@@ -185,8 +185,7 @@ public final class InferencePipeline {
                 OutputValueSchema.generations(generationFormat, config.limits().maxOutputRecordBytes()))))
         .name("Kafka generations").uid(SINK_UID);
     streams.deadLetters().sinkTo(sink(kafka, kafka.transactionalIdPrefix() + "-dead-letters",
-            new ProducedAtSerializationSchema<>(kafka.deadLetterTopic(),
-                d -> d.getRequestId() == null ? null : d.getRequestId().getBytes(StandardCharsets.UTF_8),
+            RoutedDeadLetterSchema.records(kafka.deadLetterTopic(),
                 OutputValueSchema.deadLetters(deadLetterFormat, config.limits().maxOutputRecordBytes()))))
         .name("Kafka dead letters").uid(DEAD_LETTER_SINK_UID);
   }

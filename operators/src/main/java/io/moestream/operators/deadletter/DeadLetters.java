@@ -1,5 +1,6 @@
 package io.moestream.operators.deadletter;
 
+import io.moestream.operators.records.RoutedDeadLetter;
 import io.moestream.schemas.DeadLetter;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
@@ -16,8 +17,12 @@ import org.apache.flink.util.OutputTag;
  * than the producer's max.request.size would fail the sink, and the restart would meet it again.
  */
 public final class DeadLetters {
-  /** Shared by every stage; the pipeline unions the side outputs into the dead-letter sink. */
-  public static final OutputTag<DeadLetter> TAG = new OutputTag<>("dead-letters", TypeInformation.of(DeadLetter.class));
+  /**
+   * Shared by every stage; the pipeline unions the side outputs into the dead-letter sink. Each dead
+   * letter travels with the request's carried headers ({@link RoutedDeadLetter}).
+   */
+  public static final OutputTag<RoutedDeadLetter> TAG =
+      new OutputTag<>("dead-letters", TypeInformation.of(RoutedDeadLetter.class));
 
   public static final String STAGE_DECODE = "decode";
   public static final String STAGE_VALIDATE = "validate";

@@ -16,6 +16,7 @@ import io.moestream.operators.metrics.WallTime.Use;
 import io.moestream.operators.offsets.CheckpointedOffsets;
 import io.moestream.operators.records.InFlightRequest;
 import io.moestream.operators.records.RequestBatch;
+import io.moestream.operators.records.RoutedDeadLetter;
 import io.moestream.operators.records.TokenizedRequest;
 import io.moestream.operators.records.RoutedGeneration;
 import java.nio.file.Path;
@@ -238,10 +239,10 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<RoutedGen
     metrics.givenUp();
     LOG.warn("request {} ({}-{} offset {}) was in flight through {} restores of the job: dead-lettered instead of "
         + "replayed again", r.requestId, r.sourceTopic, r.sourcePartition, r.sourceOffset, state.restores);
-    output.collect(DeadLetters.TAG, new StreamRecord<>(DeadLetters.rejected(r.requestId, r.sourceTopic,
-        r.sourcePartition, r.sourceOffset, DeadLetters.STAGE_INFERENCE, "in flight through " + state.restores
-            + " restores of the job (" + (state.restores + 1) + " attempts, limit "
-            + recovery.maxAttemptsPerRequest() + "): it may be what fails the job; not replayed again")));
+    output.collect(DeadLetters.TAG, new StreamRecord<>(new RoutedDeadLetter(DeadLetters.rejected(r.requestId,
+        r.sourceTopic, r.sourcePartition, r.sourceOffset, DeadLetters.STAGE_INFERENCE, "in flight through "
+            + state.restores + " restores of the job (" + (state.restores + 1) + " attempts, limit "
+            + recovery.maxAttemptsPerRequest() + "): it may be what fails the job; not replayed again"), r.headers)));
   }
 
   private void scheduleStep() {

@@ -9,6 +9,7 @@ import io.moestream.engine.tokenizer.TokenizerException;
 import io.moestream.operators.codec.UnsetSampling;
 import io.moestream.operators.deadletter.DeadLetters;
 import io.moestream.operators.metrics.MetricNames;
+import io.moestream.operators.records.RoutedDeadLetter;
 import io.moestream.operators.records.TokenizedRequest;
 import io.moestream.operators.records.ValidatedRequest;
 import io.moestream.schemas.InferenceRequest;
@@ -86,8 +87,8 @@ public final class TokenizeFunction extends ProcessFunction<ValidatedRequest, To
 
   private void deadLetter(ValidatedRequest in, Context ctx, String reason) {
     deadLetters.inc();
-    ctx.output(DeadLetters.TAG, DeadLetters.rejected(in.request.getRequestId(), in.topic, in.partition, in.offset,
-        DeadLetters.STAGE_TOKENIZE, reason));
+    ctx.output(DeadLetters.TAG, new RoutedDeadLetter(DeadLetters.rejected(in.request.getRequestId(), in.topic,
+        in.partition, in.offset, DeadLetters.STAGE_TOKENIZE, reason), in.headers));
   }
 
   /**

@@ -8,6 +8,7 @@ import io.moestream.operators.codec.WireFormat;
 import io.moestream.operators.deadletter.DeadLetters;
 import io.moestream.operators.metrics.MetricNames;
 import io.moestream.operators.records.RawRequest;
+import io.moestream.operators.records.RoutedDeadLetter;
 import io.moestream.operators.records.ValidatedRequest;
 import io.moestream.operators.registry.RegistrySettings;
 import io.moestream.operators.registry.SchemaRegistryClient;
@@ -97,12 +98,12 @@ public final class DecodeValidateFunction extends ProcessFunction<RawRequest, Va
     } catch (SchemaRegistryException e) {
       throw e;
     } catch (IllegalArgumentException e) {
-      deadLetter(ctx, DeadLetters.undecodable(raw.value, limits.maxDeadLetterRawBytes(), raw.topic, raw.partition,
-          raw.offset, FramingHints.reason(format, raw.value, e.getMessage())));
+      deadLetter(ctx, raw, DeadLetters.undecodable(raw.value, limits.maxDeadLetterRawBytes(), raw.topic,
+          raw.partition, raw.offset, FramingHints.reason(format, raw.value, e.getMessage())));
       return;
     } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
-      deadLetter(ctx, DeadLetters.undecodable(raw.value, limits.maxDeadLetterRawBytes(), raw.topic, raw.partition,
-          raw.offset, DeadLetters.failed(DeadLetters.STAGE_DECODE, e)));
+      deadLetter(ctx, raw, DeadLetters.undecodable(raw.value, limits.maxDeadLetterRawBytes(), raw.topic,
+          raw.partition, raw.offset, DeadLetters.failed(DeadLetters.STAGE_DECODE, e)));
       return;
     }
     Optional<String> problem;
@@ -121,7 +122,7 @@ public final class DecodeValidateFunction extends ProcessFunction<RawRequest, Va
           + " topics)");
     }
     if (problem.isPresent()) {
-      deadLetter(ctx, DeadLetters.rejected(request.getRequestId(), raw.topic, raw.partition, raw.offset,
+      deadLetter(ctx, raw, DeadLetters.rejected(request.getRequestId(), raw.topic, raw.partition, raw.offset,
           DeadLetters.STAGE_VALIDATE, problem.get()));
       return;
     }
@@ -157,8 +158,9 @@ public final class DecodeValidateFunction extends ProcessFunction<RawRequest, Va
     };
   }
 
-  private void deadLetter(Context ctx, io.moestream.schemas.DeadLetter letter) {
+  /** {@code letter} with the record's carried headers (those within limits.max_header_bytes). */
+  private void deadLetter(Context ctx, RawRequest raw, io.moestream.schemas.DeadLetter letter) {
     deadLetters.inc();
-    ctx.output(DeadLetters.TAG, letter);
+    ctx.output(DeadLetters.TAG, new RoutedDeadLetter(letter, routing.headersWithinLimit(raw.headers)));
   }
 }

@@ -68,6 +68,26 @@ public record RoutingRules(List<String> allowedReplyTopics, int maxHeaderBytes, 
     return Optional.empty();
   }
 
+  /**
+   * The headers a dead letter about this request may carry: those within limits.max_header_bytes. A
+   * request dead-lettered for a header over the limit (or before it was checked, at decode) keeps its
+   * other headers, a correlation id among them; null when none is left.
+   */
+  public CarriedHeaders headersWithinLimit(CarriedHeaders headers) {
+    if (headersProblem(headers).isEmpty()) {
+      return headers;
+    }
+    List<String> keys = new java.util.ArrayList<>();
+    List<byte[]> values = new java.util.ArrayList<>();
+    for (int i = 0; i < headers.size(); i++) {
+      if (headers.valueBytes(i) <= maxHeaderBytes) {
+        keys.add(headers.keys[i]);
+        values.add(headers.values[i]);
+      }
+    }
+    return keys.isEmpty() ? null : new CarriedHeaders(keys.toArray(new String[0]), values.toArray(new byte[0][]));
+  }
+
   private static boolean allows(String entry, String topic) {
     return entry.endsWith("*") ? topic.startsWith(entry.substring(0, entry.length() - 1)) : entry.equals(topic);
   }

@@ -71,7 +71,7 @@ class InferenceRecoveryTest {
     List<DeadLetter> out = new ArrayList<>();
     var records = h.getSideOutput(DeadLetters.TAG);
     if (records != null) {
-      records.forEach(r -> out.add(r.getValue()));
+      records.forEach(r -> out.add(r.getValue().deadLetter));
     }
     return out;
   }

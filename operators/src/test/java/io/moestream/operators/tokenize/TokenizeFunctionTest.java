@@ -75,10 +75,11 @@ class TokenizeFunctionTest {
       for (InferenceRequest request : requests) {
         harness.processElement(new ValidatedRequest(request, "in", 0, offset++, 1L), 0L);
       }
-      ConcurrentLinkedQueue<StreamRecord<io.moestream.schemas.DeadLetter>> dead =
+      ConcurrentLinkedQueue<StreamRecord<io.moestream.operators.records.RoutedDeadLetter>> dead =
           harness.getSideOutput(DeadLetters.TAG);
       if (dead != null) {
-        dead.forEach(r -> deadLetterReasons.add(r.getValue().getRequestId() + ": " + r.getValue().getReason()));
+        dead.forEach(r -> deadLetterReasons.add(r.getValue().deadLetter.getRequestId() + ": "
+            + r.getValue().deadLetter.getReason()));
       }
       return harness.extractOutputValues();
     }

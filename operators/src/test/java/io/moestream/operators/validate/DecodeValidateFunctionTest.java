@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.moestream.operators.codec.AvroCodec;
 import io.moestream.operators.deadletter.DeadLetters;
 import io.moestream.operators.records.RawRequest;
+import io.moestream.operators.records.RoutedDeadLetter;
 import io.moestream.operators.records.ValidatedRequest;
 import io.moestream.operators.codec.WireFormat;
 import io.moestream.schemas.DeadLetter;
@@ -109,7 +110,7 @@ class DecodeValidateFunctionTest {
     try (OneInputStreamOperatorTestHarness<RawRequest, ValidatedRequest> h = ProcessFunctionTestHarnesses
         .forProcessFunction(new DecodeValidateFunction(WireFormat.AVRO_REGISTRY, LIMITS, registry, RoutingRules.ANY))) {
       h.processElement(new RawRequest(avro, "requests", 0, 0), 0);
-      h.getSideOutput(DeadLetters.TAG).forEach(r -> letters.add(r.getValue()));
+      h.getSideOutput(DeadLetters.TAG).forEach(r -> letters.add(r.getValue().deadLetter));
     }
     assertTrue(letters.get(0).getReason().startsWith("no magic byte 0x00 (the first byte is 0x04): this looks like"
         + " plain Avro, not registry-framed; set kafka.input_format: avro (decoding as avro-registry: not"
@@ -123,8 +124,8 @@ class DecodeValidateFunctionTest {
       for (int i = 0; i < values.length; i++) {
         h.processElement(new RawRequest(values[i], "requests", 0, i), i);
       }
-      for (StreamRecord<DeadLetter> r : h.getSideOutput(DeadLetters.TAG)) {
-        letters.add(r.getValue());
+      for (StreamRecord<RoutedDeadLetter> r : h.getSideOutput(DeadLetters.TAG)) {
+        letters.add(r.getValue().deadLetter);
       }
       return new ArrayList<>(h.extractOutputValues());
     }

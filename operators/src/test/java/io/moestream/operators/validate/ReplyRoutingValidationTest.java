@@ -9,6 +9,7 @@ import io.moestream.operators.codec.RequestJson;
 import io.moestream.operators.deadletter.DeadLetters;
 import io.moestream.operators.records.CarriedHeaders;
 import io.moestream.operators.records.RawRequest;
+import io.moestream.operators.records.RoutedDeadLetter;
 import io.moestream.operators.records.ValidatedRequest;
 import io.moestream.operators.codec.WireFormat;
 import io.moestream.schemas.DeadLetter;
@@ -77,6 +78,35 @@ class ReplyRoutingValidationTest {
     assertEquals("header 'traceparent': 17 bytes, over limits.max_header_bytes (16)", letters.get(0).getReason());
   }
 
+  /**
+   * A dead letter carries its request's headers, as its generation would have: at validate, and at
+   * decode (a value that is not a request). A header over the limit is left out of the dead letter
+   * about it; the others, the correlation id among them, still travel.
+   */
+  @Test
+  void deadLettersCarryTheRequestsHeadersWithinTheLimit() throws Exception {
+    RoutingRules rules = new RoutingRules(List.of(), 16, null);
+    byte[] trace = "00-abc-01".getBytes(StandardCharsets.UTF_8);
+    byte[] correlation = "corr-7".getBytes(StandardCharsets.UTF_8);
+    CarriedHeaders both = new CarriedHeaders(new String[] {"traceparent", "correlation_id"},
+        new byte[][] {trace, correlation});
+    CarriedHeaders oneTooBig = new CarriedHeaders(new String[] {"traceparent", "correlation_id"},
+        new byte[][] {new byte[17], correlation});
+    List<RoutedDeadLetter> letters = new ArrayList<>();
+    List<ValidatedRequest> passed = runRouted(rules, letters, List.of(
+        raw(request("denied", "not a topic"), both), raw(new byte[] {(byte) 0xff, 1, 2}, both),
+        raw(request("big", null), oneTooBig), raw(request("bare", "not a topic"), null)));
+    assertTrue(passed.isEmpty(), passed.toString());
+    assertEquals(List.of(DeadLetters.STAGE_VALIDATE, DeadLetters.STAGE_DECODE, DeadLetters.STAGE_VALIDATE,
+        DeadLetters.STAGE_VALIDATE), letters.stream().map(l -> l.deadLetter.getStage()).toList());
+    assertEquals(both, letters.get(0).headers);
+    assertEquals(both, letters.get(1).headers);
+    assertEquals(new CarriedHeaders(new String[] {"correlation_id"}, new byte[][] {correlation}), letters.get(2).headers);
+    assertEquals("header 'traceparent': 17 bytes, over limits.max_header_bytes (16)",
+        letters.get(2).deadLetter.getReason());
+    assertEquals(null, letters.get(3).headers);
+  }
+
   @Test
   void jsonCarriesTheReplyTopic() {
     RequestJson json = new RequestJson(new RequestJson.Bounds(4096, 16, 4096));
@@ -104,6 +134,14 @@ class ReplyRoutingValidationTest {
 
   private static List<ValidatedRequest> run(RoutingRules rules, List<DeadLetter> letters, List<RawRequest> in)
       throws Exception {
+    List<RoutedDeadLetter> routed = new ArrayList<>();
+    List<ValidatedRequest> passed = runRouted(rules, routed, in);
+    routed.forEach(r -> letters.add(r.deadLetter));
+    return passed;
+  }
+
+  private static List<ValidatedRequest> runRouted(RoutingRules rules, List<RoutedDeadLetter> letters,
+      List<RawRequest> in) throws Exception {
     try (OneInputStreamOperatorTestHarness<RawRequest, ValidatedRequest> h = ProcessFunctionTestHarnesses
         .forProcessFunction(new DecodeValidateFunction(WireFormat.AVRO, DecodeValidateFunctionTest.LIMITS, rules))) {
       for (int i = 0; i < in.size(); i++) {

@@ -14,40 +14,42 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The provisioned Grafana dashboard: valid JSON whose every query names only metrics of
- * {@link MetricNames} under the reporter's names, is valid PromQL (promtool), and covers the panels
- * the operators need; the provisioning files point at it and at the stack's Prometheus.
+ * The provisioned Grafana dashboard: valid JSON whose every query names only metrics moestream
+ * ({@link MetricNames}) or Flink ({@link FlinkMetrics}) exports under the reporter's names, is valid
+ * PromQL (promtool), covers the panels operators need (checkpoints, restarts and backpressure
+ * included) and reaches Prometheus through a datasource variable, never a fixed uid; the provisioning
+ * files point at it and at the stack's Prometheus.
  */
 class DashboardTest {
-  private static final Pattern METRIC = Pattern.compile("\\bflink_[A-Za-z0-9_]+");
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final JsonNode DATASOURCE = JSON.createObjectNode().put("type", "prometheus").put("uid", "${datasource}");
 
   private final ComposeStack stack = ComposeStack.load();
   private final JsonNode dashboard = read(stack.dir.resolve("grafana/dashboards/moestream.json"));
 
   @Test
-  void everyQueriedMetricIsAMetricNamesConstant() {
-    Map<String, String> known = OperatorMetrics.byPrometheusName();
+  void everyQueriedMetricIsOneMoestreamOrFlinkExports() {
     Set<String> queried = new LinkedHashSet<>();
     for (String expr : queries(true)) {
-      Matcher m = METRIC.matcher(expr);
-      while (m.find()) {
-        queried.add(m.group());
-      }
+      queried.addAll(FlinkMetrics.namesIn(expr));
     }
-    List<String> unknown = queried.stream().filter(name -> !known.containsKey(name)).toList();
-    assertTrue(unknown.isEmpty(), "the dashboard queries metrics the operators do not register: " + unknown);
+    Set<String> unknown = FlinkMetrics.unknown(queried);
+    assertTrue(unknown.isEmpty(), "the dashboard queries metrics neither the operators (MetricNames) nor Flink "
+        + "(FlinkMetrics.KNOWN) export: " + unknown);
     for (String required : List.of(MetricNames.GENERATIONS_PER_SECOND, MetricNames.GENERATED_TOKENS_PER_SECOND,
         MetricNames.TIME_TO_FIRST_TOKEN_MS, MetricNames.TIME_PER_OUTPUT_TOKEN_MS, MetricNames.EXPERTS_PER_TOKEN,
         MetricNames.EXPERT_LEVEL, MetricNames.WAITING_REQUESTS, MetricNames.BACKPRESSURED_RATIO,
-        MetricNames.EXPERT_TOKENS, MetricNames.CONSUMER_LAG)) {
+        MetricNames.EXPERT_TOKENS, MetricNames.CONSUMER_LAG, MetricNames.DEAD_LETTERS_VALIDATE,
+        MetricNames.DEAD_LETTERS_TOKENIZE)) {
       assertTrue(queried.contains(OperatorMetrics.prometheusName(required)), "no panel shows " + required);
+    }
+    // checkpoints, restarts, backpressure: every Flink metric of the documented list has its panel
+    for (String flink : FlinkMetrics.KNOWN.keySet()) {
+      assertTrue(queried.contains(flink), "no panel shows " + flink + " (" + FlinkMetrics.KNOWN.get(flink) + ")");
     }
   }
 
@@ -72,7 +74,7 @@ class DashboardTest {
     assertTrue(expr.contains("layer=~\"$layer\""), expr);
     Set<String> variables = new HashSet<>();
     dashboard.path("templating").path("list").forEach(v -> variables.add(v.path("name").asText()));
-    assertEquals(Set.of("job", "layer"), variables);
+    assertEquals(Set.of("datasource", "job", "layer"), variables);
   }
 
   /** Every expression parses as PromQL: promtool checks them as recording rules. */
@@ -94,23 +96,52 @@ class DashboardTest {
     assertEquals(0, promtool.waitFor(), "promtool check rules on the dashboard's queries:\n" + out + "\n" + rules);
   }
 
+  /**
+   * No fixed data source uid: a {@code datasource} variable of type datasource (Prometheus) that every
+   * panel, query and query variable names, so the dashboard imports into any Grafana; the stack's
+   * provisioned data source is the default one the variable starts with.
+   */
   @Test
-  void panelsUseTheProvisionedDataSource() throws Exception {
+  void everyPanelUsesTheDatasourceVariable() throws Exception {
+    JsonNode variable = null;
+    for (JsonNode v : dashboard.path("templating").path("list")) {
+      if (v.path("name").asText().equals("datasource")) {
+        variable = v;
+      } else {
+        assertEquals(DATASOURCE, v.path("datasource"), "variable " + v.path("name").asText());
+      }
+    }
+    assertTrue(variable != null, "no datasource variable");
+    assertEquals("datasource", variable.path("type").asText());
+    assertEquals("prometheus", variable.path("query").asText());
+    Set<Integer> ids = new HashSet<>();
+    int checked = 0;
+    for (JsonNode panel : panels()) {
+      String title = panel.path("title").asText();
+      assertTrue(ids.add(panel.path("id").asInt()), "duplicate panel id " + panel.path("id"));
+      if (!panel.path("type").asText().equals("row")) {
+        assertEquals(DATASOURCE, panel.path("datasource"), "panel " + title);
+        for (JsonNode t : panel.path("targets")) {
+          assertEquals(DATASOURCE, t.path("datasource"), "panel " + title + ", query " + t.path("refId").asText());
+          checked++;
+        }
+      }
+    }
+    assertTrue(checked >= 10, checked + " queries");
+    // nowhere else in the file either (a library panel, an annotation): no uid but the variable's
+    for (JsonNode uid : dashboard.findValues("uid")) {
+      assertTrue(uid.asText().equals("moestream") || uid.asText().equals("${datasource}"),
+          "a fixed uid in the dashboard: " + uid);
+    }
+
     Map<String, Object> provisioned = PrometheusConfig.read(stack.dir.resolve("grafana/provisioning/datasources/prometheus.yml"));
     @SuppressWarnings("unchecked")
     Map<String, Object> source = ((List<Map<String, Object>>) provisioned.get("datasources")).get(0);
     assertEquals("prometheus", source.get("type"));
+    assertEquals(true, source.get("isDefault"), "the variable starts at the default data source");
     assertEquals("http://prometheus:9090", source.get("url"), "the compose service and Prometheus's listen port");
     assertTrue(((List<?>) stack.service("prometheus").get("command")).contains("--web.listen-address=0.0.0.0:9090"));
     assertTrue(((List<?>) stack.service("prometheus").get("ports")).contains("127.0.0.1:9090:9090"));
-    Set<Integer> ids = new HashSet<>();
-    for (JsonNode panel : panels()) {
-      assertTrue(ids.add(panel.path("id").asInt()), "duplicate panel id " + panel.path("id"));
-      if (!panel.path("type").asText().equals("row")) {
-        assertEquals(source.get("uid"), panel.path("datasource").path("uid").asText(), panel.path("title").asText());
-        panel.path("targets").forEach(t -> assertEquals(source.get("uid"), t.path("datasource").path("uid").asText()));
-      }
-    }
     Map<String, Object> dashboards = PrometheusConfig.read(stack.dir.resolve("grafana/provisioning/dashboards/moestream.yml"));
     @SuppressWarnings("unchecked")
     Map<String, Object> options = (Map<String, Object>) ((List<Map<String, Object>>) dashboards.get("providers")).get(0).get("options");

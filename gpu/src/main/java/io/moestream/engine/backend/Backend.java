@@ -16,7 +16,11 @@ public interface Backend extends AutoCloseable {
   /** The KV cache this backend's steps read and write. */
   PagedKvCache kvCache();
 
-  /** Runs one step: writes the batch's keys/values into the cache and returns the requested logits. */
+  /**
+   * Runs one step: writes the batch's keys/values into the cache and returns the requested logits and the
+   * experts each token used. Everything the step depends on is in the batch (tokens, experts per token,
+   * floors, selection rule); the backend carries no setting that changes a result from one step to the next.
+   */
   StepOutput forward(StepBatch batch);
 
   /** Time spent per phase of the steps run so far. */
@@ -25,11 +29,6 @@ public interface Backend extends AutoCloseable {
   /** Optional hook that sees every token's routing probabilities (expert profiling, metrics). */
   default void setRoutingObserver(RoutingObserver observer) {
     throw new UnsupportedOperationException(name() + " does not report routing");
-  }
-
-  /** The rule that picks each token's experts from its ranked candidates (default: as the batch asks). */
-  default void setExpertSelection(io.moestream.engine.moe.ExpertSelection selection) {
-    throw new UnsupportedOperationException(name() + " does not take an expert selection rule");
   }
 
   /** Device memory this backend holds (weights, KV pages, scratch), in bytes; -1 on the CPU. */

@@ -14,7 +14,6 @@ import io.moestream.engine.kv.PagedKvCache;
 import io.moestream.engine.model.LayerWeights;
 import io.moestream.engine.model.ModelConfig;
 import io.moestream.engine.model.ModelWeights;
-import io.moestream.engine.moe.ExpertSelection;
 import io.moestream.engine.moe.Router;
 import io.moestream.engine.moe.Routers;
 
@@ -91,11 +90,6 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
-  public void setExpertSelection(ExpertSelection selection) {
-    moe.setSelection(selection);
-  }
-
-  @Override
   public StepOutput forward(StepBatch batch) {
     int numTokens = batch.numTokens();
     int hidden = config.hiddenSize();
@@ -111,7 +105,10 @@ public final class CpuBackend implements Backend {
     CpuAttention.RopeTables ropeTables = attention.ropeTables(batch.positions(), scratch);
     float[] normed = scratch.floats(numTokens * hidden);
     float[] blockOut = scratch.floats(numTokens * hidden);
-    int[] routedExpertsUsed = scratch.ints(numTokens);
+    int[][] expertsUsed = new int[config.numLayers()][]; // (numLayers, numTokens): returned in the StepOutput
+    for (int layer = 0; layer < expertsUsed.length; layer++) {
+      expertsUsed[layer] = scratch.ints(numTokens);
+    }
     int[] distinctExperts = scratch.ints(config.numLayers());
     scratch.endStepLevel(); // each stage below allocates on top of this and is dead when it returns
     RoutingObserver observer = routingObserver;
@@ -131,7 +128,8 @@ public final class CpuBackend implements Backend {
       stage = scratch.beginStage();
       if (lw.moe() != null) {
         distinctExperts[layer] = moe.forward(layer, lw.moe(), numTokens, batch.expertsPerToken()[layer],
-            batch.minExpertsPerToken(), normed, blockOut, routedExpertsUsed, observer, phaseTimes, scratch);
+            batch.minExpertsPerToken(), batch.selection(), normed, blockOut, expertsUsed[layer], observer, phaseTimes,
+            scratch);
         clock = System.nanoTime();
       } else {
         DenseMlp.forward(lw.denseMlp(), scratch.input(normed, numTokens, hidden), numTokens, hidden, blockOut,
@@ -157,7 +155,7 @@ public final class CpuBackend implements Backend {
     lap(Phase.LM_HEAD, clock);
     scratch.endStage(StepScratchSizes.Part.LM_HEAD, lmHeadStage);
     recordPeaks(scratch);
-    return new StepOutput(logits, vocab, routedExpertsUsed, distinctExperts);
+    return new StepOutput(logits, vocab, expertsUsed, distinctExperts);
   }
 
   /**

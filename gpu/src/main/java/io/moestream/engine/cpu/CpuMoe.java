@@ -27,7 +27,6 @@ final class CpuMoe {
   private final WorkerPool pool;
   private final IntFunction<Router> routers; // by layer
   private final int maxK;
-  private volatile ExpertSelection selection = ExpertSelection.AS_REQUESTED;
 
   CpuMoe(ModelConfig config, Kernels kernels, WorkerPool pool, Router router) {
     this(config, kernels, pool, layer -> router, router.maxK());
@@ -42,18 +41,17 @@ final class CpuMoe {
     this.maxK = maxK;
   }
 
-  void setSelection(ExpertSelection selection) {
-    this.selection = selection;
-  }
-
   /**
    * @param normed (numTokens, hiddenSize): input after post_attention_layernorm
    * @param minExpertsPerToken (numTokens): each token's floor for the selection rule, or null
+   * @param selection the step's rule for how many of its ranked candidates each token uses
    * @param out (numTokens, hiddenSize): receives the MLP output
+   * @param expertsUsed (numTokens) out: the experts each token used at this layer
    * @return distinct experts the step read
    */
-  int forward(int layer, MoeWeights w, int numTokens, int[] expertsPerToken, int[] minExpertsPerToken, float[] normed,
-      float[] out, int[] routedExpertsUsed, RoutingObserver observer, PhaseTimes times, StepScratch scratch) {
+  int forward(int layer, MoeWeights w, int numTokens, int[] expertsPerToken, int[] minExpertsPerToken,
+      ExpertSelection selection, float[] normed, float[] out, int[] expertsUsed, RoutingObserver observer,
+      PhaseTimes times, StepScratch scratch) {
     long started = System.nanoTime();
     int hidden = config.hiddenSize();
     int numExperts = config.numExperts();
@@ -96,7 +94,7 @@ final class CpuMoe {
       }
       router.weights(Arrays.copyOfRange(scores, t * numExperts, (t + 1) * numExperts), candidates, t * maxK, k,
           routingWeights);
-      routedExpertsUsed[t] += k;
+      expertsUsed[t] = k;
       if (observer != null) {
         observer.onToken(layer, Arrays.copyOfRange(scores, t * numExperts, (t + 1) * numExperts),
             Arrays.copyOfRange(candidates, t * maxK, t * maxK + k), k);

@@ -67,7 +67,8 @@ public final class StepScratchSizes {
     for (Part part : Part.values()) {
       parts.put(part, 0L);
     }
-    parts.put(Part.STEP_LEVEL, 3 * t * hidden + 2 * t * StepScratch.ropeHalf(config) + t + config.numLayers());
+    // residual, normed, block output; rope tables; experts used (numLayers, t) and distinct experts (numLayers)
+    parts.put(Part.STEP_LEVEL, 3 * t * hidden + 2 * t * StepScratch.ropeHalf(config) + (t + 1) * config.numLayers());
     long attention = config.mla() != null ? latentAttention(config, t) : groupedQueryAttention(config, t);
     parts.put(Part.ATTENTION, attention);
     long stageShifted = attention

@@ -16,7 +16,6 @@ import io.moestream.engine.model.LayerWeights;
 import io.moestream.engine.model.ModelConfig;
 import io.moestream.engine.model.ModelWeights;
 import io.moestream.engine.model.RoutingConfig;
-import io.moestream.engine.moe.ExpertSelection;
 import io.moestream.engine.moe.Router;
 import io.moestream.engine.moe.Routers;
 import jcuda.driver.CUstream;
@@ -53,7 +52,6 @@ public final class CudaBackend implements Backend {
   private final boolean syncPhases;
   private final PhaseTimes phaseTimes = new PhaseTimes();
   private volatile RoutingObserver routingObserver;
-  private volatile ExpertSelection selection = ExpertSelection.AS_REQUESTED;
 
   /**
    * Opens device {@code deviceIndex} and uploads the model.
@@ -169,11 +167,6 @@ public final class CudaBackend implements Backend {
   }
 
   @Override
-  public void setExpertSelection(ExpertSelection selection) {
-    this.selection = selection;
-  }
-
-  @Override
   public StepOutput forward(StepBatch batch) {
     device.makeCurrent(); // the engine may step from another thread than the one that loaded
     cuStreamSynchronize(stream); // idle after a completed step; drains what a failed step left queued
@@ -186,7 +179,7 @@ public final class CudaBackend implements Backend {
       }
     }
     if (numTokens == 0) { // a grid of 0 blocks is a launch error
-      return new StepOutput(new float[0], config.vocabSize(), new int[0], new int[config.numLayers()]);
+      return new StepOutput(new float[0], config.vocabSize(), new int[config.numLayers()][0], new int[config.numLayers()]);
     }
     long clock = System.nanoTime();
     DeviceStep step = DeviceStep.upload(batch, kvCache.blockSize(), scratch, staging);
@@ -195,10 +188,9 @@ public final class CudaBackend implements Backend {
     DevicePointer blockOut = scratch.get(Buffer.BLOCK_OUT, (long) numTokens * hidden);
     launcher.launch(CudaKernel.EMBEDDING_GATHER_BF16, numTokens, LaunchGeometry.ELEMENTWISE_THREADS,
         weights.embedTokens.first(), step.tokenIds(), numTokens, hidden, residual);
-    int[] routedExpertsUsed = new int[numTokens];
+    int[][] expertsUsed = new int[config.numLayers()][numTokens]; // 0 on dense layers
     int[] distinctExperts = new int[config.numLayers()];
     RoutingObserver observer = routingObserver;
-    ExpertSelection rule = selection;
 
     for (int layer = 0; layer < config.numLayers(); layer++) {
       DeviceWeights.Layer lw = weights.layers[layer];
@@ -210,7 +202,7 @@ public final class CudaBackend implements Backend {
       rmsNorm(residual, lw.postNorm(), numTokens, normed);
       if (lw.moe() != null) {
         distinctExperts[layer] = moe.forward(layer, lw.moe(), routers[layer], numTokens, batch.expertsPerToken()[layer],
-            batch.minExpertsPerToken(), normed, blockOut, routedExpertsUsed, rule, observer);
+            batch.minExpertsPerToken(), normed, blockOut, expertsUsed[layer], batch.selection(), observer);
         clock = lap(Phase.EXPERTS, clock);
       } else {
         DevicePointer h = scratch.get(Buffer.MLP_HIDDEN, (long) numTokens * lw.dense().intermediateSize());
@@ -237,7 +229,7 @@ public final class CudaBackend implements Backend {
       cuStreamSynchronize(stream);
     }
     phaseTimes.add(Phase.LM_HEAD, System.nanoTime() - clock);
-    return new StepOutput(logits, vocab, routedExpertsUsed, distinctExperts);
+    return new StepOutput(logits, vocab, expertsUsed, distinctExperts);
   }
 
   private long lap(Phase phase, long since) {

@@ -40,10 +40,12 @@ final class CudaMoe {
    * @param normed (numTokens, hiddenSize) on the device: input after post_attention_layernorm
    * @param out (numTokens, hiddenSize) on the device: receives the MLP output
    * @param router the layer's host router, which weighs tokens when a policy or an observer is set
+   * @param expertsUsed (numTokens) out: the experts each token used at this layer
+   * @param selection the step's rule for how many of its ranked candidates each token uses
    * @return distinct experts the step read
    */
   int forward(int layer, Moe w, Router router, int numTokens, int[] expertsPerToken, int[] minExpertsPerToken,
-      DevicePointer normed, DevicePointer out, int[] routedExpertsUsed, ExpertSelection selection,
+      DevicePointer normed, DevicePointer out, int[] expertsUsed, ExpertSelection selection,
       RoutingObserver observer) {
     int hidden = config.hiddenSize();
     int numExperts = config.numExperts();
@@ -101,9 +103,7 @@ final class CudaMoe {
     if (w.shared() != null) {
       addSharedExpert(w, numTokens, normed, out);
     }
-    for (int t = 0; t < numTokens; t++) {
-      routedExpertsUsed[t] += selectedK[t];
-    }
+    System.arraycopy(selectedK, 0, expertsUsed, 0, numTokens);
     return dispatch.numActive();
   }
 

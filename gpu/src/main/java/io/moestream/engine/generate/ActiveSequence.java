@@ -13,6 +13,7 @@ final class ActiveSequence {
   int processed; // tokens whose keys and values are in the cache
   int generated; // generated tokens, alreadyGenerated included
   long admittedAt;
+  int expertsUsedFewest; // over every step that ran its tokens, recomputation included; 0 = none yet
 
   ActiveSequence(GenerationRequest request, int[] expertsPerLayer) {
     this.request = request;
@@ -31,6 +32,13 @@ final class ActiveSequence {
     }
     tokens[numTokens++] = token;
     generated++;
+  }
+
+  /** Notes the experts one of its tokens used at its fewest sparse layer (0: no sparse layer). */
+  void ranWith(int fewestExperts) {
+    if (fewestExperts > 0 && (expertsUsedFewest == 0 || fewestExperts < expertsUsedFewest)) {
+      expertsUsedFewest = fewestExperts;
+    }
   }
 
   /** Tokens still to run through the model (the whole prompt at first, then the last sampled one). */

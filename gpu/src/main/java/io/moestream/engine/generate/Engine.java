@@ -5,6 +5,7 @@ import io.moestream.engine.backend.StepBatch;
 import io.moestream.engine.backend.StepOutput;
 import io.moestream.engine.kv.PagedKvCache;
 import io.moestream.engine.model.ModelConfig;
+import io.moestream.engine.moe.ExpertSelection;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -30,7 +31,9 @@ public final class Engine implements AutoCloseable {
   private final List<ActiveSequence> running = new ArrayList<>();
   private final List<TokenEvent> pendingEvents = new ArrayList<>();
   private long admissions;
+  private int[][] lastStepExpertsUsed; // (numLayers, numTokens) of the last step; numTokens 0 when none ran
   private volatile int[] expertLevel; // (numLayers): caps every request's experts per token; null = none
+  private volatile ExpertSelection expertSelection = ExpertSelection.AS_REQUESTED; // goes into every StepBatch
 
   public Engine(Backend backend, EngineOptions options, int[] eosTokenIds) {
     this.backend = backend;
@@ -38,6 +41,7 @@ public final class Engine implements AutoCloseable {
     this.config = backend.config();
     this.eosTokenIds = eosTokenIds.clone();
     this.cache = backend.kvCache();
+    this.lastStepExpertsUsed = new int[config.numLayers()][0];
   }
 
   public ModelConfig config() {
@@ -59,15 +63,23 @@ public final class Engine implements AutoCloseable {
     return k;
   }
 
+  /** {@link #setExpertLevel(int[], ExpertSelection)} with every token using the k it may use. */
+  public void setExpertLevel(int[] levelExpertsPerLayer) {
+    setExpertLevel(levelExpertsPerLayer, ExpertSelection.AS_REQUESTED);
+  }
+
   /**
-   * Sets the expert-activation level every following step runs at: each token uses
+   * Sets the expert-activation level every following step runs at: each token may use
    * {@code min(its request's k, level[layer])} experts, raised to its request's floor (the model's k for
-   * a full-quality request). Null (the default) runs every request exactly as it asked. Takes effect
-   * at the next step; call from the stepping thread or between steps.
+   * a full-quality request), and {@code selection} decides per step how many of those it uses. Null
+   * experts (the default) runs every request exactly as it asked. Both go into every {@link StepBatch}
+   * the engine builds, so the backend holds no policy state. Takes effect at the next step; call from
+   * the stepping thread or between steps.
    *
    * @param levelExpertsPerLayer (numLayers), each sparse layer's entry in [1, num_experts_per_tok]
+   * @param selection the level's per-token rule; null = {@link ExpertSelection#AS_REQUESTED}
    */
-  public void setExpertLevel(int[] levelExpertsPerLayer) {
+  public void setExpertLevel(int[] levelExpertsPerLayer, ExpertSelection selection) {
     if (levelExpertsPerLayer != null) {
       if (levelExpertsPerLayer.length != config.numLayers()) {
         throw new IllegalArgumentException("expert level has " + levelExpertsPerLayer.length + " entries, the model has "
@@ -83,9 +95,15 @@ public final class Engine implements AutoCloseable {
       levelExpertsPerLayer = levelExpertsPerLayer.clone();
     }
     this.expertLevel = levelExpertsPerLayer;
+    this.expertSelection = selection == null ? ExpertSelection.AS_REQUESTED : selection;
   }
 
-  /** The level set by {@link #setExpertLevel}, or null. */
+  /** The selection rule set by {@link #setExpertLevel(int[], ExpertSelection)}. */
+  public ExpertSelection expertSelection() {
+    return expertSelection;
+  }
+
+  /** The experts per layer set by {@link #setExpertLevel}, or null. */
   public int[] expertLevel() {
     int[] level = expertLevel;
     return level == null ? null : level.clone();
@@ -136,11 +154,11 @@ public final class Engine implements AutoCloseable {
   private boolean finishedBeforeStart(ActiveSequence sequence) {
     int[] previous = sequence.request.alreadyGenerated();
     if (previous.length > 0 && isEos(previous[previous.length - 1])) {
-      pendingEvents.add(new TokenEvent(sequence.request.id(), -1, -1, FinishReason.STOP, null, 0));
+      pendingEvents.add(new TokenEvent(sequence.request.id(), -1, -1, FinishReason.STOP, null, 0, 0));
       return true;
     }
     if (sequence.generated >= sequence.request.maxNewTokens()) {
-      pendingEvents.add(new TokenEvent(sequence.request.id(), -1, -1, FinishReason.LENGTH, null, 0));
+      pendingEvents.add(new TokenEvent(sequence.request.id(), -1, -1, FinishReason.LENGTH, null, 0, 0));
       return true;
     }
     return false;
@@ -178,9 +196,10 @@ public final class Engine implements AutoCloseable {
   public List<TokenEvent> step() {
     List<TokenEvent> events = new ArrayList<>(pendingEvents);
     pendingEvents.clear();
+    lastStepExpertsUsed = new int[config.numLayers()][0];
     admit();
     StepPlan plan = StepPlan.build(running, options.maxBatchTokens(), cache, config.numLayers(), this::preemptOne,
-        expertLevel, config.numExpertsPerTok());
+        expertLevel, expertSelection, config.numExpertsPerTok());
     if (plan.cannotFit() != null) {
       failForCache(plan.cannotFit(), events);
     }
@@ -197,12 +216,22 @@ public final class Engine implements AutoCloseable {
         running.remove(s);
         cache.release(s.kv);
         events.add(new TokenEvent(s.request.id(), -1, -1, FinishReason.ERROR,
-            "forward pass failed: " + e, 0));
+            "forward pass failed: " + e, 0, s.expertsUsedFewest));
       }
       return events;
     }
+    lastStepExpertsUsed = output.expertsUsed();
     plan.complete(output, this, events);
     return events;
+  }
+
+  /**
+   * The experts each token of the last {@link #step} used, as its {@code StepOutput} reported them:
+   * (numLayers, numTokens), 0 on dense layers; no tokens when that step ran none or failed. For metrics
+   * (tokens per step, experts per token), read after the step; the array is not copied.
+   */
+  public int[][] lastStepExpertsUsed() {
+    return lastStepExpertsUsed;
   }
 
   /** Admits waiting requests, oldest first, while their whole context fits in the cache now. */
@@ -214,7 +243,7 @@ public final class Engine implements AutoCloseable {
           waiting.pollFirst();
           pendingEvents.add(new TokenEvent(next.request.id(), -1, -1, FinishReason.ERROR,
               "KV cache too small: " + (next.numTokens + 1) + " positions needed, the cache holds "
-                  + (long) cache.numBlocks() * cache.blockSize(), 0));
+                  + (long) cache.numBlocks() * cache.blockSize(), 0, 0));
           continue;
         }
         return;
@@ -265,7 +294,7 @@ public final class Engine implements AutoCloseable {
     } else if (s.generated >= s.request.maxNewTokens() || s.numTokens >= config.maxPositionEmbeddings()) {
       reason = FinishReason.LENGTH;
     }
-    events.add(new TokenEvent(s.request.id(), token, index, reason, null, expertsUsedMean));
+    events.add(new TokenEvent(s.request.id(), token, index, reason, null, expertsUsedMean, s.expertsUsedFewest));
     if (reason != null) {
       running.remove(s);
       cache.release(s.kv);
@@ -277,7 +306,7 @@ public final class Engine implements AutoCloseable {
     running.remove(s);
     cache.release(s.kv);
     events.add(new TokenEvent(s.request.id(), -1, -1, FinishReason.ERROR,
-        "KV cache full: sequence of " + s.numTokens + " tokens cannot grow even alone", 0));
+        "KV cache full: sequence of " + s.numTokens + " tokens cannot grow even alone", 0, s.expertsUsedFewest));
   }
 
   List<ActiveSequence> runningView() {

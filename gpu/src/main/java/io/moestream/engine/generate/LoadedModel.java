@@ -9,6 +9,7 @@ import io.moestream.engine.kv.PagedKvCache;
 import io.moestream.engine.model.GenerationDefaults;
 import io.moestream.engine.model.ModelConfig;
 import io.moestream.engine.model.ModelWeights;
+import io.moestream.engine.moe.ExpertSelection;
 import io.moestream.engine.plan.MachineMemory;
 import io.moestream.engine.plan.MemoryCheck;
 import io.moestream.engine.plan.MemoryException;
@@ -87,6 +88,14 @@ public final class LoadedModel implements AutoCloseable {
    * @return (rows, vocabSize)
    */
   public float[][] logits(int[] tokens, int[] expertsPerLayer, boolean allPositions) {
+    return logits(tokens, expertsPerLayer, ExpertSelection.AS_REQUESTED, allPositions);
+  }
+
+  /**
+   * The same under a selection rule (a policy's {@link io.moestream.engine.policy.ExpertPolicy#selection}),
+   * which goes into every step's batch.
+   */
+  public float[][] logits(int[] tokens, int[] expertsPerLayer, ExpertSelection selection, boolean allPositions) {
     ModelConfig config = config();
     if (tokens.length == 0) {
       throw new IllegalArgumentException("no token ids given");
@@ -136,7 +145,7 @@ public final class LoadedModel implements AutoCloseable {
         }
         boolean last = start + n == tokens.length;
         int[] logitTokens = allPositions ? range(n) : last ? new int[] {n - 1} : new int[0];
-        StepOutput out = backend.forward(new StepBatch(ids, positions, kv, experts, logitTokens));
+        StepOutput out = backend.forward(new StepBatch(ids, positions, kv, experts, logitTokens, null, selection));
         sequence.setLength(start + n);
         for (int i = 0; i < logitTokens.length; i++) {
           rows[allPositions ? start + i : 0] = out.logitsRow(i);

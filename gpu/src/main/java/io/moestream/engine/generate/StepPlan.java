@@ -3,6 +3,7 @@ package io.moestream.engine.generate;
 import io.moestream.engine.backend.StepBatch;
 import io.moestream.engine.backend.StepOutput;
 import io.moestream.engine.kv.PagedKvCache;
+import io.moestream.engine.moe.ExpertSelection;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Set;
@@ -22,7 +23,7 @@ final class StepPlan {
   private ActiveSequence cannotFit;
 
   static StepPlan build(List<ActiveSequence> running, int tokenBudget, PagedKvCache cache, int numLayers,
-      Predicate<Set<ActiveSequence>> preemptOneNotIn, int[] expertLevel, int maxK) {
+      Predicate<Set<ActiveSequence>> preemptOneNotIn, int[] expertLevel, ExpertSelection selection, int maxK) {
     StepPlan plan = new StepPlan();
     List<ActiveSequence> ordered = new ArrayList<>();
     for (ActiveSequence s : running) {
@@ -61,7 +62,7 @@ final class StepPlan {
       plan.counts.add(n);
       budget -= n;
     }
-    plan.batch = plan.toBatch(numLayers, expertLevel, maxK);
+    plan.batch = plan.toBatch(numLayers, expertLevel, selection, maxK);
     return plan;
   }
 
@@ -83,7 +84,7 @@ final class StepPlan {
     return batch;
   }
 
-  private StepBatch toBatch(int numLayers, int[] expertLevel, int maxK) {
+  private StepBatch toBatch(int numLayers, int[] expertLevel, ExpertSelection selection, int maxK) {
     int total = 0;
     for (int n : counts) {
       total += n;
@@ -116,7 +117,7 @@ final class StepPlan {
       }
     }
     return new StepBatch(tokenIds, positions, kv, experts, logitTokens.stream().mapToInt(Integer::intValue).toArray(),
-        anyFloor ? floors : null);
+        anyFloor ? floors : null, selection);
   }
 
   /**
@@ -138,18 +139,16 @@ final class StepPlan {
   void complete(StepOutput output, Engine engine, List<TokenEvent> events) {
     int t = 0;
     int logitRow = 0;
-    int sparseLayers = 0;
-    for (int layer = 0; layer < engine.config().numLayers(); layer++) {
-      sparseLayers += engine.config().isSparse(layer) ? 1 : 0;
-    }
     for (int i = 0; i < sequences.size(); i++) {
       ActiveSequence s = sequences.get(i);
       int n = counts.get(i);
+      for (int j = t; j < t + n; j++) {
+        s.ranWith(output.expertsUsedFewest(j));
+      }
       t += n;
       boolean sample = n == s.pending();
       int row = sample ? logitRow++ : -1;
-      double expertsMean = sparseLayers == 0 ? 0 : output.routedExpertsUsed()[t - 1] / (double) sparseLayers;
-      engine.advance(s, n, output, row, expertsMean, events);
+      engine.advance(s, n, output, row, output.expertsUsedMean(t - 1), events);
     }
   }
 }

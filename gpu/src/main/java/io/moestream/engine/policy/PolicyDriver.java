@@ -6,8 +6,8 @@ import io.moestream.engine.moe.ExpertSelection;
 import java.util.List;
 
 /**
- * Runs an engine under a policy: applies the current level (its experts per layer as the engine's
- * level, its selection rule on the backend) and, for {@code adaptive}, moves between levels from the
+ * Runs an engine under a policy: applies the current level (its experts per layer and its selection
+ * rule, which the engine puts into every step's batch) and, for {@code adaptive}, moves between levels from the
  * load signals. A non-adaptive policy is one level that never moves.
  *
  * <p>Call {@link #onSignals} from the thread that steps the engine (between steps). Requests' floors
@@ -22,7 +22,6 @@ public final class PolicyDriver {
   private final ExpertSelection[] levelSelections;
   private final int[] levelFewest; // (numLevels)
   private final AdaptiveController controller;
-  private boolean customSelection;
   private int applied = -1;
 
   public PolicyDriver(Engine engine, ExpertPolicy policy, ControllerSettings settings) {
@@ -56,13 +55,7 @@ public final class PolicyDriver {
   }
 
   private void apply(int level) {
-    engine.setExpertLevel(levelExperts[level]);
-    ExpertSelection selection = levelSelections[level];
-    // Backends without a selection hook still run fixed and scheduled levels.
-    if (selection != ExpertSelection.AS_REQUESTED || customSelection) {
-      engine.backend().setExpertSelection(selection);
-      customSelection = selection != ExpertSelection.AS_REQUESTED;
-    }
+    engine.setExpertLevel(levelExperts[level], levelSelections[level]);
     applied = level;
   }
 

@@ -10,7 +10,6 @@ import io.moestream.engine.model.ModelConfig;
 import io.moestream.engine.policy.ControllerSettings;
 import io.moestream.engine.policy.ExpertPolicies;
 import io.moestream.engine.policy.ExpertPolicy;
-import io.moestream.engine.policy.ExpertUsage;
 import io.moestream.engine.policy.FixedPolicy;
 import io.moestream.engine.policy.LoadSignals;
 import io.moestream.engine.policy.PolicyDriver;
@@ -155,8 +154,6 @@ final class BenchLoadCommand implements Callable<Integer> {
     ControllerSettings settings = ControllerSettings.defaults()
         .withDwell(dwellDownMs * 1_000_000L, dwellUpMs * 1_000_000L);
     PolicyDriver driver = new PolicyDriver(engine, policy, settings);
-    ExpertUsage usage = new ExpertUsage(config);
-    loaded.backend().setRoutingObserver(usage);
     SplittableRandom random = new SplittableRandom(1000L + c); // the same prompts for every policy
     for (int s = 0; s < c; s++) {
       engine.submit(new GenerationRequest("load-" + s, random.ints(promptTokens, 0, config.vocabSize()).toArray(),
@@ -166,33 +163,28 @@ final class BenchLoadCommand implements Callable<Integer> {
     int generated = 0;
     int started = 0;
     List<Double> decodeSteps = new ArrayList<>();
-    try {
-      while (engine.hasWork()) {
-        long t0 = System.nanoTime();
-        boolean decodeOnly = started == c;
-        if (decodeOnly && decodeSteps.isEmpty()) {
-          backend.reset(); // from here on: decode steps only
-        }
-        List<TokenEvent> events = engine.step();
-        long t1 = System.nanoTime();
-        for (TokenEvent e : events) {
-          if (e.tokenId() >= 0) {
-            generated++;
-            started += e.index() == 0 ? 1 : 0;
-          }
-        }
-        if (decodeOnly) {
-          double stepMs = (t1 - t0) / 1e6;
-          decodeSteps.add(stepMs);
-          double latency = Double.isNaN(targetMs) ? 0 : stepMs / targetMs;
-          driver.onSignals(t1, new LoadSignals(engine.waitingCount(), engine.runningCount(),
-              engine.runningCount() / (double) options.maxRunningSequences(), 0, latency, -1));
+    // The policy lives in this engine and the batches it builds: the shared backend keeps no trace of it.
+    while (engine.hasWork()) {
+      long t0 = System.nanoTime();
+      boolean decodeOnly = started == c;
+      if (decodeOnly && decodeSteps.isEmpty()) {
+        backend.resetDistinct(); // from here on: decode steps only
+      }
+      List<TokenEvent> events = engine.step();
+      long t1 = System.nanoTime();
+      for (TokenEvent e : events) {
+        if (e.tokenId() >= 0) {
+          generated++;
+          started += e.index() == 0 ? 1 : 0;
         }
       }
-    } finally {
-      loaded.backend().setRoutingObserver(null);
-      engine.setExpertLevel(null);
-      loaded.backend().setExpertSelection(io.moestream.engine.moe.ExpertSelection.AS_REQUESTED);
+      if (decodeOnly) {
+        double stepMs = (t1 - t0) / 1e6;
+        decodeSteps.add(stepMs);
+        double latency = Double.isNaN(targetMs) ? 0 : stepMs / targetMs;
+        driver.onSignals(t1, new LoadSignals(engine.waitingCount(), engine.runningCount(),
+            engine.runningCount() / (double) options.maxRunningSequences(), 0, latency, -1));
+      }
     }
     double elapsed = (System.nanoTime() - start) / 1e9;
     double seconds = elapsed;
@@ -200,7 +192,7 @@ final class BenchLoadCommand implements Callable<Integer> {
       double[] sorted = decodeSteps.stream().mapToDouble(Double::doubleValue).sorted().toArray();
       seconds = sorted.length == 0 ? elapsed : sorted[sorted.length / 2] / 1000;
     }
-    return new Result(policy.spec(), c, generated / elapsed, usage.expertsPerToken(), seconds,
+    return new Result(policy.spec(), c, generated / elapsed, backend.expertsPerToken(), seconds,
         backend.distinctExpertsPerLayer());
   }
 }

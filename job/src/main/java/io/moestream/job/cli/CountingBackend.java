@@ -2,21 +2,22 @@ package io.moestream.job.cli;
 
 import io.moestream.engine.backend.Backend;
 import io.moestream.engine.backend.PhaseTimes;
-import io.moestream.engine.backend.RoutingObserver;
 import io.moestream.engine.backend.StepBatch;
 import io.moestream.engine.backend.StepOutput;
 import io.moestream.engine.kv.PagedKvCache;
 import io.moestream.engine.model.ModelConfig;
-import io.moestream.engine.moe.ExpertSelection;
 
 /**
- * A backend that passes everything through and counts, per step, the distinct experts each sparse
- * layer read: what a memory-bound decode step pays for. Closing it leaves the wrapped backend open.
+ * A backend that passes everything through and counts, from each step's {@link StepOutput}, the
+ * distinct experts each sparse layer read (what a memory-bound decode step pays for) and the experts
+ * the tokens used. Closing it leaves the wrapped backend open.
  */
 final class CountingBackend implements Backend {
   private final Backend backend;
   private long steps;
   private double distinctSum; // mean over sparse layers, summed over steps
+  private long tokenLayers; // (token, sparse layer) pairs routed, over every step
+  private long expertsUsed; // experts those pairs used, summed
 
   CountingBackend(Backend backend) {
     this.backend = backend;
@@ -40,6 +41,12 @@ final class CountingBackend implements Backend {
   @Override
   public StepOutput forward(StepBatch batch) {
     StepOutput out = backend.forward(batch);
+    for (int[] layer : out.expertsUsed()) {
+      for (int k : layer) {
+        tokenLayers += k > 0 ? 1 : 0; // 0: a dense layer
+        expertsUsed += k;
+      }
+    }
     int sparse = 0;
     long distinct = 0;
     for (int layer = 0; layer < config().numLayers(); layer++) {
@@ -60,22 +67,18 @@ final class CountingBackend implements Backend {
     return backend.phaseTimes();
   }
 
-  @Override
-  public void setRoutingObserver(RoutingObserver observer) {
-    backend.setRoutingObserver(observer);
-  }
-
-  @Override
-  public void setExpertSelection(ExpertSelection selection) {
-    backend.setExpertSelection(selection);
-  }
-
   /** Distinct experts read per sparse layer, mean over the steps so far (NaN before any). */
   double distinctExpertsPerLayer() {
     return steps == 0 ? Double.NaN : distinctSum / steps;
   }
 
-  void reset() {
+  /** Mean experts a token used per sparse layer, over every step so far (NaN before any). */
+  double expertsPerToken() {
+    return tokenLayers == 0 ? Double.NaN : expertsUsed / (double) tokenLayers;
+  }
+
+  /** Restarts {@link #distinctExpertsPerLayer} (the experts-per-token count goes on). */
+  void resetDistinct() {
     steps = 0;
     distinctSum = 0;
   }

@@ -74,17 +74,11 @@ final class EvalQualityCommand implements Callable<Integer> {
         }
         float[][] reference = full.logits(chunk, fullExperts, true);
         candidate.backend().setRoutingObserver(usage);
-        if (selection != ExpertSelection.AS_REQUESTED) {
-          candidate.backend().setExpertSelection(selection);
-        }
         float[][] evaluated;
         try {
-          evaluated = candidate.logits(chunk, policyExperts, true);
+          evaluated = candidate.logits(chunk, policyExperts, selection, true);
         } finally {
           candidate.backend().setRoutingObserver(null);
-          if (selection != ExpertSelection.AS_REQUESTED) {
-            candidate.backend().setExpertSelection(ExpertSelection.AS_REQUESTED);
-          }
         }
         for (int i = 0; i + 1 < chunk.length; i++) {
           stats.add(reference[i], evaluated[i], chunk[i + 1]);

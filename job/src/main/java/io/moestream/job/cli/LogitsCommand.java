@@ -39,11 +39,8 @@ final class LogitsCommand implements Callable<Integer> {
     try (LoadedModel loaded = policyOptions.load(model, engineOptions.toOptions())) {
       int k = ExpertsOption.check(expertsPerToken, loaded.config());
       io.moestream.engine.policy.ExpertPolicy policy = policyOptions.policy(k);
-      if (policy != null && policy.selection(loaded.config()) != io.moestream.engine.moe.ExpertSelection.AS_REQUESTED) {
-        loaded.backend().setExpertSelection(policy.selection(loaded.config()));
-      }
-      float[][] rows = loaded.logits(ids, policy == null ? loaded.expertsPerLayer(0) : policy.expertsPerLayer(loaded.config()),
-          allPositions);
+      float[][] rows = policy == null ? loaded.logits(ids, loaded.expertsPerLayer(0), allPositions)
+          : loaded.logits(ids, policy.expertsPerLayer(loaded.config()), policy.selection(loaded.config()), allPositions);
       PrintStream stdout = System.out;
       try (JsonGenerator json = new JsonFactory().createGenerator((OutputStream) new java.io.BufferedOutputStream(stdout, 1 << 16))) {
         json.writeStartObject();

@@ -19,7 +19,7 @@ final class ActiveGeneration {
   final TokenizedRequest request;
   /** The engine's id: unique even when callers reuse request ids. */
   final String engineId;
-  /** The fewest experts per token its steps allowed so far (policy level and floor). */
+  /** The fewest experts per token any of its tokens used at a sparse layer so far, as the engine reported. */
   private int fewestExperts;
   final long admittedAtMs;
   /** Restores of the job this request has been in flight through. */
@@ -83,9 +83,14 @@ final class ActiveGeneration {
     return length == 0 ? fewestExperts : expertsUsedSum / length;
   }
 
-  /** A step is about to run while this request is in flight, allowing it at least {@code experts} per token. */
-  void allow(int experts) {
-    fewestExperts = Math.min(fewestExperts, experts);
+  /**
+   * Notes what the engine reported its tokens used at their fewest ({@code TokenEvent.expertsUsedFewest});
+   * 0 (none of its tokens ran a sparse layer yet) changes nothing.
+   */
+  void ranWith(int fewestExpertsUsed) {
+    if (fewestExpertsUsed > 0) {
+      fewestExperts = Math.min(fewestExperts, fewestExpertsUsed);
+    }
   }
 
   int fewestExperts() {

@@ -11,7 +11,6 @@ import io.moestream.operators.records.InFlightRequest;
 import io.moestream.operators.records.RoutedGeneration;
 import io.moestream.operators.records.TokenizedRequest;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,10 +51,6 @@ final class InFlightGenerations {
 
   boolean isEmpty() {
     return active.isEmpty();
-  }
-
-  Collection<ActiveGeneration> all() {
-    return active.values();
   }
 
   /** A new request; an answer lands in {@code answers} at once when the engine refuses it. */
@@ -101,6 +96,7 @@ final class InFlightGenerations {
       }
       try {
         boolean stopString = false;
+        generation.ranWith(event.expertsUsedFewest());
         if (event.tokenId() >= 0) {
           metrics.generatedToken();
           stopString = generation.accept(event.tokenId(), event.expertsUsedMean(), nowMs);

@@ -66,7 +66,7 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * an error instead of failing the task.
  *
  * <p>Pieces: {@link InFlightGenerations} (requests in, answers out), {@link StepQuality} (the policy's
- * level and what each request may get), {@link WallTime} (where the task thread's time goes: engine,
+ * level from the load), {@link WallTime} (where the task thread's time goes: engine,
  * tokens, emitting, intake, snapshots, waiting with and without work); this class paces the steps on
  * the mailbox and holds the Flink state.
  *
@@ -159,7 +159,7 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<RoutedGen
       load.consumerLagFrom(consumerLag);
     }
     PolicyDriver policy = new PolicyDriver(engine, expertControl.parsedPolicy(), expertControl.controller());
-    quality = new StepQuality(policy, expertControl.latencyTargetMs(), modelK);
+    quality = new StepQuality(policy, expertControl.latencyTargetMs());
     expertUsage = new ExpertUsage(model.config());
     model.backend().setRoutingObserver(expertUsage);
     expertMetrics = new ExpertMetrics(getMetricGroup(), model.config(), expertUsage, policy,
@@ -286,8 +286,6 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<RoutedGen
   private void runStep() {
     long stepStart = wallTime.begin();
     quality.update(stepStart, load, stepMsAverage);
-    quality.markInFlight(inFlight.all());
-    long tokensBefore = expertUsage.tokensSeen();
     long engineStart = System.nanoTime();
     wallTime.end(Use.TOKENS, stepStart, true);
     List<TokenEvent> events = engine.step();
@@ -296,8 +294,9 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<RoutedGen
     lastStepEndNanos = stepEnd;
     stepMsAverage = 0.8 * stepMsAverage + 0.2 * ((stepEnd - engineStart) / 1e6);
     long tokensStart = wallTime.begin();
-    metrics.step((int) (expertUsage.tokensSeen() - tokensBefore));
-    expertMetrics.stepDone(stepEnd);
+    int[][] expertsUsed = engine.lastStepExpertsUsed(); // (numLayers, tokens of the step)
+    metrics.step(expertsUsed.length == 0 ? 0 : expertsUsed[0].length);
+    expertMetrics.stepDone(stepEnd, expertsUsed);
     long now = System.currentTimeMillis();
     inFlight.onStep(events, now, answers);
     inFlight.expireDeadlines(now, answers);

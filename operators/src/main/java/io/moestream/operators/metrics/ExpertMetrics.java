@@ -10,22 +10,24 @@ import org.apache.flink.metrics.MetricGroup;
  * layer), tokens per expert (a group per layer and expert, so Prometheus gets {@code layer} and
  * {@code expert} labels for a heat map), and the policy's level, pressure and level changes.
  *
- * <p>{@link ExpertUsage} counts on the task thread as the backend routes; {@link #roll} (also on the
- * task thread, after steps) turns its running totals into interval means at most once per interval, so
- * the gauges show recent behaviour rather than the average since the job started.
+ * <p>Experts per token come from each step's own report of what its tokens used ({@link #stepDone} with
+ * the engine's {@code lastStepExpertsUsed}); tokens per expert from {@link ExpertUsage}, which counts on
+ * the task thread as the backend routes. {@link #roll} (also on the task thread, after steps) turns the
+ * running totals into interval means at most once per interval, so the gauges show recent behaviour
+ * rather than the average since the job started.
  */
 public final class ExpertMetrics {
   private static final long INTERVAL_NANOS = 1_000_000_000L;
 
   private final ExpertUsage usage;
   private final PolicyDriver driver;
+  private final long[] tokens; // (numLayers): tokens routed at the layer, since the job started
+  private final long[] selected; // (numLayers): experts they used, summed
   private final long[] tokensAtRoll; // (numLayers)
   private final long[] selectedAtRoll; // (numLayers)
   private final double[] layerMeans; // (numLayers): NaN at dense layers and before any token
   private volatile double mean = Double.NaN;
   private volatile double stepMean = Double.NaN;
-  private long tokensAtStep;
-  private long selectedAtStep;
   private long rolledAt;
 
   /** @param expertsKept experts per sparse layer left by pruning (the model's num_experts when not pruned) */
@@ -33,6 +35,8 @@ public final class ExpertMetrics {
     this.usage = usage;
     this.driver = driver;
     int numLayers = config.numLayers();
+    this.tokens = new long[numLayers];
+    this.selected = new long[numLayers];
     this.tokensAtRoll = new long[numLayers];
     this.selectedAtRoll = new long[numLayers];
     this.layerMeans = new double[numLayers];
@@ -59,15 +63,27 @@ public final class ExpertMetrics {
     }
   }
 
-  /** After an engine step: that step's mean, then {@link #roll}. */
-  public void stepDone(long nowNanos) {
-    long tokens = usage.tokensAllLayers();
-    long selected = usage.selectedAllLayers();
-    if (tokens > tokensAtStep) {
-      stepMean = (selected - selectedAtStep) / (double) (tokens - tokensAtStep);
+  /**
+   * After an engine step: counts what its tokens used, sets that step's mean, then {@link #roll}.
+   *
+   * @param expertsUsed (numLayers, numTokens): the step's experts per token, 0 on dense layers
+   */
+  public void stepDone(long nowNanos, int[][] expertsUsed) {
+    long stepTokens = 0;
+    long stepSelected = 0;
+    for (int layer = 0; layer < expertsUsed.length; layer++) {
+      for (int k : expertsUsed[layer]) {
+        if (k > 0) { // a sparse layer: every token uses at least one expert there
+          tokens[layer]++;
+          selected[layer] += k;
+          stepTokens++;
+          stepSelected += k;
+        }
+      }
     }
-    tokensAtStep = tokens;
-    selectedAtStep = selected;
+    if (stepTokens > 0) {
+      stepMean = stepSelected / (double) stepTokens;
+    }
     roll(nowNanos);
   }
 
@@ -77,21 +93,21 @@ public final class ExpertMetrics {
       return;
     }
     rolledAt = nowNanos;
-    long tokens = 0;
-    long selected = 0;
+    long intervalTokens = 0;
+    long intervalSelected = 0;
     for (int layer = 0; layer < layerMeans.length; layer++) {
-      long t = usage.tokens(layer) - tokensAtRoll[layer];
-      long s = usage.selected(layer) - selectedAtRoll[layer];
-      tokensAtRoll[layer] = usage.tokens(layer);
-      selectedAtRoll[layer] = usage.selected(layer);
+      long t = tokens[layer] - tokensAtRoll[layer];
+      long s = selected[layer] - selectedAtRoll[layer];
+      tokensAtRoll[layer] = tokens[layer];
+      selectedAtRoll[layer] = selected[layer];
       if (t > 0) {
         layerMeans[layer] = s / (double) t;
       }
-      tokens += t;
-      selected += s;
+      intervalTokens += t;
+      intervalSelected += s;
     }
-    if (tokens > 0) {
-      mean = selected / (double) tokens;
+    if (intervalTokens > 0) {
+      mean = intervalSelected / (double) intervalTokens;
     }
   }
 

@@ -20,7 +20,7 @@ public class InFlightRequest {
   public int version;
   public TokenizedRequest request;
   public int[] generated;
-  /** The fewest experts per token its steps allowed so far (reported as {@code ExpertsUsed.min}). */
+  /** The fewest experts per token its tokens used at a sparse layer so far (reported as {@code ExpertsUsed.min}). */
   public int expertsPerToken;
   public double expertsUsedSum;
   public long admittedAtMs;

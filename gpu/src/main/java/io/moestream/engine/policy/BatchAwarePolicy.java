@@ -30,11 +30,6 @@ public record BatchAwarePolicy(int minK, double ratio) implements ExpertPolicy {
   }
 
   @Override
-  public int fewestExperts(ModelConfig config) {
-    return Math.min(minK, ExpertPolicy.super.fewestExperts(config));
-  }
-
-  @Override
   public ExpertSelection selection(ModelConfig config) {
     return new BatchAwareSelection(minK, (float) ratio);
   }

@@ -25,21 +25,6 @@ public interface ExpertPolicy {
     return ExpertSelection.AS_REQUESTED;
   }
 
-  /**
-   * The fewest routed experts per token any sparse layer may use under this policy (before a request's
-   * floor raises it): a lower bound of what a token used.
-   */
-  default int fewestExperts(ModelConfig config) {
-    int[] k = expertsPerLayer(config);
-    int fewest = config.numExpertsPerTok();
-    for (int layer = 0; layer < k.length; layer++) {
-      if (config.isSparse(layer)) {
-        fewest = Math.min(fewest, k[layer]);
-      }
-    }
-    return fewest;
-  }
-
   /** Checks a policy's k against the model. */
   static int checkK(String spec, int k, ModelConfig config) {
     if (k < 1 || k > config.numExpertsPerTok()) {

@@ -20,7 +20,6 @@ public final class PolicyDriver {
   private final List<ExpertPolicy> levels;
   private final int[][] levelExperts; // (numLevels, numLayers)
   private final ExpertSelection[] levelSelections;
-  private final int[] levelFewest; // (numLevels)
   private final AdaptiveController controller;
   private int applied = -1;
 
@@ -31,11 +30,9 @@ public final class PolicyDriver {
     this.levels = policy instanceof AdaptivePolicy adaptive ? adaptive.levels(config) : List.of(policy);
     this.levelExperts = new int[levels.size()][];
     this.levelSelections = new ExpertSelection[levels.size()];
-    this.levelFewest = new int[levels.size()];
     for (int i = 0; i < levels.size(); i++) {
       levelExperts[i] = levels.get(i).expertsPerLayer(config);
       levelSelections[i] = levels.get(i).selection(config);
-      levelFewest[i] = levels.get(i).fewestExperts(config);
     }
     this.controller = new AdaptiveController(levels.size(), settings);
     apply(0);
@@ -77,11 +74,6 @@ public final class PolicyDriver {
 
   public AdaptiveController controller() {
     return controller;
-  }
-
-  /** The fewest experts per token the current level lets a token use ({@link ExpertPolicy#fewestExperts}). */
-  public int levelFewestExperts() {
-    return levelFewest[applied];
   }
 
   /** Mean experts per token the current level asks for over the sparse layers (before selection). */

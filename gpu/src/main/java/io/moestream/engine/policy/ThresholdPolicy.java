@@ -28,11 +28,6 @@ public record ThresholdPolicy(int minK, double ratio) implements ExpertPolicy {
   }
 
   @Override
-  public int fewestExperts(ModelConfig config) {
-    return Math.min(minK, ExpertPolicy.super.fewestExperts(config));
-  }
-
-  @Override
   public ExpertSelection selection(ModelConfig config) {
     return new ThresholdSelection(minK, (float) ratio);
   }

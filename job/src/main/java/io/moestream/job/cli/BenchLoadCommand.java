@@ -8,7 +8,6 @@ import io.moestream.engine.generate.SamplingParams;
 import io.moestream.engine.generate.TokenEvent;
 import io.moestream.engine.model.ModelConfig;
 import io.moestream.engine.policy.ControllerSettings;
-import io.moestream.engine.policy.ExpertPolicies;
 import io.moestream.engine.policy.ExpertPolicy;
 import io.moestream.engine.policy.ExpertUsage;
 import io.moestream.engine.policy.FixedPolicy;
@@ -109,8 +108,7 @@ final class BenchLoadCommand implements Callable<Integer> {
     EngineOptions options = engineOptions.toOptions().withMaxRunningSequences(Math.max(256, maxConcurrency));
     try (LoadedModel loaded = pruneOptions.load(model, options)) {
       ModelConfig config = loaded.config();
-      List<ExpertPolicy> list = new ArrayList<>(PolicyList.parse(policies, "--policies").stream()
-          .map(ExpertPolicies::parse).toList());
+      List<ExpertPolicy> list = new ArrayList<>(PolicyList.parse(policies, "--policies"));
       ExpertPolicy full = new FixedPolicy(config.numExpertsPerTok());
       if (list.stream().noneMatch(p -> p.spec().equals(full.spec()))) {
         list.add(0, full);

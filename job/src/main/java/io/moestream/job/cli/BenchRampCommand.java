@@ -1,6 +1,7 @@
 package io.moestream.job.cli;
 
 import io.moestream.engine.model.ModelConfig;
+import io.moestream.engine.policy.ExpertPolicy;
 import io.moestream.job.config.JobConfig;
 import io.moestream.job.kafka.EmbeddedKafka;
 import io.moestream.job.ramp.RampReport;
@@ -66,7 +67,7 @@ final class BenchRampCommand implements Callable<Integer> {
     RampSchedule schedule = RampSchedule.parse(phases);
     PrintStream log = System.err;
     List<RampRun.Result> results = new ArrayList<>();
-    List<String> specs = PolicyList.parse(policies, "--policies");
+    List<String> specs = PolicyList.parse(policies, "--policies").stream().map(ExpertPolicy::spec).toList();
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       options.bootstrapServers = kafka.bootstrapServers();
       for (int i = 0; i < specs.size(); i++) {

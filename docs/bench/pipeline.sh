@@ -12,10 +12,10 @@ tok="$root/gpu/src/main/resources/io/moestream/engine/tokenizer/qwen3"
 mkdir -p "$models" "$out"
 
 common=(--arch qwen3_moe --dtype bf16 --vocab-size 151936 --experts-per-token 8 --head-dim 64 --tokenizer "$tok")
-[ -f "$models/demo-tok/model.safetensors" ] || "$ms" make-test-model --arch qwen3_moe --tokenizer "$tok" --out "$models/demo-tok"
-[ -f "$models/tiny-tok/model.safetensors" ] || "$ms" make-test-model "${common[@]}" --out "$models/tiny-tok" \
+[ -f "$models/demo-tok/model.safetensors" ] || "$ms" make-test-model --arch qwen3_moe --tokenizer "$tok" --output "$models/demo-tok"
+[ -f "$models/tiny-tok/model.safetensors" ] || "$ms" make-test-model "${common[@]}" --output "$models/tiny-tok" \
   --hidden-size 512 --num-layers 4 --num-heads 8 --num-kv-heads 2 --num-experts 64 --moe-intermediate-size 256
-[ -f "$models/small-tok/model.safetensors" ] || "$ms" make-test-model "${common[@]}" --out "$models/small-tok" \
+[ -f "$models/small-tok/model.safetensors" ] || "$ms" make-test-model "${common[@]}" --output "$models/small-tok" \
   --hidden-size 1024 --num-layers 8 --num-heads 16 --num-kv-heads 4 --num-experts 128 --moe-intermediate-size 512
 
 run() { # model requests broker-args...

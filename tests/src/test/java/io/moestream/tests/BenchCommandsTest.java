@@ -48,7 +48,7 @@ class BenchCommandsTest {
   void benchRampKeepsWhatAnIncompleteRampMeasured() throws Exception {
     Path model = DemoModel.write(DemoModel.spec(), tmp.resolve("ramp-model"));
     Path csv = tmp.resolve("ramp.csv");
-    // no --policies: the default 'full;adaptive'; no drain: requests are still unanswered at the end
+    // no --policies: the default 'full,adaptive'; no drain: requests are still unanswered at the end
     String out = run(1, "bench-ramp", "--model", model.toString(), "--phases", "2s@4", "--max-new-tokens", "64",
         "--drain", "0", "--threads", "1", "--set", "model.kv_cache_mb=32", "--csv", csv.toString());
     assertTrue(out.contains("**full: INCOMPLETE**") && out.contains("**adaptive: INCOMPLETE**"), out);

@@ -56,7 +56,7 @@ class CommandsEndToEndTest {
           "{\"request_id\": \"c\", \"prompt\": \"Count to three\", \"max_new_tokens\": 4,"
               + " \"sampling\": {\"temperature\": 0.9, \"seed\": 5}}", ""));
       run(0, "produce", "--bootstrap-servers", kafka.bootstrapServers(), "--topic", "cli.requests",
-          "--file", prompts.toString(), "--format", "json");
+          "--input", prompts.toString(), "--format", "json");
 
       String consumed = run(0, "consume", "--bootstrap-servers", kafka.bootstrapServers(), "--topic", "cli.generations",
           "--max", "3", "--timeout", "120");

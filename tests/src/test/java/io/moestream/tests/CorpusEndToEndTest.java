@@ -217,7 +217,7 @@ class CorpusEndToEndTest {
         : r.getMessages().get(r.getMessages().size() - 1).getContent()));
     Files.write(text, prompts);
     Path profile = dir.resolve("profile.json");
-    Cli run = Cli.run("profile-experts", "--model", model.toString(), "--input", text.toString(), "--out",
+    Cli run = Cli.run("profile-experts", "--model", model.toString(), "--input", text.toString(), "--output",
         profile.toString(), "--threads", "1");
     assertEquals(0, run.exit(), run.err());
 

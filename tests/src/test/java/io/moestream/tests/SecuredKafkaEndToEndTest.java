@@ -74,7 +74,7 @@ class SecuredKafkaEndToEndTest {
             "{\"request_id\": \"b\", \"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], \"max_new_tokens\": 2}",
             "{\"request_id\": \"c\", \"prompt\": \"Count to three\", \"max_new_tokens\": 4}", ""));
         run(0, "produce", "--bootstrap-servers", bootstrap, "--command-config", clientConfig.toString(),
-            "--topic", NAME + ".requests", "--file", prompts.toString());
+            "--topic", NAME + ".requests", "--input", prompts.toString());
         String consumed = run(0, "consume", "--bootstrap-servers", bootstrap, "--command-config", clientConfig.toString(),
             "--topic", NAME + ".generations", "--max", "3", "--timeout", "60").stdout();
         Set<String> ids = new HashSet<>();

@@ -19,29 +19,37 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "bench-decode", mixinStandardHelpOptions = true,
-    description = {"Measures prefill and decode throughput of the engine for each batch size and experts",
-        "per token: B sequences of --prompt-tokens random ids are prefilled together, then decode --tokens",
-        "more each (end-of-sequence ignored). Decode tok/s is the aggregate over the batch."})
+@Command(name = "bench-decode",
+    description = {"Measures engine prefill and decode throughput.",
+        "%nIt measures each batch size and experts per token: for each batch size B, B sequences of --prompt-tokens"
+            + " random ids are prefilled together, then each decodes --max-new-tokens more (end-of-sequence"
+            + " ignored). Decode tok/s is the aggregate over the batch."})
 final class BenchDecodeCommand implements Callable<Integer> {
-  @Option(names = "--model", required = true) Path model;
+  @Option(names = "--model", required = true, paramLabel = "<dir>", description = "Hugging Face model folder.")
+  Path model;
 
-  @Option(names = "--batch", defaultValue = "1,4,16", split = ",", description = "Batch sizes. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--batch", defaultValue = "1,4,16", split = ",", paramLabel = "<n>",
+      description = "Batch sizes, comma-separated. Default: ${DEFAULT-VALUE}.")
   List<Integer> batches;
 
-  @Option(names = "--experts-per-token", split = ",", description = "Values of k (default: the config's).")
+  @Option(names = "--experts-per-token", split = ",", paramLabel = "<n>",
+      description = "Values of k to measure, comma-separated (default: the config's num_experts_per_tok).")
   List<Integer> expertsPerToken;
 
-  @Option(names = "--tokens", defaultValue = "128", description = "Decoded tokens per sequence. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--max-new-tokens", defaultValue = "128", paramLabel = "<n>",
+      description = "Decoded tokens per sequence. Default: ${DEFAULT-VALUE}.")
   int tokens;
 
-  @Option(names = "--prompt-tokens", defaultValue = "32", description = "Prompt length. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--prompt-tokens", defaultValue = "32", paramLabel = "<n>",
+      description = "Prompt length in tokens. Default: ${DEFAULT-VALUE}.")
   int promptTokens;
 
-  @Option(names = "--warmup-tokens", defaultValue = "32", description = "Untimed decode tokens first (JIT warm-up).")
+  @Option(names = "--warmup-tokens", defaultValue = "32", paramLabel = "<n>",
+      description = "Untimed decode tokens first, for the JIT to warm up. Default: ${DEFAULT-VALUE}.")
   int warmupTokens;
 
-  @Option(names = "--csv", description = "Also write batch,experts_per_token,prefill_tok_s,decode_tok_s to this file.")
+  @Option(names = "--csv", paramLabel = "<file>",
+      description = "Also write batch,experts_per_token,prefill_tok_s,decode_tok_s to this file.")
   Path csv;
 
   @Option(names = "--profile", description = "Print where decode time goes (attention, router, experts, LM head).")
@@ -60,7 +68,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
       List<Integer> ks = expertsPerToken == null ? List.of(config.numExpertsPerTok()) : expertsPerToken;
       System.err.printf(Locale.ROOT, "model %s, %s, backend %s, Java %s%n", model, config, loaded.backend().name(),
           Runtime.version());
-      // End-of-sequence ids are left out so every sequence decodes exactly --tokens tokens.
+      // End-of-sequence ids are left out so every sequence decodes exactly --max-new-tokens tokens.
       Engine engine = new Engine(loaded.backend(), engineOptions.toOptions().withMaxRunningSequences(1024), new int[0]);
       io.moestream.engine.policy.ExpertPolicy policy = policyOptions.policy(0);
       if (policy != null) { // caps every k below (adaptive: its first level)

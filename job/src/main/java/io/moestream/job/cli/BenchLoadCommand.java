@@ -8,7 +8,6 @@ import io.moestream.engine.generate.SamplingParams;
 import io.moestream.engine.generate.TokenEvent;
 import io.moestream.engine.model.ModelConfig;
 import io.moestream.engine.policy.ControllerSettings;
-import io.moestream.engine.policy.ExpertPolicies;
 import io.moestream.engine.policy.ExpertPolicy;
 import io.moestream.engine.policy.FixedPolicy;
 import io.moestream.engine.policy.LoadSignals;
@@ -24,57 +23,71 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "bench-load", mixinStandardHelpOptions = true,
-    description = {"The paper's throughput-vs-concurrency measurement, in-process: for each concurrency C and",
-        "policy, C requests of --prompt-tokens random ids are in flight together and each generates",
-        "--new-tokens tokens (end-of-sequence ignored). Throughput = generated tokens / wall time (prefill",
-        "included, as the paper's output throughput). The gain is over the full model (fixed:K with the",
-        "config's K), which is measured too if not listed. adaptive is driven by the decode step time",
-        "against --target-tpot-ms."})
+@Command(name = "bench-load",
+    description = {"Measures throughput against concurrency for each policy.",
+        "%nThis is the paper's throughput-vs-concurrency measurement, in this process: for each concurrency C and"
+            + " policy, C requests of --prompt-tokens random ids are in flight together and each generates"
+            + " --max-new-tokens tokens (end-of-sequence ignored). Throughput is generated tokens over wall time,"
+            + " prefill included, as the paper's output throughput.",
+        "%nThe gain is over the full model (fixed:K with the config's K), which is measured too when it is not"
+            + " listed. adaptive is driven by the decode step time against --target-tpot-ms."})
 final class BenchLoadCommand implements Callable<Integer> {
-  @Option(names = "--model", required = true) Path model;
+  @Option(names = "--model", required = true, paramLabel = "<dir>", description = "Hugging Face model folder.")
+  Path model;
 
-  @Option(names = "--concurrency", defaultValue = "1,2,4,8,16,32", split = ",",
-      description = "Requests in flight. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--concurrency", defaultValue = "1,2,4,8,16,32", split = ",", paramLabel = "<n>",
+      description = "Requests in flight, comma-separated. Default: ${DEFAULT-VALUE}.")
   List<Integer> concurrency;
 
-  @Option(names = "--policy", defaultValue = "fixed:8,fixed:6,fixed:4,fixed:2,adaptive",
-      description = "Comma-separated policies (a new one starts at a comma followed by a letter). Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--policies", defaultValue = "fixed:8,fixed:6,fixed:4,fixed:2,adaptive", paramLabel = "<policies>",
+      description = "Expert policies, comma-separated (a new one starts at a comma followed by a letter)."
+          + " Default: ${DEFAULT-VALUE}.")
   String policies;
 
-  @Option(names = "--prompt-tokens", defaultValue = "128", description = "Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--prompt-tokens", defaultValue = "128", paramLabel = "<n>",
+      description = "Prompt length in tokens. Default: ${DEFAULT-VALUE}.")
   int promptTokens;
 
-  @Option(names = "--new-tokens", defaultValue = "128", description = "Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--max-new-tokens", defaultValue = "128", paramLabel = "<n>",
+      description = "Tokens each request generates. Default: ${DEFAULT-VALUE}.")
   int newTokens;
 
-  @Option(names = "--warmup-tokens", defaultValue = "16", description = "Untimed decode tokens first (JIT warm-up).")
+  @Option(names = "--warmup-tokens", defaultValue = "16", paramLabel = "<n>",
+      description = "Untimed decode tokens first, for the JIT to warm up. Default: ${DEFAULT-VALUE}.")
   int warmupTokens;
 
-  @Option(names = "--target-tpot-ms", defaultValue = "0",
-      description = "adaptive: target decode time per output token (0: --target-factor x one sequence's, measured in the warm-up).")
+  @Option(names = "--target-tpot-ms", defaultValue = "0", paramLabel = "<ms>",
+      description = "adaptive: the target decode time per output token (0: --target-factor times one sequence's,"
+          + " measured in the warm-up). Default: ${DEFAULT-VALUE}.")
   double targetTpotMs;
 
-  @Option(names = "--target-factor", defaultValue = "2", description = "Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--target-factor", defaultValue = "2", paramLabel = "<number>",
+      description = "adaptive, without --target-tpot-ms: the target over one sequence's decode time per token."
+          + " Default: ${DEFAULT-VALUE}.")
   double targetFactor;
 
-  @Option(names = "--dwell-down-ms", defaultValue = "1000", description = "adaptive: Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--dwell-down-ms", defaultValue = "1000", paramLabel = "<ms>",
+      description = "adaptive: how long the load must stay high before each step down. Default: ${DEFAULT-VALUE}.")
   long dwellDownMs;
 
-  @Option(names = "--dwell-up-ms", defaultValue = "3000", description = "adaptive: Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--dwell-up-ms", defaultValue = "3000", paramLabel = "<ms>",
+      description = "adaptive: how long the load must stay low before each step up. Default: ${DEFAULT-VALUE}.")
   long dwellUpMs;
 
-  @Option(names = "--repeat", defaultValue = "1",
-      description = "Runs of each cell, interleaved over the policies; the fastest is reported (noisy machines). Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--repeat", defaultValue = "1", paramLabel = "<n>",
+      description = "Runs of each cell, interleaved over the policies; the fastest is reported (for noisy"
+          + " machines). Default: ${DEFAULT-VALUE}.")
   int repeat;
 
-  @Option(names = "--csv", description = "Write policy,concurrency,throughput_tok_s,gain_vs_full to this file.")
+  @Option(names = "--csv", paramLabel = "<file>",
+      description = "Write policy,concurrency,throughput_tok_s,gain_vs_full to this file.")
   Path csv;
 
-  @Option(names = "--markdown", description = "Write the gain table as markdown to this file.")
+  @Option(names = "--markdown", paramLabel = "<file>", description = "Write the gain table as markdown to this file.")
   Path markdown;
 
-  @Option(names = "--chart", description = "Write a PNG chart (throughput and gain vs concurrency) to this file.")
+  @Option(names = "--chart", paramLabel = "<file>",
+      description = "Write a PNG chart (throughput and gain against concurrency) to this file.")
   Path chart;
 
   @Mixin PruneOptions pruneOptions;
@@ -88,13 +101,13 @@ final class BenchLoadCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (promptTokens < 1 || newTokens < 1) {
-      throw new IllegalArgumentException("--prompt-tokens and --new-tokens must be >= 1");
+      throw new IllegalArgumentException("--prompt-tokens and --max-new-tokens must be >= 1");
     }
     int maxConcurrency = concurrency.stream().mapToInt(Integer::intValue).max().orElse(1);
     EngineOptions options = engineOptions.toOptions().withMaxRunningSequences(Math.max(256, maxConcurrency));
     try (LoadedModel loaded = pruneOptions.load(model, options)) {
       ModelConfig config = loaded.config();
-      List<ExpertPolicy> list = new ArrayList<>(ExpertPolicies.parseList(policies));
+      List<ExpertPolicy> list = new ArrayList<>(PolicyList.parse(policies, "--policies"));
       ExpertPolicy full = new FixedPolicy(config.numExpertsPerTok());
       if (list.stream().noneMatch(p -> p.spec().equals(full.spec()))) {
         list.add(0, full);

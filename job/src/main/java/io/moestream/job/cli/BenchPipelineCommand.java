@@ -15,29 +15,33 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "bench-pipeline", mixinStandardHelpOptions = true,
-    description = {"What the Kafka + Flink pipeline costs: the same requests through the engine alone (the job's",
-        "engine options, policy and in-flight cap, all requests waiting at once), then through the job (all",
-        "sent to Kafka at once, answers read back read_committed). Reports both throughputs and their ratio,",
-        "whether the answers are identical, where the inference task's wall time went, checkpoints, and",
-        "latency: first token, emitted, visible to a read_committed consumer (the commit wait).",
-        "The broker runs in this process unless --bootstrap-servers names one (in its own process, as in",
-        "production). Policy: full unless --policy is given (fixed ones only: adaptive's level follows load",
-        "the engine alone does not have)."})
+@Command(name = "bench-pipeline",
+    description = {"Measures what Kafka and Flink cost over the engine alone.",
+        "%nThe same requests run through the engine alone (the job's engine options, policy and in-flight cap, all"
+            + " requests waiting at once), then through the job (all sent to Kafka at once, answers read back"
+            + " read_committed). The report gives both throughputs and their ratio, whether the answers are identical,"
+            + " where the inference task's wall time went, checkpoints, and latency: first token, emitted, and visible"
+            + " to a read_committed consumer (the commit wait).",
+        "%nThe broker runs in this process unless --bootstrap-servers names one (in its own process, as in"
+            + " production). The policy is full unless --policy is given, and fixed ones only: adaptive's level"
+            + " follows load that the engine alone does not have."})
 final class BenchPipelineCommand implements Callable<Integer> {
   @Mixin JobConfigOptions options;
 
-  @Option(names = "--requests", defaultValue = "96", description = "Requests per run. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--requests", defaultValue = "96", paramLabel = "<n>",
+      description = "Requests per run. Default: ${DEFAULT-VALUE}.")
   int requests;
 
-  @Option(names = "--max-new-tokens", defaultValue = "32", description = "Per request. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--max-new-tokens", defaultValue = "32", paramLabel = "<n>",
+      description = "Tokens each request generates at most. Default: ${DEFAULT-VALUE}.")
   int maxNewTokens;
 
-  @Option(names = "--drain", defaultValue = "600",
+  @Option(names = "--drain", defaultValue = "600", paramLabel = "<seconds>",
       description = "Seconds to wait for the job's answers. Default: ${DEFAULT-VALUE}.")
   long drainSeconds;
 
-  @Option(names = "--markdown", description = "Write the report (also printed on stdout) to this file.")
+  @Option(names = "--markdown", paramLabel = "<file>",
+      description = "Write the report (also printed on stdout) to this file.")
   Path markdown;
 
   @Override

@@ -1,6 +1,7 @@
 package io.moestream.job.cli;
 
 import io.moestream.engine.model.ModelConfig;
+import io.moestream.engine.policy.ExpertPolicy;
 import io.moestream.job.config.JobConfig;
 import io.moestream.job.kafka.EmbeddedKafka;
 import io.moestream.job.ramp.RampReport;
@@ -18,33 +19,45 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "bench-ramp", mixinStandardHelpOptions = true,
-    description = {"A load ramp through Kafka and the streaming job (both in this process), once per policy:",
-        "requests arrive at the --phases rates (light, overload, light), generations are read back, and the",
-        "arrival rate, throughput, experts per token and latency are reported per second (CSV, PNG chart)",
-        "with a summary per policy (markdown): overload throughput and gain over the first policy, return",
-        "to the full model, light-load answers identical to the first policy's."})
+@Command(name = "bench-ramp",
+    description = {"Runs a load ramp through Kafka and the job, per policy.",
+        "%nKafka and the streaming job both run in this process, once per policy. Requests arrive at the --phases"
+            + " rates (light, overload, light) and the generations are read back. The arrival rate, throughput,"
+            + " experts per token and latency are reported per second (CSV, PNG chart) with a summary per policy"
+            + " (markdown): overload throughput and gain over the first policy, the return to the full model, and"
+            + " whether light-load answers are identical to the first policy's."})
 final class BenchRampCommand implements Callable<Integer> {
   @Mixin JobConfigOptions options;
 
-  @Option(names = "--policies", defaultValue = "full;adaptive", split = ";",
-      description = "Policies to run, ';'-separated, the reference first. Default: ${DEFAULT-VALUE}.")
-  List<String> policies;
+  @Option(names = "--policies", defaultValue = "full,adaptive", paramLabel = "<policies>",
+      description = "Expert policies to run, comma-separated, the reference first (the old ';' separator is read"
+          + " too). Default: ${DEFAULT-VALUE}.")
+  String policies;
 
-  @Option(names = "--phases", defaultValue = "30s@0.5,60s@6,60s@0.5",
-      description = "SECONDSs@RATE,...: the ramp (requests per second). Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--phases", defaultValue = "30s@0.5,60s@6,60s@0.5", paramLabel = "<phases>",
+      description = "The ramp as SECONDSs@RATE phases, comma-separated (RATE in requests per second)."
+          + " Default: ${DEFAULT-VALUE}.")
   String phases;
 
-  @Option(names = "--max-new-tokens", defaultValue = "32", description = "Per request. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--max-new-tokens", defaultValue = "32", paramLabel = "<n>",
+      description = "Tokens each request generates at most. Default: ${DEFAULT-VALUE}.")
   int maxNewTokens;
 
-  @Option(names = "--drain", defaultValue = "600",
+  @Option(names = "--drain", defaultValue = "600", paramLabel = "<seconds>",
       description = "Seconds to wait for answers after the last request. Default: ${DEFAULT-VALUE}.")
   long drainSeconds;
 
-  @Option(names = "--csv", description = "Per-second series, header: " + RampReport.CSV_HEADER) Path csv;
-  @Option(names = "--chart", description = "PNG: arrival rate, throughput, experts per token, latency over time.") Path chart;
-  @Option(names = "--markdown", description = "The summary table (also printed on stdout).") Path markdown;
+  @Option(names = "--csv", paramLabel = "<file>", description = "Write the per-second series to this file, header: "
+      + RampReport.CSV_HEADER + ".")
+  Path csv;
+
+  @Option(names = "--chart", paramLabel = "<file>",
+      description = "Write a PNG chart (arrival rate, throughput, experts per token, latency over time) to this file.")
+  Path chart;
+
+  @Option(names = "--markdown", paramLabel = "<file>",
+      description = "Write the summary table (also printed on stdout) to this file.")
+  Path markdown;
 
   @Override
   public Integer call() throws Exception {
@@ -54,12 +67,13 @@ final class BenchRampCommand implements Callable<Integer> {
     RampSchedule schedule = RampSchedule.parse(phases);
     PrintStream log = System.err;
     List<RampRun.Result> results = new ArrayList<>();
+    List<String> specs = PolicyList.parse(policies, "--policies").stream().map(ExpertPolicy::spec).toList();
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       options.bootstrapServers = kafka.bootstrapServers();
-      for (int i = 0; i < policies.size(); i++) {
+      for (int i = 0; i < specs.size(); i++) {
         String name = "ramp" + i;
         JobConfig config = LocalBenchCluster.ownTopics(options.loader(), name)
-            .set("experts.policy", policies.get(i).trim())
+            .set("experts.policy", specs.get(i))
             .build();
         kafka.createTopics(config.flink().parallelism(), config.kafka().inputTopic(), config.kafka().outputTopic(),
             config.kafka().deadLetterTopic());

@@ -16,57 +16,71 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "bench-soak", mixinStandardHelpOptions = true,
-    description = {"A soak through Kafka and the streaming job (both in this process): the job's capacity is",
-        "measured, then requests arrive open loop at --overload times it for --duration with bad records mixed in;",
-        "heap after GC, checkpoints and restarts are sampled, and at the end every request must have been answered",
-        "exactly once and every bad record dead-lettered exactly once. Prints a markdown summary; exits 1 when a",
-        "request is missing or duplicated, a bad record is not dead-lettered once, the job restarted, or",
-        "checkpoints stopped completing (a gap over 10 intervals). Without --model: the random-weight demo model."})
+@Command(name = "bench-soak",
+    description = {"Soaks the job under overload and checks nothing was lost.",
+        "%nKafka and the streaming job both run in this process. The job's capacity is measured, then requests"
+            + " arrive open loop at --overload times it for --duration, with bad records mixed in. Heap after GC,"
+            + " checkpoints and restarts are sampled, and at the end every request must have been answered exactly"
+            + " once and every bad record dead-lettered exactly once.",
+        "%nA markdown summary is printed. The exit code is 1 when a request is missing or duplicated, a bad record"
+            + " is not dead-lettered once, the job restarted, or checkpoints stopped completing (a gap over 10"
+            + " intervals). Without --model it runs the random-weight demo model."})
 final class BenchSoakCommand implements Callable<Integer> {
   @Mixin JobConfigOptions options;
 
-  @Option(names = "--rate", defaultValue = "0",
-      description = "Requests per second during the soak; 0: --overload x the measured capacity."
+  @Option(names = "--rate", defaultValue = "0", paramLabel = "<number>",
+      description = "Requests per second during the soak; 0: --overload times the measured capacity."
           + " Default: ${DEFAULT-VALUE}.")
   double rate;
 
-  @Option(names = "--capacity-seconds", defaultValue = "30",
+  @Option(names = "--capacity-seconds", defaultValue = "30", paramLabel = "<seconds>",
       description = "How long the capacity is measured, the in-flight window kept full. Default: ${DEFAULT-VALUE}.")
   double capacitySeconds;
 
-  @Option(names = "--duration", defaultValue = "600", description = "Seconds of overload. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--duration", defaultValue = "600", paramLabel = "<seconds>",
+      description = "Seconds of overload. Default: ${DEFAULT-VALUE}.")
   double durationSeconds;
 
-  @Option(names = "--overload", defaultValue = "3.0", description = "Rate over capacity. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--overload", defaultValue = "3.0", paramLabel = "<number>",
+      description = "The arrival rate over the measured capacity. Default: ${DEFAULT-VALUE}.")
   double overload;
 
-  @Option(names = "--deadline", defaultValue = "30",
+  @Option(names = "--deadline", defaultValue = "30", paramLabel = "<seconds>",
       description = "Each request's deadline, seconds after it is sent. Default: ${DEFAULT-VALUE}.")
   long deadlineSeconds;
 
-  @Option(names = "--bad-per-second", defaultValue = "1",
+  @Option(names = "--bad-per-second", defaultValue = "1", paramLabel = "<number>",
       description = "Bad records per second. Default: ${DEFAULT-VALUE}.")
   double badPerSecond;
 
-  @Option(names = "--max-new-tokens", defaultValue = "32", description = "Per request. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--max-new-tokens", defaultValue = "32", paramLabel = "<n>",
+      description = "Tokens each request generates at most. Default: ${DEFAULT-VALUE}.")
   int maxNewTokens;
 
-  @Option(names = "--drain", defaultValue = "120",
+  @Option(names = "--drain", defaultValue = "120", paramLabel = "<seconds>",
       description = "Seconds to wait, after the last send, for every record to be accounted for."
           + " Default: ${DEFAULT-VALUE}.")
   long drainSeconds;
 
-  @Option(names = "--sample-seconds", defaultValue = "5", description = "Sampling period. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--sample-seconds", defaultValue = "5", paramLabel = "<seconds>",
+      description = "Sampling period. Default: ${DEFAULT-VALUE}.")
   double sampleSeconds;
 
   @Option(names = "--gc-before-sample",
       description = "A full GC before each sample: heap after GC is then the live set (each costs a pause).")
   boolean gcBeforeSample;
 
-  @Option(names = "--csv", description = "The samples, header: " + SoakReport.CSV_HEADER) Path csv;
-  @Option(names = "--chart", description = "PNG: heap, checkpoints and throughput over time.") Path chart;
-  @Option(names = "--markdown", description = "The summary table (also printed on stdout).") Path markdown;
+  @Option(names = "--csv", paramLabel = "<file>",
+      description = "Write the samples to this file, header: " + SoakReport.CSV_HEADER + ".")
+  Path csv;
+
+  @Option(names = "--chart", paramLabel = "<file>",
+      description = "Write a PNG chart (heap, checkpoints and throughput over time) to this file.")
+  Path chart;
+
+  @Option(names = "--markdown", paramLabel = "<file>",
+      description = "Write the summary table (also printed on stdout) to this file.")
+  Path markdown;
 
   @Override
   public Integer call() throws Exception {

@@ -15,20 +15,24 @@ import java.util.concurrent.Future;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "bench-tokenize", mixinStandardHelpOptions = true,
-    description = {"Measures tokenizer.json load time and encode throughput (MB of UTF-8 input per",
-        "second, one thread = one core, then all cores). Default text: the bundled English prose."})
+@Command(name = "bench-tokenize",
+    description = {"Measures tokenizer load time and encode throughput.",
+        "%nEncode throughput is in MB of UTF-8 input per second, on one thread (one core), then on all cores. The"
+            + " default text is the bundled English prose."})
 final class BenchTokenizeCommand implements Callable<Integer> {
-  @Option(names = "--model", required = true, description = "Folder with tokenizer.json.")
+  @Option(names = "--model", required = true, paramLabel = "<dir>", description = "Folder with tokenizer.json.")
   Path model;
 
-  @Option(names = "--input", description = "UTF-8 text file to encode (default: bundled English prose).")
+  @Option(names = "--input", paramLabel = "<file>",
+      description = "UTF-8 text file to encode (default: the bundled English prose).")
   Path input;
 
-  @Option(names = "--seconds", defaultValue = "5", description = "Measuring time per phase. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--seconds", defaultValue = "5", paramLabel = "<seconds>",
+      description = "Measuring time per phase. Default: ${DEFAULT-VALUE}.")
   double seconds;
 
-  @Option(names = "--loads", defaultValue = "3", description = "Times to load tokenizer.json. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--loads", defaultValue = "3", paramLabel = "<n>",
+      description = "Times to load tokenizer.json. Default: ${DEFAULT-VALUE}.")
   int loads;
 
   @Override

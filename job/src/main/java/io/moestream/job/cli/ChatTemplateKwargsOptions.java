@@ -14,14 +14,14 @@ import picocli.CommandLine.Option;
 final class ChatTemplateKwargsOptions {
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
-  @Option(names = "--chat-template-kwargs", paramLabel = "JSON",
-      description = {"With --chat: extra chat template variables as a JSON object,",
-          "e.g. '{\"enable_thinking\": false}' (Qwen3)."})
+  @Option(names = "--chat-template-kwargs", paramLabel = "<json>",
+      description = "With --chat: extra chat template variables as a JSON object, e.g. '{\"enable_thinking\": false}'"
+          + " (Qwen3).")
   String json;
 
-  @Option(names = "--chat-template-arg", paramLabel = "KEY=VALUE",
-      description = {"With --chat: one chat template variable (repeatable; wins over --chat-template-kwargs);",
-          "VALUE is read as JSON when it is JSON (false, 3, [1]), else as a string."})
+  @Option(names = "--chat-template-arg", paramLabel = "<key=value>",
+      description = "With --chat: one chat template variable (repeatable; wins over --chat-template-kwargs); the"
+          + " value is read as JSON when it is JSON (false, 3, [1]), else as a string.")
   List<String> args = new ArrayList<>();
 
   /** --chat-template-kwargs, then each --chat-template-arg over it, checked as a request's would be. */

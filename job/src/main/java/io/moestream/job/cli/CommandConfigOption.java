@@ -18,9 +18,9 @@ import picocli.CommandLine.Option;
  * password.
  */
 final class CommandConfigOption {
-  @Option(names = "--command-config", paramLabel = "FILE",
-      description = {"Kafka client properties (a Java properties file, as kafka-console-producer's): security.protocol,",
-          "sasl.*, ssl.*, ...; $${NAME} in a value is the environment variable NAME."})
+  @Option(names = "--command-config", paramLabel = "<file>",
+      description = "Kafka client properties (a Java properties file, as kafka-console-producer's): security.protocol,"
+          + " sasl.*, ssl.*, ...; $${NAME} in a value is the environment variable NAME.")
   Path file;
 
   /** The file's properties (none without the option), read and checked with the process's environment. */

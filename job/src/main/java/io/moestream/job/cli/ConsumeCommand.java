@@ -17,23 +17,44 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "consume", mixinStandardHelpOptions = true,
-    description = {"Prints the records of a generations topic (or, with --dead-letters, a dead-letter",
-        "topic) as JSON lines, whatever their wire format (avro, avro-registry or json: detected per record",
-        "unless --format says). Reads committed records only (isolation.level=read_committed)."})
+@Command(name = "consume",
+    description = {"Prints a generations or dead-letter topic as JSON lines.",
+        "%nEach record is read whatever its wire format (avro, avro-registry or json, detected per record unless"
+            + " --format says). Only committed records are read (isolation.level=read_committed)."})
 final class ConsumeCommand implements Callable<Integer> {
-  @Option(names = "--bootstrap-servers", required = true) String bootstrapServers;
-  @Option(names = "--topic", defaultValue = "moestream.generations", description = "Default: ${DEFAULT-VALUE}.") String topic;
-  @Option(names = "--dead-letters", description = "The topic holds DeadLetter records.") boolean deadLetters;
-  @Option(names = "--group-id", description = "Consumer group (default: a new one, reading from the start).") String groupId;
-  @Option(names = "--max", defaultValue = "0", description = "Stop after this many records (0: never).") int max;
-  @Option(names = "--timeout", defaultValue = "0", description = "Stop after this many seconds without a record (0: never).")
+  @Option(names = "--bootstrap-servers", required = true, paramLabel = "<host:port>",
+      description = "Kafka bootstrap servers, comma-separated.")
+  String bootstrapServers;
+
+  @Option(names = "--topic", defaultValue = "moestream.generations", paramLabel = "<topic>",
+      description = "Topic to read. Default: ${DEFAULT-VALUE}.")
+  String topic;
+
+  @Option(names = "--dead-letters", description = "The topic holds DeadLetter records.")
+  boolean deadLetters;
+
+  @Option(names = "--group-id", paramLabel = "<group>",
+      description = "Consumer group (default: a new one, reading from the start).")
+  String groupId;
+
+  @Option(names = "--max", defaultValue = "0", paramLabel = "<n>",
+      description = "Stop after this many records (0: never). Default: ${DEFAULT-VALUE}.")
+  int max;
+
+  @Option(names = "--timeout", defaultValue = "0", paramLabel = "<seconds>",
+      description = "Stop after this many seconds without a record (0: never). Default: ${DEFAULT-VALUE}.")
   long timeoutSeconds;
+
   @Mixin CommandConfigOption commandConfig;
-  @Option(names = "--format", defaultValue = "auto", description = "auto (default: '{' is json, magic byte 0x00 with"
-      + " --schema-registry-url is avro-registry, else avro) | avro | avro-registry | json.") String format;
-  @Option(names = "--schema-registry-url", description = "The Confluent-compatible registry API, for avro-registry"
-      + " records (e.g. http://HOST:8080/apis/ccompat/v7).") String registryUrl;
+
+  @Option(names = "--format", defaultValue = "auto", paramLabel = "<format>",
+      description = "auto ('{' is json, magic byte 0x00 with --schema-registry-url is avro-registry, else avro),"
+          + " avro, avro-registry or json. Default: ${DEFAULT-VALUE}.")
+  String format;
+
+  @Option(names = "--schema-registry-url", paramLabel = "<url>", description = "The registry's Confluent-compatible"
+      + " API, for avro-registry records, e.g. http://HOST:8080/apis/ccompat/v7.")
+  String registryUrl;
 
   @Override
   public Integer call() {

@@ -15,48 +15,55 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "corpus", mixinStandardHelpOptions = true,
-    description = {"Runs the streaming job's operators over files in Flink BATCH mode (no Kafka):",
-        "JSON lines of requests, Avro InferenceRequest container files, or plain text",
-        "(one prompt per line). Generations and dead letters go to --output as JSON lines,",
-        "record by record; progress goes to stderr, a one-line JSON summary to stdout.",
-        "Run it again with the same --output to finish what a stopped run left undone:",
-        "answered records are skipped. The full model by default (experts.policy: full).",
-        "See docs/CORPUS.md."})
+@Command(name = "corpus",
+    description = {"Runs the job's operators over files, without Kafka.",
+        "%nThe operators run in Flink BATCH mode. The input is JSON lines of requests, Avro InferenceRequest"
+            + " container files, or plain text (one prompt per line). Generations and dead letters go to --output"
+            + " as JSON lines, record by record; progress goes to stderr, a one-line JSON summary to stdout.",
+        "%nRun it again with the same --output to finish what a stopped run left undone: answered records are"
+            + " skipped. The full model runs by default (experts.policy: full). See docs/CORPUS.md."})
 final class CorpusCommand implements Callable<Integer> {
-  @Option(names = "--input", required = true, paramLabel = "PATH",
+  @Option(names = "--input", required = true, paramLabel = "<path>",
       description = "A file, a directory (every file under it) or a glob such as 'data/*.jsonl' (quote it).")
   String input;
 
-  @Option(names = "--output", required = true, paramLabel = "DIR", description = "Where generations and dead letters go.")
+  @Option(names = "--output", required = true, paramLabel = "<dir>",
+      description = "Where generations and dead letters go.")
   Path output;
 
-  @Option(names = "--format", defaultValue = "jsonl", description = "jsonl, avro or text. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--format", defaultValue = "jsonl", paramLabel = "<format>",
+      description = "jsonl, avro or text. Default: ${DEFAULT-VALUE}.")
   String format;
 
   @Mixin PipelineOptions pipeline;
 
-  @Option(names = "--max-new-tokens", defaultValue = "16", description = "Text format: tokens per prompt. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--max-new-tokens", defaultValue = "16", paramLabel = "<n>",
+      description = "Text format: tokens each prompt generates at most. Default: ${DEFAULT-VALUE}.")
   int maxNewTokens;
 
   // left out: unset in the requests, so generation_config.json decides (else greedy), as in the job
-  @Option(names = "--temperature", description = "Text format: 0 = greedy. Default: generation_config.json, else 0.")
+  @Option(names = "--temperature", paramLabel = "<number>",
+      description = "Text format: the sampling temperature; 0 is greedy. Default: generation_config.json, else 0.")
   Float temperature;
 
-  @Option(names = "--top-p", description = "Text format. Default: generation_config.json, else 1.")
+  @Option(names = "--top-p", paramLabel = "<number>",
+      description = "Text format: the nucleus mass. Default: generation_config.json, else 1.")
   Float topP;
 
-  @Option(names = "--top-k", description = "Text format; 0 = off. Default: generation_config.json, else 0.")
+  @Option(names = "--top-k", paramLabel = "<n>",
+      description = "Text format: keep the k most likely tokens; 0 is off. Default: generation_config.json, else 0.")
   Integer topK;
 
-  @Option(names = "--seed", defaultValue = "0", description = "Text format: sampling seed. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--seed", defaultValue = "0", paramLabel = "<n>",
+      description = "Text format: the sampling seed. Default: ${DEFAULT-VALUE}.")
   long seed;
 
-  @Option(names = "--progress", defaultValue = "auto",
-      description = "auto (redrawn line on a terminal, plain lines otherwise), terminal, plain or off. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--progress", defaultValue = "auto", paramLabel = "<mode>",
+      description = "auto (a redrawn line on a terminal, plain lines otherwise), terminal, plain or off."
+          + " Default: ${DEFAULT-VALUE}.")
   String progress;
 
-  @Option(names = "--progress-interval", defaultValue = "10",
+  @Option(names = "--progress-interval", defaultValue = "10", paramLabel = "<seconds>",
       description = "Seconds between plain progress lines. Default: ${DEFAULT-VALUE}.")
   double progressInterval;
 

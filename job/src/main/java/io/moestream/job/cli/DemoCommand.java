@@ -41,11 +41,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "demo", mixinStandardHelpOptions = true,
-    description = {"Runs the whole streaming job on this machine: a Kafka broker (KRaft) and a Flink cluster",
-        "with its dashboard on 127.0.0.1:8081 start in this process, N requests are produced, and each",
-        "generation is printed as one JSON line on stdout as it arrives (logs go to stderr). Exits 0",
-        "once all N are answered (generations or dead letters), non-zero on failure or --timeout."})
+@Command(name = "demo",
+    description = {"Runs the streaming job with its own Kafka and Flink.",
+        "%nThe whole job runs on this machine: a Kafka broker (KRaft) and a Flink cluster, with its dashboard on"
+            + " 127.0.0.1:8081, start in this process; --count requests are produced and each generation is printed as"
+            + " one JSON line on stdout as it arrives (logs go to stderr). The exit code is 0 once all are answered"
+            + " (generations or dead letters), non-zero on failure or --timeout. Without --model it runs a"
+            + " random-weight demo model."})
 final class DemoCommand implements Callable<Integer> {
   private static final String[] SAMPLE_PROMPTS = {
       "Explain in one sentence what a mixture-of-experts model is.",
@@ -60,23 +62,27 @@ final class DemoCommand implements Callable<Integer> {
 
   @Mixin JobConfigOptions options;
 
-  @Option(names = "--prompts", paramLabel = "FILE.jsonl",
+  @Option(names = "--input", paramLabel = "<file>",
       description = "InferenceRequest-shaped JSON lines (request_id optional) instead of the sample prompts.")
   Path prompts;
 
-  @Option(names = "--count", defaultValue = "8", description = "Requests to send. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--count", defaultValue = "8", paramLabel = "<n>",
+      description = "Requests to send. Default: ${DEFAULT-VALUE}.")
   int count;
 
-  @Option(names = "--max-new-tokens", defaultValue = "16", description = "For the sample prompts. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--max-new-tokens", defaultValue = "16", paramLabel = "<n>",
+      description = "Tokens each sample prompt generates at most. Default: ${DEFAULT-VALUE}.")
   int maxNewTokens;
 
-  @Option(names = "--timeout", defaultValue = "300", description = "Seconds to wait for all answers. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--timeout", defaultValue = "300", paramLabel = "<seconds>",
+      description = "Seconds to wait for all answers. Default: ${DEFAULT-VALUE}.")
   long timeoutSeconds;
 
-  @Option(names = "--dashboard-port", defaultValue = "8081", description = "Flink web dashboard port. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--dashboard-port", defaultValue = "8081", paramLabel = "<port>",
+      description = "Flink web dashboard port. Default: ${DEFAULT-VALUE}.")
   int dashboardPort;
 
-  @Option(names = "--metrics-port", defaultValue = "9249",
+  @Option(names = "--metrics-port", defaultValue = "9249", paramLabel = "<port>",
       description = "Prometheus metrics port (0: off). Default: ${DEFAULT-VALUE}.")
   int metricsPort;
 
@@ -171,12 +177,12 @@ final class DemoCommand implements Callable<Integer> {
       return list;
     }
     if (!Files.isRegularFile(prompts)) {
-      throw new IllegalArgumentException("--prompts: no such file " + prompts);
+      throw new IllegalArgumentException("--input: no such file " + prompts);
     }
     ObjectMapper mapper = new ObjectMapper();
     List<String> lines = Files.readAllLines(prompts).stream().filter(l -> !l.isBlank()).toList();
     if (lines.isEmpty()) {
-      throw new IllegalArgumentException("--prompts " + prompts + " has no lines");
+      throw new IllegalArgumentException("--input " + prompts + " has no lines");
     }
     for (int i = 0; i < count; i++) {
       String text = lines.get(i % lines.size());
@@ -184,7 +190,7 @@ final class DemoCommand implements Callable<Integer> {
       try {
         node = mapper.readTree(text);
       } catch (Exception e) {
-        throw new IllegalArgumentException("--prompts line " + (i % lines.size() + 1) + ": not JSON");
+        throw new IllegalArgumentException("--input line " + (i % lines.size() + 1) + ": not JSON");
       }
       if (node instanceof ObjectNode object && (!object.has("request_id") || i >= lines.size())) {
         object.put("request_id", "demo-" + i);
@@ -192,7 +198,7 @@ final class DemoCommand implements Callable<Integer> {
       try {
         list.add(RequestJson.parse(node.toString()));
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("--prompts line " + (i % lines.size() + 1) + ": " + e.getMessage());
+        throw new IllegalArgumentException("--input line " + (i % lines.size() + 1) + ": " + e.getMessage());
       }
     }
     return list;

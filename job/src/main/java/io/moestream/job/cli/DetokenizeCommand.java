@@ -8,13 +8,14 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "detokenize", mixinStandardHelpOptions = true,
-    description = "Prints the text of token ids. The model folder needs only tokenizer.json.")
+@Command(name = "detokenize",
+    description = {"Prints the text of token ids.", "%nThe model folder needs only tokenizer.json."})
 final class DetokenizeCommand implements Callable<Integer> {
-  @Option(names = "--model", required = true, description = "Folder with tokenizer.json.")
+  @Option(names = "--model", required = true, paramLabel = "<dir>", description = "Folder with tokenizer.json.")
   Path model;
 
-  @Option(names = "--token-ids", required = true, description = "Comma-separated token ids, e.g. 9707,11,1879.")
+  @Option(names = "--token-ids", required = true, paramLabel = "<ids>",
+      description = "Comma-separated token ids, e.g. 9707,11,1879.")
   String tokenIds;
 
   @Option(names = "--skip-special-tokens", description = "Leave out special tokens such as <|im_end|>.")

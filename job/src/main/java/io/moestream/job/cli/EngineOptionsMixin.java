@@ -5,28 +5,29 @@ import picocli.CommandLine.Option;
 
 /** Engine options shared by every command that loads a model. */
 final class EngineOptionsMixin {
-  @Option(names = "--threads", description = "CPU threads for the forward pass (default: all cores).")
+  @Option(names = "--threads", paramLabel = "<n>",
+      description = "CPU threads for the forward pass (default: all cores).")
   Integer threads;
 
-  @Option(names = "--kernels", defaultValue = "vector",
+  @Option(names = "--kernels", defaultValue = "vector", paramLabel = "<kernels>",
       description = "CPU kernels: vector (Java Vector API) or scalar (plain reference). Default: ${DEFAULT-VALUE}.")
   String kernels;
 
-  @Option(names = "--kv-cache-mb", defaultValue = "512",
+  @Option(names = "--kv-cache-mb", defaultValue = "512", paramLabel = "<n>",
       description = "Memory for the paged KV cache in MiB. Default: ${DEFAULT-VALUE}.")
   long kvCacheMb;
 
-  @Option(names = "--max-batch-tokens", defaultValue = "512",
+  @Option(names = "--max-batch-tokens", defaultValue = "512", paramLabel = "<n>",
       description = "Tokens one step runs at most. Default: ${DEFAULT-VALUE}.")
   int maxBatchTokens;
 
-  @Option(names = "--backend", defaultValue = "cpu",
-      description = "cpu (default), auto (CUDA when a usable GPU is found, else the CPU; the log says which) or"
-          + " cuda. The CUDA backend is not yet verified on a GPU (docs/CUDA.md)."
-          + " Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--backend", defaultValue = "cpu", paramLabel = "<backend>",
+      description = "cpu, auto (CUDA when a usable GPU is found, else the CPU; the log says which) or cuda."
+          + " The CUDA backend is not yet verified on a GPU (docs/CUDA.md). Default: ${DEFAULT-VALUE}.")
   String backend;
 
-  @Option(names = "--device", defaultValue = "0", description = "CUDA device index. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--device", defaultValue = "0", paramLabel = "<n>",
+      description = "CUDA device index. Default: ${DEFAULT-VALUE}.")
   int deviceIndex;
 
   @Option(names = "--allow-weights-over-ram",

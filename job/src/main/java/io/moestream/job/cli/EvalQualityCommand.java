@@ -11,33 +11,37 @@ import io.moestream.engine.policy.QualityStats;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "eval-quality", mixinStandardHelpOptions = true,
-    description = {"Runs a text teacher-forced through the full model and through a policy (and/or a pruned model)",
-        "and prints ONE JSON object on stdout: kl_mean, kl_p95 (KL(full || policy) of the next-token",
-        "distribution, nats), top1_agreement, ppl_full, ppl_policy, plus tokens and experts_per_token.",
-        "adaptive is evaluated at its first level (what it runs with no load)."})
+@Command(name = "eval-quality",
+    description = {"Measures how far a policy strays from the full model.",
+        "%nThe input runs teacher-forced through the full model and through the policy (and/or the pruned model)."
+            + " One JSON object is printed: kl_mean and kl_p95 (KL(full || policy) of the next-token distribution, in"
+            + " nats), top1_agreement, ppl_full, ppl_policy, tokens and experts_per_token. adaptive is evaluated at its"
+            + " first level, what it runs with no load."})
 final class EvalQualityCommand implements Callable<Integer> {
-  @Option(names = "--model", required = true, description = "Hugging Face model folder.")
+  @Option(names = "--model", required = true, paramLabel = "<dir>", description = "Hugging Face model folder.")
   Path model;
 
-  @Option(names = "--input", required = true, description = "Text file (or token ids with --token-ids-file).")
-  Path input;
+  @ArgGroup(multiplicity = "1") TokenInput input;
 
-  @Option(names = "--token-ids-file", description = "--input holds token ids (comma or whitespace separated).")
+  @Option(names = "--token-ids-file", hidden = true,
+      description = "Old form of --input-token-ids: --input holds token ids.")
   boolean tokenIdsFile;
 
-  @Option(names = "--experts-per-token", defaultValue = "0", description = "Shorthand for --policy fixed:K.")
+  @Option(names = "--experts-per-token", defaultValue = "0", paramLabel = "<n>",
+      description = "A shorthand for --policy fixed:<n>.")
   int expertsPerToken;
 
-  @Option(names = "--window", defaultValue = "256",
+  @Option(names = "--window", defaultValue = "256", paramLabel = "<n>",
       description = "Tokens per independent window (the text is cut into windows). Default: ${DEFAULT-VALUE}.")
   int window;
 
-  @Option(names = "--max-tokens", defaultValue = "0", description = "Evaluate at most this many tokens (0: all).")
+  @Option(names = "--max-tokens", defaultValue = "0", paramLabel = "<n>",
+      description = "Evaluate at most this many tokens of the input (0: all of them).")
   int maxTokens;
 
   @Mixin PolicyOptions policyOptions;
@@ -49,12 +53,12 @@ final class EvalQualityCommand implements Callable<Integer> {
     if (window < 2) {
       throw new IllegalArgumentException("--window must be >= 2, found " + window);
     }
-    int[] ids = TextInput.read(model, input, tokenIdsFile);
+    int[] ids = input.read(model, tokenIdsFile);
     if (maxTokens > 0 && ids.length > maxTokens) {
       ids = Arrays.copyOf(ids, maxTokens);
     }
     if (ids.length < 2) {
-      throw new IllegalArgumentException(input + ": at least 2 tokens are needed, found " + ids.length);
+      throw new IllegalArgumentException(input.file() + ": at least 2 tokens are needed, found " + ids.length);
     }
     try (LoadedModel full = LoadedModel.load(model, engineOptions.toOptions());
         LoadedModel pruned = policyOptions.pruning() ? policyOptions.load(model, engineOptions.toOptions()) : null) {

@@ -24,18 +24,20 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "generate", mixinStandardHelpOptions = true,
-    description = {"Generates a continuation and prints it: text, streamed as it is generated, when the",
-        "model folder has a tokenizer; otherwise the generated token ids, comma-separated, on one line."})
+@Command(name = "generate",
+    description = {"Generates a continuation of a prompt and prints it.",
+        "%nWith a tokenizer in the model folder the text is streamed as it is generated; without one the generated"
+            + " token ids are printed, comma-separated, on one line. --json prints one JSON object instead."})
 final class GenerateCommand implements Callable<Integer> {
-  @Option(names = "--model", required = true, description = "Hugging Face model folder.")
+  @Option(names = "--model", required = true, paramLabel = "<dir>", description = "Hugging Face model folder.")
   Path model;
 
   static final class Prompt {
-    @Option(names = "--prompt", description = "Prompt text (needs tokenizer.json in the model folder).")
+    @Option(names = "--prompt", paramLabel = "<text>",
+        description = "Prompt text (needs tokenizer.json in the model folder).")
     String text;
 
-    @Option(names = "--token-ids", description = "Prompt as comma-separated token ids.")
+    @Option(names = "--token-ids", paramLabel = "<ids>", description = "Prompt as comma-separated token ids.")
     String tokenIds;
   }
 
@@ -44,34 +46,38 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--chat", description = "Wrap --prompt as a user message in the model's chat template.")
   boolean chat;
 
-  @Option(names = "--system", description = "With --chat: a system message before the prompt.")
+  @Option(names = "--system", paramLabel = "<text>", description = "With --chat: a system message before the prompt.")
   String system;
 
-  @Option(names = "--special-tokens-in-content", defaultValue = "text",
-      description = {"With --chat: what special-token strings (<|im_end|>, ...) in --prompt and --system become:",
-          "text or control (the template's own stay control tokens). Default: ${DEFAULT-VALUE}."})
+  @Option(names = "--special-tokens-in-content", defaultValue = "text", paramLabel = "<mode>",
+      description = "With --chat: what special-token strings (<|im_end|>, ...) in --prompt and --system become, text"
+          + " or control (the template's own stay control tokens). Default: ${DEFAULT-VALUE}.")
   String specialTokensInContent;
 
-  @Option(names = "--max-new-tokens", defaultValue = "64", description = "Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--max-new-tokens", defaultValue = "64", paramLabel = "<n>",
+      description = "Tokens to generate at most. Default: ${DEFAULT-VALUE}.")
   int maxNewTokens;
 
   // Sampling options left out stay unset (null): generation_config.json's values apply, as in the job.
-  @Option(names = "--temperature", description = {"0 = greedy. Default: the model folder's generation_config.json,",
-      "else 0."})
+  @Option(names = "--temperature", paramLabel = "<number>",
+      description = "Sampling temperature; 0 is greedy. Default: the model folder's generation_config.json, else 0.")
   Float temperature;
 
-  @Option(names = "--top-p", description = "Nucleus mass, (0, 1]. Default: generation_config.json, else 1.")
+  @Option(names = "--top-p", paramLabel = "<number>",
+      description = "Nucleus mass, in (0, 1]. Default: generation_config.json, else 1.")
   Float topP;
 
-  @Option(names = "--top-k",
-      description = "Keep the k most likely tokens; 0 = off. Default: generation_config.json, else 0.")
+  @Option(names = "--top-k", paramLabel = "<n>",
+      description = "Keep the k most likely tokens; 0 is off. Default: generation_config.json, else 0.")
   Integer topK;
 
-  @Option(names = "--seed", defaultValue = "0", description = "Seed of the sampling draws. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--seed", defaultValue = "0", paramLabel = "<n>",
+      description = "Seed of the sampling draws. Default: ${DEFAULT-VALUE}.")
   long seed;
 
-  @Option(names = "--experts-per-token", defaultValue = "0",
-      description = "Routed experts per token in every sparse layer (default: the config's num_experts_per_tok).")
+  @Option(names = "--experts-per-token", defaultValue = "0", paramLabel = "<n>",
+      description = "Routed experts per token in every sparse layer, a shorthand for --policy fixed:<n> (default:"
+          + " the config's num_experts_per_tok).")
   int expertsPerToken;
 
   @Option(names = "--json", description = "Print one JSON object (ids, text, finish_reason) instead.")

@@ -9,21 +9,36 @@ import picocli.CommandLine.Option;
 final class JobConfigOptions {
   @Mixin PipelineOptions pipeline;
 
-  @Option(names = "--bootstrap-servers", description = "Kafka bootstrap servers (kafka.bootstrap_servers).")
+  @Option(names = "--bootstrap-servers", paramLabel = "<host:port>",
+      description = "Kafka bootstrap servers, comma-separated (kafka.bootstrap_servers).")
   String bootstrapServers;
 
-  @Option(names = "--group-id", description = "Kafka consumer group of the job (kafka.group_id).")
+  @Option(names = "--group-id", paramLabel = "<group>",
+      description = "Kafka consumer group of the job (kafka.group_id).")
   String groupId;
 
-  @Option(names = "--input-topic", description = "kafka.input_topic") String inputTopic;
-  @Option(names = "--output-topic", description = "kafka.output_topic") String outputTopic;
-  @Option(names = "--dead-letter-topic", description = "kafka.dead_letter_topic") String deadLetterTopic;
-  @Option(names = "--input-format", description = "avro, avro-registry or json (kafka.input_format)")
+  @Option(names = "--input-topic", paramLabel = "<topic>", description = "Topic of the requests (kafka.input_topic).")
+  String inputTopic;
+
+  @Option(names = "--output-topic", paramLabel = "<topic>",
+      description = "Topic of the generations (kafka.output_topic).")
+  String outputTopic;
+
+  @Option(names = "--dead-letter-topic", paramLabel = "<topic>",
+      description = "Topic of the requests that cannot be answered (kafka.dead_letter_topic).")
+  String deadLetterTopic;
+
+  @Option(names = "--input-format", paramLabel = "<format>",
+      description = "Wire format of the requests: avro, avro-registry or json (kafka.input_format).")
   String inputFormat;
-  @Option(names = "--output-format", description = "avro, avro-registry or json (kafka.output_format; dead"
-      + " letters follow unless kafka.dead_letter_format is set)") String outputFormat;
-  @Option(names = "--schema-registry-url", description = "kafka.schema_registry.url: the Confluent-compatible API,"
-      + " for avro-registry") String schemaRegistryUrl;
+
+  @Option(names = "--output-format", paramLabel = "<format>", description = "Wire format of the generations: avro,"
+      + " avro-registry or json (kafka.output_format; dead letters follow unless kafka.dead_letter_format is set).")
+  String outputFormat;
+
+  @Option(names = "--schema-registry-url", paramLabel = "<url>", description = "The schema registry's"
+      + " Confluent-compatible API, for avro-registry (kafka.schema_registry.url).")
+  String schemaRegistryUrl;
 
   /** Defaults, then the file, then these options, then --set; not yet validated. */
   JobConfigLoader loader() {

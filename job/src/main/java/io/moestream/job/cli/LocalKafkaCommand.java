@@ -5,11 +5,12 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 
-@Command(name = "local-kafka", mixinStandardHelpOptions = true,
-    description = {"A single-node Kafka broker (KRaft, the one demo and bench-ramp run in-process) in this process",
-        "until it is stopped (Ctrl-C): for trying run/produce/consume locally, or benchmarking with the broker in a",
-        "process of its own (bench-pipeline --bootstrap-servers). Prints bootstrap.servers=HOST:PORT on stdout",
-        "once ready. Its data lives in a temporary folder and is gone when it stops."})
+@Command(name = "local-kafka",
+    description = {"Runs a Kafka broker in this process until stopped.",
+        "%nThe broker is the single-node one (KRaft) that demo and bench-ramp run in-process. Use it to try run,"
+            + " produce and consume locally, or to benchmark with the broker in a process of its own (bench-pipeline"
+            + " --bootstrap-servers). It prints bootstrap.servers=HOST:PORT on stdout once ready and runs until"
+            + " stopped (Ctrl-C). Its data lives in a temporary folder and is gone when it stops."})
 final class LocalKafkaCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {

@@ -11,19 +11,21 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "logits", mixinStandardHelpOptions = true,
-    description = {"Prints next-token logits for a token-id sequence as ONE JSON object on stdout:",
-        "{\"logits\": [[...], ...]}, one row per position (default: the last one), each the full vocabulary.",
-        "Needs no tokenizer in the model folder."})
+@Command(name = "logits",
+    description = {"Prints next-token logits of token ids as one JSON object.",
+        "%nThe object, {\"logits\": [[...], ...]}, has one row per position (the last one unless"
+            + " --all-positions is given), each over the full vocabulary. The model folder needs no tokenizer."})
 final class LogitsCommand implements Callable<Integer> {
-  @Option(names = "--model", required = true, description = "Hugging Face model folder.")
+  @Option(names = "--model", required = true, paramLabel = "<dir>", description = "Hugging Face model folder.")
   Path model;
 
-  @Option(names = "--token-ids", required = true, description = "Comma-separated token ids, e.g. 1,2,3.")
+  @Option(names = "--token-ids", required = true, paramLabel = "<ids>",
+      description = "Comma-separated token ids, e.g. 1,2,3.")
   String tokenIds;
 
-  @Option(names = "--experts-per-token", defaultValue = "0",
-      description = "Routed experts per token in every sparse layer (1..num_experts_per_tok; default: the config's).")
+  @Option(names = "--experts-per-token", defaultValue = "0", paramLabel = "<n>",
+      description = "Routed experts per token in every sparse layer, 1 to num_experts_per_tok: a shorthand for"
+          + " --policy fixed:<n> (default: the config's num_experts_per_tok).")
   int expertsPerToken;
 
   @Option(names = "--all-positions", description = "One row per position instead of the last only.")

@@ -19,89 +19,194 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "make-test-model", mixinStandardHelpOptions = true,
-    description = {"Writes a random-weight model folder (config.json + model.safetensors) that Hugging Face",
-        "transformers would load: for tests, benchmarks and the demo. Its outputs are meaningless text.",
-        "With --from-config: a released model's checkpoint layout (tensor names, dtypes, shapes, shards and",
-        "index) for its config.json, shape only (sparse files) or with random weights cut to --num-layers."})
+@Command(name = "make-test-model",
+    description = {"Writes a random-weight model for tests and benchmarks.",
+        "%nIts outputs are meaningless text: it is for tests, benchmarks and the demo. With --arch: config.json and"
+            + " model.safetensors that Hugging Face transformers would load, in a small shape that the options below"
+            + " change.",
+        "%nWith --from-config: a released model's checkpoint layout (tensor names, dtypes, shapes, shards and index)"
+            + " for its config.json, shape only (sparse files) or with random weights cut to --num-layers."})
 final class MakeTestModelCommand implements Callable<Integer> {
-  @Option(names = "--arch",
-      description = "qwen3_moe, qwen2_moe, mixtral, olmoe, deepseek_v2, deepseek_v3, glm4_moe or gpt_oss (or give --from-config).")
+  @Option(names = "--arch", paramLabel = "<arch>", description = "The model family: qwen3_moe, qwen2_moe, mixtral,"
+      + " olmoe, deepseek_v2, deepseek_v3, glm4_moe or gpt_oss (or give --from-config).")
   String arch;
 
-  @Option(names = "--from-config", description = {"A released model's config.json: write its checkpoint layout",
-      "(BF16, or FP8 with block scales where the config says so) instead of an --arch model."})
+  @Option(names = "--from-config", paramLabel = "<file>", description = "A released model's config.json: write its"
+      + " checkpoint layout (BF16, or FP8 with block scales where the config says so) instead of an --arch model.")
   Path fromConfig;
 
-  @Option(names = "--shape-only", description = {"With --from-config: headers and index only, the data left as",
-      "holes of sparse files (a 700 GB checkpoint takes kilobytes); reads as zeros."})
+  @Option(names = "--shape-only", description = "With --from-config: headers and index only, the data left as holes"
+      + " of sparse files (a 700 GB checkpoint takes kilobytes); reads as zeros.")
   boolean shapeOnly;
 
-  @Option(names = "--max-shard-size", defaultValue = "5GB",
-      description = "With --from-config: shard size limit, as save_pretrained's (5GB, 500MB, 2GiB). Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--max-shard-size", defaultValue = "5GB", paramLabel = "<size>",
+      description = "With --from-config: the shard size limit, as save_pretrained's (5GB, 500MB, 2GiB)."
+          + " Default: ${DEFAULT-VALUE}.")
   String maxShardSize;
 
-  @Option(names = "--out", required = true, description = "Folder to write (created if missing).")
+  @Option(names = "--output", required = true, paramLabel = "<dir>",
+      description = "Folder to write (created if missing).")
   Path out;
 
-  @Option(names = "--seed", defaultValue = "42") long seed;
-  @Option(names = "--dtype", defaultValue = "f32", description = "f32, bf16 or f16. Default: ${DEFAULT-VALUE}.") String dtype;
-  @Option(names = "--hidden-size") Integer hiddenSize;
-  @Option(names = "--num-layers") Integer numLayers;
-  @Option(names = "--num-heads") Integer numHeads;
-  @Option(names = "--num-kv-heads") Integer numKvHeads;
-  @Option(names = "--head-dim") Integer headDim;
-  @Option(names = "--num-experts") Integer numExperts;
-  @Option(names = "--experts-per-token") Integer expertsPerToken;
-  @Option(names = "--moe-intermediate-size") Integer moeIntermediateSize;
-  @Option(names = "--intermediate-size", description = "Dense MLP size (layers without experts).") Integer intermediateSize;
-  @Option(names = "--decoder-sparse-step", description = "Every n-th layer has experts (qwen2_moe, qwen3_moe).") Integer sparseStep;
-  @Option(names = "--shared-expert-intermediate-size", description = "qwen2_moe shared expert size.") Integer sharedExpert;
-  @Option(names = "--vocab-size") Integer vocabSize;
-  @Option(names = "--max-position-embeddings") Integer maxPositions;
+  @Option(names = "--seed", defaultValue = "42", paramLabel = "<n>",
+      description = "Seed of the random weights. Default: ${DEFAULT-VALUE}.")
+  long seed;
 
-  @Option(names = "--kv-lora-rank", description = "deepseek: latent width per token (the KV cache).") Integer kvLoraRank;
-  @Option(names = "--q-lora-rank", description = "deepseek: query compression rank, 0 for q_proj (V2-Lite).") Integer qLoraRank;
-  @Option(names = "--qk-nope-head-dim") Integer qkNopeHeadDim;
-  @Option(names = "--qk-rope-head-dim") Integer qkRopeHeadDim;
-  @Option(names = "--v-head-dim") Integer vHeadDim;
-  @Option(names = "--n-shared-experts", description = "deepseek, glm4_moe: shared experts (0 for none).") Integer nSharedExperts;
-  @Option(names = "--topk-method", description = "deepseek: greedy, group_limited_greedy (V2) or noaux_tc (V3).") String topkMethod;
-  @Option(names = "--n-group") Integer nGroup;
-  @Option(names = "--topk-group") Integer topkGroup;
-  @Option(names = "--first-k-dense-replace", description = "deepseek, glm4_moe: the first n layers are dense.") Integer firstDense;
-  @Option(names = "--moe-layer-freq") Integer moeLayerFreq;
-  @Option(names = "--rope-yarn-factor", description = "deepseek: YaRN factor, 0 for no rope scaling (default 40).") Double yarnFactor;
-  @Option(names = "--rope-yarn-original-max-position-embeddings") Integer yarnOriginalMax;
-  @Option(names = "--rope-yarn-mscale") Double yarnMscale;
-  @Option(names = "--rope-yarn-mscale-all-dim") Double yarnMscaleAllDim;
-  @Option(names = "--partial-rotary-factor",
-      description = "glm4_moe: RoPE rotates head_dim * factor values of each head (default 0.5).") Double partialRotaryFactor;
+  @Option(names = "--dtype", defaultValue = "f32", paramLabel = "<dtype>",
+      description = "f32, bf16 or f16. Default: ${DEFAULT-VALUE}.")
+  String dtype;
+
+  @Option(names = "--hidden-size", paramLabel = "<n>", description = "The model width (hidden_size).")
+  Integer hiddenSize;
+
+  @Option(names = "--num-layers", paramLabel = "<n>",
+      description = "Decoder layers (num_hidden_layers); with --from-config, the layers kept.")
+  Integer numLayers;
+
+  @Option(names = "--num-heads", paramLabel = "<n>", description = "Query heads (num_attention_heads).")
+  Integer numHeads;
+
+  @Option(names = "--num-kv-heads", paramLabel = "<n>", description = "Key/value heads (num_key_value_heads).")
+  Integer numKvHeads;
+
+  @Option(names = "--head-dim", paramLabel = "<n>", description = "Width of one attention head (head_dim).")
+  Integer headDim;
+
+  @Option(names = "--num-experts", paramLabel = "<n>",
+      description = "Routed experts per sparse layer; with --from-config, the experts kept.")
+  Integer numExperts;
+
+  @Option(names = "--experts-per-token", paramLabel = "<n>",
+      description = "Routed experts per token (num_experts_per_tok).")
+  Integer expertsPerToken;
+
+  @Option(names = "--moe-intermediate-size", paramLabel = "<n>",
+      description = "Width of one routed expert (moe_intermediate_size).")
+  Integer moeIntermediateSize;
+
+  @Option(names = "--intermediate-size", paramLabel = "<n>", description = "Dense MLP size (layers without experts).")
+  Integer intermediateSize;
+
+  @Option(names = "--decoder-sparse-step", paramLabel = "<n>",
+      description = "Every n-th layer has experts (qwen2_moe, qwen3_moe).")
+  Integer sparseStep;
+
+  @Option(names = "--shared-expert-intermediate-size", paramLabel = "<n>",
+      description = "qwen2_moe: the shared expert's size.")
+  Integer sharedExpert;
+
+  @Option(names = "--vocab-size", paramLabel = "<n>",
+      description = "Vocabulary size (vocab_size); with --tokenizer at least the tokenizer's.")
+  Integer vocabSize;
+
+  @Option(names = "--max-position-embeddings", paramLabel = "<n>",
+      description = "Longest sequence the model takes (max_position_embeddings).")
+  Integer maxPositions;
+
+  @Option(names = "--kv-lora-rank", paramLabel = "<n>", description = "deepseek: latent width per token (the KV cache).")
+  Integer kvLoraRank;
+
+  @Option(names = "--q-lora-rank", paramLabel = "<n>",
+      description = "deepseek: query compression rank, 0 for q_proj (V2-Lite).")
+  Integer qLoraRank;
+
+  @Option(names = "--qk-nope-head-dim", paramLabel = "<n>",
+      description = "deepseek: the query/key width per head without RoPE (qk_nope_head_dim).")
+  Integer qkNopeHeadDim;
+
+  @Option(names = "--qk-rope-head-dim", paramLabel = "<n>",
+      description = "deepseek: the query/key width per head that RoPE rotates (qk_rope_head_dim).")
+  Integer qkRopeHeadDim;
+
+  @Option(names = "--v-head-dim", paramLabel = "<n>", description = "deepseek: the value width per head (v_head_dim).")
+  Integer vHeadDim;
+
+  @Option(names = "--n-shared-experts", paramLabel = "<n>",
+      description = "deepseek, glm4_moe: shared experts (0 for none).")
+  Integer nSharedExperts;
+
+  @Option(names = "--topk-method", paramLabel = "<method>",
+      description = "deepseek: greedy, group_limited_greedy (V2) or noaux_tc (V3).")
+  String topkMethod;
+
+  @Option(names = "--n-group", paramLabel = "<n>",
+      description = "deepseek, glm4_moe: groups the routed experts are split into (n_group).")
+  Integer nGroup;
+
+  @Option(names = "--topk-group", paramLabel = "<n>",
+      description = "deepseek, glm4_moe: groups a token's experts are chosen from (topk_group).")
+  Integer topkGroup;
+
+  @Option(names = "--first-k-dense-replace", paramLabel = "<n>",
+      description = "deepseek, glm4_moe: the first n layers are dense.")
+  Integer firstDense;
+
+  @Option(names = "--moe-layer-freq", paramLabel = "<n>",
+      description = "deepseek: every n-th layer after the dense ones has experts (moe_layer_freq).")
+  Integer moeLayerFreq;
+
+  @Option(names = "--rope-yarn-factor", paramLabel = "<number>",
+      description = "deepseek: YaRN factor, 0 for no rope scaling (default 40).")
+  Double yarnFactor;
+
+  @Option(names = "--rope-yarn-original-max-position-embeddings", paramLabel = "<n>",
+      description = "deepseek: YaRN's original_max_position_embeddings.")
+  Integer yarnOriginalMax;
+
+  @Option(names = "--rope-yarn-mscale", paramLabel = "<number>", description = "deepseek: YaRN's mscale.")
+  Double yarnMscale;
+
+  @Option(names = "--rope-yarn-mscale-all-dim", paramLabel = "<number>",
+      description = "deepseek: YaRN's mscale_all_dim.")
+  Double yarnMscaleAllDim;
+
+  @Option(names = "--partial-rotary-factor", paramLabel = "<number>",
+      description = "glm4_moe: RoPE rotates head_dim * factor values of each head (default 0.5).")
+  Double partialRotaryFactor;
+
   @Option(names = "--qk-norm", negatable = true,
-      description = "glm4_moe: per-head q/k RMSNorm (use_qk_norm; default off, as GLM-4.5-Air).") Boolean qkNorm;
+      description = "glm4_moe: per-head q/k RMSNorm (use_qk_norm; default off, as GLM-4.5-Air).")
+  Boolean qkNorm;
+
   @Option(names = "--attention-bias", negatable = true,
-      description = "glm4_moe: q/k/v projection biases (default on, as the releases).") Boolean attentionBias;
-  @Option(names = "--routed-scaling-factor", description = "glm4_moe: routed weights' multiplier (default 2.5).")
+      description = "glm4_moe: q/k/v projection biases (default on, as the releases).")
+  Boolean attentionBias;
+
+  @Option(names = "--routed-scaling-factor", paramLabel = "<number>",
+      description = "glm4_moe: routed weights' multiplier (default 2.5).")
   Double routedScalingFactor;
-  @Option(names = "--nextn-layers",
+
+  @Option(names = "--nextn-layers", paramLabel = "<n>",
       description = "glm4_moe: next-token-prediction (MTP) layers written after the decoder layers; the engine"
-          + " skips them (default 1).") Integer nextnLayers;
+          + " skips them (default 1).")
+  Integer nextnLayers;
+
   @Option(names = "--fp8", description = "E4M3 linear weights with 128x128 block scales (weight_scale_inv), as in the"
-      + " DeepSeek-V3 and Qwen3 FP8 releases; every family but deepseek_v2.") boolean fp8;
+      + " DeepSeek-V3 and Qwen3 FP8 releases; every family but deepseek_v2.")
+  boolean fp8;
 
   @Option(names = "--mxfp4", description = "gpt_oss: experts as MXFP4 *_blocks / *_scales, as the releases ship them"
-      + " (default: BF16-layout experts in --dtype).") boolean mxfp4;
-  @Option(names = "--sliding-window", description = "gpt_oss: the window of the sliding (even) layers; 0 makes every"
-      + " layer full attention (default 4).") Integer slidingWindow;
+      + " (default: BF16-layout experts in --dtype).")
+  boolean mxfp4;
+
+  @Option(names = "--sliding-window", paramLabel = "<n>", description = "gpt_oss: the window of the sliding (even)"
+      + " layers; 0 makes every layer full attention (default 4).")
+  Integer slidingWindow;
+
   @Option(names = "--sinks", negatable = true, defaultValue = "true", fallbackValue = "true",
       description = "gpt_oss: learned attention sinks; --no-sinks writes them as -infinity, which attend to nothing"
-          + " (default on).") boolean sinks;
-  @Option(names = "--swiglu-limit", description = "gpt_oss: the experts' clamp (default 7).") Double swigluLimit;
+          + " (default on).")
+  boolean sinks;
+
+  @Option(names = "--swiglu-limit", paramLabel = "<number>", description = "gpt_oss: the experts' clamp (default 7).")
+  Double swigluLimit;
+
   @Option(names = "--yarn", negatable = true, defaultValue = "true", fallbackValue = "true",
       description = "gpt_oss: the releases' YaRN rope scaling (factor 32, truncate false); --no-yarn for plain RoPE"
-          + " (default on).") boolean yarn;
+          + " (default on).")
+  boolean yarn;
 
-  @Option(names = "--tokenizer",
+  @Option(names = "--tokenizer", paramLabel = "<dir>",
       description = "Folder with tokenizer.json + tokenizer_config.json to copy in; the vocabulary then covers it.")
   Path tokenizer;
 

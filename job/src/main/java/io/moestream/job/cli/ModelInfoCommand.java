@@ -19,15 +19,17 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "model-info", mixinStandardHelpOptions = true,
-    description = {"Prints JSON about a model folder: architecture, attention kind, parameters, KV cache bytes per",
-        "token (float32 cache, all layers) and the weight bytes one decode token reads at each experts-per-token.",
-        "A folder with config.json only (no weights) gives the fields that follow from the config.",
-        "--memory: the memory plan for the engine options given (weights mapped and copied, KV cache, step scratch",
-        "at --max-batch-tokens) against this machine's RAM, cgroup limit, max heap and GPU, as a table (JSON with",
-        "--json) and a verdict; exit code 1 when the model does not fit."})
+@Command(name = "model-info",
+    description = {"Describes a model folder; with --memory, whether it fits.",
+        "%nIt prints JSON with the architecture, attention kind, parameters, KV cache bytes per token (float32 cache,"
+            + " all layers) and the weight bytes one decode token reads at each experts-per-token. A folder with"
+            + " config.json only (no weights) gives the fields that follow from the config.",
+        "%nWith --memory: the memory plan for the engine options given (weights mapped and copied, KV cache, step"
+            + " scratch at --max-batch-tokens) against this machine's RAM, cgroup limit, max heap and GPU, as a table"
+            + " (JSON with --json) and a verdict; the exit code is 1 when the model does not fit."})
 final class ModelInfoCommand implements Callable<Integer> {
-  @Option(names = "--model", required = true) Path model;
+  @Option(names = "--model", required = true, paramLabel = "<dir>", description = "Hugging Face model folder.")
+  Path model;
 
   @Option(names = "--memory", description = "Plan the memory of an engine with the options given and check it here.")
   boolean memory;

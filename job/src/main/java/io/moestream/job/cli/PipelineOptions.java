@@ -13,26 +13,49 @@ import picocli.CommandLine.Option;
  * {@link JobConfigOptions}.
  */
 final class PipelineOptions {
-  @Option(names = "--config", description = "YAML configuration (fields and defaults: README, Configuration).")
+  @Option(names = "--config", paramLabel = "<file>",
+      description = "YAML configuration (its fields and defaults: README.md, Configuration).")
   Path config;
 
-  @Option(names = "--model", description = "Hugging Face model folder (model.dir).")
+  @Option(names = "--model", paramLabel = "<dir>", description = "Hugging Face model folder (model.dir).")
   Path model;
 
-  @Option(names = "--parallelism", description = "Inference subtasks, one engine each (flink.parallelism).") Integer parallelism;
-  @Option(names = "--max-batch-size", description = "batching.max_batch_size") Integer maxBatchSize;
-  @Option(names = "--latency-budget-ms", description = "batching.latency_budget_ms") Long latencyBudgetMs;
-  @Option(names = "--max-in-flight", description = "batching.max_in_flight") Integer maxInFlight;
-  @Option(names = "--backend", description = "cpu, auto or cuda (model.backend)") String backend;
-  @Option(names = "--threads", description = "model.threads") Integer threads;
-  @Option(names = "--policy", description = "Expert policy: full, fixed:K, schedule:B,H,E,P, threshold:KMIN,T, "
-      + "batch:KMIN,T or adaptive[:L1|L2|...] (experts.policy).") String policy;
-  @Option(names = "--prune-experts", paramLabel = "N", description = "Keep only the N most used experts of each layer, "
-      + "from --expert-profile (experts.prune_experts).") Integer pruneExperts;
-  @Option(names = "--expert-profile", paramLabel = "FILE", description = "The profile profile-experts wrote "
-      + "(experts.expert_profile).") Path expertProfile;
+  @Option(names = "--parallelism", paramLabel = "<n>",
+      description = "Inference subtasks, one engine each (flink.parallelism).")
+  Integer parallelism;
 
-  @Option(names = "--set", paramLabel = "SECTION.FIELD=VALUE", description = "Any other field, e.g. --set flink.checkpoint_interval_ms=5000.")
+  @Option(names = "--max-batch-size", paramLabel = "<n>",
+      description = "Requests one engine runs together at most (batching.max_batch_size).")
+  Integer maxBatchSize;
+
+  @Option(names = "--latency-budget-ms", paramLabel = "<ms>",
+      description = "How long a request may wait in a micro-batch before it is flushed (batching.latency_budget_ms).")
+  Long latencyBudgetMs;
+
+  @Option(names = "--max-in-flight", paramLabel = "<n>",
+      description = "Requests accepted and not yet answered per inference subtask at most (batching.max_in_flight).")
+  Integer maxInFlight;
+
+  @Option(names = "--backend", paramLabel = "<backend>", description = "cpu, auto or cuda (model.backend).")
+  String backend;
+
+  @Option(names = "--threads", paramLabel = "<n>", description = "CPU threads of each engine (model.threads).")
+  Integer threads;
+
+  @Option(names = "--policy", paramLabel = "<policy>", description = "Expert policy: full, fixed:K, schedule:B,H,E,P,"
+      + " threshold:KMIN,T, batch:KMIN,T or adaptive[:L1|L2|...] (experts.policy).")
+  String policy;
+
+  @Option(names = "--prune-experts", paramLabel = "<n>", description = "Keep only the n most used experts of each"
+      + " layer, from --expert-profile (experts.prune_experts).")
+  Integer pruneExperts;
+
+  @Option(names = "--expert-profile", paramLabel = "<file>",
+      description = "The profile profile-experts wrote (experts.expert_profile).")
+  Path expertProfile;
+
+  @Option(names = "--set", paramLabel = "<section.field=value>",
+      description = "Any other configuration field, e.g. --set flink.checkpoint_interval_ms=5000 (repeatable).")
   List<String> sets = new ArrayList<>();
 
   /**

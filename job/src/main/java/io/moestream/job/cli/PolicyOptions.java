@@ -15,10 +15,10 @@ import picocli.CommandLine.Option;
  * {@code fixed:K}.
  */
 final class PolicyOptions {
-  static final String POLICY_HELP = "Expert-activation policy: fixed:K, schedule:B,H,E,P, threshold:KMIN,T, "
-      + "batch:KMIN,T or adaptive[:LEVEL|LEVEL...] (default: the config's num_experts_per_tok; see docs/EXPERTS.md).";
+  static final String POLICY_HELP = "Expert-activation policy: full, fixed:K, schedule:B,H,E,P, threshold:KMIN,T,"
+      + " batch:KMIN,T or adaptive[:LEVEL|LEVEL...] (default: the config's num_experts_per_tok; see docs/EXPERTS.md).";
 
-  @Option(names = "--policy", description = POLICY_HELP)
+  @Option(names = "--policy", paramLabel = "<policy>", description = POLICY_HELP)
   String policy;
 
   @Mixin PruneOptions prune;

@@ -23,18 +23,39 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "produce", mixinStandardHelpOptions = true,
-    description = {"Writes InferenceRequests to a topic: JSON lines from --file (or stdin), or --prompt",
-        "--count times. Each line is checked against the schema first; values are Avro binary (the",
-        "job's default input format) or the JSON itself with --format json."})
+@Command(name = "produce",
+    description = {"Writes inference requests to a Kafka topic.",
+        "%nThe requests are JSON lines from --input (or stdin), or one --prompt sent --count times. Each line is"
+            + " checked against the InferenceRequest schema first; values are Avro binary (the job's default input"
+            + " format), or the JSON itself with --format json."})
 final class ProduceCommand implements Callable<Integer> {
-  @Option(names = "--bootstrap-servers", required = true) String bootstrapServers;
-  @Option(names = "--topic", defaultValue = "moestream.requests", description = "Default: ${DEFAULT-VALUE}.") String topic;
-  @Option(names = "--file", description = "JSON lines, one InferenceRequest each ('-' = stdin).") Path file;
-  @Option(names = "--prompt", description = "One prompt text, sent --count times.") String prompt;
-  @Option(names = "--count", defaultValue = "1") int count;
-  @Option(names = "--max-new-tokens", defaultValue = "16") int maxNewTokens;
-  @Option(names = "--format", defaultValue = "avro", description = "avro or json. Default: ${DEFAULT-VALUE}.") String format;
+  @Option(names = "--bootstrap-servers", required = true, paramLabel = "<host:port>",
+      description = "Kafka bootstrap servers, comma-separated.")
+  String bootstrapServers;
+
+  @Option(names = "--topic", defaultValue = "moestream.requests", paramLabel = "<topic>",
+      description = "Topic to write to. Default: ${DEFAULT-VALUE}.")
+  String topic;
+
+  @Option(names = "--input", paramLabel = "<file>",
+      description = "JSON lines, one InferenceRequest each ('-' is stdin).")
+  Path file;
+
+  @Option(names = "--prompt", paramLabel = "<text>", description = "One prompt text, sent --count times.")
+  String prompt;
+
+  @Option(names = "--count", defaultValue = "1", paramLabel = "<n>",
+      description = "How many times --prompt is sent. Default: ${DEFAULT-VALUE}.")
+  int count;
+
+  @Option(names = "--max-new-tokens", defaultValue = "16", paramLabel = "<n>",
+      description = "With --prompt: tokens each request generates at most. Default: ${DEFAULT-VALUE}.")
+  int maxNewTokens;
+
+  @Option(names = "--format", defaultValue = "avro", paramLabel = "<format>",
+      description = "Wire format of the values: avro or json. Default: ${DEFAULT-VALUE}.")
+  String format;
+
   @Mixin CommandConfigOption commandConfig;
 
   private final ObjectMapper mapper = new ObjectMapper();
@@ -46,7 +67,7 @@ final class ProduceCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--format must be avro or json, found '" + format + "'");
     }
     if ((file == null) == (prompt == null)) {
-      throw new IllegalArgumentException("give --file or --prompt");
+      throw new IllegalArgumentException("give --input <file> or --prompt <text>");
     }
     AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.class);
     int sent = 0;

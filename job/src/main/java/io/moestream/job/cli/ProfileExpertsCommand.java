@@ -8,27 +8,31 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "profile-experts", mixinStandardHelpOptions = true,
-    description = {"Runs the full model teacher-forced over a text and writes each layer's per-expert soft counts",
-        "(summed routing probability) and token counts as JSON: the profile --prune-experts ranks experts by."})
+@Command(name = "profile-experts",
+    description = {"Writes each layer's expert usage over a text (a profile).",
+        "%nThe full model runs teacher-forced over the input, cut into windows; the JSON written holds each layer's"
+            + " per-expert soft counts (summed routing probability) and token counts: the profile --prune-experts"
+            + " ranks experts by."})
 final class ProfileExpertsCommand implements Callable<Integer> {
-  @Option(names = "--model", required = true, description = "Hugging Face model folder.")
+  @Option(names = "--model", required = true, paramLabel = "<dir>", description = "Hugging Face model folder.")
   Path model;
 
-  @Option(names = "--input", required = true, description = "Text file (or token ids with --token-ids-file).")
-  Path input;
+  @ArgGroup(multiplicity = "1") TokenInput input;
 
-  @Option(names = "--token-ids-file", description = "--input holds token ids (comma or whitespace separated).")
+  @Option(names = "--token-ids-file", hidden = true,
+      description = "Old form of --input-token-ids: --input holds token ids.")
   boolean tokenIdsFile;
 
-  @Option(names = "--out", defaultValue = "expert-profile.json", description = "Output file. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--output", defaultValue = "expert-profile.json", paramLabel = "<file>",
+      description = "The profile to write. Default: ${DEFAULT-VALUE}.")
   Path out;
 
-  @Option(names = "--window", defaultValue = "512",
+  @Option(names = "--window", defaultValue = "512", paramLabel = "<n>",
       description = "Tokens per independent window (the text is cut into windows). Default: ${DEFAULT-VALUE}.")
   int window;
 
@@ -39,7 +43,7 @@ final class ProfileExpertsCommand implements Callable<Integer> {
     if (window < 2) {
       throw new IllegalArgumentException("--window must be >= 2, found " + window);
     }
-    int[] ids = TextInput.read(model, input, tokenIdsFile);
+    int[] ids = input.read(model, tokenIdsFile);
     try (LoadedModel loaded = LoadedModel.load(model, engineOptions.toOptions())) {
       ModelConfig config = loaded.config();
       int windowTokens = Math.min(window, config.maxPositionEmbeddings());

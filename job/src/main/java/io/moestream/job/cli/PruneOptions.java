@@ -10,11 +10,12 @@ import picocli.CommandLine.Option;
 
 /** {@code --prune-experts N --expert-profile FILE}: keep the N most used experts of each layer. */
 final class PruneOptions {
-  @Option(names = "--prune-experts", paramLabel = "N",
-      description = "Keep only the N most used experts of each layer (needs --expert-profile); the others are never read.")
+  @Option(names = "--prune-experts", paramLabel = "<n>",
+      description = "Keep only the n most used experts of each layer (needs --expert-profile); the others are never"
+          + " read.")
   Integer pruneExperts;
 
-  @Option(names = "--expert-profile", paramLabel = "FILE", description = "Expert profile written by profile-experts.")
+  @Option(names = "--expert-profile", paramLabel = "<file>", description = "Expert profile written by profile-experts.")
   Path expertProfile;
 
   /** Loads the model, pruned when --prune-experts is given. */

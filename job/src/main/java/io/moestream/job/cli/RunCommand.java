@@ -12,14 +12,16 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "run", mixinStandardHelpOptions = true,
-    description = {"Runs the streaming job against an external Kafka: submitted to a Flink cluster with",
-        "--jobmanager HOST:PORT (its REST address; this jar is shipped with the job), or in a Flink",
-        "cluster inside this process without it. The configuration is checked before anything is submitted."})
+@Command(name = "run",
+    description = {"Runs the streaming job against an external Kafka.",
+        "%nWith --jobmanager the job is submitted to that Flink cluster's REST address and this jar is shipped with"
+            + " it; without it the job runs in a Flink cluster inside this process. The configuration is checked"
+            + " before anything is submitted."})
 final class RunCommand implements Callable<Integer> {
   @Mixin JobConfigOptions options;
 
-  @Option(names = "--jobmanager", paramLabel = "HOST:PORT", description = "REST address of the Flink cluster (e.g. 127.0.0.1:8081).")
+  @Option(names = "--jobmanager", paramLabel = "<host:port>",
+      description = "REST address of the Flink cluster, e.g. 127.0.0.1:8081.")
   String jobManager;
 
   @Option(names = "--detached", description = "Return once the job is submitted, printing its id.")

@@ -23,21 +23,23 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "tokenize", mixinStandardHelpOptions = true,
-    description = {"Prints the token ids of text as one JSON object per input: {\"ids\": [...]}.",
-        "The model folder needs only tokenizer.json (and tokenizer_config.json for --chat)."})
+@Command(name = "tokenize",
+    description = {"Prints the token ids of text as JSON.",
+        "%nEach input gives one line, {\"ids\": [...]}. The model folder needs only tokenizer.json (and"
+            + " tokenizer_config.json for --chat)."})
 final class TokenizeCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @Option(names = "--model", required = true, description = "Folder with tokenizer.json.")
+  @Option(names = "--model", required = true, paramLabel = "<dir>", description = "Folder with tokenizer.json.")
   Path model;
 
   static final class Input {
-    @Option(names = "--text", description = "The text to tokenize (with --chat: one user message).")
+    @Option(names = "--text", paramLabel = "<text>",
+        description = "The text to tokenize (with --chat: one user message).")
     String text;
 
-    @Option(names = "--input", description = {"A JSONL file: one {\"text\": \"...\"} per line, or with",
-        "--chat one {\"messages\": [{\"role\": ..., \"content\": ...}, ...]} per line."})
+    @Option(names = "--input", paramLabel = "<file>", description = "A JSONL file: one {\"text\": \"...\"} per line, or"
+        + " with --chat one {\"messages\": [{\"role\": ..., \"content\": ...}, ...]} per line.")
     Path file;
   }
 
@@ -50,9 +52,9 @@ final class TokenizeCommand implements Callable<Integer> {
       description = "With --chat: leave out the assistant header at the end.")
   boolean noGenerationPrompt;
 
-  @Option(names = "--special-tokens-in-content", defaultValue = "text",
-      description = {"With --chat: what special-token strings typed in message content become: text or",
-          "control (the template's own stay control tokens; plain --text always parses them). Default: ${DEFAULT-VALUE}."})
+  @Option(names = "--special-tokens-in-content", defaultValue = "text", paramLabel = "<mode>",
+      description = "With --chat: what special-token strings typed in message content become, text or control (the"
+          + " template's own stay control tokens; plain --text always parses them). Default: ${DEFAULT-VALUE}.")
   String specialTokensInContent;
 
   @Option(names = "--add-special-tokens",

@@ -24,7 +24,7 @@ class MakeTestModelGlmTest {
   @Test
   void glmOptionsReachTheConfigAndTheModelRuns() throws Exception {
     Path model = tmp.resolve("glm");
-    assertEquals(0, MoestreamCli.execute("make-test-model", "--arch", "glm4_moe", "--out", model.toString(),
+    assertEquals(0, MoestreamCli.execute("make-test-model", "--arch", "glm4_moe", "--output", model.toString(),
         "--num-layers", "4", "--partial-rotary-factor", "0.25", "--qk-norm", "--no-attention-bias",
         "--n-shared-experts", "0", "--first-k-dense-replace", "2", "--n-group", "4", "--topk-group", "2",
         "--routed-scaling-factor", "1.5", "--nextn-layers", "2", "--fp8"));
@@ -54,7 +54,7 @@ class MakeTestModelGlmTest {
 
   @Test
   void glmOptionsAreRefusedForOtherFamilies() {
-    assertNotEquals(0, MoestreamCli.execute("make-test-model", "--arch", "qwen3_moe", "--out",
+    assertNotEquals(0, MoestreamCli.execute("make-test-model", "--arch", "qwen3_moe", "--output",
         tmp.resolve("qwen").toString(), "--partial-rotary-factor", "0.5"));
   }
 

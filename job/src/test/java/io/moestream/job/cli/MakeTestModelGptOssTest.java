@@ -25,7 +25,7 @@ class MakeTestModelGptOssTest {
   @Test
   void gptOssOptionsReachTheConfigAndTheModelRuns() throws Exception {
     Path model = tmp.resolve("gpt-oss");
-    assertEquals(0, MoestreamCli.execute("make-test-model", "--arch", "gpt_oss", "--out", model.toString(),
+    assertEquals(0, MoestreamCli.execute("make-test-model", "--arch", "gpt_oss", "--output", model.toString(),
         "--num-layers", "4", "--mxfp4", "--sliding-window", "8", "--no-sinks", "--swiglu-limit", "3.5", "--no-yarn"));
     JsonNode c = new ObjectMapper().readTree(model.resolve("config.json").toFile());
     assertEquals("gpt_oss", c.get("model_type").asText());
@@ -46,9 +46,9 @@ class MakeTestModelGptOssTest {
 
   @Test
   void gptOssOptionsAreRefusedForOtherFamilies() {
-    assertNotEquals(0, MoestreamCli.execute("make-test-model", "--arch", "mixtral", "--out",
+    assertNotEquals(0, MoestreamCli.execute("make-test-model", "--arch", "mixtral", "--output",
         tmp.resolve("mixtral").toString(), "--mxfp4"));
-    assertNotEquals(0, MoestreamCli.execute("make-test-model", "--arch", "gpt_oss", "--out",
+    assertNotEquals(0, MoestreamCli.execute("make-test-model", "--arch", "gpt_oss", "--output",
         tmp.resolve("fp8").toString(), "--fp8"));
   }
 

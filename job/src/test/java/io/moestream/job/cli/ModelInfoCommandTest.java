@@ -22,7 +22,7 @@ class ModelInfoCommandTest {
   @Test
   void kvCacheBytesPerTokenOfTheV2LiteShape() throws Exception {
     Path model = tmp.resolve("v2lite-shape");
-    assertEquals(0, MoestreamCli.execute("make-test-model", "--arch", "deepseek_v2", "--out", model.toString(),
+    assertEquals(0, MoestreamCli.execute("make-test-model", "--arch", "deepseek_v2", "--output", model.toString(),
         "--num-layers", "27", "--hidden-size", "64", "--num-heads", "2", "--kv-lora-rank", "512", "--q-lora-rank", "0",
         "--qk-nope-head-dim", "16", "--qk-rope-head-dim", "64", "--v-head-dim", "16", "--num-experts", "4",
         "--experts-per-token", "2", "--moe-intermediate-size", "16", "--intermediate-size", "32", "--vocab-size", "64"));
@@ -37,7 +37,7 @@ class ModelInfoCommandTest {
   @Test
   void fp8Qwen3TestModelRuns() throws Exception {
     Path model = tmp.resolve("qwen3-fp8");
-    assertEquals(0, MoestreamCli.execute("make-test-model", "--arch", "qwen3_moe", "--fp8", "--out", model.toString()));
+    assertEquals(0, MoestreamCli.execute("make-test-model", "--arch", "qwen3_moe", "--fp8", "--output", model.toString()));
     String config = java.nio.file.Files.readString(model.resolve("config.json"));
     assertEquals(true, config.contains("\"quant_method\" : \"fp8\""), config);
     JsonNode logits = new ObjectMapper().readTree(stdout("logits", "--model", model.toString(), "--token-ids", "1,2,3"));

@@ -25,7 +25,7 @@ class ModelInfoMemoryTest {
   @BeforeEach
   void writeModel() {
     model = tmp.resolve("qwen3");
-    assertEquals(0, MoestreamCli.execute("make-test-model", "--arch", "qwen3_moe", "--out", model.toString()));
+    assertEquals(0, MoestreamCli.execute("make-test-model", "--arch", "qwen3_moe", "--output", model.toString()));
   }
 
   @Test

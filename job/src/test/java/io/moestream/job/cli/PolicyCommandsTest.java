@@ -50,8 +50,8 @@ class PolicyCommandsTest {
   }
 
   private static JsonNode evalQuality(String... extra) throws Exception {
-    List<String> args = new java.util.ArrayList<>(List.of("eval-quality", "--model", model.toString(), "--input",
-        ids.toString(), "--token-ids-file", "--threads", "2", "--kv-cache-mb", "4"));
+    List<String> args = new java.util.ArrayList<>(List.of("eval-quality", "--model", model.toString(), "--input-token-ids",
+        ids.toString(), "--threads", "2", "--kv-cache-mb", "4"));
     args.addAll(List.of(extra));
     return new ObjectMapper().readTree(run(args.toArray(String[]::new)));
   }
@@ -74,7 +74,7 @@ class PolicyCommandsTest {
     assertTrue(fewer.get("kl_mean").asDouble() > 0);
     assertEquals(1.0, fewer.get("experts_per_token").asDouble());
     Path profile = dir.resolve("profile.json");
-    run("profile-experts", "--model", model.toString(), "--input", ids.toString(), "--token-ids-file", "--out",
+    run("profile-experts", "--model", model.toString(), "--input-token-ids", ids.toString(), "--output",
         profile.toString(), "--threads", "2", "--kv-cache-mb", "4");
     JsonNode pruned = evalQuality("--prune-experts", "4", "--expert-profile", profile.toString());
     assertTrue(pruned.get("kl_mean").asDouble() > 0);
@@ -88,7 +88,7 @@ class PolicyCommandsTest {
     Path csv = dir.resolve("load.csv");
     Path png = dir.resolve("load.png");
     String table = run("bench-load", "--model", model.toString(), "--concurrency", "1,2", "--prompt-tokens", "4",
-        "--new-tokens", "3", "--warmup-tokens", "2", "--policy", "fixed:2,schedule:1,4,4,2,adaptive", "--threads", "2",
+        "--max-new-tokens", "3", "--warmup-tokens", "2", "--policies", "fixed:2,schedule:1,4,4,2,adaptive", "--threads", "2",
         "--kv-cache-mb", "4", "--csv", csv.toString(), "--chart", png.toString());
     List<String> lines = Files.readAllLines(csv);
     assertEquals("policy,concurrency,throughput_tok_s,gain_vs_full", lines.get(0));

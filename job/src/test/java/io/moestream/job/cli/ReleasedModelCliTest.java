@@ -34,7 +34,7 @@ class ReleasedModelCliTest {
     System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
     try {
       assertEquals(0, MoestreamCli.execute("make-test-model", "--from-config", QWEN3_235B.toString(), "--shape-only",
-          "--out", model.toString()));
+          "--output", model.toString()));
     } finally {
       System.setErr(originalErr);
     }

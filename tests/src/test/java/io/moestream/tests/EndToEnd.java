@@ -11,6 +11,7 @@ import io.moestream.engine.generate.SamplingDefaults;
 import io.moestream.engine.generate.TokenEvent;
 import io.moestream.engine.tokenizer.IncrementalDecoder;
 import io.moestream.engine.tokenizer.Tokenizer;
+import io.moestream.job.cli.MoestreamCli;
 import io.moestream.job.config.JobConfig;
 import io.moestream.job.config.JobConfigLoader;
 import io.moestream.job.kafka.EmbeddedKafka;
@@ -26,6 +27,9 @@ import io.moestream.schemas.FinishReason;
 import io.moestream.schemas.Generation;
 import io.moestream.schemas.InferenceRequest;
 import io.moestream.schemas.Sampling;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -252,5 +256,20 @@ final class EndToEnd {
       }
     }
     return out;
+  }
+
+  /** Runs a {@code ./moestream} command in this JVM; returns its stdout after checking its exit code. */
+  static String command(int expectedExit, List<String> args) {
+    PrintStream stdout = System.out;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    int exit;
+    System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    try {
+      exit = MoestreamCli.execute(args.toArray(String[]::new));
+    } finally {
+      System.setOut(stdout);
+    }
+    assertEquals(expectedExit, exit, "exit code of " + args);
+    return captured.toString(StandardCharsets.UTF_8);
   }
 }

@@ -2,7 +2,8 @@ package io.moestream.job.cli;
 
 import io.moestream.job.config.JobConfig;
 import io.moestream.job.pipeline.InferencePipeline;
-import java.io.File;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.apache.flink.configuration.Configuration;
@@ -14,15 +15,22 @@ import picocli.CommandLine.Option;
 
 @Command(name = "run",
     description = {"Runs the streaming job against an external Kafka.",
-        "%nWith --jobmanager the job is submitted to that Flink cluster's REST address and this jar is shipped with"
-            + " it; without it the job runs in a Flink cluster inside this process. The configuration is checked"
-            + " before anything is submitted."})
+        "%nWith --jobmanager the job is submitted to that Flink cluster's REST address, uploading moestream-job.jar"
+            + " (the slim job jar the build writes next to this one, or --job-jar); without it the job runs in a"
+            + " Flink cluster inside this process. The configuration is checked before anything is submitted."})
 final class RunCommand implements Callable<Integer> {
+  /** The job module's cluster-job-jar shade execution writes it next to the launcher jar, moestream.jar. */
+  static final String JOB_JAR_NAME = "moestream-job.jar";
+
   @Mixin JobConfigOptions options;
 
   @Option(names = "--jobmanager", paramLabel = "<host:port>",
       description = "REST address of the Flink cluster, e.g. 127.0.0.1:8081.")
   String jobManager;
+
+  @Option(names = "--job-jar", paramLabel = "<file>", description = "The job jar --jobmanager uploads (default: "
+      + JOB_JAR_NAME + " next to the jar this command runs from, which the build writes to job/target).")
+  Path jobJar;
 
   @Option(names = "--detached", description = "Return once the job is submitted, printing its id.")
   boolean detached;
@@ -32,7 +40,7 @@ final class RunCommand implements Callable<Integer> {
     JobConfig config = options.loader().build();
     StreamExecutionEnvironment env = jobManager == null
         ? StreamExecutionEnvironment.getExecutionEnvironment()
-        : remote(jobManager);
+        : remote(jobManager, jobJar(jobJar, codeSource()).toString());
     InferencePipeline.define(env, config);
     JobClient job = env.executeAsync(config.flink().jobName());
     System.err.println("moestream run: submitted job " + job.getJobID() + " (" + config.flink().jobName() + ")");
@@ -44,7 +52,7 @@ final class RunCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static StreamExecutionEnvironment remote(String address) {
+  private static StreamExecutionEnvironment remote(String address, String jar) {
     int colon = address.lastIndexOf(':');
     if (colon <= 0) {
       throw new IllegalArgumentException("--jobmanager must be HOST:PORT, found '" + address + "'");
@@ -56,18 +64,38 @@ final class RunCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--jobmanager must be HOST:PORT, found '" + address + "'");
     }
     return StreamExecutionEnvironment.createRemoteEnvironment(address.substring(0, colon), port, new Configuration(),
-        thisJar());
+        jar);
   }
 
-  /** The jar this command runs from: it holds the job's classes. */
-  static String thisJar() {
+  /**
+   * The jar shipped to the cluster with the job: {@code given} (--job-jar), else moestream-job.jar
+   * next to {@code codeSource}, the jar this command runs from. Never the launcher jar itself: it
+   * carries Flink, the demo's Kafka broker and JCuda, which a session cluster provides or must not
+   * load from a job's classloader (docs/SUBMITTING.md).
+   */
+  static Path jobJar(Path given, Path codeSource) {
+    Path jar;
+    if (given != null) {
+      jar = given;
+    } else if (Files.isRegularFile(codeSource)) {
+      jar = codeSource.resolveSibling(JOB_JAR_NAME);
+    } else {
+      throw new IllegalArgumentException("--jobmanager uploads " + JOB_JAR_NAME + ", found next to moestream.jar; this "
+          + "command runs from " + codeSource + ", not a jar: name the job jar with --job-jar FILE");
+    }
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalArgumentException("--jobmanager uploads the job jar " + jar.toAbsolutePath() + ", which does not "
+          + "exist: build it with `mvn -DskipTests -pl job -am package` (./moestream does when a source changed)"
+          + (given == null ? "" : ", or correct --job-jar"));
+    }
+    return jar.toAbsolutePath();
+  }
+
+  /** Where this command's classes come from: moestream.jar, or a classes folder in tests and IDEs. */
+  private static Path codeSource() {
     try {
-      File jar = Path.of(RunCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toFile();
-      if (!jar.isFile()) {
-        throw new IllegalStateException("--jobmanager needs the command to run from the moestream jar, not " + jar);
-      }
-      return jar.getAbsolutePath();
-    } catch (java.net.URISyntaxException e) {
+      return Path.of(RunCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    } catch (URISyntaxException e) {
       throw new IllegalStateException(e);
     }
   }

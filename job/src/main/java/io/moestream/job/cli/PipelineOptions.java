@@ -24,6 +24,8 @@ final class PipelineOptions {
   @Option(names = "--latency-budget-ms", description = "batching.latency_budget_ms") Long latencyBudgetMs;
   @Option(names = "--max-in-flight", description = "batching.max_in_flight") Integer maxInFlight;
   @Option(names = "--backend", description = "cpu, auto or cuda (model.backend)") String backend;
+  @Option(names = "--allow-cpu-fallback", description = "With --backend auto, a TaskManager whose GPU cannot run the"
+      + " model runs it on the CPU (warned) instead of failing (model.allow_cpu_fallback).") Boolean allowCpuFallback;
   @Option(names = "--threads", description = "model.threads") Integer threads;
   @Option(names = "--policy", description = "Expert policy: full, fixed:K, schedule:B,H,E,P, threshold:KMIN,T, "
       + "batch:KMIN,T or adaptive[:L1|L2|...] (experts.policy).") String policy;
@@ -49,6 +51,7 @@ final class PipelineOptions {
     setIf(base, "batching.latency_budget_ms", latencyBudgetMs);
     setIf(base, "batching.max_in_flight", maxInFlight);
     setIf(base, "model.backend", backend);
+    setIf(base, "model.allow_cpu_fallback", allowCpuFallback);
     setIf(base, "model.threads", threads);
     setIf(base, "experts.policy", policy);
     setIf(base, "experts.prune_experts", pruneExperts);

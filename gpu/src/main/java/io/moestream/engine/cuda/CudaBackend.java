@@ -18,7 +18,11 @@ import io.moestream.engine.model.ModelWeights;
 import io.moestream.engine.model.RoutingConfig;
 import io.moestream.engine.moe.Router;
 import io.moestream.engine.moe.Routers;
+import java.util.ArrayList;
+import java.util.List;
 import jcuda.driver.CUstream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The forward pass on one GPU through JCuda's driver API, the same stages as cpu/CpuBackend:
@@ -35,6 +39,10 @@ import jcuda.driver.CUstream;
  * <p>Not yet run on a GPU: see docs/CUDA.md for the checks a GPU session must make.
  */
 public final class CudaBackend implements Backend {
+  private static final Logger LOG = LoggerFactory.getLogger(CudaBackend.class);
+  /** Steps the memory check sizes scratch for when the caller does not say (EngineOptions' default). */
+  static final int DEFAULT_MAX_STEP_TOKENS = 512;
+
   private final ModelConfig config;
   private final PagedKvCache kvCache;
   private final CudaDevice device;
@@ -52,6 +60,9 @@ public final class CudaBackend implements Backend {
   private final boolean syncPhases;
   private final PhaseTimes phaseTimes = new PhaseTimes();
   private volatile RoutingObserver routingObserver;
+  /** The sticky CUDA error a step hit (the context is unusable until {@link #close} resets it), or null. */
+  private volatile RuntimeException stickyFailure;
+  private boolean closed;
 
   /**
    * Opens device {@code deviceIndex} and uploads the model.
@@ -61,12 +72,22 @@ public final class CudaBackend implements Backend {
    *     slower). Without it the whole step is counted under the LM head, where the host waits.
    */
   public CudaBackend(ModelWeights modelWeights, int deviceIndex, PagedKvCache kvCache, boolean syncPhases) {
+    this(modelWeights, deviceIndex, kvCache, syncPhases, DEFAULT_MAX_STEP_TOKENS);
+  }
+
+  /**
+   * @param maxStepTokens the most tokens one step runs (EngineOptions.maxBatchTokens): sizes the step scratch
+   *     that the free-memory check before the upload counts ({@link DeviceMemoryPlan})
+   */
+  public CudaBackend(ModelWeights modelWeights, int deviceIndex, PagedKvCache kvCache, boolean syncPhases,
+      int maxStepTokens) {
     this.config = modelWeights.config();
     checkSupported(config);
     this.kvCache = kvCache;
     this.syncPhases = syncPhases;
     this.device = CudaDevice.open(deviceIndex);
     try {
+      requireFreeMemory(DeviceMemoryPlan.of(modelWeights, kvCache, maxStepTokens), modelWeights);
       cuStreamCreate(stream, 0);
       this.launcher = new KernelLauncher(stream);
       this.staging = new HostStaging(stream, 4L << 20);
@@ -85,10 +106,29 @@ public final class CudaBackend implements Backend {
         }
       }
     } catch (RuntimeException | Error e) {
-      memory.close();
-      device.close();
+      List<ReleaseSteps.Step> steps = new ArrayList<>();
+      steps.add(new ReleaseSteps.Step("device memory", memory::close));
+      steps.add(new ReleaseSteps.Step("the stream", () -> cuStreamDestroy(stream)));
+      if (CudaErrors.isSticky(e)) {
+        steps.add(new ReleaseSteps.Step("the primary context (reset)", device::resetContext));
+      }
+      steps.add(new ReleaseSteps.Step("the primary context", device::close));
+      ReleaseSteps.run(steps, e); // never throws over e: each failure is suppressed in it
       throw e;
     }
+  }
+
+  /** Fails before the upload, naming the model, the device and both numbers, when the plan exceeds the free memory. */
+  private void requireFreeMemory(DeviceMemoryPlan plan, ModelWeights modelWeights) {
+    long[] freeAndTotal = device.freeAndTotalMemory();
+    String model = config.architecture().modelType() + " model (" + modelWeights.parameterCount() / 1_000_000
+        + "M parameters, " + config.numLayers() + " layers, " + config.numExperts() + " experts)";
+    String shortfall = plan.shortfall(freeAndTotal[0], freeAndTotal[1], model, device.describe());
+    if (shortfall != null) {
+      throw new IllegalStateException(shortfall);
+    }
+    LOG.info("{}: {} of {} free MiB planned for the model", device.describe(), plan.totalBytes() >> 20,
+        freeAndTotal[0] >> 20);
   }
 
   /** Refuses, with the reason, what the kernels do not cover yet. */
@@ -166,8 +206,31 @@ public final class CudaBackend implements Backend {
     this.routingObserver = observer;
   }
 
+  /**
+   * Runs the step; a sticky CUDA error marks this backend unusable (every later call in the context would
+   * fail the same way) until {@link #close} resets the context. Other errors leave it usable.
+   */
   @Override
   public StepOutput forward(StepBatch batch) {
+    RuntimeException sticky = stickyFailure;
+    if (sticky != null) {
+      throw new IllegalStateException(device.describe() + " hit the sticky CUDA error "
+          + CudaErrors.resultName(sticky) + " in an earlier step: close this backend (which resets the context)"
+          + " and start a new one", sticky);
+    }
+    try {
+      return step(batch);
+    } catch (RuntimeException e) {
+      if (CudaErrors.isSticky(e)) {
+        stickyFailure = e;
+        throw new IllegalStateException(device.describe() + ": sticky CUDA error " + CudaErrors.resultName(e)
+            + " in a step; the context is unusable until this backend is closed, which resets it", e);
+      }
+      throw e;
+    }
+  }
+
+  private StepOutput step(StepBatch batch) {
     device.makeCurrent(); // the engine may step from another thread than the one that loaded
     cuStreamSynchronize(stream); // idle after a completed step; drains what a failed step left queued
     staging.reset(); // no copy through the staging buffer is pending now
@@ -252,14 +315,47 @@ public final class CudaBackend implements Backend {
         LaunchGeometry.ELEMENTWISE_THREADS, target, addend, count);
   }
 
+  /**
+   * Releases everything best-effort. After a sticky error (in a step, or found by the final wait here) the
+   * primary context is reset so the next backend on this device starts clean, and nothing is thrown over the
+   * error the step already threw: release failures are logged and suppressed in it. A normal close throws
+   * its first failure.
+   */
   @Override
   public void close() {
-    device.makeCurrent();
-    cuStreamSynchronize(stream);
-    staging.close();
-    launcher.close();
-    memory.close();
-    cuStreamDestroy(stream);
-    device.close();
+    if (closed) {
+      return;
+    }
+    closed = true;
+    RuntimeException sticky = stickyFailure;
+    List<ReleaseSteps.Step> steps = new ArrayList<>();
+    steps.add(new ReleaseSteps.Step("the context (make current)", device::makeCurrent));
+    if (sticky == null) {
+      steps.add(new ReleaseSteps.Step("the stream's queued work", () -> cuStreamSynchronize(stream)));
+    }
+    steps.add(new ReleaseSteps.Step("pinned staging", staging::close));
+    steps.add(new ReleaseSteps.Step("kernel modules", launcher::close));
+    steps.add(new ReleaseSteps.Step("device memory", memory::close));
+    steps.add(new ReleaseSteps.Step("the stream", () -> cuStreamDestroy(stream)));
+    List<Throwable> failures = ReleaseSteps.run(steps, sticky);
+    if (sticky == null) {
+      sticky = (RuntimeException) failures.stream().filter(CudaErrors::isSticky).findFirst().orElse(null);
+    }
+    List<ReleaseSteps.Step> last = new ArrayList<>();
+    if (sticky != null) {
+      last.add(new ReleaseSteps.Step("the primary context (reset after " + CudaErrors.resultName(sticky) + ")",
+          device::resetContext));
+    }
+    last.add(new ReleaseSteps.Step("the primary context", device::close));
+    failures.addAll(ReleaseSteps.run(last, stickyFailure));
+    if (stickyFailure != null) {
+      failures.forEach(f -> LOG.warn("{}: after a sticky error: {}", device.describe(), f.getMessage()));
+      return; // the step already threw the sticky error; it carries these failures as suppressed
+    }
+    if (!failures.isEmpty()) {
+      RuntimeException first = (RuntimeException) failures.get(0);
+      failures.stream().skip(1).forEach(first::addSuppressed);
+      throw first;
+    }
   }
 }

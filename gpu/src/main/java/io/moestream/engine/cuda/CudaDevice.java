@@ -6,9 +6,11 @@ import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
 import static jcuda.driver.JCudaDriver.cuDeviceGetName;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
+import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxReset;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
 import static jcuda.driver.JCudaDriver.cuDeviceTotalMem;
 import static jcuda.driver.JCudaDriver.cuInit;
+import static jcuda.driver.JCudaDriver.cuMemGetInfo;
 
 import java.nio.charset.StandardCharsets;
 import jcuda.driver.CUcontext;
@@ -93,7 +95,7 @@ final class CudaDevice implements AutoCloseable {
       cuCtxSetCurrent(context);
       long[] free = new long[1];
       long[] total = new long[1];
-      jcuda.driver.JCudaDriver.cuMemGetInfo(free, total);
+      cuMemGetInfo(free, total);
       return new long[] {free[0], total[0]};
     } finally {
       cuDevicePrimaryCtxRelease(device);
@@ -109,6 +111,24 @@ final class CudaDevice implements AutoCloseable {
   /** A CUDA context is current per thread: every thread that launches work calls this first. */
   void makeCurrent() {
     cuCtxSetCurrent(context);
+  }
+
+  /** {free, total} bytes of this device now (cuMemGetInfo in its context, made current here). */
+  long[] freeAndTotalMemory() {
+    makeCurrent();
+    long[] free = new long[1];
+    long[] total = new long[1];
+    cuMemGetInfo(free, total);
+    return new long[] {free[0], total[0]};
+  }
+
+  /**
+   * Destroys every allocation and all state of the primary context (cuDevicePrimaryCtxReset), after a sticky
+   * error: the context stays poisoned until then, and the next backend on this device in the same JVM (a
+   * restarted Flink task in the same TaskManager) would fail on its first call. The next retain starts clean.
+   */
+  void resetContext() {
+    cuDevicePrimaryCtxReset(device);
   }
 
   int multiprocessors() {

@@ -11,28 +11,48 @@ public final class CudaProbe {
 
   private CudaProbe() {}
 
-  /** @param available true when device {@code deviceIndex} exists; {@code detail} describes it or says why not */
-  public record Result(boolean available, String detail) {}
+  /**
+   * What a probe found. {@code auto} treats the last two differently: no GPU here means the CPU, a GPU
+   * that is here but unusable is an error unless the CPU fallback is allowed.
+   */
+  public enum Status {
+    /** The requested device exists and the driver answers. */
+    AVAILABLE,
+    /** No GPU on this machine: no driver library, no JCuda, or the driver lists no device. */
+    NO_DEVICE,
+    /** The driver is here but failed, or it lists devices and not the requested index. */
+    FAILED
+  }
+
+  /** @param detail describes the device, or says why it is not usable */
+  public record Result(Status status, String detail) {
+    public boolean available() {
+      return status == Status.AVAILABLE;
+    }
+  }
 
   public static Result probe(int deviceIndex) {
     try {
       int count = CudaDevice.deviceCount();
       if (count == 0) {
-        return new Result(false, "the CUDA driver reports no device");
+        return new Result(Status.NO_DEVICE, "the CUDA driver reports no device");
       }
       if (deviceIndex < 0 || deviceIndex >= count) {
-        return new Result(false, "device index " + deviceIndex + " requested, " + count + " device(s) found");
+        return new Result(Status.FAILED, "device index " + deviceIndex + " requested, " + count + " device(s) found");
       }
-      return new Result(true, count + " device(s), using index " + deviceIndex);
+      return new Result(Status.AVAILABLE, count + " device(s), using index " + deviceIndex);
     } catch (UnsatisfiedLinkError e) {
       loadFailure = "the CUDA driver library (libcuda.so.1) or JCuda's native library did not load: "
           + innermostCause(e.getMessage());
-      return new Result(false, loadFailure);
+      return new Result(Status.NO_DEVICE, loadFailure);
     } catch (NoClassDefFoundError | ExceptionInInitializerError e) {
       String earlier = loadFailure;
-      return new Result(false, earlier != null ? earlier : "JCuda is missing from the classpath (" + e + ")");
+      return new Result(Status.NO_DEVICE, earlier != null ? earlier : "JCuda is missing from the classpath (" + e + ")");
     } catch (RuntimeException e) { // jcuda.CudaException, e.g. CUDA_ERROR_NO_DEVICE or a driver/kernel mismatch
-      return new Result(false, "the CUDA driver failed: " + e.getMessage());
+      String message = String.valueOf(e.getMessage());
+      // a driver library without a device (a container without the GPU passed through) is "no GPU here"
+      Status status = message.contains("CUDA_ERROR_NO_DEVICE") ? Status.NO_DEVICE : Status.FAILED;
+      return new Result(status, "the CUDA driver failed: " + message);
     }
   }
 

@@ -56,12 +56,26 @@ final class DeviceMemory implements AutoCloseable {
     }
   }
 
+  /**
+   * Frees every allocation, each attempted even when one fails (after a sticky error they all do, and the
+   * context reset frees them); throws the first failure afterwards.
+   */
   @Override
   public void close() {
+    RuntimeException first = null;
     for (DevicePointer p : allocations) {
-      cuMemFree(p);
+      try {
+        cuMemFree(p);
+      } catch (RuntimeException e) {
+        if (first == null) {
+          first = e;
+        }
+      }
     }
     allocations.clear();
     bytes = 0;
+    if (first != null) {
+      throw first;
+    }
   }
 }

@@ -10,13 +10,16 @@ import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 import io.moestream.engine.kernel.Matrix;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import jcuda.Pointer;
 import jcuda.driver.CUstream;
 
 /**
  * Uploads matrices as BF16 through two pinned buffers on two streams: while one chunk is copied to the
- * device the next is converted on the host, so the load runs at about the slower of conversion and
- * PCIe instead of their sum.
+ * device the next is filled on the host, so the load runs at about the slower of filling and PCIe instead
+ * of their sum. Filling a chunk is a raw copy for BF16 weights and a conversion on all cores for F16/F32
+ * ({@link Bf16Conversion#rowsParallel}).
  */
 final class WeightUploader implements AutoCloseable {
   private static final long CHUNK_BYTES = 32L << 20;
@@ -25,6 +28,12 @@ final class WeightUploader implements AutoCloseable {
   private final Pointer[] pinned = {new Pointer(), new Pointer()};
   private final ByteBuffer[] buffers = new ByteBuffer[2];
   private final CUstream[] streams = {new CUstream(), new CUstream()};
+  private final int threads = Runtime.getRuntime().availableProcessors();
+  private final ExecutorService converters = Executors.newFixedThreadPool(threads, task -> {
+    Thread thread = new Thread(task, "bf16-conversion");
+    thread.setDaemon(true);
+    return thread;
+  });
   private int next;
 
   WeightUploader(DeviceMemory memory) {
@@ -74,7 +83,6 @@ final class WeightUploader implements AutoCloseable {
 
   private void upload(Matrix m, DevicePointer target) {
     int rowsPerChunk = Bf16Conversion.rowsPerChunk(m, CHUNK_BYTES);
-    float[] scratch = new float[m.cols()];
     long rowBytes = 2L * m.cols();
     for (int row = 0; row < m.rows(); row += rowsPerChunk) {
       int end = Math.min(m.rows(), row + rowsPerChunk);
@@ -83,7 +91,7 @@ final class WeightUploader implements AutoCloseable {
       cuStreamSynchronize(streams[b]); // this buffer's previous copy has finished
       ByteBuffer buffer = buffers[b];
       buffer.clear();
-      Bf16Conversion.rows(m, row, end, buffer, scratch);
+      Bf16Conversion.rowsParallel(m, row, end, buffer, converters, threads);
       cuMemcpyHtoDAsync(target.plus(row * rowBytes), pinned[b], (end - row) * rowBytes, streams[b]);
     }
   }
@@ -97,6 +105,7 @@ final class WeightUploader implements AutoCloseable {
 
   @Override
   public void close() {
+    converters.shutdownNow();
     finish();
     for (int i = 0; i < 2; i++) {
       cuMemFreeHost(pinned[i]);

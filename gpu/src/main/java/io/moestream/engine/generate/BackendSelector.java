@@ -7,17 +7,20 @@ import io.moestream.engine.cuda.CudaProbe;
 import io.moestream.engine.kernel.Kernels;
 import io.moestream.engine.kv.PagedKvCache;
 import io.moestream.engine.model.ModelWeights;
+import java.util.function.IntFunction;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Picks the backend named by {@link EngineOptions#backend()}:
+ * Starts the backend named by {@link EngineOptions#backend()}, by the rules of {@link BackendChoice}:
  * <ul>
  *   <li>{@code cpu}: the CPU backend, no probing;
  *   <li>{@code cuda}: the CUDA backend on {@link EngineOptions#deviceIndex()}; fails with the reason when no
- *       device is usable (no libcuda.so.1, no device, JCuda missing) or the model has no CUDA kernels yet;
- *   <li>{@code auto}: CUDA when a device is usable and the model is supported, else the CPU; the choice
- *       and its reason are logged either way.
+ *       device is usable, the model has no CUDA kernels yet or the backend does not start;
+ *   <li>{@code auto}: CUDA when a device is usable and the model is supported; the CPU when this machine has
+ *       no GPU; an error when a GPU is here but unusable, the model unsupported or the start failed, unless
+ *       {@link EngineOptions#allowCpuFallback()} (then the CPU, with a warning). Logged either way.
  * </ul>
  * Probing never crashes the JVM: missing native libraries come back as a reason (see {@link CudaProbe}).
  */
@@ -27,50 +30,43 @@ public final class BackendSelector {
   private BackendSelector() {}
 
   public static Backend create(EngineOptions options, ModelWeights weights, PagedKvCache cache) {
-    return switch (options.backend()) {
-      case "cpu" -> cpu(options, weights, cache);
-      case "cuda" -> cuda(options, weights, cache);
-      default -> auto(options, weights, cache);
-    };
+    return create(options, weights, cache, CudaProbe::probe,
+        () -> new CudaBackend(weights, options.deviceIndex(), cache, false, options.maxBatchTokens()));
   }
 
-  private static Backend cpu(EngineOptions options, ModelWeights weights, PagedKvCache cache) {
+  /**
+   * @param probe the device probe (tests pass a found or failed device)
+   * @param startCuda starts the CUDA backend (tests pass one that fails)
+   */
+  static Backend create(EngineOptions options, ModelWeights weights, PagedKvCache cache,
+      IntFunction<CudaProbe.Result> probe, Supplier<Backend> startCuda) {
+    String backend = options.backend();
+    boolean fallback = options.allowCpuFallback();
+    CudaProbe.Result found = backend.equals("cpu") ? null : probe.apply(options.deviceIndex());
+    String unsupported = found == null || !found.available() ? null : CudaBackend.unsupportedReason(weights.config());
+    BackendChoice choice = BackendChoice.beforeStart(backend, fallback, found, unsupported);
+    if (choice.kind() == BackendChoice.Kind.CUDA) {
+      try {
+        Backend cuda = startCuda.get();
+        LOG.info("{}: using the CUDA backend {}", choice.message(), cuda.name());
+        return cuda;
+      } catch (RuntimeException | LinkageError e) {
+        choice = BackendChoice.afterStartFailure(backend, fallback, e);
+        if (choice.kind() == BackendChoice.Kind.ERROR) {
+          throw new IllegalStateException(choice.message(), e);
+        }
+      }
+    }
+    if (choice.kind() == BackendChoice.Kind.ERROR) {
+      throw new IllegalStateException(choice.message());
+    }
+    if (backend.equals("cpu")) {
+      LOG.debug(choice.message());
+    } else if (found.status() == CudaProbe.Status.NO_DEVICE) {
+      LOG.info(choice.message());
+    } else {
+      LOG.warn(choice.message()); // the fallback was allowed, but a GPU sits idle
+    }
     return new CpuBackend(weights, Kernels.named(options.kernels()), options.threads(), cache);
-  }
-
-  private static Backend cuda(EngineOptions options, ModelWeights weights, PagedKvCache cache) {
-    CudaProbe.Result probe = CudaProbe.probe(options.deviceIndex());
-    if (!probe.available()) {
-      throw new IllegalStateException("backend=cuda, but no CUDA device is usable: " + probe.detail()
-          + " (use backend auto to fall back to the CPU, or cpu)");
-    }
-    String unsupported = CudaBackend.unsupportedReason(weights.config());
-    if (unsupported != null) {
-      throw new UnsupportedOperationException("backend=cuda: " + unsupported + " (use backend cpu)");
-    }
-    Backend backend = new CudaBackend(weights, options.deviceIndex(), cache, false);
-    LOG.info("using the CUDA backend: {}", backend.name());
-    return backend;
-  }
-
-  private static Backend auto(EngineOptions options, ModelWeights weights, PagedKvCache cache) {
-    CudaProbe.Result probe = CudaProbe.probe(options.deviceIndex());
-    if (!probe.available()) {
-      LOG.info("no CUDA device found ({}): using the CPU backend", probe.detail());
-      return cpu(options, weights, cache);
-    }
-    String unsupported = CudaBackend.unsupportedReason(weights.config());
-    if (unsupported != null) {
-      LOG.info("CUDA device found, but {}: using the CPU backend", unsupported);
-      return cpu(options, weights, cache);
-    }
-    try {
-      Backend backend = new CudaBackend(weights, options.deviceIndex(), cache, false);
-      LOG.info("CUDA device found ({}): using the CUDA backend {}", probe.detail(), backend.name());
-      return backend;
-    } catch (RuntimeException e) {
-      LOG.warn("CUDA device found, but the CUDA backend did not start ({}): using the CPU backend", e.toString());
-      return cpu(options, weights, cache);
-    }
   }
 }

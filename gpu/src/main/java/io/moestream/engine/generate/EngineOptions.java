@@ -9,21 +9,23 @@ package io.moestream.engine.generate;
  * @param kvBlockSize tokens per KV block
  * @param maxBatchTokens tokens one step runs at most (decode tokens plus prompt chunks)
  * @param maxRunningSequences sequences decoding at once at most
- * @param backend "auto" (CUDA when a usable device is found, else the CPU, with a log line), "cpu" or
- *     "cuda" (fails with the reason when no device is usable); see {@link BackendSelector}
+ * @param backend "auto" (CUDA when a usable device is found; the CPU, logged, when the machine has no GPU),
+ *     "cpu" or "cuda" (fails with the reason when no device is usable); see {@link BackendChoice}
  * @param deviceIndex the CUDA device to use (in a Flink TaskManager: the "index" of the GPU external resource)
  * @param allowWeightsOverRam load a model whose mapped weights and heap exceed the RAM (its weights then page
  *     from disk, slowly) with a warning instead of failing; see {@link io.moestream.engine.plan.MemoryCheck}
+ * @param allowCpuFallback under {@code auto}, run on the CPU (warned) when a GPU is here but unusable, the model
+ *     has no CUDA kernels or the CUDA backend fails to start; without it those are errors
  */
 public record EngineOptions(
     int threads, String kernels, long kvCacheBytes, int kvBlockSize, int maxBatchTokens, int maxRunningSequences,
-    String backend, int deviceIndex, boolean allowWeightsOverRam) {
+    String backend, int deviceIndex, boolean allowWeightsOverRam, boolean allowCpuFallback) {
 
   /** Options that refuse weights larger than the RAM. */
   public EngineOptions(int threads, String kernels, long kvCacheBytes, int kvBlockSize, int maxBatchTokens,
       int maxRunningSequences, String backend, int deviceIndex) {
     this(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend, deviceIndex,
-        false);
+        false, false);
   }
 
   /**
@@ -62,41 +64,46 @@ public record EngineOptions(
 
   public EngineOptions withThreads(int n) {
     return new EngineOptions(n, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend,
-        deviceIndex, allowWeightsOverRam);
+        deviceIndex, allowWeightsOverRam, allowCpuFallback);
   }
 
   public EngineOptions withKernels(String name) {
     return new EngineOptions(threads, name, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend,
-        deviceIndex, allowWeightsOverRam);
+        deviceIndex, allowWeightsOverRam, allowCpuFallback);
   }
 
   public EngineOptions withKvCacheBytes(long bytes) {
     return new EngineOptions(threads, kernels, bytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend,
-        deviceIndex, allowWeightsOverRam);
+        deviceIndex, allowWeightsOverRam, allowCpuFallback);
   }
 
   public EngineOptions withMaxBatchTokens(int tokens) {
     return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, tokens, maxRunningSequences, backend,
-        deviceIndex, allowWeightsOverRam);
+        deviceIndex, allowWeightsOverRam, allowCpuFallback);
   }
 
   public EngineOptions withMaxRunningSequences(int n) {
     return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, n, backend,
-        deviceIndex, allowWeightsOverRam);
+        deviceIndex, allowWeightsOverRam, allowCpuFallback);
   }
 
   public EngineOptions withBackend(String name) {
     return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, name,
-        deviceIndex, allowWeightsOverRam);
+        deviceIndex, allowWeightsOverRam, allowCpuFallback);
   }
 
   public EngineOptions withAllowWeightsOverRam(boolean allow) {
     return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend,
-        deviceIndex, allow);
+        deviceIndex, allow, allowCpuFallback);
   }
 
   public EngineOptions withDeviceIndex(int index) {
     return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend,
-        index, allowWeightsOverRam);
+        index, allowWeightsOverRam, allowCpuFallback);
+  }
+
+  public EngineOptions withAllowCpuFallback(boolean allow) {
+    return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend,
+        deviceIndex, allowWeightsOverRam, allow);
   }
 }

@@ -408,6 +408,22 @@ public final class Matrix {
     }
   }
 
+  /**
+   * Rows [rowStart, rowEnd) as the checkpoint stores them (little-endian), put into {@code out} from its
+   * position on: a BF16 matrix goes to the GPU without a conversion. 16/32-bit row-major matrices only.
+   */
+  public void copyRawRows(int rowStart, int rowEnd, ByteBuffer out) {
+    if (transposed || dtype.byteSize() < 2) {
+      throw new UnsupportedOperationException(name + ": raw rows of " + dtype + (transposed ? " (transposed)" : ""));
+    }
+    if (parts != null) {
+      forEachPart(this, rowStart, rowEnd, (part, start, end) -> part.copyRawRows(start, end, out));
+      return;
+    }
+    int rowBytes = cols * dtype.byteSize();
+    out.put(bytes.slice(rowStart * rowBytes, (rowEnd - rowStart) * rowBytes));
+  }
+
   /** Every E4M3 code as a float ({@link Numerics#e4m3ToFloat}). */
   private static final float[] E4M3 = new float[256];
 

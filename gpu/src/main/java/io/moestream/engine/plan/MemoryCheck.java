@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * (2) the heap must fit the RAM (or the cgroup limit, when lower); (3) mapped weights plus the heap should
  * fit it too: when they do not, the weights page from disk on every step, which fails unless allowed, then
  * warns; (4) for backend {@code cuda}, weights and KV pages must fit the GPU's free memory (for {@code auto}
- * a warning: it falls back to the CPU). Without a GPU nothing is checked against one.
+ * a warning here; the CUDA backend's own check then fails, see {@code DeviceMemoryPlan}). Without a GPU nothing
+ * is checked against one.
  */
 public final class MemoryCheck {
   private static final Logger LOG = LoggerFactory.getLogger(MemoryCheck.class);
@@ -98,7 +99,8 @@ public final class MemoryCheck {
       if ("cuda".equals(plan.backend())) {
         problems.add(text + ": lower " + knobs.kvCache() + " or use a larger GPU");
       } else {
-        warnings.add(text + ": backend auto will fall back to the CPU");
+        warnings.add(text + ": backend auto will refuse the GPU at start (an error unless the CPU fallback is"
+            + " allowed)");
       }
     }
   }

@@ -5,11 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.moestream.engine.TestModels;
+import io.moestream.engine.backend.Backend;
+import io.moestream.engine.cpu.CpuBackend;
 import io.moestream.engine.cuda.CudaProbe;
+import io.moestream.engine.kv.PagedKvCache;
+import io.moestream.engine.model.ModelWeights;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
-/** Backend selection on a machine without a usable GPU: auto falls back, cuda refuses with the reason. */
+/**
+ * Backend selection on a machine without a usable GPU: auto runs on the CPU, cuda refuses with the reason; with
+ * a probe that reports a device, a CUDA start that fails is an error under auto unless the fallback is allowed.
+ */
 class BackendSelectorTest {
   private static final EngineOptions OPTIONS = EngineOptions.defaults().withThreads(1).withKvCacheBytes(1 << 20);
 
@@ -46,5 +53,38 @@ class BackendSelectorTest {
     EngineOptions carried = EngineOptions.defaults().withBackend("cpu").withDeviceIndex(2).withThreads(3);
     assertEquals("cpu", carried.backend());
     assertEquals(2, carried.deviceIndex());
+  }
+
+  @Test
+  void aGpuThatFailsToStartIsAnErrorUnlessTheFallbackIsAllowed() {
+    ModelWeights weights = ModelWeights.load(TestModels.folder("qwen3moe-tiny-bf16"));
+    PagedKvCache cache = CpuBackend.newKvCache(weights.config(), 16, 8);
+    CudaProbe.Result found = new CudaProbe.Result(CudaProbe.Status.AVAILABLE, "1 device(s), using index 0");
+    java.util.function.Supplier<Backend> failingStart = () -> {
+      throw new IllegalStateException("CUDA_ERROR_OUT_OF_MEMORY");
+    };
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> BackendSelector.create(OPTIONS.withBackend("auto"), weights, cache, index -> found, failingStart));
+    assertTrue(e.getMessage().contains("did not start") && e.getMessage().contains("--allow-cpu-fallback"),
+        e.getMessage());
+    try (Backend backend = BackendSelector.create(OPTIONS.withBackend("auto").withAllowCpuFallback(true), weights,
+        cache, index -> found, failingStart)) {
+      assertTrue(backend.name().startsWith("cpu"), backend.name());
+    }
+    assertThrows(IllegalStateException.class, () -> BackendSelector.create(
+        OPTIONS.withBackend("cuda").withAllowCpuFallback(true), weights, cache, index -> found, failingStart));
+  }
+
+  @Test
+  void autoOnAMachineWithoutAGpuNeedsNoFallbackOption() {
+    ModelWeights weights = ModelWeights.load(TestModels.folder("qwen3moe-tiny-bf16"));
+    PagedKvCache cache = CpuBackend.newKvCache(weights.config(), 16, 8);
+    CudaProbe.Result none = new CudaProbe.Result(CudaProbe.Status.NO_DEVICE, "the CUDA driver reports no device");
+    try (Backend backend = BackendSelector.create(OPTIONS.withBackend("auto"), weights, cache, index -> none,
+        () -> {
+          throw new AssertionError("no device: nothing to start");
+        })) {
+      assertTrue(backend.name().startsWith("cpu"), backend.name());
+    }
   }
 }

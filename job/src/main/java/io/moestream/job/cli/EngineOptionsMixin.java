@@ -22,8 +22,9 @@ final class EngineOptionsMixin {
   int maxBatchTokens;
 
   @Option(names = "--backend", defaultValue = "cpu", paramLabel = "<backend>",
-      description = "cpu, auto (CUDA when a usable GPU is found, else the CPU; the log says which) or cuda."
-          + " The CUDA backend is not yet verified on a GPU (docs/CUDA.md). Default: ${DEFAULT-VALUE}.")
+      description = "cpu, auto (CUDA when a usable GPU is found, the CPU when the machine has none; a GPU that"
+          + " cannot run the model is an error unless --allow-cpu-fallback; the log says which) or cuda. The CUDA"
+          + " backend is not yet verified on a GPU (docs/CUDA.md). Default: ${DEFAULT-VALUE}.")
   String backend;
 
   @Option(names = "--device", defaultValue = "0", paramLabel = "<n>",
@@ -35,6 +36,12 @@ final class EngineOptionsMixin {
           + " then page from disk on every step. Without it such a model fails at once with the memory plan.")
   boolean allowWeightsOverRam;
 
+  @Option(names = "--allow-cpu-fallback",
+      description = "With --backend auto: run on the CPU (with a warning) when a GPU is present but unusable, the"
+          + " model has no CUDA kernels or the CUDA backend fails to start. Without it those are errors; a machine"
+          + " without any GPU runs on the CPU either way.")
+  boolean allowCpuFallback;
+
   EngineOptions toOptions() {
     EngineOptions options = EngineOptions.defaults()
         .withKernels(kernels)
@@ -42,7 +49,8 @@ final class EngineOptionsMixin {
         .withMaxBatchTokens(maxBatchTokens)
         .withBackend(backend)
         .withDeviceIndex(deviceIndex)
-        .withAllowWeightsOverRam(allowWeightsOverRam);
+        .withAllowWeightsOverRam(allowWeightsOverRam)
+        .withAllowCpuFallback(allowCpuFallback);
     return threads == null ? options : options.withThreads(threads);
   }
 }

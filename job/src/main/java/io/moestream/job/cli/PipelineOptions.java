@@ -39,6 +39,10 @@ final class PipelineOptions {
   @Option(names = "--backend", paramLabel = "<backend>", description = "cpu, auto or cuda (model.backend).")
   String backend;
 
+  @Option(names = "--allow-cpu-fallback", description = "With --backend auto, a TaskManager whose GPU cannot run the"
+      + " model runs it on the CPU (warned) instead of failing (model.allow_cpu_fallback).")
+  Boolean allowCpuFallback;
+
   @Option(names = "--threads", paramLabel = "<n>", description = "CPU threads of each engine (model.threads).")
   Integer threads;
 
@@ -72,6 +76,7 @@ final class PipelineOptions {
     setIf(base, "batching.latency_budget_ms", latencyBudgetMs);
     setIf(base, "batching.max_in_flight", maxInFlight);
     setIf(base, "model.backend", backend);
+    setIf(base, "model.allow_cpu_fallback", allowCpuFallback);
     setIf(base, "model.threads", threads);
     setIf(base, "experts.policy", policy);
     setIf(base, "experts.prune_experts", pruneExperts);

@@ -19,10 +19,12 @@ public record JobConfig(Model model, Kafka kafka, Batching batching, Experts exp
    *     (default) or control tokens (docs/TOKENIZER.md)
    * @param allowWeightsOverRam run a model whose mapped weights and heap exceed the RAM (weights page from
    *     disk) with a warning instead of refusing it at submit time and on the TaskManagers
+   * @param allowCpuFallback with backend auto, run on the CPU (warned) when a TaskManager's GPU is present but
+   *     unusable, the model has no CUDA kernels or the CUDA backend fails to start; without it the task fails
    */
   public record Model(String dir, String backend, int threads, String kernels, long kvCacheMb, int maxBatchTokens,
-      int maxRunningSequences, SpecialTokensInContent specialTokensInContent, boolean allowWeightsOverRam)
-      implements Serializable {}
+      int maxRunningSequences, SpecialTokensInContent specialTokensInContent, boolean allowWeightsOverRam,
+      boolean allowCpuFallback) implements Serializable {}
 
   /**
    * @param inputFormat how requests are written: "avro" (binary, schemas/src/main/avro), "avro-registry"

@@ -36,7 +36,8 @@ final class JobConfigValidator {
         (int) f.integer("model", "max_running_sequences", 1, 1 << 16),
         SpecialTokensInContent.parse(f.oneOf("model", "special_tokens_in_content", Set.of("text", "control")),
             "model.special_tokens_in_content"),
-        f.bool("model", "allow_weights_over_ram"));
+        f.bool("model", "allow_weights_over_ram"),
+        f.bool("model", "allow_cpu_fallback"));
     Kafka kafka = new Kafka(
         f.string("kafka", "bootstrap_servers"),
         f.string("kafka", "group_id"),

@@ -75,6 +75,6 @@ public final class JobMemoryCheck {
     return EngineOptions.defaults().withThreads(model.threads()).withKernels(model.kernels())
         .withKvCacheBytes(model.kvCacheMb() << 20).withMaxBatchTokens(model.maxBatchTokens())
         .withMaxRunningSequences(model.maxRunningSequences()).withBackend(model.backend())
-        .withAllowWeightsOverRam(model.allowWeightsOverRam());
+        .withAllowWeightsOverRam(model.allowWeightsOverRam()).withAllowCpuFallback(model.allowCpuFallback());
   }
 }

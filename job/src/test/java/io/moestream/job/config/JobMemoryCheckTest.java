@@ -80,4 +80,22 @@ class JobMemoryCheckTest {
     assertEquals(96, options.maxBatchTokens());
     assertEquals(true, options.allowWeightsOverRam());
   }
+
+  @Test
+  void theCpuFallbackIsOffByDefaultAndReachesTheEngineOnEveryPath() {
+    JobConfig config = JobConfigLoader.defaults().set("model.dir", model).build();
+    assertEquals(false, config.model().allowCpuFallback());
+    assertEquals(false, io.moestream.job.pipeline.InferencePipeline.inferenceSettings(config).engineOptions(1)
+        .allowCpuFallback());
+    ConfigException e = assertThrows(ConfigException.class, () -> JobConfigLoader.defaults().set("model.dir", model)
+        .set("model.allow_cpu_fallback", "maybe").build());
+    assertTrue(e.getMessage().contains("'model.allow_cpu_fallback'"), e.getMessage());
+    JobConfig set = JobConfigLoader.defaults().set("model.dir", model).set("model.backend", "auto")
+        .set("model.allow_cpu_fallback", "true").build();
+    assertEquals(true, JobMemoryCheck.engineOptions(set.model()).allowCpuFallback());
+    var subtask = io.moestream.job.pipeline.InferencePipeline.inferenceSettings(set).engineOptions(1);
+    assertEquals(true, subtask.allowCpuFallback());
+    assertEquals("auto", subtask.backend());
+    assertEquals(1, subtask.deviceIndex());
+  }
 }

@@ -15,9 +15,12 @@ import java.io.Serializable;
  * @param maxRunningSequences sequences decoding together at most
  * @param backend "cpu", "auto" or "cuda"; the GPU's index comes from Flink's external resources
  * @param allowWeightsOverRam load a model whose weights and heap exceed the TaskManager's RAM, warned
+ * @param allowCpuFallback with backend "auto", run on the CPU (warned) when the TaskManager's GPU cannot run the
+ *     model; without it the subtask fails (EngineOptions.allowCpuFallback)
  */
 public record InferenceSettings(String modelDir, int maxInFlight, int threads, String kernels, long kvCacheBytes,
-    int maxBatchTokens, int maxRunningSequences, String backend, boolean allowWeightsOverRam) implements Serializable {
+    int maxBatchTokens, int maxRunningSequences, String backend, boolean allowWeightsOverRam, boolean allowCpuFallback)
+    implements Serializable {
 
   public InferenceSettings {
     if (maxInFlight < 1) {
@@ -26,10 +29,11 @@ public record InferenceSettings(String modelDir, int maxInFlight, int threads, S
     engineOptions(threads, kernels, kvCacheBytes, maxBatchTokens, maxRunningSequences, backend, 0);
   }
 
-  /** Settings that refuse weights larger than the RAM. */
+  /** Settings that refuse weights larger than the RAM and a GPU that cannot serve. */
   public InferenceSettings(String modelDir, int maxInFlight, int threads, String kernels, long kvCacheBytes,
       int maxBatchTokens, int maxRunningSequences, String backend) {
-    this(modelDir, maxInFlight, threads, kernels, kvCacheBytes, maxBatchTokens, maxRunningSequences, backend, false);
+    this(modelDir, maxInFlight, threads, kernels, kvCacheBytes, maxBatchTokens, maxRunningSequences, backend, false,
+        false);
   }
 
   /** Settings on the CPU backend. */
@@ -41,7 +45,7 @@ public record InferenceSettings(String modelDir, int maxInFlight, int threads, S
   /** The engine options of a subtask whose GPU (if any) has index {@code deviceIndex}. */
   public EngineOptions engineOptions(int deviceIndex) {
     return engineOptions(threads, kernels, kvCacheBytes, maxBatchTokens, maxRunningSequences, backend, deviceIndex)
-        .withAllowWeightsOverRam(allowWeightsOverRam);
+        .withAllowWeightsOverRam(allowWeightsOverRam).withAllowCpuFallback(allowCpuFallback);
   }
 
   public EngineOptions engineOptions() {

@@ -96,6 +96,8 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<RoutedGen
   private transient CheckpointedOffsets offsets;
   private transient ConsumerLag consumerLag;
   private transient LoadedModel model;
+  /** This subtask's GPU of the TaskManager, held from open() to close(); null on the CPU. */
+  private transient GpuClaims.Claim gpu;
   private transient Engine engine;
   private transient ListState<InFlightRequest> inFlightState;
   private transient List<InFlightRequest> restored;
@@ -144,10 +146,15 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<RoutedGen
   public void open() throws Exception {
     super.open();
     Path dir = Path.of(settings.modelDir());
-    int deviceIndex = GpuAssignment.deviceIndex(
-        getRuntimeContext().getExternalResourceInfos(GpuAssignment.RESOURCE_NAME),
-        getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
-    model = expertControl.load(dir, settings.engineOptions(deviceIndex));
+    gpu = GpuAssignment.claim(GpuClaims.jvmWide(),
+        getRuntimeContext().getExternalResourceInfos(GpuAssignment.RESOURCE_NAME), settings.backend(),
+        getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks());
+    try {
+      model = expertControl.load(dir, settings.engineOptions(gpu == null ? 0 : gpu.deviceIndex()));
+    } catch (RuntimeException | Error e) {
+      releaseGpu(); // the next attempt in this TaskManager may take it again
+      throw e;
+    }
     engine = model.engine();
     Tokenizer tokenizer = Tokenizer.isPresent(dir) ? Tokenizer.load(dir) : null;
     int modelK = model.config().numExpertsPerTok();
@@ -373,9 +380,20 @@ public final class MoeInferenceOperator extends AbstractStreamOperator<RoutedGen
     if (offsets != null) {
       offsets.close();
     }
-    if (model != null) {
-      model.close();
+    try {
+      if (model != null) {
+        model.close();
+      }
+    } finally {
+      releaseGpu(); // after the backend let go of the device, even when closing it failed
     }
     super.close();
+  }
+
+  private void releaseGpu() {
+    if (gpu != null) {
+      gpu.close();
+      gpu = null;
+    }
   }
 }

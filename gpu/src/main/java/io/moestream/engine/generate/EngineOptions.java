@@ -1,5 +1,7 @@
 package io.moestream.engine.generate;
 
+import io.moestream.engine.model.WeightsMode;
+
 /**
  * How an engine runs. Immutable; validated on construction.
  *
@@ -14,10 +16,19 @@ package io.moestream.engine.generate;
  * @param deviceIndex the CUDA device to use (in a Flink TaskManager: the "index" of the GPU external resource)
  * @param allowWeightsOverRam load a model whose mapped weights and heap exceed the RAM (its weights then page
  *     from disk, slowly) with a warning instead of failing; see {@link io.moestream.engine.plan.MemoryCheck}
+ * @param weights how the weights are held: as the checkpoint stores them (mapped), or quantized to int8 at
+ *     load ({@link io.moestream.engine.model.Int8Weights}; CPU backend only)
  */
 public record EngineOptions(
     int threads, String kernels, long kvCacheBytes, int kvBlockSize, int maxBatchTokens, int maxRunningSequences,
-    String backend, int deviceIndex, boolean allowWeightsOverRam) {
+    String backend, int deviceIndex, boolean allowWeightsOverRam, WeightsMode weights) {
+
+  /** Options with the weights as the checkpoint stores them. */
+  public EngineOptions(int threads, String kernels, long kvCacheBytes, int kvBlockSize, int maxBatchTokens,
+      int maxRunningSequences, String backend, int deviceIndex, boolean allowWeightsOverRam) {
+    this(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend, deviceIndex,
+        allowWeightsOverRam, WeightsMode.CHECKPOINT);
+  }
 
   /** Options that refuse weights larger than the RAM. */
   public EngineOptions(int threads, String kernels, long kvCacheBytes, int kvBlockSize, int maxBatchTokens,
@@ -54,6 +65,14 @@ public record EngineOptions(
     if (deviceIndex < 0) {
       throw new IllegalArgumentException("deviceIndex must be >= 0, found " + deviceIndex);
     }
+    if (weights == null) {
+      throw new IllegalArgumentException("weights must be 'checkpoint' or 'int8', found null");
+    }
+    if (weights == WeightsMode.INT8 && !"cpu".equals(backend)) {
+      // The CUDA backend uploads every matrix as BF16 (docs/CUDA.md): int8 would be widened back.
+      throw new IllegalArgumentException("weights 'int8' runs on the CPU backend only, found backend '" + backend
+          + "' (use backend cpu, or weights checkpoint)");
+    }
   }
 
   public static EngineOptions defaults() {
@@ -62,41 +81,46 @@ public record EngineOptions(
 
   public EngineOptions withThreads(int n) {
     return new EngineOptions(n, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend,
-        deviceIndex, allowWeightsOverRam);
+        deviceIndex, allowWeightsOverRam, weights);
   }
 
   public EngineOptions withKernels(String name) {
     return new EngineOptions(threads, name, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend,
-        deviceIndex, allowWeightsOverRam);
+        deviceIndex, allowWeightsOverRam, weights);
   }
 
   public EngineOptions withKvCacheBytes(long bytes) {
     return new EngineOptions(threads, kernels, bytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend,
-        deviceIndex, allowWeightsOverRam);
+        deviceIndex, allowWeightsOverRam, weights);
   }
 
   public EngineOptions withMaxBatchTokens(int tokens) {
     return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, tokens, maxRunningSequences, backend,
-        deviceIndex, allowWeightsOverRam);
+        deviceIndex, allowWeightsOverRam, weights);
   }
 
   public EngineOptions withMaxRunningSequences(int n) {
     return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, n, backend,
-        deviceIndex, allowWeightsOverRam);
+        deviceIndex, allowWeightsOverRam, weights);
   }
 
   public EngineOptions withBackend(String name) {
     return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, name,
-        deviceIndex, allowWeightsOverRam);
+        deviceIndex, allowWeightsOverRam, weights);
   }
 
   public EngineOptions withAllowWeightsOverRam(boolean allow) {
     return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend,
-        deviceIndex, allow);
+        deviceIndex, allow, weights);
+  }
+
+  public EngineOptions withWeights(WeightsMode mode) {
+    return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend,
+        deviceIndex, allowWeightsOverRam, mode);
   }
 
   public EngineOptions withDeviceIndex(int index) {
     return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend,
-        index, allowWeightsOverRam);
+        index, allowWeightsOverRam, weights);
   }
 }

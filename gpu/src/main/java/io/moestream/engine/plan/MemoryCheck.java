@@ -50,7 +50,8 @@ public final class MemoryCheck {
     List<String> notes = new ArrayList<>();
     long margin = heapMargin(machine.maxHeapBytes());
     long heap = engines * plan.heapBytes();
-    long ram = plan.weights().mappedBytes() + heap;
+    long int8 = engines * plan.weights().int8Bytes(); // each engine quantizes its own copy
+    long ram = plan.weights().mappedBytes() + heap + int8;
     String who = engines == 1 ? "the engine needs "
         : engines + " engines in this JVM need " + engines + " x " + bytes(plan.heapBytes()) + " = ";
     if (heap + margin > machine.maxHeapBytes()) {
@@ -69,7 +70,8 @@ public final class MemoryCheck {
       problems.add("RAM: the heap alone needs " + bytes(heap) + ", more than " + limitName + " (" + bytes(limit)
           + "): lower " + knobs.kvCache() + " or " + knobs.maxBatchTokens());
     } else if (ram > limit) {
-      String text = "RAM: mapped weights " + bytes(plan.weights().mappedBytes()) + " + heap " + bytes(heap) + " = "
+      String text = "RAM: mapped weights " + bytes(plan.weights().mappedBytes()) + " + heap " + bytes(heap)
+          + (int8 > 0 ? " + int8 weights " + bytes(int8) : "") + " = "
           + bytes(ram) + " exceed " + limitName + " (" + bytes(limit)
           + "), so the weights would page from disk on every step";
       if (allowWeightsOverRam) {

@@ -1,6 +1,7 @@
 package io.moestream.job.cli;
 
 import io.moestream.engine.generate.EngineOptions;
+import io.moestream.engine.model.WeightsMode;
 import picocli.CommandLine.Option;
 
 /** Engine options shared by every command that loads a model. */
@@ -34,6 +35,12 @@ final class EngineOptionsMixin {
           + " then page from disk on every step. Without it such a model fails at once with the memory plan.")
   boolean allowWeightsOverRam;
 
+  @Option(names = "--weights", defaultValue = "checkpoint",
+      description = "checkpoint (default: as stored, read in place from the mapped files) or int8 (16- and 32-bit"
+          + " projections quantized at load to ggml's Q8_0, held in memory; CPU backend only; docs/ENGINE.md)."
+          + " Default: ${DEFAULT-VALUE}.")
+  String weights;
+
   EngineOptions toOptions() {
     EngineOptions options = EngineOptions.defaults()
         .withKernels(kernels)
@@ -41,7 +48,8 @@ final class EngineOptionsMixin {
         .withMaxBatchTokens(maxBatchTokens)
         .withBackend(backend)
         .withDeviceIndex(deviceIndex)
-        .withAllowWeightsOverRam(allowWeightsOverRam);
+        .withAllowWeightsOverRam(allowWeightsOverRam)
+        .withWeights(WeightsMode.parse(weights, "--weights"));
     return threads == null ? options : options.withThreads(threads);
   }
 }

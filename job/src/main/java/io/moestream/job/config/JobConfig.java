@@ -19,10 +19,11 @@ public record JobConfig(Model model, Kafka kafka, Batching batching, Experts exp
    *     (default) or control tokens (docs/TOKENIZER.md)
    * @param allowWeightsOverRam run a model whose mapped weights and heap exceed the RAM (weights page from
    *     disk) with a warning instead of refusing it at submit time and on the TaskManagers
+   * @param weights "checkpoint" (default: as stored, mapped) or "int8" (projections quantized at load to Q8_0)
    */
   public record Model(String dir, String backend, int threads, String kernels, long kvCacheMb, int maxBatchTokens,
-      int maxRunningSequences, SpecialTokensInContent specialTokensInContent, boolean allowWeightsOverRam)
-      implements Serializable {}
+      int maxRunningSequences, SpecialTokensInContent specialTokensInContent, boolean allowWeightsOverRam,
+      String weights) implements Serializable {}
 
   /**
    * @param inputFormat how requests are written: "avro" (binary, schemas/src/main/avro), "avro-registry"

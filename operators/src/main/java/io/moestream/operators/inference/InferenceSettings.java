@@ -1,6 +1,7 @@
 package io.moestream.operators.inference;
 
 import io.moestream.engine.generate.EngineOptions;
+import io.moestream.engine.model.WeightsMode;
 import java.io.Serializable;
 
 /**
@@ -15,15 +16,25 @@ import java.io.Serializable;
  * @param maxRunningSequences sequences decoding together at most
  * @param backend "cpu", "auto" or "cuda"; the GPU's index comes from Flink's external resources
  * @param allowWeightsOverRam load a model whose weights and heap exceed the TaskManager's RAM, warned
+ * @param weights "checkpoint" (as stored) or "int8" (quantized at load), see {@link WeightsMode}
  */
 public record InferenceSettings(String modelDir, int maxInFlight, int threads, String kernels, long kvCacheBytes,
-    int maxBatchTokens, int maxRunningSequences, String backend, boolean allowWeightsOverRam) implements Serializable {
+    int maxBatchTokens, int maxRunningSequences, String backend, boolean allowWeightsOverRam, String weights)
+    implements Serializable {
 
   public InferenceSettings {
     if (maxInFlight < 1) {
       throw new IllegalArgumentException("maxInFlight must be >= 1, found " + maxInFlight);
     }
-    engineOptions(threads, kernels, kvCacheBytes, maxBatchTokens, maxRunningSequences, backend, 0);
+    engineOptions(threads, kernels, kvCacheBytes, maxBatchTokens, maxRunningSequences, backend, 0)
+        .withWeights(WeightsMode.parse(weights, "weights"));
+  }
+
+  /** Settings with the weights as the checkpoint stores them. */
+  public InferenceSettings(String modelDir, int maxInFlight, int threads, String kernels, long kvCacheBytes,
+      int maxBatchTokens, int maxRunningSequences, String backend, boolean allowWeightsOverRam) {
+    this(modelDir, maxInFlight, threads, kernels, kvCacheBytes, maxBatchTokens, maxRunningSequences, backend,
+        allowWeightsOverRam, WeightsMode.CHECKPOINT.optionValue());
   }
 
   /** Settings that refuse weights larger than the RAM. */
@@ -41,7 +52,7 @@ public record InferenceSettings(String modelDir, int maxInFlight, int threads, S
   /** The engine options of a subtask whose GPU (if any) has index {@code deviceIndex}. */
   public EngineOptions engineOptions(int deviceIndex) {
     return engineOptions(threads, kernels, kvCacheBytes, maxBatchTokens, maxRunningSequences, backend, deviceIndex)
-        .withAllowWeightsOverRam(allowWeightsOverRam);
+        .withAllowWeightsOverRam(allowWeightsOverRam).withWeights(WeightsMode.parse(weights, "weights"));
   }
 
   public EngineOptions engineOptions() {

@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * (2) the heap must fit the RAM (or the cgroup limit, when lower); (3) mapped weights plus the heap should
  * fit it too: when they do not, the weights page from disk on every step, which fails unless allowed, then
  * warns; (4) for backend {@code cuda}, weights and KV pages must fit the GPU's free memory (for {@code auto}
- * a warning: it falls back to the CPU). Without a GPU nothing is checked against one.
+ * a warning: it falls back to the CPU). Without a GPU nothing is checked against one. (5) With weights int8,
+ * the quantized copies must fit the JVM's direct-memory limit, where they are allocated.
  */
 public final class MemoryCheck {
   private static final Logger LOG = LoggerFactory.getLogger(MemoryCheck.class);
@@ -81,10 +82,30 @@ public final class MemoryCheck {
             + knobs.allowWeightsOverRam() + " to run anyway, slowly");
       }
     }
+    if (int8 > 0) {
+      long directLimit = maxDirectMemoryBytes();
+      if (directLimit >= 0 && int8 > directLimit) {
+        problems.add("direct memory: weights int8 need " + bytes(int8) + " for the quantized copies, but this JVM"
+            + " allows " + bytes(directLimit) + " of direct memory: raise -XX:MaxDirectMemorySize (MOESTREAM_JAVA_OPTS;"
+            + " taskmanager.memory.task.off-heap.size on a TaskManager) or use weights checkpoint");
+      }
+    }
     if (plan.usesGpu()) {
       checkGpu(plan, machine.gpu(), knobs, problems, warnings, notes);
     }
     return new MemoryVerdict(problems, warnings, notes, margin);
+  }
+
+  /** The JVM's direct-memory limit ({@code -XX:MaxDirectMemorySize}, by default the max heap), or -1 if unknown. */
+  static long maxDirectMemoryBytes() {
+    try {
+      com.sun.management.HotSpotDiagnosticMXBean hotspot = java.lang.management.ManagementFactory
+          .getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+      long value = Long.parseLong(hotspot.getVMOption("MaxDirectMemorySize").getValue());
+      return value > 0 ? value : Runtime.getRuntime().maxMemory();
+    } catch (RuntimeException | LinkageError e) {
+      return -1; // not HotSpot: the allocation itself names the flag if it fails
+    }
   }
 
   private static void checkGpu(MemoryPlan plan, MachineMemory.Gpu gpu, Knobs knobs, List<String> problems,

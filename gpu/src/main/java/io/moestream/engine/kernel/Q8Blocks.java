@@ -95,18 +95,10 @@ public final class Q8Blocks {
     ByteBuffer scaleBuffer = target.q8Scales.duplicate().order(ByteOrder.LITTLE_ENDIAN);
     for (int r = rowStart; r < rowEnd; r++) {
       source.copyRow(r, row, 0);
-      for (int c = 0; c < cols; c++) {
-        if (!Float.isFinite(row[c])) {
-          throw new IllegalArgumentException(source.name() + ": value " + row[c] + " at row " + r + ", column " + c
-              + " cannot be quantized to int8");
-        }
-      }
       quantizeRow(row, 0, cols, codes, 0, scales, 0);
       for (int b = 0; b < scales.length; b++) {
-        if (Float.isInfinite(scales[b])) { // max|x| / 127 beyond FP16's 65504
-          throw new IllegalArgumentException(source.name() + ": values up to " + 127 * Numerics.halfToFloat((short) 0x7BFF)
-              + " fit an int8 block's FP16 scale; row " + r + ", columns " + b * BLOCK + ".." + (b * BLOCK + BLOCK - 1)
-              + " exceed it");
+        if (!Float.isFinite(scales[b])) { // a NaN or infinite value, or max|x| / 127 beyond FP16's 65504
+          throw notQuantizable(source, r, b, row);
         }
       }
       codeBuffer.put(r * cols, codes);
@@ -114,6 +106,18 @@ public final class Q8Blocks {
         scaleBuffer.putFloat((r * scales.length + b) * Float.BYTES, scales[b]);
       }
     }
+  }
+
+  private static IllegalArgumentException notQuantizable(Matrix source, int r, int block, float[] row) {
+    for (int c = block * BLOCK; c < (block + 1) * BLOCK; c++) {
+      if (!Float.isFinite(row[c])) {
+        return new IllegalArgumentException(source.name() + ": value " + row[c] + " at row " + r + ", column " + c
+            + " cannot be quantized to int8");
+      }
+    }
+    return new IllegalArgumentException(source.name() + ": row " + r + ", columns " + block * BLOCK + ".."
+        + (block * BLOCK + BLOCK - 1) + " exceed " + 127 * Numerics.halfToFloat((short) 0x7BFF)
+        + ", the largest magnitude an int8 block's FP16 scale holds");
   }
 
   /**
@@ -139,7 +143,7 @@ public final class Q8Blocks {
 
   /** C's {@code roundf}: to the nearest integer, halves away from zero ({@link Math#round} rounds -2.5 to -2). */
   static int roundHalfAwayFromZero(float x) {
-    double rounded = Math.floor(Math.abs((double) x) + 0.5); // exact in double for every float
-    return (int) (x < 0 ? -rounded : rounded);
+    // x +- 0.5 is exact in double for |x| < 2^28 (here |x| <= 127), and the cast truncates toward zero.
+    return (int) ((double) x + Math.copySign(0.5, x));
   }
 }

@@ -42,7 +42,10 @@ public final class Int8Weights {
    */
   public record Result(ModelWeights weights, int matrices, long bytes, double seconds) {}
 
-  private final List<Matrix[]> pairs = new ArrayList<>(); // (source, target)
+  /** A matrix as loaded and the Q8_0 matrix it is quantized into. */
+  private record Job(Matrix source, Matrix target) {}
+
+  private final List<Job> jobs = new ArrayList<>();
 
   private Int8Weights() {}
 
@@ -59,9 +62,9 @@ public final class Int8Weights {
     long bytes = plan.run(threads);
     double seconds = (System.nanoTime() - start) / 1e9;
     LOG.info("weights int8: quantized {} matrices ({} values) to Q8_0 in {} s on {} threads; {} MiB in direct memory",
-        plan.pairs.size(), plan.elements(), String.format(java.util.Locale.ROOT, "%.2f", seconds), threads,
+        plan.jobs.size(), plan.elements(), String.format(java.util.Locale.ROOT, "%.2f", seconds), threads,
         bytes >> 20);
-    return new Result(quantized, plan.pairs.size(), bytes, seconds);
+    return new Result(quantized, plan.jobs.size(), bytes, seconds);
   }
 
   /** The same structure with each projection replaced by an allocated, not yet filled, Q8_0 matrix. */
@@ -99,12 +102,12 @@ public final class Int8Weights {
       return source;
     }
     Matrix target = Q8Blocks.allocate(source.name(), source.rows(), source.cols());
-    pairs.add(new Matrix[] {source, target});
+    jobs.add(new Job(source, target));
     return target;
   }
 
   private long elements() {
-    return pairs.stream().mapToLong(p -> (long) p[0].rows() * p[0].cols()).sum();
+    return jobs.stream().mapToLong(j -> (long) j.source().rows() * j.source().cols()).sum();
   }
 
   /** Fills every target from its source, chunk by chunk on a pool of {@code threads}; returns their bytes. */
@@ -120,14 +123,14 @@ public final class Int8Weights {
     });
     try {
       List<Future<?>> chunks = new ArrayList<>();
-      for (Matrix[] pair : pairs) {
-        Matrix source = pair[0];
+      for (Job job : jobs) {
+        Matrix source = job.source();
         int rowsPerChunk = (int) Math.max(1, CHUNK_ELEMENTS / source.cols());
         for (int r = 0; r < source.rows(); r += rowsPerChunk) {
           int rowStart = r;
           int rowEnd = Math.min(source.rows(), r + rowsPerChunk);
           chunks.add(pool.submit(() -> {
-            Q8Blocks.quantizeRows(source, pair[1], rowStart, rowEnd);
+            Q8Blocks.quantizeRows(source, job.target(), rowStart, rowEnd);
             long now = done.addAndGet((long) (rowEnd - rowStart) * source.cols());
             logProgress(now, total, loggedTenths, startNanos);
           }));
@@ -147,7 +150,7 @@ public final class Int8Weights {
     } finally {
       pool.shutdownNow();
     }
-    return pairs.stream().mapToLong(p -> p[1].ownedBytes()).sum();
+    return jobs.stream().mapToLong(j -> j.target().ownedBytes()).sum();
   }
 
   private static void logProgress(long done, long total, AtomicLong loggedTenths, long startNanos) {

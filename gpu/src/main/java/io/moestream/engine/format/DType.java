@@ -19,7 +19,13 @@ public enum DType {
    * pair (OCP MXFP4: E2M1 values in blocks of 32 sharing one E8M0 scale). {@link #byteSize} is that of a
    * pair of values; a matrix's bytes are {@code rows * cols / 2} codes plus {@code rows * cols / 32} scales.
    */
-  MXFP4(1);
+  MXFP4(1),
+  /**
+   * Not a safetensors dtype: a {@code Matrix} quantized at load ({@code --weights int8}): ggml's Q8_0, int8
+   * codes in blocks of 32 consecutive values of a row sharing one scale. {@link #byteSize} is that of a code;
+   * the scales (one float per block) come on top.
+   */
+  Q8_0(1);
 
   private final int byteSize;
 
@@ -34,13 +40,13 @@ public enum DType {
   /** The dtype for a safetensors header name, or an error naming the tensor and the bad value. */
   public static DType fromHeader(String name, String tensorName, String file) {
     for (DType type : values()) {
-      if (type != MXFP4 && type.name().equals(name)) {
+      if (type != MXFP4 && type != Q8_0 && type.name().equals(name)) {
         return type;
       }
     }
     throw new CheckpointException(
         file + ": tensor '" + tensorName + "' has dtype '" + name + "', which moestream does not read"
-            + " (supported: " + Arrays.stream(values()).filter(t -> t != MXFP4).map(Enum::name).collect(Collectors.joining(", "))
+            + " (supported: " + Arrays.stream(values()).filter(t -> t != MXFP4 && t != Q8_0).map(Enum::name).collect(Collectors.joining(", "))
             + ")");
   }
 }

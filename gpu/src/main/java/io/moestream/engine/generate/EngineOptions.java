@@ -1,5 +1,7 @@
 package io.moestream.engine.generate;
 
+import io.moestream.engine.model.WeightsMode;
+
 /**
  * How an engine runs. Immutable; validated on construction.
  *
@@ -16,16 +18,39 @@ package io.moestream.engine.generate;
  *     from disk, slowly) with a warning instead of failing; see {@link io.moestream.engine.plan.MemoryCheck}
  * @param allowCpuFallback under {@code auto}, run on the CPU (warned) when a GPU is here but unusable, the model
  *     has no CUDA kernels or the CUDA backend fails to start; without it those are errors
+ * @param weights how the weights are held: as the checkpoint stores them (mapped), or quantized to int8 at
+ *     load ({@link io.moestream.engine.model.Int8Weights}; CPU backend only)
  */
 public record EngineOptions(
     int threads, String kernels, long kvCacheBytes, int kvBlockSize, int maxBatchTokens, int maxRunningSequences,
-    String backend, int deviceIndex, boolean allowWeightsOverRam, boolean allowCpuFallback) {
+    String backend, int deviceIndex, boolean allowWeightsOverRam, boolean allowCpuFallback, WeightsMode weights) {
+
+  /** Options with the weights as the checkpoint stores them. */
+  public EngineOptions(int threads, String kernels, long kvCacheBytes, int kvBlockSize, int maxBatchTokens,
+      int maxRunningSequences, String backend, int deviceIndex, boolean allowWeightsOverRam, boolean allowCpuFallback) {
+    this(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend, deviceIndex,
+        allowWeightsOverRam, allowCpuFallback, WeightsMode.CHECKPOINT);
+  }
+
+  /** Options without the CPU fallback. */
+  public EngineOptions(int threads, String kernels, long kvCacheBytes, int kvBlockSize, int maxBatchTokens,
+      int maxRunningSequences, String backend, int deviceIndex, boolean allowWeightsOverRam, WeightsMode weights) {
+    this(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend, deviceIndex,
+        allowWeightsOverRam, false, weights);
+  }
+
+  /** Options without the CPU fallback, with the weights as the checkpoint stores them. */
+  public EngineOptions(int threads, String kernels, long kvCacheBytes, int kvBlockSize, int maxBatchTokens,
+      int maxRunningSequences, String backend, int deviceIndex, boolean allowWeightsOverRam) {
+    this(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend, deviceIndex,
+        allowWeightsOverRam, false, WeightsMode.CHECKPOINT);
+  }
 
   /** Options that refuse weights larger than the RAM. */
   public EngineOptions(int threads, String kernels, long kvCacheBytes, int kvBlockSize, int maxBatchTokens,
       int maxRunningSequences, String backend, int deviceIndex) {
     this(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend, deviceIndex,
-        false, false);
+        false, false, WeightsMode.CHECKPOINT);
   }
 
   /**
@@ -56,6 +81,14 @@ public record EngineOptions(
     if (deviceIndex < 0) {
       throw new IllegalArgumentException("deviceIndex must be >= 0, found " + deviceIndex);
     }
+    if (weights == null) {
+      throw new IllegalArgumentException("weights must be 'checkpoint' or 'int8', found null");
+    }
+    if (weights == WeightsMode.INT8 && !"cpu".equals(backend)) {
+      // The CUDA backend uploads every matrix as BF16 (docs/CUDA.md): int8 would be widened back.
+      throw new IllegalArgumentException("weights 'int8' runs on the CPU backend only, found backend '" + backend
+          + "' (use backend cpu, or weights checkpoint)");
+    }
   }
 
   public static EngineOptions defaults() {
@@ -64,46 +97,51 @@ public record EngineOptions(
 
   public EngineOptions withThreads(int n) {
     return new EngineOptions(n, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend,
-        deviceIndex, allowWeightsOverRam, allowCpuFallback);
+        deviceIndex, allowWeightsOverRam, allowCpuFallback, weights);
   }
 
   public EngineOptions withKernels(String name) {
     return new EngineOptions(threads, name, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend,
-        deviceIndex, allowWeightsOverRam, allowCpuFallback);
+        deviceIndex, allowWeightsOverRam, allowCpuFallback, weights);
   }
 
   public EngineOptions withKvCacheBytes(long bytes) {
     return new EngineOptions(threads, kernels, bytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend,
-        deviceIndex, allowWeightsOverRam, allowCpuFallback);
+        deviceIndex, allowWeightsOverRam, allowCpuFallback, weights);
   }
 
   public EngineOptions withMaxBatchTokens(int tokens) {
     return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, tokens, maxRunningSequences, backend,
-        deviceIndex, allowWeightsOverRam, allowCpuFallback);
+        deviceIndex, allowWeightsOverRam, allowCpuFallback, weights);
   }
 
   public EngineOptions withMaxRunningSequences(int n) {
     return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, n, backend,
-        deviceIndex, allowWeightsOverRam, allowCpuFallback);
+        deviceIndex, allowWeightsOverRam, allowCpuFallback, weights);
   }
 
   public EngineOptions withBackend(String name) {
     return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, name,
-        deviceIndex, allowWeightsOverRam, allowCpuFallback);
+        deviceIndex, allowWeightsOverRam, allowCpuFallback, weights);
   }
 
   public EngineOptions withAllowWeightsOverRam(boolean allow) {
     return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend,
-        deviceIndex, allow, allowCpuFallback);
+        deviceIndex, allow, allowCpuFallback, weights);
   }
 
   public EngineOptions withDeviceIndex(int index) {
     return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend,
-        index, allowWeightsOverRam, allowCpuFallback);
+        index, allowWeightsOverRam, allowCpuFallback, weights);
   }
 
   public EngineOptions withAllowCpuFallback(boolean allow) {
     return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend,
-        deviceIndex, allowWeightsOverRam, allow);
+        deviceIndex, allowWeightsOverRam, allow, weights);
+  }
+
+  public EngineOptions withWeights(WeightsMode mode) {
+    return new EngineOptions(threads, kernels, kvCacheBytes, kvBlockSize, maxBatchTokens, maxRunningSequences, backend,
+        deviceIndex, allowWeightsOverRam, allowCpuFallback, mode);
   }
 }

@@ -7,8 +7,10 @@ import io.moestream.engine.cpu.CpuBackend;
 import io.moestream.engine.format.Checkpoint;
 import io.moestream.engine.kv.PagedKvCache;
 import io.moestream.engine.model.GenerationDefaults;
+import io.moestream.engine.model.Int8Weights;
 import io.moestream.engine.model.ModelConfig;
 import io.moestream.engine.model.ModelWeights;
+import io.moestream.engine.model.WeightsMode;
 import io.moestream.engine.moe.ExpertSelection;
 import io.moestream.engine.plan.MachineMemory;
 import io.moestream.engine.plan.MemoryCheck;
@@ -44,7 +46,8 @@ public final class LoadedModel implements AutoCloseable {
 
   /**
    * The same, with the checked weights passed through {@code weightsTransform} before the backend sees
-   * them (expert pruning nulls experts there, so their weights are never read).
+   * them (expert pruning nulls experts there, so their weights are never read), then, with
+   * {@code weights int8} in the options, quantized ({@link Int8Weights}).
    */
   public static LoadedModel load(Path folder, EngineOptions options,
       java.util.function.UnaryOperator<ModelWeights> weightsTransform) {
@@ -54,6 +57,9 @@ public final class LoadedModel implements AutoCloseable {
     MemoryCheck.require(plan, MachineMemory.read(options.backend(), options.deviceIndex()),
         options.allowWeightsOverRam(), MemoryCheck.Knobs.ENGINE);
     ModelWeights weights = weightsTransform.apply(ModelWeights.load(config, checkpoint));
+    if (options.weights() == WeightsMode.INT8) {
+      weights = Int8Weights.quantize(weights, options.threads()).weights(); // after pruning: pruned experts are null
+    }
     PagedKvCache cache = CpuBackend.newKvCache(config, plan.kvLayout()); // windowed layers keep only their window
     Backend backend = BackendSelector.create(options, weights, cache); // auto: CUDA when usable, else CPU
     Engine engine = new Engine(backend, options, GenerationDefaults.eosTokenIds(folder, config));

@@ -23,6 +23,9 @@ import java.nio.ByteOrder;
  * {@code *_blocks} / {@code *_scales} pair, already in (out, in) order), and a transposed 16/32-bit
  * matrix whose bytes are W's transpose row-major ({@code (cols, rows)}: the BF16 checkpoints store
  * {@code gate_up_proj} as (hidden, 2 * intermediate), the input dimension first).
+ *
+ * <p>One kind lives in memory rather than in the mapping: Q8_0 ({@code --weights int8}, {@link Q8Blocks}),
+ * int8 codes row-major plus one float scale per 32 values of a row, quantized at load.
  */
 public final class Matrix {
   private final String name;
@@ -46,6 +49,8 @@ public final class Matrix {
   private final int partRows;
   /** MXFP4 only: (rows, cols / 32) E8M0 exponents, row-major, mapped in place; else null. */
   final ByteBuffer e8m0Scales;
+  /** Q8_0 only: (rows, cols / 32) float32 scales, row-major, in direct memory; else null. */
+  final ByteBuffer q8Scales;
   /** The bytes hold W's transpose, row-major (cols, rows); kernels read W[r, c] at {@code c * rows + r}. */
   final boolean transposed;
 
@@ -61,13 +66,15 @@ public final class Matrix {
   }
 
   private Matrix(String name, DType dtype, int rows, int cols, ByteBuffer bytes, float[] blockScales, int blockRows,
-      int blockCols, int firstRow, int outRows, ByteBuffer e8m0Scales, boolean transposed) {
+      int blockCols, int firstRow, int outRows, ByteBuffer byteScales, boolean transposed) {
     long dataBytes = dtype == DType.MXFP4 ? (long) rows * cols / 2 : (long) rows * cols * dtype.byteSize();
     if (dataBytes != bytes.remaining()) {
       throw new IllegalArgumentException(name + ": " + rows + "x" + cols + " " + dtype + " needs "
           + dataBytes + " bytes, buffer has " + bytes.remaining());
     }
-    this.e8m0Scales = e8m0Scales == null ? null : e8m0Scales.slice().order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer scales = byteScales == null ? null : byteScales.slice().order(ByteOrder.LITTLE_ENDIAN);
+    this.e8m0Scales = dtype == DType.MXFP4 ? scales : null;
+    this.q8Scales = dtype == DType.Q8_0 ? scales : null;
     this.transposed = transposed;
     this.name = name;
     this.dtype = dtype;
@@ -102,6 +109,7 @@ public final class Matrix {
     this.firstRow = 0;
     this.outRows = rows;
     this.e8m0Scales = null;
+    this.q8Scales = null;
     this.transposed = false;
     this.partRows = Math.toIntExact(tensor.rowsPerChunk());
     this.parts = new Matrix[tensor.rowChunks()];
@@ -138,6 +146,19 @@ public final class Matrix {
           + " scale bytes, found " + scales.remaining());
     }
     return new Matrix(name, DType.MXFP4, rows, cols, blocks, null, 0, 0, 0, rows, scales, false);
+  }
+
+  /**
+   * A Q8_0 weight (rows, cols): {@code codes} rows * cols int8 values row-major, {@code scales} rows * cols / 32
+   * little-endian float32 scales; W[r, c] = codes[r, c] * scales[r, c / 32]. Built by {@link Q8Blocks}.
+   */
+  static Matrix q8(String name, int rows, int cols, ByteBuffer codes, ByteBuffer scales) {
+    if (cols % Q8Blocks.BLOCK != 0 || scales.remaining() != (long) rows * (cols / Q8Blocks.BLOCK) * Float.BYTES) {
+      throw new IllegalArgumentException(name + ": " + rows + "x" + cols + " Q8_0 needs cols divisible by "
+          + Q8Blocks.BLOCK + " and " + rows * (cols / Q8Blocks.BLOCK) * Float.BYTES + " scale bytes, found "
+          + scales.remaining());
+    }
+    return new Matrix(name, DType.Q8_0, rows, cols, codes, null, 0, 0, 0, rows, scales, false);
   }
 
   /**
@@ -286,13 +307,21 @@ public final class Matrix {
     return misalignment;
   }
 
-  /** Bytes a full read of the matrix touches (FP8: the codes plus the block scales). */
+  /** Direct memory this matrix owns rather than maps: Q8_0's codes and scales (quantized at load), else 0. */
+  public long ownedBytes() {
+    return dtype == DType.Q8_0 ? byteSize() : 0;
+  }
+
   /** Heap this matrix holds beside its mapped data: FP8 block scales (float32), else nothing. */
   public long heapBytes() {
     return blockScales == null ? 0 : (long) blockScales.length * Float.BYTES;
   }
 
+  /** Bytes a full read of the matrix touches (FP8, MXFP4 and Q8_0: the codes plus their scales). */
   public long byteSize() {
+    if (dtype == DType.Q8_0) {
+      return Q8Blocks.bytes(rows, cols);
+    }
     if (dtype == DType.MXFP4) {
       return (long) rows * cols / 2 + (long) rows * (cols / MXFP4_BLOCK);
     }
@@ -303,6 +332,11 @@ public final class Matrix {
   /** FP8: the scale of the block holding (row, col), row counted within this part. */
   float blockScale(int row, int col) {
     return blockScales[((firstRow + row) / blockRows) * scaleCols + col / blockCols];
+  }
+
+  /** Q8_0: the scale of block {@code block} of row {@code row}. */
+  float q8Scale(int row, int block) {
+    return q8Scales.getFloat((row * (cols / Q8Blocks.BLOCK) + block) * Float.BYTES);
   }
 
   /** Split matrices: the part holding {@code row}. */
@@ -349,6 +383,7 @@ public final class Matrix {
       case BF16 -> Numerics.bf16ToFloat(bytes.getShort(index));
       case F16 -> Numerics.halfToFloat(bytes.getShort(index));
       case F8_E4M3 -> E4M3[bytes.get(index) & 0xFF] * blockScale(row, col);
+      case Q8_0 -> bytes.get(index) * q8Scale(row, col / Q8Blocks.BLOCK);
       default -> throw new IllegalStateException();
     };
   }
@@ -389,6 +424,14 @@ public final class Matrix {
       case BF16 -> {
         for (int c = 0; c < cols; c++) {
           out[outOffset + c] = Float.intBitsToFloat((bytes.getShort((base + c) * 2) & 0xFFFF) << 16);
+        }
+      }
+      case Q8_0 -> {
+        for (int c0 = 0; c0 < cols; c0 += Q8Blocks.BLOCK) {
+          float scale = q8Scale(row, c0 / Q8Blocks.BLOCK);
+          for (int c = c0; c < c0 + Q8Blocks.BLOCK; c++) {
+            out[outOffset + c] = bytes.get(base + c) * scale;
+          }
         }
       }
       case F8_E4M3 -> {

@@ -2,7 +2,11 @@ package io.moestream.engine.kernel;
 
 import io.moestream.engine.format.DType;
 
-/** Plain Java reference of every kernel: the definition {@link VectorKernels} is tested against. */
+/**
+ * Plain Java reference of every kernel: the definition {@link VectorKernels} is tested against. Matmuls
+ * read every dtype through {@link Matrix#get}, the definition of its values (for Q8_0, int8 code times the
+ * block's scale, exact in float), and sum in double.
+ */
 public final class ScalarKernels implements Kernels {
 
   @Override

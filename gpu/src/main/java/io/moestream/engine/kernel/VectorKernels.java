@@ -33,6 +33,7 @@ public final class VectorKernels implements Kernels {
       case BF16 -> MatmulBf16.matmul(w, x, out, rowStart, rowEnd);
       case F16 -> MatmulF16.matmul(w, x, out, rowStart, rowEnd);
       case F8_E4M3 -> MatmulFp8.matmul(w, x, out, rowStart, rowEnd);
+      case Q8_0 -> MatmulQ8.matmul(w, x, out, rowStart, rowEnd);
       default -> throw new IllegalArgumentException(w.name() + ": no matmul for " + w.dtype());
     }
   }

@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  * fit it too: when they do not, the weights page from disk on every step, which fails unless allowed, then
  * warns; (4) for backend {@code cuda}, weights and KV pages must fit the GPU's free memory (for {@code auto}
  * a warning here; the CUDA backend's own check then fails, see {@code DeviceMemoryPlan}). Without a GPU nothing
- * is checked against one.
+ * is checked against one. (5) With weights int8, the quantized copies must fit the JVM's direct-memory limit,
+ * where they are allocated.
  */
 public final class MemoryCheck {
   private static final Logger LOG = LoggerFactory.getLogger(MemoryCheck.class);
@@ -51,7 +52,8 @@ public final class MemoryCheck {
     List<String> notes = new ArrayList<>();
     long margin = heapMargin(machine.maxHeapBytes());
     long heap = engines * plan.heapBytes();
-    long ram = plan.weights().mappedBytes() + heap;
+    long int8 = engines * plan.weights().int8Bytes(); // each engine quantizes its own copy
+    long ram = plan.weights().mappedBytes() + heap + int8;
     String who = engines == 1 ? "the engine needs "
         : engines + " engines in this JVM need " + engines + " x " + bytes(plan.heapBytes()) + " = ";
     if (heap + margin > machine.maxHeapBytes()) {
@@ -70,7 +72,8 @@ public final class MemoryCheck {
       problems.add("RAM: the heap alone needs " + bytes(heap) + ", more than " + limitName + " (" + bytes(limit)
           + "): lower " + knobs.kvCache() + " or " + knobs.maxBatchTokens());
     } else if (ram > limit) {
-      String text = "RAM: mapped weights " + bytes(plan.weights().mappedBytes()) + " + heap " + bytes(heap) + " = "
+      String text = "RAM: mapped weights " + bytes(plan.weights().mappedBytes()) + " + heap " + bytes(heap)
+          + (int8 > 0 ? " + int8 weights " + bytes(int8) : "") + " = "
           + bytes(ram) + " exceed " + limitName + " (" + bytes(limit)
           + "), so the weights would page from disk on every step";
       if (allowWeightsOverRam) {
@@ -80,10 +83,30 @@ public final class MemoryCheck {
             + knobs.allowWeightsOverRam() + " to run anyway, slowly");
       }
     }
+    if (int8 > 0) {
+      long directLimit = maxDirectMemoryBytes();
+      if (directLimit >= 0 && int8 > directLimit) {
+        problems.add("direct memory: weights int8 need " + bytes(int8) + " for the quantized copies, but this JVM"
+            + " allows " + bytes(directLimit) + " of direct memory: raise -XX:MaxDirectMemorySize (MOESTREAM_JAVA_OPTS;"
+            + " taskmanager.memory.task.off-heap.size on a TaskManager) or use weights checkpoint");
+      }
+    }
     if (plan.usesGpu()) {
       checkGpu(plan, machine.gpu(), knobs, problems, warnings, notes);
     }
     return new MemoryVerdict(problems, warnings, notes, margin);
+  }
+
+  /** The JVM's direct-memory limit ({@code -XX:MaxDirectMemorySize}, by default the max heap), or -1 if unknown. */
+  static long maxDirectMemoryBytes() {
+    try {
+      com.sun.management.HotSpotDiagnosticMXBean hotspot = java.lang.management.ManagementFactory
+          .getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+      long value = Long.parseLong(hotspot.getVMOption("MaxDirectMemorySize").getValue());
+      return value > 0 ? value : Runtime.getRuntime().maxMemory();
+    } catch (RuntimeException | LinkageError e) {
+      return -1; // not HotSpot: the allocation itself names the flag if it fails
+    }
   }
 
   private static void checkGpu(MemoryPlan plan, MachineMemory.Gpu gpu, Knobs knobs, List<String> problems,

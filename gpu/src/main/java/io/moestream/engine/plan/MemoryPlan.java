@@ -41,7 +41,8 @@ public record MemoryPlan(ModelConfig config, WeightBytes weights, String kvLayer
         options.maxBatchTokens(), context, options.threads(), sixteenBit);
     String kind = config.mla() != null ? "latent + rope key (multi-head latent attention)"
         : "keys + values (grouped-query attention)";
-    return new MemoryPlan(config, WeightBytes.of(checkpoint, config.numLayers()), kind, config.kvKeyWidth(), config.kvValueWidth(),
+    return new MemoryPlan(config, WeightBytes.of(checkpoint, config.numLayers(), options.weights(),
+        config.tieWordEmbeddings()), kind, config.kvKeyWidth(), config.kvValueWidth(),
         blocks, options.kvBlockSize(), cacheBytes, options.maxBatchTokens(), scratch, options.threads(),
         options.backend(), layout);
   }
@@ -69,9 +70,12 @@ public record MemoryPlan(ModelConfig config, WeightBytes weights, String kvLayer
     return weights.heapCopiedBytes() + kvCacheBytes + scratch.totalBytes();
   }
 
-  /** What must be resident in RAM for the engine to run without paging: the mapped weights and the heap. */
+  /**
+   * What must be resident in RAM for the engine to run without paging: the mapped weights, the heap and
+   * (weights int8) the quantized copies in direct memory.
+   */
   public long ramBytes() {
-    return weights.mappedBytes() + heapBytes();
+    return weights.mappedBytes() + heapBytes() + weights.int8Bytes();
   }
 
   /** What the CUDA backend puts on the device before its first step: weights and KV pages (step scratch grows on top). */

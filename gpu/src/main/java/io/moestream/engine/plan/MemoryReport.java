@@ -23,6 +23,10 @@ public final class MemoryReport {
       row(out, "  " + kind.label(), plan.weights().mapped(kind));
     }
     row(out, "  total mapped", plan.weights().mappedBytes());
+    if (plan.weights().int8Bytes() > 0) {
+      out.append("weights int8 (quantized at load, direct memory; their mapped tensors are left out above)\n");
+      row(out, "  Q8_0 codes + scales", plan.weights().int8Bytes());
+    }
     out.append("heap\n");
     row(out, "  weights copied (norms, biases, FP8 scales)", plan.weights().heapCopiedBytes());
     out.append(String.format(Locale.ROOT, "  KV cache per token: %s, %d + %d floats x %d layers%n",
@@ -44,7 +48,8 @@ public final class MemoryReport {
     row(out, "    per-thread rows (bound, " + plan.threads() + " threads)", plan.scratch().perThreadBytes());
     row(out, "    shifted input copies (bound)", plan.scratch().shiftedCopyBytes());
     row(out, "  total heap", plan.heapBytes());
-    row(out, "total RAM (mapped weights + heap)", plan.ramBytes());
+    row(out, plan.weights().int8Bytes() > 0 ? "total RAM (mapped weights + int8 + heap)"
+        : "total RAM (mapped weights + heap)", plan.ramBytes());
     if (plan.usesGpu()) {
       row(out, "GPU (weights as BF16 + KV pages)", plan.deviceBytes());
     }

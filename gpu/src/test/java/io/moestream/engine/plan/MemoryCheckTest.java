@@ -118,6 +118,27 @@ class MemoryCheckTest {
     assertEquals(null, here.gpu(), "the CPU backend probes no GPU");
   }
 
+  /** weights int8: the quantized copies count in the RAM, and must fit this JVM's direct-memory limit. */
+  @Test
+  void int8WeightsCountInTheRamAndMustFitTheDirectMemoryLimit() {
+    MemoryPlan int8 = MemoryPlan.of(plan.config(), Checkpoint.open(folder),
+        new EngineOptions(2, "vector", 64L << 20, 16, 128, 8).withWeights(io.moestream.engine.model.WeightsMode.INT8));
+    assertTrue(int8.weights().int8Bytes() > 0);
+    assertEquals(int8.weights().mappedBytes() + int8.heapBytes() + int8.weights().int8Bytes(), int8.ramBytes());
+    assertTrue(MemoryCheck.check(int8, machine(16 * GIB, -1, 4 * GIB, null), false, KNOBS).fits());
+    long limit = MemoryCheck.maxDirectMemoryBytes();
+    assertTrue(limit > 0, "HotSpot reports its direct-memory limit");
+    WeightBytes huge = new WeightBytes(int8.weights().mappedByKind(), int8.weights().heapCopiedBytes(),
+        int8.weights().deviceBytes(), limit + 1);
+    MemoryPlan tooLarge = new MemoryPlan(int8.config(), huge, int8.kvLayerKind(), int8.kvKeyFloats(),
+        int8.kvValueFloats(), int8.kvBlocks(), int8.kvBlockSize(), int8.kvCacheBytes(), int8.maxBatchTokens(),
+        int8.scratch(), int8.threads(), int8.backend(), int8.kvLayout());
+    MemoryVerdict verdict = MemoryCheck.check(tooLarge, machine(1L << 50, -1, 4 * GIB, null), false, KNOBS);
+    assertEquals(1, verdict.problems().size(), verdict.toString());
+    assertTrue(verdict.problems().get(0).startsWith("direct memory: weights int8 need")
+        && verdict.problems().get(0).contains("-XX:MaxDirectMemorySize"), verdict.toString());
+  }
+
   private static MachineMemory machine(long ram, long cgroup, long maxHeap, MachineMemory.Gpu gpu) {
     return new MachineMemory(ram, ram / 2, cgroup, maxHeap, gpu);
   }

@@ -1,6 +1,7 @@
 package io.moestream.job.cli;
 
 import io.moestream.engine.generate.EngineOptions;
+import io.moestream.engine.model.WeightsMode;
 import picocli.CommandLine.Option;
 
 /** Engine options shared by every command that loads a model. */
@@ -42,6 +43,12 @@ final class EngineOptionsMixin {
           + " without any GPU runs on the CPU either way.")
   boolean allowCpuFallback;
 
+  @Option(names = "--weights", defaultValue = "checkpoint", paramLabel = "<weights>",
+      description = "checkpoint (default: as stored, read in place from the mapped files) or int8 (16- and 32-bit"
+          + " projections quantized at load to ggml's Q8_0, held in memory; CPU backend only; docs/ENGINE.md)."
+          + " Default: ${DEFAULT-VALUE}.")
+  String weights;
+
   EngineOptions toOptions() {
     EngineOptions options = EngineOptions.defaults()
         .withKernels(kernels)
@@ -50,7 +57,8 @@ final class EngineOptionsMixin {
         .withBackend(backend)
         .withDeviceIndex(deviceIndex)
         .withAllowWeightsOverRam(allowWeightsOverRam)
-        .withAllowCpuFallback(allowCpuFallback);
+        .withAllowCpuFallback(allowCpuFallback)
+        .withWeights(WeightsMode.parse(weights, "--weights"));
     return threads == null ? options : options.withThreads(threads);
   }
 }

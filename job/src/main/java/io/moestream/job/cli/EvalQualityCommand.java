@@ -2,8 +2,10 @@ package io.moestream.job.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.moestream.engine.generate.EngineOptions;
 import io.moestream.engine.generate.LoadedModel;
 import io.moestream.engine.model.ModelConfig;
+import io.moestream.engine.model.WeightsMode;
 import io.moestream.engine.moe.ExpertSelection;
 import io.moestream.engine.policy.ExpertPolicy;
 import io.moestream.engine.policy.ExpertUsage;
@@ -21,7 +23,9 @@ import picocli.CommandLine.Option;
         "%nThe input runs teacher-forced through the full model and through the policy (and/or the pruned model)."
             + " One JSON object is printed: kl_mean and kl_p95 (KL(full || policy) of the next-token distribution, in"
             + " nats), top1_agreement, ppl_full, ppl_policy, tokens and experts_per_token. adaptive is evaluated at its"
-            + " first level, what it runs with no load."})
+            + " first level, what it runs with no load. With --weights int8 the evaluated model's weights are quantized"
+            + " (with the policy, if any) and the reference keeps the checkpoint's weights: the KL then measures the"
+            + " quantization."})
 final class EvalQualityCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, paramLabel = "<dir>", description = "Hugging Face model folder.")
   Path model;
@@ -60,9 +64,13 @@ final class EvalQualityCommand implements Callable<Integer> {
     if (ids.length < 2) {
       throw new IllegalArgumentException(input.file() + ": at least 2 tokens are needed, found " + ids.length);
     }
-    try (LoadedModel full = LoadedModel.load(model, engineOptions.toOptions());
-        LoadedModel pruned = policyOptions.pruning() ? policyOptions.load(model, engineOptions.toOptions()) : null) {
-      LoadedModel candidate = pruned != null ? pruned : full;
+    EngineOptions options = engineOptions.toOptions();
+    boolean int8 = options.weights() == WeightsMode.INT8;
+    // The reference is always the model as the checkpoint stores it; the candidate carries the weights mode.
+    try (LoadedModel full = LoadedModel.load(model, options.withWeights(WeightsMode.CHECKPOINT));
+        LoadedModel pruned = policyOptions.pruning() ? policyOptions.load(model, options) : null;
+        LoadedModel quantized = int8 && pruned == null ? LoadedModel.load(model, options) : null) {
+      LoadedModel candidate = pruned != null ? pruned : quantized != null ? quantized : full;
       ModelConfig config = full.config();
       ExpertPolicy policy = policyOptions.policy(expertsPerToken);
       int[] fullExperts = full.expertsPerLayer(0);
@@ -99,6 +107,7 @@ final class EvalQualityCommand implements Callable<Integer> {
       if (policyOptions.pruning()) {
         result.put("prune_experts", policyOptions.prune.pruneExperts);
       }
+      result.put("weights", options.weights().optionValue());
       result.put("experts_per_token", usage.expertsPerToken());
       System.out.println(result);
     }

@@ -23,6 +23,7 @@ final class MemoryPlanJson {
     }
     mapped.put("total", plan.weights().mappedBytes());
     out.put("weights_heap_copied_bytes", plan.weights().heapCopiedBytes());
+    out.put("weights_int8_bytes", plan.weights().int8Bytes());
     ObjectNode kv = out.putObject("kv_cache");
     kv.put("layer_kind", plan.kvLayerKind());
     kv.put("bytes_per_token_per_layer", plan.kvBytesPerTokenPerLayer());

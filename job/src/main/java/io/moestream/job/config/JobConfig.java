@@ -21,10 +21,11 @@ public record JobConfig(Model model, Kafka kafka, Batching batching, Experts exp
    *     disk) with a warning instead of refusing it at submit time and on the TaskManagers
    * @param allowCpuFallback with backend auto, run on the CPU (warned) when a TaskManager's GPU is present but
    *     unusable, the model has no CUDA kernels or the CUDA backend fails to start; without it the task fails
+   * @param weights "checkpoint" (default: as stored, mapped) or "int8" (projections quantized at load to Q8_0)
    */
   public record Model(String dir, String backend, int threads, String kernels, long kvCacheMb, int maxBatchTokens,
       int maxRunningSequences, SpecialTokensInContent specialTokensInContent, boolean allowWeightsOverRam,
-      boolean allowCpuFallback) implements Serializable {}
+      boolean allowCpuFallback, String weights) implements Serializable {}
 
   /**
    * @param inputFormat how requests are written: "avro" (binary, schemas/src/main/avro), "avro-registry"

@@ -37,7 +37,12 @@ final class JobConfigValidator {
         SpecialTokensInContent.parse(f.oneOf("model", "special_tokens_in_content", Set.of("text", "control")),
             "model.special_tokens_in_content"),
         f.bool("model", "allow_weights_over_ram"),
-        f.bool("model", "allow_cpu_fallback"));
+        f.bool("model", "allow_cpu_fallback"),
+        f.oneOf("model", "weights", Set.of("checkpoint", "int8")));
+    if (model.weights().equals("int8") && !model.backend().equals("cpu")) {
+      throw new ConfigException("model.weights", "'int8' runs on the CPU backend only, but model.backend is '"
+          + model.backend() + "' (set model.backend: cpu, or model.weights: checkpoint)");
+    }
     Kafka kafka = new Kafka(
         f.string("kafka", "bootstrap_servers"),
         f.string("kafka", "group_id"),

@@ -75,6 +75,7 @@ public final class JobMemoryCheck {
     return EngineOptions.defaults().withThreads(model.threads()).withKernels(model.kernels())
         .withKvCacheBytes(model.kvCacheMb() << 20).withMaxBatchTokens(model.maxBatchTokens())
         .withMaxRunningSequences(model.maxRunningSequences()).withBackend(model.backend())
-        .withAllowWeightsOverRam(model.allowWeightsOverRam()).withAllowCpuFallback(model.allowCpuFallback());
+        .withAllowWeightsOverRam(model.allowWeightsOverRam()).withAllowCpuFallback(model.allowCpuFallback())
+        .withWeights(io.moestream.engine.model.WeightsMode.parse(model.weights(), "model.weights"));
   }
 }

@@ -153,7 +153,8 @@ public final class InferencePipeline {
     return new InferenceSettings(config.model().dir(), config.batching().maxInFlight(),
         config.model().threads(), config.model().kernels(), config.model().kvCacheMb() << 20,
         config.model().maxBatchTokens(), config.model().maxRunningSequences(), config.model().backend(),
-        config.model().allowWeightsOverRam(), config.model().allowCpuFallback());
+        config.model().allowWeightsOverRam(), config.model().allowCpuFallback(),
+        config.model().weights());
   }
 
   /** The policy and controller of {@code experts:}, with the pruning mask read from the profile here. */

@@ -51,6 +51,15 @@ class JobConfigLoaderTest {
   }
 
   @Test
+  void weightsModeDefaultsToTheCheckpointAndReachesTheEngines() throws IOException {
+    String model = modelDir().toString();
+    assertEquals("checkpoint", JobConfigLoader.defaults().set("model.dir", model).build().model().weights());
+    JobConfig int8 = JobConfigLoader.defaults().set("model.dir", model).set("model.weights", "int8").build();
+    assertEquals(io.moestream.engine.model.WeightsMode.INT8,
+        io.moestream.job.pipeline.InferencePipeline.inferenceSettings(int8).engineOptions().weights());
+  }
+
+  @Test
   void routingListsAndTheDeliveryGuaranteeAreRead() throws IOException {
     String model = modelDir().toString();
     JobConfig config = JobConfigLoader.defaults().set("model.dir", model)
@@ -148,6 +157,9 @@ class JobConfigLoaderTest {
     assertField("flink.parallelism", JobConfigLoader.defaults().set("model.dir", model).set("flink.parallelism", "two"));
     assertField("kafka.input_format", JobConfigLoader.defaults().set("model.dir", model).set("kafka.input_format", "xml"));
     assertField("model.backend", JobConfigLoader.defaults().set("model.dir", model).set("model.backend", "gpu"));
+    assertField("model.weights", JobConfigLoader.defaults().set("model.dir", model).set("model.weights", "int4"));
+    assertField("model.weights", JobConfigLoader.defaults().set("model.dir", model).set("model.weights", "int8")
+        .set("model.backend", "auto"));
     assertField("batching.max_batch_size", JobConfigLoader.defaults().set("model.dir", model)
         .set("batching.max_batch_size", 100).set("batching.max_in_flight", 10));
     assertField("kafka.output_topic", JobConfigLoader.defaults().set("model.dir", model)

@@ -1,6 +1,7 @@
 package io.moestream.operators.inference;
 
 import io.moestream.engine.generate.EngineOptions;
+import io.moestream.engine.model.WeightsMode;
 import java.io.Serializable;
 
 /**
@@ -17,16 +18,41 @@ import java.io.Serializable;
  * @param allowWeightsOverRam load a model whose weights and heap exceed the TaskManager's RAM, warned
  * @param allowCpuFallback with backend "auto", run on the CPU (warned) when the TaskManager's GPU cannot run the
  *     model; without it the subtask fails (EngineOptions.allowCpuFallback)
+ * @param weights "checkpoint" (as stored) or "int8" (quantized at load), see {@link WeightsMode}
  */
 public record InferenceSettings(String modelDir, int maxInFlight, int threads, String kernels, long kvCacheBytes,
-    int maxBatchTokens, int maxRunningSequences, String backend, boolean allowWeightsOverRam, boolean allowCpuFallback)
+    int maxBatchTokens, int maxRunningSequences, String backend, boolean allowWeightsOverRam, boolean allowCpuFallback,
+    String weights)
     implements Serializable {
 
   public InferenceSettings {
     if (maxInFlight < 1) {
       throw new IllegalArgumentException("maxInFlight must be >= 1, found " + maxInFlight);
     }
-    engineOptions(threads, kernels, kvCacheBytes, maxBatchTokens, maxRunningSequences, backend, 0);
+    engineOptions(threads, kernels, kvCacheBytes, maxBatchTokens, maxRunningSequences, backend, 0)
+        .withWeights(WeightsMode.parse(weights, "weights"));
+  }
+
+  /** Settings with the weights as the checkpoint stores them. */
+  public InferenceSettings(String modelDir, int maxInFlight, int threads, String kernels, long kvCacheBytes,
+      int maxBatchTokens, int maxRunningSequences, String backend, boolean allowWeightsOverRam,
+      boolean allowCpuFallback) {
+    this(modelDir, maxInFlight, threads, kernels, kvCacheBytes, maxBatchTokens, maxRunningSequences, backend,
+        allowWeightsOverRam, allowCpuFallback, WeightsMode.CHECKPOINT.optionValue());
+  }
+
+  /** Settings without the CPU fallback. */
+  public InferenceSettings(String modelDir, int maxInFlight, int threads, String kernels, long kvCacheBytes,
+      int maxBatchTokens, int maxRunningSequences, String backend, boolean allowWeightsOverRam, String weights) {
+    this(modelDir, maxInFlight, threads, kernels, kvCacheBytes, maxBatchTokens, maxRunningSequences, backend,
+        allowWeightsOverRam, false, weights);
+  }
+
+  /** Settings without the CPU fallback, with the weights as the checkpoint stores them. */
+  public InferenceSettings(String modelDir, int maxInFlight, int threads, String kernels, long kvCacheBytes,
+      int maxBatchTokens, int maxRunningSequences, String backend, boolean allowWeightsOverRam) {
+    this(modelDir, maxInFlight, threads, kernels, kvCacheBytes, maxBatchTokens, maxRunningSequences, backend,
+        allowWeightsOverRam, false);
   }
 
   /** Settings that refuse weights larger than the RAM and a GPU that cannot serve. */
@@ -45,7 +71,8 @@ public record InferenceSettings(String modelDir, int maxInFlight, int threads, S
   /** The engine options of a subtask whose GPU (if any) has index {@code deviceIndex}. */
   public EngineOptions engineOptions(int deviceIndex) {
     return engineOptions(threads, kernels, kvCacheBytes, maxBatchTokens, maxRunningSequences, backend, deviceIndex)
-        .withAllowWeightsOverRam(allowWeightsOverRam).withAllowCpuFallback(allowCpuFallback);
+        .withAllowWeightsOverRam(allowWeightsOverRam).withAllowCpuFallback(allowCpuFallback)
+        .withWeights(WeightsMode.parse(weights, "weights"));
   }
 
   public EngineOptions engineOptions() {

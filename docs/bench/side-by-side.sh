@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# moestream's engine and ik_llama.cpp on the same shapes, one after the other on the same quiet machine, 2 threads,
+# BF16 weights (docs/BENCHMARKS.md, "Side by side with ik_llama.cpp"). Nothing here builds the peer: build its
+# llama-bench and llama-batched-bench yourself from its public source and point IK_BIN at them.
+#
+# Usage: IK_BIN=DIR docs/bench/side-by-side.sh MODELS_DIR SHAPE[:K,K...] ...
+#   MODELS_DIR/SHAPE            the model folder from `./moestream make-test-model` (docs/bench/engine.sh's flags)
+#   MODELS_DIR/SHAPE-bf16.gguf  a GGUF of the same shape for the peer (random weights too); its top-k is changed in
+#                               place with SETTOPK (a command taking FILE K) for each K and set back at the end
+#   MOESTREAM                   the launcher to time (default: this checkout's ./moestream)
+#   TOKENS (default 64) decoded tokens per sequence at batch 16 and 64; 128 at batch 1. Prompts: 32 tokens, and one
+#   512-token prompt for prefill.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+models="$1"; shift
+ms="${MOESTREAM:-$root/moestream}"
+tokens="${TOKENS:-64}"
+: "${IK_BIN:?set IK_BIN to the directory with ik_llama.cpp's llama-bench and llama-batched-bench}"
+: "${SETTOPK:?set SETTOPK to a command that sets a GGUF's expert_used_count in place: SETTOPK FILE K}"
+
+for spec in "$@"; do
+  shape="${spec%%:*}"
+  ks="8,2"
+  [[ "$spec" == *:* ]] && ks="${spec#*:}"
+  gguf="$models/$shape-bf16.gguf"
+  default_k="$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['num_experts_per_tok'])" "$models/$shape/config.json")"
+  # Both engines' files into the page cache first, so neither pays the first read.
+  cat "$gguf" "$models/$shape"/*.safetensors > /dev/null
+  for k in ${ks//,/ }; do
+    echo "## $shape k=$k"
+    $SETTOPK "$gguf" "$k" > /dev/null
+    echo "### ik_llama.cpp"
+    "$IK_BIN/llama-bench" -m "$gguf" -t 2 -p 512 -n 128 -r 3 -o md 2>/dev/null
+    "$IK_BIN/llama-batched-bench" -m "$gguf" -t 2 -c $((64 * (32 + tokens) + 64)) -b 2048 -ub 512 \
+      -npp 32 -ntg "$tokens" -npl 16,64 2>/dev/null | grep -E '^\|'
+    echo "### moestream"
+    "$ms" bench-decode --model "$models/$shape" --threads 2 --batch 1 --experts-per-token "$k" --max-new-tokens 128 \
+      --prompt-tokens 32 --profile 2>&1 | grep -v WARNING
+    "$ms" bench-decode --model "$models/$shape" --threads 2 --batch 16,64 --experts-per-token "$k" \
+      --max-new-tokens "$tokens" --prompt-tokens 32 --profile 2>&1 | grep -v WARNING
+    "$ms" bench-decode --model "$models/$shape" --threads 2 --batch 1 --experts-per-token "$k" --max-new-tokens 8 \
+      --prompt-tokens 512 --warmup-tokens 8 2>&1 | grep -v WARNING
+  done
+  $SETTOPK "$gguf" "$default_k" > /dev/null
+done

@@ -21,8 +21,6 @@ final class MatmulBf16 {
   private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
   private static final int L = F.length();
   private static final int BLOCK = MatmulInput.PAIR_BLOCK;
-  /** Weight bytes of one block of rows in a batched matmul: half of a 512 KB-2 MB L2, leaving room for the rest. */
-  private static final long L2_BLOCK_BYTES = 256 << 10;
 
   /** Chunk masks by (phase, chunks): see {@link #chunkMasks}. */
   private static final java.util.concurrent.ConcurrentHashMap<Long, int[]> MASKS = new java.util.concurrent.ConcurrentHashMap<>();
@@ -65,42 +63,19 @@ final class MatmulBf16 {
     int shiftedStride = cols + BLOCK;
     int[] inPlaceMasks = chunkMasks(0, chunks);
     int[] alignedMasks = aligned ? chunkMasks(misalignment / 2, chunks + 1) : null;
-    RowReads reads = new RowReads(aligned, rows, rowBytes, misalignment, x.paired, shifted, cols, shiftedStride, chunks,
-        inPlaceMasks, alignedMasks);
-    if (tokens < 4) {
-      for (int r = rowStart; r < rowEnd; r++) {
-        for (int t = 0; t < tokens; t++) {
-          out[t * w.outRows + w.firstRow + r] =
-              row1x1(w, reads.xp(r), reads.start(r), t * reads.stride(r), reads.chunks(r), reads.masks(r));
-        }
+    for (int r = rowStart; r < rowEnd; r++) {
+      boolean interior = aligned && r > 0 && r < rows - 1;
+      long start = interior ? r * rowBytes - misalignment : r * rowBytes;
+      float[] xp = interior ? shifted : x.paired;
+      int stride = interior ? shiftedStride : cols;
+      int rowChunks = interior ? chunks + 1 : chunks;
+      int[] masks = interior ? alignedMasks : inPlaceMasks;
+      int t = 0;
+      for (; t + 4 <= tokens; t += 4) {
+        row1x4(w, xp, out, r, t, start, t * stride, stride, rowChunks, masks);
       }
-    } else {
-      // Blocks of rows small enough to stay in L2 while every group of 4 tokens passes over them: a group's
-      // activations then stay in L1 and each weight row comes from memory once per step.
-      int rowBlock = Math.max(2, (int) (L2_BLOCK_BYTES / rowBytes) & ~1);
-      for (int blockStart = rowStart; blockStart < rowEnd; blockStart += rowBlock) {
-        int blockEnd = Math.min(blockStart + rowBlock, rowEnd);
-        int t = 0;
-        for (; t + 4 <= tokens; t += 4) {
-          int r = blockStart;
-          while (r < blockEnd) {
-            if (r + 1 < blockEnd && reads.sameKind(r, r + 1)) {
-              row2x4(w, reads.xp(r), out, r, t, reads.start(r), reads.start(r + 1), t * reads.stride(r),
-                  reads.stride(r), reads.chunks(r), reads.masks(r));
-              r += 2;
-            } else {
-              row1x4(w, reads.xp(r), out, r, t, reads.start(r), t * reads.stride(r), reads.stride(r), reads.chunks(r),
-                  reads.masks(r));
-              r++;
-            }
-          }
-        }
-        for (; t < tokens; t++) {
-          for (int r = blockStart; r < blockEnd; r++) {
-            out[t * w.outRows + w.firstRow + r] =
-                row1x1(w, reads.xp(r), reads.start(r), t * reads.stride(r), reads.chunks(r), reads.masks(r));
-          }
-        }
+      for (; t < tokens; t++) {
+        out[t * w.outRows + w.firstRow + r] = row1x1(w, xp, start, t * stride, rowChunks, masks);
       }
     }
     int vectorCols = chunks * BLOCK;
@@ -114,41 +89,6 @@ final class MatmulBf16 {
           out[t * w.outRows + w.firstRow + r] += tail;
         }
       }
-    }
-  }
-
-  /**
-   * How row r is read: interior rows of an unaligned matrix in aligned chunks against the shifted
-   * activations, the first and last row (and every row of an aligned matrix) in place.
-   */
-  private record RowReads(boolean aligned, int rows, long rowBytes, int misalignment, float[] paired, float[] shifted,
-      int cols, int shiftedStride, int chunks, int[] inPlaceMasks, int[] alignedMasks) {
-    boolean interior(int r) {
-      return aligned && r > 0 && r < rows - 1;
-    }
-
-    boolean sameKind(int r, int s) {
-      return interior(r) == interior(s);
-    }
-
-    long start(int r) {
-      return interior(r) ? r * rowBytes - misalignment : r * rowBytes;
-    }
-
-    float[] xp(int r) {
-      return interior(r) ? shifted : paired;
-    }
-
-    int stride(int r) {
-      return interior(r) ? shiftedStride : cols;
-    }
-
-    int chunks(int r) {
-      return interior(r) ? chunks + 1 : chunks;
-    }
-
-    int[] masks(int r) {
-      return interior(r) ? alignedMasks : inPlaceMasks;
     }
   }
 
@@ -202,63 +142,5 @@ final class MatmulBf16 {
     out[(t + 1) * w.outRows + w.firstRow + r] = Reductions.sum(e1.add(o1));
     out[(t + 2) * w.outRows + w.firstRow + r] = Reductions.sum(e2.add(o2));
     out[(t + 3) * w.outRows + w.firstRow + r] = Reductions.sum(e3.add(o3));
-  }
-
-  /**
-   * Two rows (read the same way, from {@code start0} and {@code start1}) . four tokens: 16 sums in registers
-   * for 2 weight and 8 activation loads per chunk. Each sum in the same order as {@link #row1x1}.
-   */
-  private static void row2x4(Matrix w, float[] xp, float[] out, int r, int t, long start0, long start1, int xBase,
-      int xStride, int chunks, int[] masks) {
-    FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0; // row r
-    FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0; // row r + 1
-    for (int i = 0; i < chunks; i++) {
-      IntVector packed0 = VectorLoads.ints(I, w.bytes, w.segment, start0 + i * (long) BLOCK * 2);
-      IntVector packed1 = VectorLoads.ints(I, w.bytes, w.segment, start1 + i * (long) BLOCK * 2);
-      if (i == 0 || i == chunks - 1) {
-        IntVector mask = IntVector.fromArray(I, masks, i * L);
-        packed0 = packed0.and(mask);
-        packed1 = packed1.and(mask);
-      }
-      FloatVector even0 = evens(packed0);
-      FloatVector odd0 = odds(packed0);
-      FloatVector even1 = evens(packed1);
-      FloatVector odd1 = odds(packed1);
-      int c = xBase + i * BLOCK;
-      FloatVector x = FloatVector.fromArray(F, xp, c);
-      a0 = even0.fma(x, a0);
-      c0 = even1.fma(x, c0);
-      x = FloatVector.fromArray(F, xp, c + L);
-      b0 = odd0.fma(x, b0);
-      d0 = odd1.fma(x, d0);
-      x = FloatVector.fromArray(F, xp, c + xStride);
-      a1 = even0.fma(x, a1);
-      c1 = even1.fma(x, c1);
-      x = FloatVector.fromArray(F, xp, c + xStride + L);
-      b1 = odd0.fma(x, b1);
-      d1 = odd1.fma(x, d1);
-      x = FloatVector.fromArray(F, xp, c + 2 * xStride);
-      a2 = even0.fma(x, a2);
-      c2 = even1.fma(x, c2);
-      x = FloatVector.fromArray(F, xp, c + 2 * xStride + L);
-      b2 = odd0.fma(x, b2);
-      d2 = odd1.fma(x, d2);
-      x = FloatVector.fromArray(F, xp, c + 3 * xStride);
-      a3 = even0.fma(x, a3);
-      c3 = even1.fma(x, c3);
-      x = FloatVector.fromArray(F, xp, c + 3 * xStride + L);
-      b3 = odd0.fma(x, b3);
-      d3 = odd1.fma(x, d3);
-    }
-    int o = w.outRows;
-    int first = w.firstRow + r;
-    out[t * o + first] = Reductions.sum(a0.add(b0));
-    out[(t + 1) * o + first] = Reductions.sum(a1.add(b1));
-    out[(t + 2) * o + first] = Reductions.sum(a2.add(b2));
-    out[(t + 3) * o + first] = Reductions.sum(a3.add(b3));
-    out[t * o + first + 1] = Reductions.sum(c0.add(d0));
-    out[(t + 1) * o + first + 1] = Reductions.sum(c1.add(d1));
-    out[(t + 2) * o + first + 1] = Reductions.sum(c2.add(d2));
-    out[(t + 3) * o + first + 1] = Reductions.sum(c3.add(d3));
   }
 }

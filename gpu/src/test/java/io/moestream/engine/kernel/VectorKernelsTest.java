@@ -186,9 +186,8 @@ class VectorKernelsTest {
   }
 
   /**
-   * Batched 16-bit matmuls walk blocks of rows sized to the L2 and pair rows into 2-row tiles: a (row,
-   * token) result is still bitwise the same alone, in a batch, and in any row range a thread is given.
-   * 4,096 columns make blocks of 32 rows, so 67 rows span three blocks and end on an unpaired row.
+   * A (row, token) result of a 16-bit matmul is bitwise the same alone, in a batch of 11 (two 4-token tiles
+   * and three single tokens), and in any row range a thread is given, on a wide matrix (4,096 columns).
    */
   @Test
   void rowBlocksAndRowPairsKeepEveryResultIndependentOfBatchAndRange() {

@@ -8,6 +8,7 @@
 #   MODELS_DIR/SHAPE-bf16.gguf  a GGUF of the same shape for the peer (random weights too); its top-k is changed in
 #                               place with SETTOPK (a command taking FILE K) for each K and set back at the end
 #   MOESTREAM                   the launcher to time (default: this checkout's ./moestream)
+#   ENGINES                     which to run (default "peer moestream")
 #   TOKENS (default 64) decoded tokens per sequence at batch 16 and 64; 128 at batch 1. Prompts: 32 tokens, and one
 #   512-token prompt for prefill.
 set -euo pipefail
@@ -15,6 +16,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 models="$1"; shift
 ms="${MOESTREAM:-$root/moestream}"
 tokens="${TOKENS:-64}"
+engines="${ENGINES:-peer moestream}"
 : "${IK_BIN:?set IK_BIN to the directory with ik_llama.cpp's llama-bench and llama-batched-bench}"
 : "${SETTOPK:?set SETTOPK to a command that sets a GGUF's expert_used_count in place: SETTOPK FILE K}"
 
@@ -29,17 +31,21 @@ for spec in "$@"; do
   for k in ${ks//,/ }; do
     echo "## $shape k=$k"
     $SETTOPK "$gguf" "$k" > /dev/null
+    if [[ " $engines " == *" peer "* ]]; then
     echo "### ik_llama.cpp"
     "$IK_BIN/llama-bench" -m "$gguf" -t 2 -p 512 -n 128 -r 3 -o md 2>/dev/null
     "$IK_BIN/llama-batched-bench" -m "$gguf" -t 2 -c $((64 * (32 + tokens) + 64)) -b 2048 -ub 512 \
-      -npp 32 -ntg "$tokens" -npl 16,64 2>/dev/null | grep -E '^\|'
-    echo "### moestream"
+      -npp 32 -ntg "$tokens" -npl 16,64 2>&1 | grep -E '^\|'
+    fi
+    if [[ " $engines " == *" moestream "* ]]; then
+    echo "### moestream ($ms)"
     "$ms" bench-decode --model "$models/$shape" --threads 2 --batch 1 --experts-per-token "$k" --max-new-tokens 128 \
       --prompt-tokens 32 --profile 2>&1 | grep -v WARNING
     "$ms" bench-decode --model "$models/$shape" --threads 2 --batch 16,64 --experts-per-token "$k" \
       --max-new-tokens "$tokens" --prompt-tokens 32 --profile 2>&1 | grep -v WARNING
     "$ms" bench-decode --model "$models/$shape" --threads 2 --batch 1 --experts-per-token "$k" --max-new-tokens 8 \
       --prompt-tokens 512 --warmup-tokens 8 2>&1 | grep -v WARNING
+    fi
   done
   $SETTOPK "$gguf" "$default_k" > /dev/null
 done

@@ -43,7 +43,7 @@ final class EngineOptionsMixin {
           + " without any GPU runs on the CPU either way.")
   boolean allowCpuFallback;
 
-  @Option(names = "--weights", defaultValue = "checkpoint", paramLabel = "<weights>",
+  @Option(names = "--weights", defaultValue = "checkpoint", paramLabel = "<mode>",
       description = "checkpoint (default: as stored, read in place from the mapped files) or int8 (16- and 32-bit"
           + " projections quantized at load to ggml's Q8_0, held in memory; CPU backend only; docs/ENGINE.md)."
           + " Default: ${DEFAULT-VALUE}.")

@@ -13,7 +13,8 @@
 #   512-token prompt for prefill.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-models="$1"; shift
+models="$(cd "$1" && pwd)"; shift
+cd "$models" # the peer writes its llama.log into the working directory
 ms="${MOESTREAM:-$root/moestream}"
 tokens="${TOKENS:-64}"
 engines="${ENGINES:-peer moestream}"

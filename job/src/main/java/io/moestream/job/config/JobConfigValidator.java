@@ -94,7 +94,42 @@ final class JobConfigValidator {
           + " limits.max_output_record_bytes (" + limits.maxOutputRecordBytes() + ") for the rest of a dead letter, found "
           + limits.maxDeadLetterRawBytes());
     }
+    outputRecordsFitTheProducer(kafka, limits);
     return new JobConfig(model, kafka, batching, experts, flink, limits);
+  }
+
+  /** Kafka's default producer max.request.size, used when kafka.properties does not set one. */
+  static final int DEFAULT_MAX_REQUEST_SIZE = 1_048_576;
+  /**
+   * Bytes an output record may take beyond its value and carried headers: the key (a request id, at most
+   * 256 bytes), the record and batch framing, each header's name and varints.
+   */
+  static final int RECORD_OVERHEAD_BYTES = 1024;
+
+  /**
+   * The size guard cuts a generation or dead letter to limits.max_output_record_bytes, but the request's
+   * carried headers travel on top of that: the sum must still fit the producer's max.request.size, or a
+   * record the guard let through would fail the sink on every restart.
+   */
+  private static void outputRecordsFitTheProducer(Kafka kafka, Limits limits) {
+    String configured = kafka.properties().values().get("max.request.size");
+    long maxRequestSize;
+    try {
+      maxRequestSize = configured == null ? DEFAULT_MAX_REQUEST_SIZE : Long.parseLong(configured.trim());
+    } catch (NumberFormatException e) {
+      throw new ConfigException("kafka.properties.max.request.size", "must be a number of bytes, found '"
+          + configured + "'");
+    }
+    long headers = (long) kafka.carriedHeaders().size() * limits.maxHeaderBytes();
+    long largest = limits.maxOutputRecordBytes() + headers + RECORD_OVERHEAD_BYTES;
+    if (largest > maxRequestSize) {
+      throw new ConfigException("limits.max_output_record_bytes", "an output record may reach " + largest
+          + " bytes (max_output_record_bytes " + limits.maxOutputRecordBytes() + " + " + kafka.carriedHeaders().size()
+          + " carried headers x max_header_bytes " + limits.maxHeaderBytes() + " + " + RECORD_OVERHEAD_BYTES
+          + " of key and framing), more than the producer's max.request.size " + maxRequestSize
+          + (configured == null ? " (Kafka's default)" : "") + ": lower one of those or raise"
+          + " kafka.properties.max.request.size (and the topics' max.message.bytes)");
+    }
   }
 
   /** Header names, each once: at most {@link #MAX_CARRIED_HEADERS}, so a request carries that many values at most. */

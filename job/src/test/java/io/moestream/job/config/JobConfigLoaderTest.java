@@ -174,6 +174,24 @@ class JobConfigLoaderTest {
     assertTrue(section.getMessage().contains("unknown section"), section.getMessage());
   }
 
+  /** The size guard's limit plus the carried headers must fit the producer's max.request.size. */
+  @Test
+  void outputRecordsWithTheirHeadersMustFitTheProducer() throws IOException {
+    String model = modelDir().toString();
+    JobConfigLoader bigHeaders = JobConfigLoader.defaults().set("model.dir", model).set("limits.max_header_bytes", 65536);
+    ConfigException e = assertThrows(ConfigException.class, bigHeaders::build);
+    assertTrue(e.getMessage().startsWith("configuration field 'limits.max_output_record_bytes'"), e.getMessage());
+    assertTrue(e.getMessage().contains("1197632 bytes") && e.getMessage().contains("1048576 (Kafka's default)"),
+        e.getMessage());
+    JobConfig raised = bigHeaders.set("kafka.properties.max.request.size", "2097152").build();
+    assertEquals(65536, raised.limits().maxHeaderBytes());
+    JobConfig fewer = JobConfigLoader.defaults().set("model.dir", model).set("limits.max_header_bytes", 65536)
+        .set("limits.max_output_record_bytes", 800_000).build();
+    assertEquals(800_000, fewer.limits().maxOutputRecordBytes());
+    assertField("kafka.properties.max.request.size", JobConfigLoader.defaults().set("model.dir", model)
+        .set("kafka.properties.max.request.size", "a lot"));
+  }
+
   @Test
   void anUnknownFieldInTheFileIsNamed() throws IOException {
     Path yaml = tmp.resolve("bad.yaml");

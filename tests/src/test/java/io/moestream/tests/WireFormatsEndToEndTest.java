@@ -15,11 +15,13 @@ import io.moestream.operators.codec.RegistryAvroCodec;
 import io.moestream.operators.codec.RequestJson;
 import io.moestream.operators.registry.RegistrySettings;
 import io.moestream.operators.registry.SchemaRegistryClient;
+import io.moestream.operators.registry.SubjectStrategy;
 import io.moestream.schemas.DeadLetter;
 import io.moestream.schemas.Generation;
 import io.moestream.schemas.InferenceRequest;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -115,6 +117,35 @@ class WireFormatsEndToEndTest {
           : reason.startsWith("this looks like JSON; set kafka.input_format: json"), reason);
       assertEquals("decode", d.get("stage").asText());
       assertEquals(d.get("raw_length").asLong(), java.util.Base64.getDecoder().decode(d.get("raw").asText()).length);
+    }
+  }
+
+  /** `produce --format avro-registry` writes what a Confluent producer would: our schema's id under the topic's subject. */
+  @Test
+  void produceWritesRegistryFramedRequests() throws Exception {
+    try (ApicurioRegistry registry = ApicurioRegistry.start()) {
+      String topic = "produce.registry";
+      kafka.createTopics(1, topic);
+      Path lines = tmp.resolve("produce-registry.jsonl");
+      Files.writeString(lines, "{\"request_id\": \"p-1\", \"prompt\": \"one\", \"max_new_tokens\": 3}\n"
+          + "{\"request_id\": \"p-2\", \"prompt\": \"two\", \"max_new_tokens\": 4}\n");
+      EndToEnd.command(0, List.of("produce", "--bootstrap-servers", kafka.bootstrapServers(), "--topic", topic,
+          "--input", lines.toString(), "--format", "avro-registry", "--schema-registry-url", registry.confluentApi()));
+      SchemaRegistryClient client = new SchemaRegistryClient(new RegistrySettings(registry.confluentApi(), null, null,
+          SubjectStrategy.TOPIC));
+      int id = client.idOf(topic + "-value", InferenceRequest.getClassSchema());
+      RegistryAvroCodec<InferenceRequest> codec = new RegistryAvroCodec<>(InferenceRequest.class, 1 << 20, client);
+      List<byte[]> values = EndToEnd.readCommitted(kafka.bootstrapServers(), topic, v -> v, 2, Duration.ofSeconds(30),
+          Duration.ofMillis(500));
+      assertEquals(2, values.size());
+      for (int i = 0; i < 2; i++) {
+        assertEquals(id, RegistryAvroCodec.schemaId(values.get(i)), "record " + i + " names our schema's id");
+        InferenceRequest decoded = codec.decode(values.get(i), topic + "-value");
+        assertEquals("p-" + (i + 1), decoded.getRequestId().toString());
+        assertEquals(3 + i, decoded.getMaxNewTokens());
+      }
+      EndToEnd.command(1, List.of("produce", "--bootstrap-servers", kafka.bootstrapServers(), "--topic", topic,
+          "--prompt", "x", "--format", "avro-registry"));
     }
   }
 

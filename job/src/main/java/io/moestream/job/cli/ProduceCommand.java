@@ -19,6 +19,10 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import io.moestream.operators.codec.RegistryAvroCodec;
+import io.moestream.operators.registry.RegistrySettings;
+import io.moestream.operators.registry.SchemaRegistryClient;
+import io.moestream.operators.registry.SubjectStrategy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -27,7 +31,8 @@ import picocli.CommandLine.Option;
     description = {"Writes inference requests to a Kafka topic.",
         "%nThe requests are JSON lines from --input (or stdin), or one --prompt sent --count times. Each line is"
             + " checked against the InferenceRequest schema first; values are Avro binary (the job's default input"
-            + " format), or the JSON itself with --format json."})
+            + " format), registry-framed Avro with --format avro-registry (the schema registered or looked up under"
+            + " the topic's subject, TopicNameStrategy), or the JSON itself with --format json."})
 final class ProduceCommand implements Callable<Integer> {
   @Option(names = "--bootstrap-servers", required = true, paramLabel = "<host:port>",
       description = "Kafka bootstrap servers, comma-separated.")
@@ -53,23 +58,38 @@ final class ProduceCommand implements Callable<Integer> {
   int maxNewTokens;
 
   @Option(names = "--format", defaultValue = "avro", paramLabel = "<format>",
-      description = "Wire format of the values: avro or json. Default: ${DEFAULT-VALUE}.")
+      description = "Wire format of the values: avro, avro-registry or json. Default: ${DEFAULT-VALUE}.")
   String format;
+
+  @Option(names = "--schema-registry-url", paramLabel = "<url>", description = "The registry's Confluent-compatible"
+      + " API, for --format avro-registry, e.g. http://HOST:8080/apis/ccompat/v7.")
+  String registryUrl;
 
   @Mixin CommandConfigOption commandConfig;
 
   private final ObjectMapper mapper = new ObjectMapper();
   private final List<Future<RecordMetadata>> pending = new ArrayList<>();
+  private int schemaId = -1; // --format avro-registry: our schema's id under the topic's subject
 
   @Override
   public Integer call() throws Exception {
-    if (!format.equals("avro") && !format.equals("json")) {
-      throw new IllegalArgumentException("--format must be avro or json, found '" + format + "'");
+    if (!format.equals("avro") && !format.equals("avro-registry") && !format.equals("json")) {
+      throw new IllegalArgumentException("--format must be avro, avro-registry or json, found '" + format + "'");
+    }
+    if (format.equals("avro-registry") != (registryUrl != null)) {
+      throw new IllegalArgumentException(registryUrl == null
+          ? "--format avro-registry needs --schema-registry-url <url>"
+          : "--schema-registry-url is for --format avro-registry, found --format " + format);
     }
     if ((file == null) == (prompt == null)) {
       throw new IllegalArgumentException("give --input <file> or --prompt <text>");
     }
     AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.class);
+    if (registryUrl != null) { // one lookup (or registration) for the whole run, before anything is sent
+      SchemaRegistryClient registry = new SchemaRegistryClient(
+          new RegistrySettings(registryUrl, null, null, SubjectStrategy.TOPIC));
+      schemaId = registry.idOf(SubjectStrategy.TOPIC.subject(topic, codec.schema().getFullName()), codec.schema());
+    }
     int sent = 0;
     try (KafkaProducer<byte[], byte[]> producer = TopicClients.producer(bootstrapServers, 0, commandConfig.properties())) {
       if (prompt != null) {
@@ -110,7 +130,11 @@ final class ProduceCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("line " + line + ": " + e.getMessage());
     }
-    byte[] value = format.equals("avro") ? codec.encode(request) : json.getBytes(StandardCharsets.UTF_8);
+    byte[] value = switch (format) {
+      case "avro" -> codec.encode(request);
+      case "avro-registry" -> RegistryAvroCodec.frame(schemaId, codec.encode(request));
+      default -> json.getBytes(StandardCharsets.UTF_8);
+    };
     pending.add(producer.send(new ProducerRecord<>(topic, request.getRequestId().getBytes(StandardCharsets.UTF_8), value)));
   }
 

@@ -6,19 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.moestream.job.cli.MoestreamCli;
 import io.moestream.job.config.JobConfig;
 import io.moestream.job.kafka.EmbeddedKafka;
 import io.moestream.job.pipeline.DemoModel;
 import io.moestream.job.pipeline.InferencePipeline;
 import io.moestream.job.pipeline.JobClients;
+import io.moestream.tests.EndToEnd.Cli;
 import io.moestream.operators.codec.RequestJson;
 import io.moestream.schemas.Generation;
 import io.moestream.schemas.InferenceRequest;
 import io.moestream.schemas.Sampling;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -333,25 +331,4 @@ class CorpusEndToEndTest {
     return byId;
   }
 
-  /** {@code ./moestream ...} in this JVM (its Flink job runs on the suite's MiniCluster), with its output. */
-  record Cli(int exit, String out, String err) {
-    static Cli run(String... args) {
-      PrintStream stdout = System.out;
-      PrintStream stderr = System.err;
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      ByteArrayOutputStream err = new ByteArrayOutputStream();
-      int exit;
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      try {
-        exit = MoestreamCli.execute(args);
-      } finally {
-        System.setOut(stdout);
-        System.setErr(stderr);
-      }
-      String errText = err.toString(StandardCharsets.UTF_8);
-      stderr.print(errText);
-      return new Cli(exit, out.toString(StandardCharsets.UTF_8), errText);
-    }
-  }
 }

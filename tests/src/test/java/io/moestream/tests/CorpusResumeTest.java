@@ -112,7 +112,7 @@ class CorpusResumeTest {
     Files.writeString(last, unfinished, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
 
     // 2. the rerun (in this JVM, on the suite's MiniCluster) runs the rest only
-    CorpusEndToEndTest.Cli rerun = CorpusEndToEndTest.Cli.run("corpus", "--model", model.toString(), "--input",
+    EndToEnd.Cli rerun = EndToEnd.Cli.run("corpus", "--model", model.toString(), "--input",
         input.toString(), "--output", output.toString(), "--threads", "1", "--set", "model.kv_cache_mb=64",
         "--progress", "plain", "--progress-interval", "1");
     assertEquals(0, rerun.exit(), rerun.err());
@@ -124,7 +124,7 @@ class CorpusResumeTest {
 
     // 3. nothing left: a third run submits no job and writes nothing
     long files = outputFiles(output);
-    CorpusEndToEndTest.Cli third = CorpusEndToEndTest.Cli.run("corpus", "--model", model.toString(), "--input",
+    EndToEnd.Cli third = EndToEnd.Cli.run("corpus", "--model", model.toString(), "--input",
         input.toString(), "--output", output.toString(), "--progress", "off");
     assertEquals(0, third.exit(), third.err());
     assertTrue(third.err().contains(REQUESTS + " already answered"), third.err());

@@ -22,7 +22,7 @@ class DemoCommandTest {
     try (ServerSocket socket = new ServerSocket(0)) {
       dashboardPort = socket.getLocalPort();
     }
-    CorpusEndToEndTest.Cli run = CorpusEndToEndTest.Cli.run("demo", "--count", "4", "--max-new-tokens", "6",
+    EndToEnd.Cli run = EndToEnd.Cli.run("demo", "--count", "4", "--max-new-tokens", "6",
         "--dashboard-port", Integer.toString(dashboardPort), "--metrics-port", "0", "--timeout", "180");
     assertEquals(0, run.exit(), run.err());
     Set<String> ids = new HashSet<>();

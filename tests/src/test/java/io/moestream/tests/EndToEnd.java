@@ -260,16 +260,33 @@ final class EndToEnd {
 
   /** Runs a {@code ./moestream} command in this JVM; returns its stdout after checking its exit code. */
   static String command(int expectedExit, List<String> args) {
-    PrintStream stdout = System.out;
-    ByteArrayOutputStream captured = new ByteArrayOutputStream();
-    int exit;
-    System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-    try {
-      exit = MoestreamCli.execute(args.toArray(String[]::new));
-    } finally {
-      System.setOut(stdout);
+    Cli run = Cli.run(args.toArray(String[]::new));
+    assertEquals(expectedExit, run.exit(), "exit code of " + args + "; stderr: " + run.err());
+    return run.out();
+  }
+
+  /**
+   * {@code ./moestream ...} in this JVM (a Flink job runs on the suite's MiniCluster), with its exit code and
+   * output; what it wrote to stderr is echoed there too.
+   */
+  record Cli(int exit, String out, String err) {
+    static Cli run(String... args) {
+      PrintStream stdout = System.out;
+      PrintStream stderr = System.err;
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      int exit;
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      try {
+        exit = MoestreamCli.execute(args);
+      } finally {
+        System.setOut(stdout);
+        System.setErr(stderr);
+      }
+      String errText = err.toString(StandardCharsets.UTF_8);
+      stderr.print(errText);
+      return new Cli(exit, out.toString(StandardCharsets.UTF_8), errText);
     }
-    assertEquals(expectedExit, exit, "exit code of " + args);
-    return captured.toString(StandardCharsets.UTF_8);
   }
 }

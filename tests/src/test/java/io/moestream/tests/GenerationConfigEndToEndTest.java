@@ -67,7 +67,7 @@ class GenerationConfigEndToEndTest {
     Path input = Files.createDirectories(tmp.resolve("input"));
     Files.write(input.resolve("requests.jsonl"), requests.stream().map(RequestJson::toJson).toList());
     Path output = tmp.resolve("output");
-    CorpusEndToEndTest.Cli run = CorpusEndToEndTest.Cli.run("corpus", "--model", model.toString(),
+    EndToEnd.Cli run = EndToEnd.Cli.run("corpus", "--model", model.toString(),
         "--input", input.toString(), "--output", output.toString(), "--threads", "1", "--progress", "off");
     assertEquals(0, run.exit(), run.err());
     Map<String, JsonNode> generations = CorpusEndToEndTest.byId(CorpusEndToEndTest.lines(output, "generations-"));
@@ -101,12 +101,12 @@ class GenerationConfigEndToEndTest {
     Path input = Files.createDirectories(tmp.resolve("text-input")).resolve("prompts.txt");
     Files.write(input, List.of("A plain corpus line about rivers.", "Another line about lakes."));
     Path unsetOut = tmp.resolve("text-unset");
-    CorpusEndToEndTest.Cli run = CorpusEndToEndTest.Cli.run("corpus", "--model", model.toString(),
+    EndToEnd.Cli run = EndToEnd.Cli.run("corpus", "--model", model.toString(),
         "--input", input.toString(), "--output", unsetOut.toString(), "--format", "text", "--max-new-tokens", "8",
         "--seed", "5", "--threads", "1", "--progress", "off");
     assertEquals(0, run.exit(), run.err());
     Path greedyOut = tmp.resolve("text-greedy");
-    run = CorpusEndToEndTest.Cli.run("corpus", "--model", model.toString(), "--input", input.toString(),
+    run = EndToEnd.Cli.run("corpus", "--model", model.toString(), "--input", input.toString(),
         "--output", greedyOut.toString(), "--format", "text", "--max-new-tokens", "8", "--seed", "5",
         "--temperature", "0", "--threads", "1", "--progress", "off");
     assertEquals(0, run.exit(), run.err());

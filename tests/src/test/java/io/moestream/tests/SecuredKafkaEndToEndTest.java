@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.moestream.job.cli.MoestreamCli;
 import io.moestream.job.config.JobConfig;
 import io.moestream.job.config.JobConfigLoader;
 import io.moestream.job.config.KafkaClientProperties;
@@ -16,8 +15,6 @@ import io.moestream.job.kafka.TopicClients;
 import io.moestream.job.pipeline.DemoModel;
 import io.moestream.job.pipeline.InferencePipeline;
 import io.moestream.job.pipeline.JobClients;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -76,7 +73,7 @@ class SecuredKafkaEndToEndTest {
         run(0, "produce", "--bootstrap-servers", bootstrap, "--command-config", clientConfig.toString(),
             "--topic", NAME + ".requests", "--input", prompts.toString());
         String consumed = run(0, "consume", "--bootstrap-servers", bootstrap, "--command-config", clientConfig.toString(),
-            "--topic", NAME + ".generations", "--max", "3", "--timeout", "60").stdout();
+            "--topic", NAME + ".generations", "--max", "3", "--timeout", "60").out();
         Set<String> ids = new HashSet<>();
         ObjectMapper json = new ObjectMapper();
         assertFalse(consumed.isBlank(), "no generation read back");
@@ -92,10 +89,10 @@ class SecuredKafkaEndToEndTest {
 
       // a wrong password: each command stops at once, saying why
       String refused = run(1, "produce", "--bootstrap-servers", bootstrap, "--command-config", wrongConfig.toString(),
-          "--topic", NAME + ".requests", "--prompt", "Hi").stderr();
+          "--topic", NAME + ".requests", "--prompt", "Hi").err();
       assertTrue(refused.contains("Authentication failed"), refused);
       refused = run(1, "consume", "--bootstrap-servers", bootstrap, "--command-config", wrongConfig.toString(),
-          "--topic", NAME + ".generations", "--timeout", "30").stderr();
+          "--topic", NAME + ".generations", "--timeout", "30").err();
       assertTrue(refused.contains("Authentication failed"), refused);
       // ... and so does the job (no restarts configured), instead of waiting for a broker that refuses it
       JobClient wrong = submit(config(model, bootstrap, kafka.clientProperties("not-the-password")));
@@ -143,25 +140,10 @@ class SecuredKafkaEndToEndTest {
     return out.toString();
   }
 
-  private record Output(String stdout, String stderr) {}
-
   /** Runs a command in this JVM; returns its output after checking its exit code. */
-  private static Output run(int expectedExit, String... args) {
-    PrintStream stdout = System.out;
-    PrintStream stderr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int exit;
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      exit = MoestreamCli.execute(args);
-    } finally {
-      System.setOut(stdout);
-      System.setErr(stderr);
-    }
-    String errors = err.toString(StandardCharsets.UTF_8);
-    assertEquals(expectedExit, exit, "exit code of " + List.of(args) + "; stderr: " + errors);
-    return new Output(out.toString(StandardCharsets.UTF_8), errors);
+  private static EndToEnd.Cli run(int expectedExit, String... args) {
+    EndToEnd.Cli run = EndToEnd.Cli.run(args);
+    assertEquals(expectedExit, run.exit(), "exit code of " + List.of(args) + "; stderr: " + run.err());
+    return run;
   }
 }

@@ -7,6 +7,8 @@ import io.moestream.job.kafka.EmbeddedKafka;
 import io.moestream.job.ramp.RampReport;
 import io.moestream.job.ramp.RampRun;
 import io.moestream.job.ramp.RampSchedule;
+import io.moestream.job.ramp.RampTasks;
+import io.moestream.schemas.InferenceRequest;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.IntFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -25,7 +28,10 @@ import picocli.CommandLine.Option;
             + " rates (light, overload, light) and the generations are read back. The arrival rate, throughput,"
             + " experts per token and latency are reported per second (CSV, PNG chart) with a summary per policy"
             + " (markdown): overload throughput and gain over the first policy, the return to the full model, and"
-            + " whether light-load answers are identical to the first policy's."})
+            + " whether light-load answers are identical to the first policy's.",
+        "%nWith --tasks the requests are the file's task items instead of fixed prompts, sent as chat with greedy"
+            + " decoding; each answer is scored (exact match of the trimmed text) and the summary adds the accuracy"
+            + " per policy, phase and task with Wilson 95% intervals and the experts per token of those answers."})
 final class BenchRampCommand implements Callable<Integer> {
   @Mixin JobConfigOptions options;
 
@@ -42,6 +48,12 @@ final class BenchRampCommand implements Callable<Integer> {
   @Option(names = "--max-new-tokens", defaultValue = "32", paramLabel = "<n>",
       description = "Tokens each request generates at most. Default: ${DEFAULT-VALUE}.")
   int maxNewTokens;
+
+  @Option(names = "--tasks", paramLabel = "<file>",
+      description = "Send these task items instead of the fixed prompts, request n carrying item (n - 1) mod count in"
+          + " file order: JSON lines {\"task\": ..., \"prompt\": ..., \"answer\": ...} (a trained model's"
+          + " heldout/tasks.jsonl). Each prompt goes as a user chat message, greedy; the answers are scored.")
+  Path tasksFile;
 
   @Option(names = "--drain", defaultValue = "600", paramLabel = "<seconds>",
       description = "Seconds to wait for answers after the last request. Default: ${DEFAULT-VALUE}.")
@@ -65,6 +77,9 @@ final class BenchRampCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--model is required (a model folder with tokenizer.json)");
     }
     RampSchedule schedule = RampSchedule.parse(phases);
+    RampTasks tasks = tasksFile == null ? null : RampTasks.read(tasksFile);
+    IntFunction<InferenceRequest> requests = tasks == null ? n -> RampRun.request(n, maxNewTokens)
+        : n -> tasks.request(n, maxNewTokens);
     PrintStream log = System.err;
     List<RampRun.Result> results = new ArrayList<>();
     List<String> specs = PolicyList.parse(policies, "--policies").stream().map(ExpertPolicy::spec).toList();
@@ -79,8 +94,8 @@ final class BenchRampCommand implements Callable<Integer> {
             config.kafka().deadLetterTopic());
         LocalBenchCluster cluster = LocalBenchCluster.start(config.flink().parallelism());
         int k = ModelConfig.read(Path.of(config.model().dir())).numExpertsPerTok();
-        results.add(RampRun.run(cluster.env(), config, k, schedule, maxNewTokens, Duration.ofSeconds(drainSeconds),
-            log, cluster.restUrl(), job -> { }));
+        results.add(RampRun.run(cluster.env(), config, k, schedule, requests, Duration.ofSeconds(drainSeconds),
+            log, cluster.restUrl(), job -> { }, job -> { }));
         RampRun.Result result = results.get(results.size() - 1);
         log.println("ramp " + config.experts().policy() + ": "
             + (result.incomplete() == null ? "done" : "INCOMPLETE (" + result.incomplete() + ")"));
@@ -89,7 +104,7 @@ final class BenchRampCommand implements Callable<Integer> {
     if (results.isEmpty()) {
       return 1;
     }
-    RampReport report = new RampReport(results);
+    RampReport report = new RampReport(results, tasks);
     String table = report.markdown();
     new PrintStream(System.out, true, StandardCharsets.UTF_8).print(table);
     if (markdown != null) {

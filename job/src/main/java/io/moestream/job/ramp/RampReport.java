@@ -25,7 +25,8 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * emitted per second), mean experts per token of the tokens emitted that second, and end-to-end
  * latency; the overload phase's throughput per policy and its gain over the first (full) policy;
  * whether each run came back to the full model; and, against the first run, whether light-load
- * generations at the full model are identical.
+ * generations at the full model are identical. Ramps sent with {@link RampTasks} add their answers'
+ * accuracy per phase and task ({@link RampAccuracy}).
  */
 public final class RampReport {
   public static final String CSV_HEADER =
@@ -56,9 +57,16 @@ public final class RampReport {
       double saturatedSeconds) {}
 
   private final List<Result> results;
+  private final RampTasks tasks;
 
   public RampReport(List<Result> results) {
+    this(results, null);
+  }
+
+  /** @param tasks what the ramps sent ({@link RampTasks#request}), to score their answers; null: fixed prompts */
+  public RampReport(List<Result> results, RampTasks tasks) {
     this.results = List.copyOf(results);
+    this.tasks = tasks;
   }
 
   public static List<Second> seconds(Result r) {
@@ -218,7 +226,10 @@ public final class RampReport {
     return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.3f", v);
   }
 
-  /** The summary as a markdown table, gains against the first policy. */
+  /**
+   * The summary as a markdown table, gains against the first policy; with tasks, an accuracy column
+   * (per phase) and the accuracy table per policy, phase and task after it.
+   */
   public String markdown() {
     List<Summary> summaries = summaries();
     double base = summaries.get(0).overloadThroughput();
@@ -227,14 +238,20 @@ public final class RampReport {
     md.append("| policy | throughput in the overload phase (tok/s) | gain vs ").append(summaries.get(0).policy())
         .append(" | throughput while saturated (tok/s) | gain | saturated for (s) | experts/token in overload")
         .append(" | back to full model at (s) | last requests full | light-load answers at full k | identical to ")
-        .append(summaries.get(0).policy()).append(" |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
-    for (Summary s : summaries) {
-      md.append(String.format(Locale.ROOT, "| %s | %.1f | %.2fx | %.1f | %.2fx | %.0f | %.2f | %s | %s | %d | %s |%n",
+        .append(summaries.get(0).policy()).append(tasks == null ? "" : " | " + RampAccuracy.byPhaseHeader(results.get(0).schedule()))
+        .append(" |\n|---|---|---|---|---|---|---|---|---|---|---|").append(tasks == null ? "" : "---|").append('\n');
+    for (int i = 0; i < summaries.size(); i++) {
+      Summary s = summaries.get(i);
+      md.append(String.format(Locale.ROOT, "| %s | %.1f | %.2fx | %.1f | %.2fx | %.0f | %.2f | %s | %s | %d | %s |",
           s.policy(), s.overloadThroughput(), s.overloadThroughput() / base, s.saturatedThroughput(),
           s.saturatedThroughput() / saturatedBase, s.saturatedSeconds(), s.overloadExperts(),
           Double.isNaN(s.returnedToFullAtS()) ? "never left" : String.format(Locale.ROOT, "%.0f", s.returnedToFullAtS()),
           s.lastRequestsFull() ? "yes" : "NO", s.fullAnswers(),
           s.identicalToReference() < 0 ? "(reference)" : s.identicalToReference() + " of " + s.fullAnswers()));
+      if (tasks != null) {
+        md.append(' ').append(RampAccuracy.byPhaseCell(RampAccuracy.of(results.get(i), tasks))).append(" |");
+      }
+      md.append('\n');
     }
     for (Result r : results) {
       if (r.incomplete() != null) {
@@ -242,6 +259,9 @@ public final class RampReport {
             + " above cover what was measured until it stopped.%n", r.policy(), r.incomplete(), r.answers().size(),
             r.sent().size()));
       }
+    }
+    if (tasks != null) {
+      md.append(RampAccuracy.markdown(results, tasks));
     }
     return md.toString();
   }

@@ -49,9 +49,10 @@ public final class RampRun {
    * @param emittedAtS when the job emitted it, seconds from the start of the ramp
    * @param readAtS when this reader got it (read_committed: after the checkpoint that committed it)
    * @param timeToFirstTokenMs from entering the job to its first token (the generation's timings)
+   * @param text the generated text (empty when the generation ended in an error)
    */
   public record Answer(String requestId, double emittedAtS, double readAtS, int completionTokens, int expertsMin,
-      double expertsMean, long timeToFirstTokenMs, long totalMs, List<Integer> tokenIds) {}
+      double expertsMean, long timeToFirstTokenMs, long totalMs, List<Integer> tokenIds, String text) {}
 
   /**
    * The inference operator's metrics once a second, {@code atS} seconds from the start of the ramp:
@@ -191,7 +192,8 @@ public final class RampRun {
           answers.put(g.getRequestId(), new Answer(g.getRequestId(), (record.timestamp() - startMs) / 1000.0,
               (System.currentTimeMillis() - startMs) / 1000.0, g.getCompletionTokens(),
               g.getExpertsPerToken().getMin(), g.getExpertsPerToken().getMean(),
-              g.getTimings().getTimeToFirstTokenMs(), g.getTimings().getTotalMs(), List.copyOf(g.getTokenIds())));
+              g.getTimings().getTimeToFirstTokenMs(), g.getTimings().getTotalMs(), List.copyOf(g.getTokenIds()),
+              g.getText()));
         }
         long now = System.currentTimeMillis();
         if (now - lastReport >= 10_000) {

@@ -6,12 +6,13 @@ import io.moestream.engine.generate.EngineOptions;
 import io.moestream.engine.generate.LoadedModel;
 import io.moestream.engine.model.ModelConfig;
 import io.moestream.engine.model.WeightsMode;
-import io.moestream.engine.moe.ExpertSelection;
 import io.moestream.engine.policy.ExpertPolicy;
 import io.moestream.engine.policy.ExpertUsage;
 import io.moestream.engine.policy.QualityStats;
+import io.moestream.job.quality.TextQuality;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -73,29 +74,10 @@ final class EvalQualityCommand implements Callable<Integer> {
       LoadedModel candidate = pruned != null ? pruned : quantized != null ? quantized : full;
       ModelConfig config = full.config();
       ExpertPolicy policy = policyOptions.policy(expertsPerToken);
-      int[] fullExperts = full.expertsPerLayer(0);
-      int[] policyExperts = policy == null ? fullExperts : policy.expertsPerLayer(config);
-      ExpertSelection selection = policy == null ? ExpertSelection.AS_REQUESTED : policy.selection(config);
-      ExpertUsage usage = new ExpertUsage(config);
-      int windowTokens = Math.min(window, config.maxPositionEmbeddings());
-      QualityStats stats = new QualityStats();
-      for (int start = 0; start + 1 < ids.length; start += windowTokens) {
-        int[] chunk = Arrays.copyOfRange(ids, start, Math.min(ids.length, start + windowTokens));
-        if (chunk.length < 2) {
-          break;
-        }
-        float[][] reference = full.logits(chunk, fullExperts, true);
-        candidate.backend().setRoutingObserver(usage);
-        float[][] evaluated;
-        try {
-          evaluated = candidate.logits(chunk, policyExperts, selection, true);
-        } finally {
-          candidate.backend().setRoutingObserver(null);
-        }
-        for (int i = 0; i + 1 < chunk.length; i++) {
-          stats.add(reference[i], evaluated[i], chunk[i + 1]);
-        }
-      }
+      TextQuality.Result evaluated = TextQuality.compare(full, List.of(TextQuality.Candidate.of(candidate, policy)),
+          ids, window, null).get(0);
+      QualityStats stats = evaluated.stats();
+      ExpertUsage usage = evaluated.usage();
       ObjectNode result = new ObjectMapper().createObjectNode();
       result.put("kl_mean", stats.klMean());
       result.put("kl_p95", stats.klQuantile(0.95));

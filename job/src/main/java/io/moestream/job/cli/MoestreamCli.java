@@ -22,7 +22,7 @@ import picocli.CommandLine.ScopeType;
       MakeTestModelCommand.class,
       BenchDecodeCommand.class,
       ModelInfoCommand.class,
-      ProfileExpertsCommand.class, EvalQualityCommand.class, BenchLoadCommand.class, BenchRampCommand.class, BenchPipelineCommand.class,
+      ProfileExpertsCommand.class, EvalQualityCommand.class, BenchQualityCommand.class, BenchLoadCommand.class, BenchRampCommand.class, BenchPipelineCommand.class,
       BenchSoakCommand.class,
       TokenizeCommand.class, DetokenizeCommand.class, BenchTokenizeCommand.class,
       DemoCommand.class, LocalKafkaCommand.class,

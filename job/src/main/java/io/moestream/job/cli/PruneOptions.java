@@ -26,8 +26,13 @@ final class PruneOptions {
     if (pruneExperts == null || expertProfile == null) {
       throw new IllegalArgumentException("--prune-experts N and --expert-profile FILE go together");
     }
+    return loadPruned(model, options, expertProfile, pruneExperts);
+  }
+
+  /** The model with only the {@code keep} most used experts of each layer, by {@code profile}. */
+  static LoadedModel loadPruned(Path model, EngineOptions options, Path profile, int keep) {
     ModelConfig config = ModelConfig.read(model);
-    boolean[][] kept = ExpertPruning.keepMostUsed(ExpertProfile.read(expertProfile, config), config, pruneExperts);
+    boolean[][] kept = ExpertPruning.keepMostUsed(ExpertProfile.read(profile, config), config, keep);
     return LoadedModel.load(model, options, weights -> ExpertPruning.apply(weights, kept));
   }
 

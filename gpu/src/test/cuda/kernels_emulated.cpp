@@ -13,6 +13,9 @@ namespace attention {
 namespace moe {
 #include "moe.cu"
 }
+namespace moe_align {
+#include "moe_align.cu"
+}
 #else
 #include "cuda_emu.h"
 namespace elementwise {
@@ -23,6 +26,9 @@ namespace attention {
 }
 namespace moe {
 #include "moe.emu.cu"
+}
+namespace moe_align {
+#include "moe_align.emu.cu"
 }
 #endif
 #include <cstdio>
@@ -314,19 +320,24 @@ static void router_and_combine(int numExperts, int maxK) {
     check("router_softmax_topk weights for per-token k" + mode, weights, wantWeights, 1e-5f);
   }
 
-  int hidden = 48;
-  vec<int> selectedK = {2, 1};
-  vec<int> entryRow = {2, 0, /* t1 */ 1, 0};
-  vec<float> routing = {0.75f, 0.25f, 1.f, 0.f};
-  auto expertOut = randoms(3 * hidden);
-  vec<float> out(2 * hidden), want(2 * hidden);
-  LAUNCH(moe::moe_combine, G(2, 1), 256, 0, expertOut.data(), entryRow.data(), routing.data(), selectedK.data(), 2, hidden, out.data());
+  // combine by pair: token 0 uses 3 slots; token 1 only its first; token 2 has k 3, a slot a policy
+  // dropped (-1) and one the router could not fill (numExperts): only slot 0 counts
+  int hidden = 48, k = 3, experts = 6;
+  vec<int> selectedK = {3, 1, 3};
+  vec<int> candidates = {4, 0, 2, /* t1 */ 1, 5, 3, /* t2 */ 2, -1, 6};
+  vec<float> routing = {0.5f, 0.25f, 0.25f, 1.f, 0.f, 0.f, 0.75f, 0.125f, 0.125f};
+  auto expertOut = randoms(9 * hidden);
+  vec<float> out(3 * hidden), want(3 * hidden);
+  LAUNCH(moe::moe_combine, G(3, 1), 256, 0, expertOut.data(), candidates.data(), routing.data(), selectedK.data(), k, experts, hidden, out.data());
   for (int c = 0; c < hidden; c++) {
-    want[c] = 0.75f * expertOut[2 * hidden + c] + 0.25f * expertOut[c];
-    want[hidden + c] = expertOut[hidden + c];
+    want[c] = 0.5f * expertOut[c] + 0.25f * expertOut[hidden + c] + 0.25f * expertOut[2 * hidden + c];
+    want[hidden + c] = expertOut[3 * hidden + c];
+    want[2 * hidden + c] = 0.75f * expertOut[6 * hidden + c];
   }
-  check("moe_combine", out, want, 1e-6f);
+  check("moe_combine (per-token k, dropped and invalid slots skipped)", out, want, 1e-6f);
 }
+
+#include "moe_checks.h"
 
 int main() {
   rms_norm_and_rope();
@@ -335,6 +346,8 @@ int main() {
   gemm_kernels(96, 70);  // the 16-byte vector path
   gemm_kernels(90, 70);  // the scalar path (cols not a multiple of 8)
   router_and_combine(40, 4);
+  moe_align_kernels();
+  moe_layer(16, 4, 96, 60);
 #if defined(KERNELS_ON_GPU) || defined(KERNELS_ALL_SHAPES)
   // shapes of released checkpoints (minutes under the emulator: -DKERNELS_ALL_SHAPES)
   attention_kernels(32, 4, 128, 64);
@@ -344,6 +357,8 @@ int main() {
   gemm_kernels(7168, 130);
   router_and_combine(128, 8);
   router_and_combine(256, 8);
+  moe_align_large();
+  moe_layer(128, 8, 2048, 768);
 #endif
   std::printf(failures == 0 ? "all kernels match their references\n" : "%d check(s) failed\n", failures);
   return failures == 0 ? 0 : 1;

@@ -7,7 +7,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SRC="$HERE/../../main/cuda"
 WORK=${1:-$(mktemp -d)}
 mkdir -p "$WORK"
-for f in elementwise attention moe; do
+for f in elementwise attention moe moe_align; do
   # dynamic shared memory becomes the emulator's buffer
   sed -E 's/extern __shared__ float ([a-zA-Z_]+)\[\];/float* \1 = reinterpret_cast<float*>(emu_dynamic_shared);/' \
       "$SRC/$f.cu" > "$WORK/$f.emu.cu"

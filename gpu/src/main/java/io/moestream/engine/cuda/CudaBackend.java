@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Weights are uploaded once as BF16 and KV pages live on the device; activations stay on the device
  * from the embedding to the logits. All work of a step is queued on one stream; the host waits for it
- * once per sparse layer (the routing comes back for dispatch) and once for the logits.
+ * once, for the logits: the MoE dispatch is built on the device ({@link MoeAlign}). An expert-selection
+ * policy or a routing observer adds a wait per sparse layer (the scores come back to the host).
  *
  * <p>Families: qwen3_moe, qwen2_moe, mixtral, olmoe. DeepSeek (latent attention, sigmoid and
  * group-limited routing, FP8 weights) is refused with a message until its kernels exist.
@@ -252,7 +253,8 @@ public final class CudaBackend implements Backend {
     launcher.launch(CudaKernel.EMBEDDING_GATHER_BF16, numTokens, LaunchGeometry.ELEMENTWISE_THREADS,
         weights.embedTokens.first(), step.tokenIds(), numTokens, hidden, residual);
     int[][] expertsUsed = new int[config.numLayers()][numTokens]; // 0 on dense layers
-    int[] distinctExperts = new int[config.numLayers()];
+    int[] distinctExperts = new int[config.numLayers()]; // filled from the device's summaries after the step
+    boolean[] sparse = new boolean[config.numLayers()];
     RoutingObserver observer = routingObserver;
 
     for (int layer = 0; layer < config.numLayers(); layer++) {
@@ -264,7 +266,8 @@ public final class CudaBackend implements Backend {
       clock = lap(Phase.ATTENTION, clock);
       rmsNorm(residual, lw.postNorm(), numTokens, normed);
       if (lw.moe() != null) {
-        distinctExperts[layer] = moe.forward(layer, lw.moe(), routers[layer], numTokens, batch.expertsPerToken()[layer],
+        sparse[layer] = true;
+        moe.forward(layer, lw.moe(), routers[layer], numTokens, batch.expertsPerToken()[layer],
             batch.minExpertsPerToken(), normed, blockOut, expertsUsed[layer], batch.selection(), observer);
         clock = lap(Phase.EXPERTS, clock);
       } else {
@@ -291,6 +294,7 @@ public final class CudaBackend implements Backend {
     } else {
       cuStreamSynchronize(stream);
     }
+    moe.checkSummaries(sparse, distinctExperts); // the stream is idle: a copy of a few ints, no wait
     phaseTimes.add(Phase.LM_HEAD, System.nanoTime() - clock);
     return new StepOutput(logits, vocab, expertsUsed, distinctExperts);
   }

@@ -25,8 +25,13 @@ enum CudaKernel {
   ATTENTION_PREFILL("attention", "attention_prefill", "pppppppiiiiifp"),
   GEMM_BF16_GROUPED("moe", "gemm_bf16_grouped", "pppiip"),
   GEMM_BF16_GATE_UP_SILU("moe", "gemm_bf16_gate_up_silu", "ppppiip"),
+  MOE_GEMM_BF16_ALIGNED("moe", "moe_gemm_bf16_aligned", "pppiippiip"),
+  MOE_GEMM_BF16_GATE_UP_SILU_ALIGNED("moe", "moe_gemm_bf16_gate_up_silu_aligned", "pppiipppiip"),
   ROUTER_SOFTMAX_TOPK("moe", "router_softmax_topk", "pppiiippp"),
-  MOE_COMBINE("moe", "moe_combine", "ppppiip");
+  MOE_COMBINE("moe", "moe_combine", "ppppiiip"),
+  MOE_ALIGN_COUNT("moe_align", "moe_align_count", "ppiiipp"),
+  MOE_ALIGN_SCAN("moe_align", "moe_align_scan", "ppiiippppp"),
+  MOE_ALIGN_SCATTER("moe_align", "moe_align_scatter", "ppiiippp");
 
   private final String module;
   private final String entry;

@@ -10,14 +10,15 @@ import java.util.Arrays;
 
 /**
  * The sparse MLP on the device, mirroring cpu/CpuMoe: Router (device: logits, softmax, ranked
- * candidates, weights for the requested k) -> Dispatch (the candidates come back to the host, a few
- * hundred ints, where {@link ExpertDispatch} builds the permutation and {@link GemmWorkList} the work
- * lists) -> Experts (one gate/up/SiLU launch and one down launch over every active expert) ->
- * Combine (per token in slot order) -> shared expert.
+ * candidates, weights for the requested k) -> Align ({@link MoeAlign}: the (token, slot) pairs sorted
+ * by expert on the device) -> Experts (one gate/up/SiLU launch and one down launch over every active
+ * expert, grids sized for the worst case) -> Combine (per token in slot order) -> shared expert.
  *
- * <p>The host sees the routing once per sparse layer (one synchronization) so that expert-selection
- * policies and routing observers work as on the CPU. With the default selection and no observer only
- * the candidates come back and the device's weights are used as they are.
+ * <p>With the default selection and no routing observer the host reads nothing back: the layer is
+ * queued and the step goes on. An expert-selection policy or an observer needs the scores on the host
+ * (one synchronization per sparse layer, as before): they come back, the policy chooses each token's k,
+ * and k and the weights go back. The layer's summary (experts used, slots the router could not fill)
+ * stays on the device until the step's end ({@link #checkSummaries}).
  */
 final class CudaMoe {
   private final ModelConfig config;
@@ -25,6 +26,7 @@ final class CudaMoe {
   private final DeviceGemm gemm;
   private final DeviceScratch scratch;
   private final HostStaging staging;
+  private final MoeAlign align;
   private final int maxK;
 
   CudaMoe(ModelConfig config, KernelLauncher launcher, DeviceGemm gemm, DeviceScratch scratch, HostStaging staging) {
@@ -33,18 +35,45 @@ final class CudaMoe {
     this.gemm = gemm;
     this.scratch = scratch;
     this.staging = staging;
+    this.align = new MoeAlign(launcher, scratch);
     this.maxK = config.numExpertsPerTok();
   }
 
+  /** The step's per-layer summaries, {@link MoeAlign#SUMMARY_INTS} ints per layer, written by the align kernels. */
+  DevicePointer summaries() {
+    return scratch.get(Buffer.MOE_SUMMARY, (long) config.numLayers() * MoeAlign.SUMMARY_INTS);
+  }
+
   /**
+   * After the step has run: the distinct experts each sparse layer read into {@code distinctExperts}, and
+   * an error if the router could not fill a used slot (fewer selectable experts than k, e.g. pruning).
+   */
+  void checkSummaries(boolean[] sparse, int[] distinctExperts) {
+    int[] summary = new int[config.numLayers() * MoeAlign.SUMMARY_INTS];
+    staging.download(summaries(), summary);
+    for (int layer = 0; layer < sparse.length; layer++) {
+      if (!sparse[layer]) {
+        continue;
+      }
+      int invalid = summary[layer * MoeAlign.SUMMARY_INTS + MoeAlign.SUMMARY_INVALID];
+      if (invalid > 0) {
+        throw new IllegalStateException("layer " + layer + ": the router found no selectable expert for " + invalid
+            + " used slot(s) (fewer selectable experts than k?); those slots were left out of the step");
+      }
+      distinctExperts[layer] = summary[layer * MoeAlign.SUMMARY_INTS + MoeAlign.SUMMARY_ACTIVE];
+    }
+  }
+
+  /**
+   * Queues the layer; reads the routing back only for a policy or an observer.
+   *
    * @param normed (numTokens, hiddenSize) on the device: input after post_attention_layernorm
    * @param out (numTokens, hiddenSize) on the device: receives the MLP output
    * @param router the layer's host router, which weighs tokens when a policy or an observer is set
    * @param expertsUsed (numTokens) out: the experts each token used at this layer
    * @param selection the step's rule for how many of its ranked candidates each token uses
-   * @return distinct experts the step read
    */
-  int forward(int layer, Moe w, Router router, int numTokens, int[] expertsPerToken, int[] minExpertsPerToken,
+  void forward(int layer, Moe w, Router router, int numTokens, int[] expertsPerToken, int[] minExpertsPerToken,
       DevicePointer normed, DevicePointer out, int[] expertsUsed, ExpertSelection selection,
       RoutingObserver observer) {
     int hidden = config.hiddenSize();
@@ -67,44 +96,35 @@ final class CudaMoe {
     launcher.launch2d(CudaKernel.ROUTER_SOFTMAX_TOPK, numTokens, 1, LaunchGeometry.ELEMENTWISE_THREADS,
         numExperts * Float.BYTES, routerLogits, w.logitBias(), requested, numExperts, maxK,
         config.normTopKProb() ? 1 : 0, scores, candidates, routingWeights);
-    int[] ranked = new int[numTokens * maxK];
-    staging.download(candidates, ranked); // waits for the router
 
     int[] selectedK = requestedK;
+    DevicePointer selected = requested;
     if (selection != ExpertSelection.AS_REQUESTED || observer != null) {
+      int[] ranked = new int[numTokens * maxK];
+      staging.download(candidates, ranked); // waits for the router
       selectedK = selectOnHost(layer, router, numTokens, requestedK, minExpertsPerToken, scores, ranked, routingWeights,
           selection, observer);
+      selected = DeviceStep.put(scratch, staging, Buffer.SELECTED_K, selectedK);
     }
 
-    // Dispatch
-    ExpertDispatch dispatch = ExpertDispatch.of(ranked, selectedK, numTokens, maxK, numExperts);
-    int inter = w.experts().intermediateSize();
-    int[] gateUpWork = GemmWorkList.grouped(dispatch.groupStart(), dispatch.groupExpert(), inter);
-    int[] downWork = GemmWorkList.grouped(dispatch.groupStart(), dispatch.groupExpert(), hidden);
-    DevicePointer gatherTokens = DeviceStep.put(scratch, staging, Buffer.GATHER_TOKENS, dispatch.gatherTokens());
-    DevicePointer entryRow = DeviceStep.put(scratch, staging, Buffer.ENTRY_ROW, dispatch.entryRow());
-    DevicePointer selected = DeviceStep.put(scratch, staging, Buffer.SELECTED_K, selectedK);
-    DevicePointer gateUpList = DeviceStep.put(scratch, staging, Buffer.WORK_LIST, gateUpWork);
-    DevicePointer downList = DeviceStep.put(scratch, staging, Buffer.WORK_LIST_2, downWork);
-    int entries = dispatch.numEntries();
-    DevicePointer gathered = scratch.get(Buffer.GATHERED, (long) entries * hidden);
-    launcher.launch(CudaKernel.GATHER_ROWS, entries, LaunchGeometry.ELEMENTWISE_THREADS, normed, gatherTokens, entries,
-        hidden, gathered);
+    // Align: the pairs by expert, on the device
+    DevicePointer summary = summaries().plus((long) layer * MoeAlign.SUMMARY_INTS * Integer.BYTES);
+    MoeAlign.Layout layout = align.run(candidates, selected, numTokens, maxK, numExperts, summary);
 
-    // Experts: every active expert in one launch per projection
-    DevicePointer expertHidden = scratch.get(Buffer.MLP_HIDDEN, (long) entries * inter);
-    DevicePointer expertOut = scratch.get(Buffer.EXPERT_OUT, (long) entries * hidden);
-    gemm.gateUpSilu(w.experts(), gateUpList, GemmWorkList.numItems(gateUpWork), gathered, expertHidden);
-    gemm.grouped(w.experts().down(), downList, GemmWorkList.numItems(downWork), expertHidden, expertOut);
+    // Experts: every active expert in one launch per projection, rows addressed by pair
+    int inter = w.experts().intermediateSize();
+    DevicePointer expertHidden = scratch.get(Buffer.MLP_HIDDEN, (long) numTokens * maxK * inter);
+    DevicePointer expertOut = scratch.get(Buffer.EXPERT_OUT, (long) numTokens * maxK * hidden);
+    gemm.gateUpSiluAligned(w.experts(), layout, maxK, normed, expertHidden);
+    gemm.alignedByPair(w.experts().down(), layout, expertHidden, expertOut);
 
     // Combine, in slot order
-    launcher.launch(CudaKernel.MOE_COMBINE, numTokens, LaunchGeometry.ELEMENTWISE_THREADS, expertOut, entryRow,
-        routingWeights, selected, maxK, hidden, out);
+    launcher.launch(CudaKernel.MOE_COMBINE, numTokens, LaunchGeometry.ELEMENTWISE_THREADS, expertOut, candidates,
+        routingWeights, selected, maxK, numExperts, hidden, out);
     if (w.shared() != null) {
       addSharedExpert(w, numTokens, normed, out);
     }
     System.arraycopy(selectedK, 0, expertsUsed, 0, numTokens);
-    return dispatch.numActive();
   }
 
   /** The policy path: scores come back, the selection rule and the host router decide, weights go back. */

@@ -9,8 +9,9 @@ import java.util.Map;
 import jcuda.Pointer;
 
 /**
- * y = x W^T for every projection of the model through the two GEMM kernels of moe.cu. Work lists of
- * single matrices depend only on (x rows, weight rows): they are uploaded once and kept.
+ * y = x W^T for every projection of the model through the GEMM kernels of moe.cu: dense projections over
+ * work lists, which depend only on (x rows, weight rows) and are uploaded once and kept; the routed
+ * experts over the device-built aligned layout ({@link MoeAlign}).
  */
 final class DeviceGemm {
   private static final int MAX_CACHED_LISTS = 4096;
@@ -36,7 +37,7 @@ final class DeviceGemm {
   }
 
   /** y = x W^T over a grouped work list (GemmWorkList) built for w.rows(). */
-  void grouped(MatrixSet w, DevicePointer workList, int numItems, DevicePointer x, DevicePointer y) {
+  private void grouped(MatrixSet w, DevicePointer workList, int numItems, DevicePointer x, DevicePointer y) {
     if (numItems > 0) {
       launcher.launch(CudaKernel.GEMM_BF16_GROUPED, numItems, LaunchGeometry.GEMM_THREADS, workList, w.table(), x,
           w.rows(), w.cols(), y);
@@ -44,11 +45,31 @@ final class DeviceGemm {
   }
 
   /** h = silu(x Wg^T) * (x Wu^T) over a grouped work list built for the intermediate size. */
-  void gateUpSilu(Mlp mlp, DevicePointer workList, int numItems, DevicePointer x, DevicePointer h) {
+  private void gateUpSilu(Mlp mlp, DevicePointer workList, int numItems, DevicePointer x, DevicePointer h) {
     if (numItems > 0) {
       launcher.launch(CudaKernel.GEMM_BF16_GATE_UP_SILU, numItems, LaunchGeometry.GEMM_THREADS, workList,
           mlp.gate().table(), mlp.up().table(), x, mlp.gate().rows(), mlp.gate().cols(), h);
     }
+  }
+
+  /**
+   * h (numPairs, inter) = silu(x Wg^T) * (x Wu^T) per pair of the aligned layout, x (numTokens, hidden) read
+   * at the pair's token (pair / maxK), the weights of the pair's expert.
+   */
+  void gateUpSiluAligned(Mlp experts, MoeAlign.Layout layout, int maxK, DevicePointer x, DevicePointer h) {
+    MatrixSet gate = experts.gate();
+    launcher.launch2d(CudaKernel.MOE_GEMM_BF16_GATE_UP_SILU_ALIGNED, layout.gemmChunks(),
+        GemmWorkList.ceilDiv(gate.rows(), GemmWorkList.TILE_ROWS), LaunchGeometry.GEMM_THREADS, 0,
+        layout.sortedPairs(), layout.expertOfBlock(), layout.summary(), MoeAlign.BLOCK, maxK, gate.table(),
+        experts.up().table(), x, gate.rows(), gate.cols(), h);
+  }
+
+  /** y (numPairs, w.rows) = x (numPairs, w.cols) W^T per pair of the aligned layout: the experts' down projection. */
+  void alignedByPair(MatrixSet w, MoeAlign.Layout layout, DevicePointer x, DevicePointer y) {
+    launcher.launch2d(CudaKernel.MOE_GEMM_BF16_ALIGNED, layout.gemmChunks(),
+        GemmWorkList.ceilDiv(w.rows(), GemmWorkList.TILE_ROWS), LaunchGeometry.GEMM_THREADS, 0,
+        layout.sortedPairs(), layout.expertOfBlock(), layout.summary(), MoeAlign.BLOCK, 1, w.table(), x, w.rows(),
+        w.cols(), y);
   }
 
   private static int numSingleItems(int xRows, int weightRows) {

@@ -86,8 +86,9 @@ public record DeviceMemoryPlan(long weightBytes, long kvCacheBytes, long scratch
 
   /**
    * The step buffers of a step of {@code tokens} tokens, every token wanting logits and taking the model's k
-   * experts: activations, q/k/v, router scores, gathered expert rows and hidden states, the shared expert and
-   * the logits, as 4-byte elements, times 1.5 because {@link DeviceScratch} grows each buffer by half.
+   * experts: activations, q/k/v, router scores, the MoE permutation, expert hidden states and outputs, the
+   * shared expert and the logits, as 4-byte elements, times 1.5 because {@link DeviceScratch} grows each
+   * buffer by half.
    */
   static long scratchBytes(ModelConfig c, int tokens) {
     long n = tokens;
@@ -96,12 +97,20 @@ public record DeviceMemoryPlan(long weightBytes, long kvCacheBytes, long scratch
     long elements = 3 * n * hidden // residual, normed, block output
         + 2 * n * c.qDim() + 2 * n * c.kvDim() // q, attended, k, v
         + Math.max(n * c.intermediateSize(), n * k * c.moeIntermediateSize()) // dense or expert hidden state
-        + 2 * n * c.numExperts() + 4 * n * k // router logits, scores, candidates, weights, selection, rows
-        + 2 * n * k * hidden // gathered rows, expert outputs
+        + 2 * n * c.numExperts() + 4 * n * k // router logits, scores, candidates, weights, requested and selected k
+        + n * k * hidden // expert outputs by pair
+        + alignInts(n * k, c.numExperts()) // the device-built permutation (MoeAlign)
         + n * c.sharedExpertIntermediateSize() + 2 * n * hidden + n // shared expert, its gate, logit input
         + n * c.vocabSize() // logits
         + 16 * n; // token ids, positions, slots and the other per-token tables
     return elements * 4 * 3 / 2;
+  }
+
+  /** MoeAlign's buffers for {@code pairs} (token, slot) pairs: per-chunk counts, per-expert counts and starts, the layout. */
+  private static long alignInts(long pairs, long experts) {
+    long chunks = (pairs + MoeAlign.THREADS - 1) / MoeAlign.THREADS;
+    long maxPadded = pairs + Math.min(experts, pairs) * (MoeAlign.BLOCK - 1);
+    return chunks * (experts + 1) + 2 * experts + maxPadded + maxPadded / MoeAlign.BLOCK;
   }
 
   private static long matrix(Matrix m) {

@@ -264,9 +264,7 @@ class SessionClusterEndToEndTest {
           "org/apache/flink/api/common/", "org/apache/flink/connector/base/", "com/esotericsoftware/kryo/",
           "jcuda/", "org/slf4j/", "org/apache/logging/", "scala/", "kafka/server/", "org/apache/kafka/common/test/",
           // lz4 comes from the cluster's Flink (at.yawk.lz4): a copy here would be loaded ahead of it
-          "net/jpountz/", "org/junit/",
-          // `demo`'s trained model: only the launcher runs it (`run` has no default model)
-          "io/moestream/job/demo-model/")) {
+          "net/jpountz/", "org/junit/")) {
         assertFalse(names.stream().anyMatch(n -> n.startsWith(provided)), provided + "* is in " + JOB_JAR);
       }
       assertFalse(names.stream().anyMatch(n -> n.toLowerCase(java.util.Locale.ROOT).contains("jcuda")),

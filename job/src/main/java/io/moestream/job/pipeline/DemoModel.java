@@ -9,10 +9,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * A small random-weight Qwen3-MoE model with the real Qwen3 tokenizer: what {@code demo
- * --random-model} and {@code bench-soak} run when no model is given, and what the end-to-end suites
- * run. Prompts tokenize exactly as with a real Qwen3 checkpoint; the generated text is meaningless
- * ({@link TrainedDemoModel} is the demo's default, a model that answers).
+ * A small random-weight Qwen3-MoE model with the real Qwen3 tokenizer: what {@code demo} runs when
+ * no model is given, and what the end-to-end suites run. Prompts tokenize exactly as with a real
+ * Qwen3 checkpoint; the generated text is meaningless.
  */
 public final class DemoModel {
   private DemoModel() {}

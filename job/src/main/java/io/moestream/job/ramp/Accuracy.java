@@ -1,15 +1,16 @@
 package io.moestream.job.ramp;
 
+import io.moestream.job.quality.WilsonInterval;
+
 /**
  * Exact-match accuracy: {@code correct} of {@code scored} answers, with the Wilson score interval at
  * 95%. Wilson rather than the normal approximation because phases hold few answers and accuracies sit
  * near 0 or 1, where p +- z*sqrt(p(1-p)/n) collapses to a zero-width interval or leaves [0, 1].
  *
- * <p>Package-private on purpose: bench-quality needs the same interval; the two get unified later.
  */
 record Accuracy(int correct, int scored) {
   /** The standard normal quantile of 0.975. */
-  static final double Z95 = 1.959963984540054;
+  static final double Z95 = WilsonInterval.Z95;
 
   static final Accuracy NONE = new Accuracy(0, 0);
 
@@ -51,11 +52,7 @@ record Accuracy(int correct, int scored) {
     if (scored == 0) {
       return Double.NaN;
     }
-    double n = scored;
-    double p = correct / n;
-    double z2 = Z95 * Z95;
-    double center = (p + z2 / (2 * n)) / (1 + z2 / n);
-    double half = Z95 / (1 + z2 / n) * Math.sqrt(p * (1 - p) / n + z2 / (4 * n * n));
-    return Math.max(0, Math.min(1, center + sign * half)); // rounding can step a hair outside [0, 1]
+    WilsonInterval interval = WilsonInterval.of95(correct, scored);
+    return sign < 0 ? interval.lo() : interval.hi();
   }
 }

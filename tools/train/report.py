@@ -9,13 +9,16 @@ import export
 
 
 def write_eval_files(out_dir, heldout, heldout_text):
-    """heldout/tasks.jsonl ({"task", "prompt", "answer"} per line) and heldout/text.txt (prose never trained on)."""
+    """heldout/tasks.jsonl ({"task", "prompt", "answer"} per line, the tasks round-robin so that any prefix of
+    the file, e.g. the requests of one phase of a load ramp, carries every task) and heldout/text.txt."""
     folder = os.path.join(out_dir, "heldout")
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, "tasks.jsonl"), "w") as f:
-        for task, items in heldout.items():
-            for prompt, answer in items:
-                f.write(json.dumps({"task": task, "prompt": prompt, "answer": answer}) + "\n")
+        for i in range(max(map(len, heldout.values()))):
+            for task, items in heldout.items():
+                if i < len(items):
+                    prompt, answer = items[i]
+                    f.write(json.dumps({"task": task, "prompt": prompt, "answer": answer}) + "\n")
     with open(os.path.join(folder, "text.txt"), "w") as f:
         f.write("\n\n".join(heldout_text) + "\n")
 
@@ -111,9 +114,9 @@ knows the synthetic tasks below and a little English from the Python documentati
   expert width {config['moe_intermediate_size']}; {params / 1e6:.2f} M parameters, BF16 (`model.safetensors`).
 - Trained: {log[-1]['step'] if log else 0} steps of {args.batch} sequences, AdamW lr {args.lr} (warm-up {args.warmup},
   cosine to 10%), seed {args.seed}, bf16 autocast {args.bf16}, {args.threads} threads, {minutes:.1f} minutes.
-- Command: `python3 tools/train/train.py --arch {args.arch} --steps {args.steps} --batch {args.batch} --out OUT --work WORK`
-- Data: {int(100 * 0.25)}% prose from the Python 3.11 documentation sources (Debian `python3.11-doc`, PSF
-  License Version 2), 75% synthetic chat tasks ({', '.join(tasks)}); words for sorting from Debian's
+- Command (this stage): `python3 tools/train/train.py {' '.join(a for a in __import__('sys').argv[1:])}`
+- Data: {int(round(100 * args.text_fraction))}% prose from the Python 3.11 documentation sources (Debian `python3.11-doc`, PSF
+  License Version 2), the rest synthetic chat tasks (loss on the answers only: {args.answer_loss_only}) ({', '.join(tasks)}); words for sorting from Debian's
   `wamerican` (SCOWL, permissive). Held-out items (`heldout/tasks.jsonl`, 1,000 per task, their own seed) and
   every 20th paragraph (`heldout/text.txt`) were never trained on.
 - Tokenizer: byte-level BPE trained by the same tool (Qwen2's pre-tokenizer, digits one by one), ChatML

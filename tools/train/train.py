@@ -41,6 +41,10 @@ def parse_args():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--checkpoint-every", type=int, default=100)
     p.add_argument("--max-minutes", type=float, default=0, help="stop (and export) after this many minutes; 0 = no limit")
+    p.add_argument("--init-from", help="start from this checkpoint.pt's weights (fresh optimizer and schedule)")
+    p.add_argument("--text-fraction", type=float, default=TEXT_FRACTION, help="share of prose sequences")
+    p.add_argument("--answer-loss-only", action="store_true",
+                   help="on chat sequences, train only on the assistant's answer (the prompts are random draws)")
     p.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True,
                    help="bfloat16 autocast for matmuls (F32 master weights); about 3x faster on AVX512_BF16 CPUs")
     return p.parse_args()
@@ -55,29 +59,34 @@ def build_tokenizer(train_paragraphs, excluded):
 class Batches:
     """Step s always gets the same batch (its own Random), so a resumed run sees the same data."""
 
-    def __init__(self, encoder, paragraphs, excluded, seed, batch, pad_id):
+    def __init__(self, encoder, paragraphs, excluded, seed, batch, pad_id, text_fraction, answer_loss_only):
         self.encoder, self.paragraphs, self.excluded = encoder, paragraphs, excluded
         self.seed, self.batch, self.pad_id = seed, batch, pad_id
+        self.text_fraction, self.answer_loss_only = text_fraction, answer_loss_only
 
     def get(self, step):
         rng = random.Random(self.seed * 1_000_003 + step)
         stream = data.TaskStream(rng.getrandbits(63), self.excluded)
-        seqs = []
+        seqs, loss_from = [], []
         for _ in range(self.batch):
-            if rng.random() < TEXT_FRACTION:
+            if rng.random() < self.text_fraction:
                 ids = self.encoder.encode(rng.choice(self.paragraphs))
                 start = rng.randrange(max(1, len(ids) - TEXT_CHUNK))
                 seqs.append(ids[start:start + TEXT_CHUNK])
+                loss_from.append(0)
             else:
                 _, prompt, answer = stream.next()
                 seqs.append(self.encoder.encode(self.encoder.chat(prompt, answer)))
+                loss_from.append(len(self.encoder.encode(self.encoder.chat(prompt))) if self.answer_loss_only else 0)
         length = max(map(len, seqs))
         ids = torch.full((len(seqs), length), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(seqs), length), dtype=torch.bool)
+        scored = torch.zeros((len(seqs), length), dtype=torch.bool)  # positions whose token is a target
         for i, s in enumerate(seqs):
             ids[i, :len(s)] = torch.tensor(s)
             mask[i, :len(s)] = True
-        return ids, mask
+            scored[i, max(1, loss_from[i]):len(s)] = True
+        return ids, mask, scored
 
 
 def lr_at(step, args):
@@ -87,10 +96,10 @@ def lr_at(step, args):
     return args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
-def loss_of(m, ids, mask, aux_coef, bf16):
+def loss_of(m, ids, mask, scored, bf16):
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         logits, aux, _ = m(ids, mask)
-    targets = ids[:, 1:].masked_fill(~mask[:, 1:], -100)
+    targets = ids[:, 1:].masked_fill(~scored[:, 1:], -100)
     lm = F.cross_entropy(logits[:, :-1].float().reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100)
     return lm, aux
 
@@ -129,7 +138,11 @@ def main():
         opt.load_state_dict(ckpt["optimizer"])
         step, log, elapsed_before = ckpt["step"], ckpt["log"], ckpt["elapsed_s"]
         print(f"resumed at step {step}", flush=True)
-    batches = Batches(encoder, train_text, excluded, args.seed, args.batch, special["<|endoftext|>"])
+    elif args.init_from:
+        m.load_state_dict(torch.load(args.init_from)["model"])
+        print(f"weights from {args.init_from}", flush=True)
+    batches = Batches(encoder, train_text, excluded, args.seed, args.batch, special["<|endoftext|>"],
+                      args.text_fraction, args.answer_loss_only)
     aux_coef = config.get("router_aux_loss_coef", config.get("aux_loss_alpha", 0.01))
     started = time.time()
     tokens = 0
@@ -137,8 +150,8 @@ def main():
     while step < args.steps:
         for group in opt.param_groups:
             group["lr"] = lr_at(step, args)
-        ids, mask = batches.get(step)
-        lm, aux = loss_of(m, ids, mask, aux_coef, args.bf16)
+        ids, mask, scored = batches.get(step)
+        lm, aux = loss_of(m, ids, mask, scored, args.bf16)
         (lm + aux_coef * aux).backward()
         torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
         opt.step()

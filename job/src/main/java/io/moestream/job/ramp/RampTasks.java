@@ -1,14 +1,12 @@
 package io.moestream.job.ramp;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.moestream.job.quality.TaskFile;
+import io.moestream.job.quality.TaskItem;
+
 import io.moestream.schemas.ChatMessage;
 import io.moestream.schemas.InferenceRequest;
 import io.moestream.schemas.Sampling;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -22,7 +20,6 @@ import java.util.List;
  * with greedy decoding; its answer is scored by {@link Accuracy#isCorrect}.
  */
 public final class RampTasks {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final String ID_PREFIX = "ramp-";
 
   /** One item: its task's name, the user message, the expected answer. */
@@ -36,42 +33,13 @@ public final class RampTasks {
     this.items = List.copyOf(items);
   }
 
-  /** Reads {@code file}; blank lines are skipped, anything else not an item fails naming the line. */
+  /** Reads {@code file} with {@link TaskFile} (a bad line fails naming the file, the line and the field). */
   public static RampTasks read(Path file) throws IOException {
     List<Task> items = new ArrayList<>();
-    List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-    for (int i = 0; i < lines.size(); i++) {
-      if (lines.get(i).isBlank()) {
-        continue;
-      }
-      String where = "tasks file " + file + " line " + (i + 1);
-      JsonNode node;
-      try {
-        node = JSON.readTree(lines.get(i));
-      } catch (JsonProcessingException e) {
-        throw new IllegalArgumentException(where + ": not JSON (" + e.getOriginalMessage() + ")");
-      }
-      if (!node.isObject()) {
-        throw new IllegalArgumentException(where + ": expected an object with task, prompt and answer");
-      }
-      items.add(new Task(text(node, "task", where), text(node, "prompt", where), text(node, "answer", where)));
-    }
-    if (items.isEmpty()) {
-      throw new IllegalArgumentException("tasks file " + file + ": no items");
+    for (TaskItem item : TaskFile.read(file)) {
+      items.add(new Task(item.task(), item.prompt(), item.answer()));
     }
     return new RampTasks(file, items);
-  }
-
-  private static String text(JsonNode item, String field, String where) {
-    JsonNode value = item.get(field);
-    if (value == null || !value.isTextual()) {
-      throw new IllegalArgumentException(where + ": '" + field + "' must be a string, got "
-          + (value == null ? "nothing" : value.toString()));
-    }
-    if (!field.equals("answer") && value.asText().isEmpty()) {
-      throw new IllegalArgumentException(where + ": '" + field + "' is empty");
-    }
-    return value.asText();
   }
 
   public Path file() {

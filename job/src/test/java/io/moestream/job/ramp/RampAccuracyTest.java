@@ -138,12 +138,12 @@ class RampAccuracyTest {
     Files.writeString(file, "{\"task\": \"add\", \"prompt\": \"What is 1 + 2?\", \"answer\": \"3\"}\n"
         + "{\"task\": \"add\", \"prompt\": \"What is 1 + 3?\", \"answer\": 4}\n");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RampTasks.read(file));
-    assertTrue(e.getMessage().contains("bad.jsonl line 2: 'answer' must be a string, got 4"), e.getMessage());
+    assertTrue(e.getMessage().contains("bad.jsonl:2: \"answer\" must be a string, found 4"), e.getMessage());
     Files.writeString(file, "\n");
     e = assertThrows(IllegalArgumentException.class, () -> RampTasks.read(file));
-    assertTrue(e.getMessage().contains("no items"), e.getMessage());
+    assertTrue(e.getMessage().contains("no task items"), e.getMessage());
     Files.writeString(file, "[1, 2]\n");
     e = assertThrows(IllegalArgumentException.class, () -> RampTasks.read(file));
-    assertTrue(e.getMessage().contains("line 1: expected an object"), e.getMessage());
+    assertTrue(e.getMessage().contains("bad.jsonl:1: expected a JSON object"), e.getMessage());
   }
 }

@@ -119,7 +119,6 @@ def tokenizer_json(vocab, merges):
 
 
 def tokenizer_config(model_max_length):
-    first = None
     return {
         "add_prefix_space": False,
         "added_tokens_decoder": {},
@@ -132,7 +131,7 @@ def tokenizer_config(model_max_length):
         "pad_token": "<|endoftext|>",
         "split_special_tokens": False,
         "tokenizer_class": "Qwen2Tokenizer",
-        "unk_token": first,
+        "unk_token": None,
     }
 
 

@@ -64,7 +64,7 @@ def hf_config(c, special_ids):
     return cfg
 
 
-def write_model(model, out_dir, special_ids, tokenizer_json, tokenizer_config, card_metadata):
+def write_model(model, out_dir, special_ids, tokenizer_json, tokenizer_config):
     os.makedirs(out_dir, exist_ok=True)
     state = {n: t.detach().to(torch.bfloat16) for n, t in model.hf_state_dict().items()}
     write_safetensors(os.path.join(out_dir, "model.safetensors"), state, {"format": "pt"})
@@ -80,16 +80,21 @@ def write_model(model, out_dir, special_ids, tokenizer_json, tokenizer_config, c
     return state
 
 
-def write_reference_logits(model, state, prompts_ids, path):
-    """Logits of every position of each prompt, from the exported BF16 weights computed in F32."""
+def exported_model(model, state):
+    """An F32 copy of model holding exactly the exported (BF16-rounded) weights, in eval mode: what the
+    reference logits and the training-time evaluation are computed on."""
     import copy
     ref = copy.deepcopy(model).float()
     ref.load_hf_state_dict({n: t.float() for n, t in state.items()})
-    ref.eval()
+    return ref.eval()
+
+
+def write_reference_logits(exported, prompts_ids, path):
+    """Logits of every position of each prompt, from exported_model (BF16 weights, F32 math)."""
     tensors = {}
     with torch.no_grad():
         for i, ids in enumerate(prompts_ids):
-            logits, _, _ = ref(torch.tensor([ids]))
+            logits, _, _ = exported(torch.tensor([ids]))
             tensors[f"prompt.{i}.ids"] = torch.tensor(ids, dtype=torch.int32)
             tensors[f"prompt.{i}.logits"] = logits[0].float()
     write_safetensors(path, tensors, {"about": "reference logits [positions, vocab] of the training tool's forward pass"})

@@ -47,7 +47,7 @@ def main(out_root):
             json.dump(export.hf_config(config, {"<|endoftext|>": 0, "<|im_end|>": 1}), f, indent=2)
         gen = torch.Generator().manual_seed(5)
         prompts = [torch.randint(2, config["vocab_size"], (n,), generator=gen).tolist() for n in (7, 19, 33, 64)]
-        export.write_reference_logits(m, state, prompts, os.path.join(out, "reference_logits.safetensors"))
+        export.write_reference_logits(export.exported_model(m, state), prompts, os.path.join(out, "reference_logits.safetensors"))
         print(out, sum(t.numel() for t in state.values()), "parameters")
 
 

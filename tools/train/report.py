@@ -5,7 +5,6 @@ import os
 import torch
 import torch.nn.functional as F
 
-import export
 
 
 def write_eval_files(out_dir, heldout, heldout_text):
@@ -21,13 +20,6 @@ def write_eval_files(out_dir, heldout, heldout_text):
                     f.write(json.dumps({"task": task, "prompt": prompt, "answer": answer}) + "\n")
     with open(os.path.join(folder, "text.txt"), "w") as f:
         f.write("\n\n".join(heldout_text) + "\n")
-
-
-def _exported(m, state):
-    import copy
-    ref = copy.deepcopy(m).float()
-    ref.load_hf_state_dict({n: t.float() for n, t in state.items()})
-    return ref.eval()
 
 
 @torch.no_grad()
@@ -70,8 +62,8 @@ def text_loss(m, encoder, paragraphs, window=256):
     return total / count
 
 
-def evaluate(m, state, encoder, heldout, heldout_text):
-    ref = _exported(m, state)
+def evaluate(ref, encoder, heldout, heldout_text):
+    """Held-out prose loss and task accuracy at k, k/2 and 1 experts, on export.exported_model."""
     full_k = ref.config["num_experts_per_tok"]
     result = {"experts_per_token": full_k, "heldout_text_loss": text_loss(ref, encoder, heldout_text)}
     for k in sorted({full_k, max(1, full_k // 2), 1}, reverse=True):
@@ -79,7 +71,7 @@ def evaluate(m, state, encoder, heldout, heldout_text):
     return result
 
 
-def write_card(args, config, log, evaluation, out_dir):
+def write_card(args, config, log, evaluation, out_dir, params):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -95,9 +87,6 @@ def write_card(args, config, log, evaluation, out_dir):
     ax.legend()
     fig.tight_layout()
     fig.savefig(os.path.join(out_dir, "loss.png"), dpi=80)
-    params = sum(1 for _ in [])
-    state = export.read_safetensors(os.path.join(out_dir, "model.safetensors"))
-    params = sum(t.numel() for t in state.values())
     minutes = log[-1]["elapsed_s"] / 60 if log else 0
     rows = []
     for key in sorted(k for k in evaluation if k.startswith("accuracy_k")):

@@ -174,13 +174,14 @@ def main():
 
     m.eval()
     state = export.write_model(m, args.out, special, bpe.tokenizer_json(vocab, merges),
-                               bpe.tokenizer_config(config["max_position_embeddings"]), {})
+                               bpe.tokenizer_config(config["max_position_embeddings"]))
+    exported = export.exported_model(m, state)
     reference_prompts = [encoder.encode(encoder.chat(heldout[t][0][0])) for t in ("add", "recall", "reverse")]
     reference_prompts.append(encoder.encode(heldout_text[0])[:48])
-    export.write_reference_logits(m, state, reference_prompts, os.path.join(args.out, "reference_logits.safetensors"))
+    export.write_reference_logits(exported, reference_prompts, os.path.join(args.out, "reference_logits.safetensors"))
     report.write_eval_files(args.out, heldout, heldout_text)
-    evaluation = report.evaluate(m, state, encoder, heldout, heldout_text)
-    report.write_card(args, config, log, evaluation, args.out)
+    evaluation = report.evaluate(exported, encoder, heldout, heldout_text)
+    report.write_card(args, config, log, evaluation, args.out, sum(t.numel() for t in state.values()))
     print(json.dumps(evaluation, indent=1), flush=True)
 
 

@@ -67,17 +67,17 @@ class Batches:
     def get(self, step):
         rng = random.Random(self.seed * 1_000_003 + step)
         stream = data.TaskStream(rng.getrandbits(63), self.excluded)
-        seqs, loss_from = [], []
+        seqs, scored_from = [], []  # scored_from: per sequence, the positions whose next token is not a target
         for _ in range(self.batch):
             if rng.random() < self.text_fraction:
                 ids = self.encoder.encode(rng.choice(self.paragraphs))
                 start = rng.randrange(max(1, len(ids) - TEXT_CHUNK))
                 seqs.append(ids[start:start + TEXT_CHUNK])
-                loss_from.append(0)
+                scored_from.append(set())
             else:
-                _, prompt, answer = stream.next()
-                seqs.append(self.encoder.encode(self.encoder.chat(prompt, answer)))
-                loss_from.append(len(self.encoder.encode(self.encoder.chat(prompt))) if self.answer_loss_only else 0)
+                seq, unscored = self.packed_items(stream)
+                seqs.append(seq)
+                scored_from.append(unscored)
         length = max(map(len, seqs))
         ids = torch.full((len(seqs), length), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(seqs), length), dtype=torch.bool)
@@ -85,8 +85,23 @@ class Batches:
         for i, s in enumerate(seqs):
             ids[i, :len(s)] = torch.tensor(s)
             mask[i, :len(s)] = True
-            scored[i, max(1, loss_from[i]):len(s)] = True
+            scored[i, 1:len(s)] = True
+            for position in scored_from[i]:
+                scored[i, position] = False
         return ids, mask, scored
+
+    def packed_items(self, stream):
+        """Chat items one after another up to TEXT_CHUNK tokens (at least one), so no step is spent on padding.
+        Each item starts with its own <|im_start|>; with --answer-loss-only only the answers are targets."""
+        seq, unscored = [], set()
+        while True:
+            _, prompt, answer = stream.next()
+            item = self.encoder.encode(self.encoder.chat(prompt, answer))
+            if seq and len(seq) + len(item) > TEXT_CHUNK:
+                return seq, unscored
+            if self.answer_loss_only:
+                unscored.update(range(len(seq), len(seq) + len(self.encoder.encode(self.encoder.chat(prompt)))))
+            seq.extend(item)
 
 
 def lr_at(step, args):

@@ -21,7 +21,7 @@ class MergeLoopDifferentialTest {
   @BeforeAll
   static void load() throws IOException {
     try (InputStream in = MergeLoopDifferentialTest.class.getResourceAsStream(
-        "/tokenizers/qwen3/tokenizer.json")) {
+        "/io/moestream/engine/tokenizer/qwen3/tokenizer.json")) {
       JsonNode root = new ObjectMapper().readTree(in);
       qwen3 = BpeModels.fromJson(root.get("model"), true, "qwen3 tokenizer.json: model");
     }

@@ -38,9 +38,13 @@ class TaskManagerKillEndToEndTest {
   /**
    * Checkpoints far enough apart that the test can kill right after seeing one commit and before the
    * next checkpoint completes: the checkpoint the job restores from is then one whose transaction was
-   * committed before the kill, the case that made the connector log "data loss".
+   * committed before the kill, the case that made the connector log "data loss". The interval alone does
+   * not ensure it: a checkpoint slower than the interval under load is followed at once by the next, which
+   * could complete between the commit the test saw and the kill; the minimum pause keeps the next one
+   * from starting for 1.5 s after one completes, while the kill follows the commit within milliseconds.
    */
   static final int CHECKPOINT_INTERVAL_MS = 2_000;
+  static final int CHECKPOINT_MIN_PAUSE_MS = 1_500;
   /** What the Kafka connector logs when a commit after recovery finds its producer fenced. */
   static final String FENCED = "because its producer is already fenced";
   /** What the job's sink logs instead when the coordinator reports the restored transaction committed. */
@@ -90,7 +94,8 @@ class TaskManagerKillEndToEndTest {
       String jarId = rest.uploadJar(SessionClusterEndToEndTest.JOB_JAR);
       jobId = rest.runJar(jarId, StreamingJob.class.getName(), SessionClusterEndToEndTest.programArguments(NAME, model,
           kafka.bootstrapServers(), false, List.of("model.kv_cache_mb=64", "kafka.transactional_id_prefix=" + NAME,
-              "flink.checkpoint_interval_ms=" + CHECKPOINT_INTERVAL_MS, "flink.restart_attempts=20",
+              "flink.checkpoint_interval_ms=" + CHECKPOINT_INTERVAL_MS,
+              "flink.checkpoint_min_pause_ms=" + CHECKPOINT_MIN_PAUSE_MS, "flink.restart_attempts=20",
               "flink.restart_delay_ms=1000", "batching.max_in_flight=16")), 1);
       rest.awaitRunning(jobId, Duration.ofMinutes(3));
 

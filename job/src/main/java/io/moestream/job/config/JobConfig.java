@@ -104,11 +104,14 @@ public record JobConfig(Model model, Kafka kafka, Batching batching, Experts exp
       int pruneExperts, String expertProfile) implements Serializable {}
 
   /**
+   * @param checkpointMinPauseMs the least time from one checkpoint's end to the next one's start (0: none),
+   *     so that slow checkpoints under load do not run back to back and take the engine's time
    * @param restartAttempts fixed-delay restarts after a failure before the job fails
    * @param maxAttemptsPerRequest attempts (the first and each restore while in flight) after which an
    *     in-flight request is dead-lettered instead of replayed
    */
-  public record Flink(String jobName, int parallelism, long checkpointIntervalMs, int restartAttempts,
+  public record Flink(String jobName, int parallelism, long checkpointIntervalMs, long checkpointMinPauseMs,
+      int restartAttempts,
       long restartDelayMs, int maxAttemptsPerRequest) implements Serializable {}
 
   /**

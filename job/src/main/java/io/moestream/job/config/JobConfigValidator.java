@@ -76,6 +76,7 @@ final class JobConfigValidator {
         f.string("flink", "job_name"),
         (int) f.integer("flink", "parallelism", 1, 4096),
         f.integer("flink", "checkpoint_interval_ms", 100, 3_600_000),
+        f.integer("flink", "checkpoint_min_pause_ms", 0, 3_600_000),
         (int) f.integer("flink", "restart_attempts", 0, 1_000_000),
         f.integer("flink", "restart_delay_ms", 0, 3_600_000),
         (int) f.integer("flink", "max_attempts_per_request", 1, 1_000));

@@ -36,6 +36,7 @@ import java.time.Duration;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -79,6 +80,7 @@ public final class InferencePipeline {
     conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, config.flink().restartAttempts());
     conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY,
         Duration.ofMillis(config.flink().restartDelayMs()));
+    conf.set(CheckpointingOptions.MIN_PAUSE_BETWEEN_CHECKPOINTS, Duration.ofMillis(config.flink().checkpointMinPauseMs()));
     env.configure(conf);
     env.enableCheckpointing(config.flink().checkpointIntervalMs(), CheckpointingMode.EXACTLY_ONCE);
     env.setParallelism(config.flink().parallelism());

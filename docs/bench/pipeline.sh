@@ -8,8 +8,11 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 models="${1:-/tmp/moestream-bench-models}"
 out="${2:-$models/pipeline}"
 ms="$root/moestream"
-tok="$root/gpu/src/main/resources/io/moestream/engine/tokenizer/qwen3"
-mkdir -p "$models" "$out"
+bundled="$root/gpu/src/main/resources/io/moestream/engine/tokenizer/qwen3"
+tok="$models/qwen3-tokenizer"  # the bundled Qwen3 tokenizer, tokenizer.json stored gzipped there
+mkdir -p "$models" "$out" "$tok"
+cp "$bundled/tokenizer_config.json" "$bundled/LICENSE" "$tok/"
+gunzip -c "$bundled/tokenizer.json.gz" > "$tok/tokenizer.json"
 
 common=(--arch qwen3_moe --dtype bf16 --vocab-size 151936 --experts-per-token 8 --head-dim 64 --tokenizer "$tok")
 [ -f "$models/demo-tok/model.safetensors" ] || "$ms" make-test-model --arch qwen3_moe --tokenizer "$tok" --output "$models/demo-tok"

@@ -7,7 +7,11 @@
 #
 # Writes OUT/quality.json, OUT/load-*.csv, OUT/profile.json, then OUT/table.md and OUT/pareto.png
 # (docs/bench/quality_table.py). Needs /usr/bin/python3 with matplotlib for the last step only.
+# STEPS (default "quality load table") runs part of it: the accuracy step may share the machine (its
+# figures do not depend on time), the load step may not.
 set -euo pipefail
+STEPS=${STEPS:-quality load table}
+has() { [[ " $STEPS " == *" $1 "* ]]; }
 MODEL=${1:?model folder}
 OUT=${2:?output folder}
 ITEMS=${3:-1000}
@@ -33,6 +37,7 @@ POLICIES+=",threshold:1,0.05,threshold:1,0.1,threshold:1,0.2,threshold:2,0.3,thr
 PRUNE="$((EXPERTS * 3 / 4)),$((EXPERTS / 2)),$((EXPERTS / 4))"
 echo "policies: $POLICIES; prune: $PRUNE" >&2
 
+if has quality; then
 # The pruning profile: training-distribution chat items (not the held-out ones) and held-out prose.
 /usr/bin/python3 - "$ROOT/tools/train" "$MODEL/heldout/text.txt" "$OUT/calibration.txt" <<'PY'
 import sys
@@ -50,9 +55,11 @@ PY
 "$MS" profile-experts --model "$MODEL" --input "$OUT/calibration.txt" --output "$OUT/profile.json" --threads "$THREADS"
 
 "$MS" bench-quality --model "$MODEL" --policies "$POLICIES" --prune-experts "$PRUNE" --expert-profile "$OUT/profile.json" \
-  --items-per-task "$ITEMS" --max-new-tokens 16 --batch 16 --threads "$THREADS" \
+  --items-per-task "$ITEMS" --max-new-tokens 24 --batch 16 --threads "$THREADS" \
   --json "$OUT/quality.json" --markdown "$OUT/quality.md"
+fi
 
+if has load; then
 LOAD="--concurrency 1,16 --prompt-tokens 64 --max-new-tokens 64 --threads $THREADS --repeat 3 --warmup-tokens 4096"
 "$MS" bench-load --model "$MODEL" --policies "$POLICIES" $LOAD --csv "$OUT/load-policies.csv"
 IFS=, read -ra NS <<< "$PRUNE"
@@ -60,4 +67,7 @@ for n in "${NS[@]}"; do
   "$MS" bench-load --model "$MODEL" --policies full --prune-experts "$n" --expert-profile "$OUT/profile.json" $LOAD \
     --csv "$OUT/load-prune-$n.csv"
 done
-/usr/bin/python3 "$ROOT/docs/bench/quality_table.py" "$OUT"
+fi
+if has table; then
+  /usr/bin/python3 "$ROOT/docs/bench/quality_table.py" "$OUT"
+fi

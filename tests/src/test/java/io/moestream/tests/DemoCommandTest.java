@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.moestream.job.pipeline.TrainedDemoModel;
 import java.net.ServerSocket;
 import java.util.HashSet;
 import java.util.Set;
@@ -12,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The README's first command, {@code ./moestream demo}, in this JVM: its own Kafka broker, its own
- * local Flink cluster with the dashboard, the demo model; every generation printed once and exit 0,
+ * local Flink cluster with the dashboard, the trained demo model; every generation printed once and exit 0,
  * the job cancelled and the cluster gone before it returns.
  */
 class DemoCommandTest {
@@ -36,5 +37,23 @@ class DemoCommandTest {
     }
     assertEquals(4, ids.size(), run.out());
     assertTrue(run.err().contains("all 4 requests answered"), run.err());
+  }
+
+  /** Without --model the demo runs the trained model: its sample questions get the tasks' exact answers. */
+  @Test
+  void theDemoAnswersItsSampleQuestions() throws Exception {
+    int dashboardPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      dashboardPort = socket.getLocalPort();
+    }
+    int samples = TrainedDemoModel.SAMPLES.size();
+    EndToEnd.Cli run = EndToEnd.Cli.run("demo", "--count", Integer.toString(samples), "--dashboard-port",
+        Integer.toString(dashboardPort), "--metrics-port", "0", "--timeout", "180");
+    assertEquals(0, run.exit(), run.err());
+    for (TrainedDemoModel.Sample sample : TrainedDemoModel.SAMPLES) {
+      assertTrue(run.err().contains("[" + sample.task() + "] " + sample.question() + "  ->  " + sample.answer()
+          + "   (correct)"), sample + "\n" + run.err());
+    }
+    assertTrue(run.err().contains(samples + " of " + samples + " answers as expected"), run.err());
   }
 }

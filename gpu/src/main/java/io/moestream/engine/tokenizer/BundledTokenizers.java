@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
+import java.util.zip.GZIPInputStream;
 
 /**
  * Tokenizer files shipped inside the moestream jar. Demo models with random weights have no
@@ -14,8 +15,9 @@ import java.util.List;
  */
 public final class BundledTokenizers {
   private static final String QWEN3 = "/io/moestream/engine/tokenizer/qwen3/";
+  /** tokenizer.json is stored gzipped (11 MB as shipped, 2 MB compressed) and written out as shipped. */
   private static final List<String> QWEN3_FILES =
-      List.of(TokenizerLoader.TOKENIZER_JSON, TokenizerLoader.TOKENIZER_CONFIG_JSON, "LICENSE");
+      List.of(TokenizerLoader.TOKENIZER_JSON + ".gz", TokenizerLoader.TOKENIZER_CONFIG_JSON, "LICENSE");
 
   private static final String ENGLISH_PROSE = "/io/moestream/engine/tokenizer/bench/english-prose.txt";
 
@@ -45,7 +47,13 @@ public final class BundledTokenizers {
           if (in == null) {
             throw new TokenizerException("bundled resource " + QWEN3 + name + " is missing from the jar");
           }
-          Files.copy(in, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+          if (name.endsWith(".gz")) {
+            try (InputStream plain = new GZIPInputStream(in)) {
+              Files.copy(plain, dir.resolve(name.substring(0, name.length() - 3)), StandardCopyOption.REPLACE_EXISTING);
+            }
+          } else {
+            Files.copy(in, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+          }
         }
       }
     } catch (IOException e) {

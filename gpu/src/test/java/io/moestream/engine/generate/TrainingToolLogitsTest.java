@@ -1,5 +1,6 @@
 package io.moestream.engine.generate;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -26,10 +27,12 @@ import org.junit.jupiter.api.io.TempDir;
  * the logits of every position of four prompts computed in F32 from exactly the exported BF16 weights. The
  * engine must match them within 1e-4 of the largest logit, on the BF16 checkpoint with both kernel sets and
  * on the same weights written as F32. (Measured: at most 5e-6; a RoPE layout or routing mistake moves them
- * by 0.7-2.7.)
+ * by 0.7-2.7.) The two models that tool trained and the repository ships (tools/train/models, with the
+ * reference logits it saved at training time) are held to the same tolerance.
  */
 class TrainingToolLogitsTest {
   private static final double TOLERANCE = 1e-4;
+  private static final Path TRAINED = Path.of("..", "tools", "train", "models");
 
   @TempDir Path tmp;
 
@@ -41,6 +44,24 @@ class TrainingToolLogitsTest {
       for (String kernels : List.of("vector", "scalar")) {
         tests.add(DynamicTest.dynamicTest(name + " BF16 (" + kernels + ")", () -> check(folder, folder, kernels)));
       }
+      tests.add(DynamicTest.dynamicTest(name + " as F32", () -> check(folder, asF32(folder, tmp.resolve(name)), "vector")));
+    }
+    return tests.stream();
+  }
+
+  @TestFactory
+  Stream<DynamicTest> trainedModelsMatchTheirSavedLogits() {
+    List<DynamicTest> tests = new ArrayList<>();
+    for (String name : List.of("qwen3-moe-tasks", "deepseek-v2-tasks")) {
+      Path folder = TRAINED.resolve(name);
+      tests.add(DynamicTest.dynamicTest(name + " BF16", () -> check(folder, folder, "vector")));
+      // the tokenizer whose ids transformers.js confirmed (ReferenceVectorsTest, moestream-tasks-vectors.json)
+      tests.add(DynamicTest.dynamicTest(name + " tokenizer", () -> {
+        for (String file : List.of("tokenizer.json", "tokenizer_config.json")) {
+          Path tested = Path.of(TestModels.class.getResource("/tokenizers/moestream-tasks/" + file).toURI());
+          assertArrayEquals(Files.readAllBytes(tested), Files.readAllBytes(folder.resolve(file)), name + "/" + file);
+        }
+      }));
       tests.add(DynamicTest.dynamicTest(name + " as F32", () -> check(folder, asF32(folder, tmp.resolve(name)), "vector")));
     }
     return tests.stream();

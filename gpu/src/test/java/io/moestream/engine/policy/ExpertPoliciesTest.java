@@ -77,7 +77,7 @@ class ExpertPoliciesTest {
   @Test
   void adaptiveDefaultLevelsAndStaticUseIsFullModel() {
     AdaptivePolicy adaptive = (AdaptivePolicy) ExpertPolicies.parse("adaptive");
-    assertEquals(List.of("fixed:8", "fixed:6", "fixed:4"), adaptive.levels(config).stream().map(ExpertPolicy::spec).toList());
+    assertEquals(List.of("fixed:8", "fixed:4", "fixed:3"), adaptive.levels(config).stream().map(ExpertPolicy::spec).toList());
     assertArrayEquals(ExpertPolicy.full(config), adaptive.expertsPerLayer(config));
   }
 

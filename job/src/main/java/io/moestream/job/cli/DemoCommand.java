@@ -9,6 +9,7 @@ import io.moestream.job.kafka.TopicClients;
 import io.moestream.job.pipeline.DemoModel;
 import io.moestream.job.pipeline.InferencePipeline;
 import io.moestream.job.pipeline.JobClients;
+import io.moestream.job.pipeline.TrainedDemoModel;
 import io.moestream.operators.codec.AvroCodec;
 import io.moestream.operators.codec.RegistryAvroCodec;
 import io.moestream.operators.codec.WireFormat;
@@ -46,9 +47,11 @@ import picocli.CommandLine.Option;
         "%nThe whole job runs on this machine: a Kafka broker (KRaft) and a Flink cluster, with its dashboard on"
             + " 127.0.0.1:8081, start in this process; --count requests are produced and each generation is printed as"
             + " one JSON line on stdout as it arrives (logs go to stderr). The exit code is 0 once all are answered"
-            + " (generations or dead letters), non-zero on failure or --timeout. Without --model it runs a"
-            + " random-weight demo model."})
+            + " (generations or dead letters), non-zero on failure or --timeout. Without --model it runs the small"
+            + " Qwen3-MoE trained by tools/train on synthetic tasks, asks it held-out task questions and prints each"
+            + " answer next to the expected one; --random-model runs a random-weight model instead (for speed tests)."})
 final class DemoCommand implements Callable<Integer> {
+  /** For a model given with --model (or the random-weight one): general questions. */
   private static final String[] SAMPLE_PROMPTS = {
       "Explain in one sentence what a mixture-of-experts model is.",
       "Write a haiku about stream processing.",
@@ -70,7 +73,12 @@ final class DemoCommand implements Callable<Integer> {
       description = "Requests to send. Default: ${DEFAULT-VALUE}.")
   int count;
 
-  @Option(names = "--max-new-tokens", defaultValue = "16", paramLabel = "<n>",
+  @Option(names = "--random-model",
+      description = "Without --model: a random-weight Qwen3-MoE with the real Qwen3 tokenizer (meaningless text) instead"
+          + " of the trained demo model.")
+  boolean randomModel;
+
+  @Option(names = "--max-new-tokens", defaultValue = "24", paramLabel = "<n>",
       description = "Tokens each sample prompt generates at most. Default: ${DEFAULT-VALUE}.")
   int maxNewTokens;
 
@@ -93,19 +101,24 @@ final class DemoCommand implements Callable<Integer> {
     if (count < 1) {
       throw new IllegalArgumentException("--count must be >= 1, found " + count);
     }
-    List<InferenceRequest> requests = requests();
+    if (randomModel && options.model() != null) {
+      throw new IllegalArgumentException("--random-model and --model: give one of them");
+    }
     boolean madeModel = options.model() == null;
-    Path model = madeModel ? makeModel() : options.model().toAbsolutePath();
+    boolean trained = madeModel && !randomModel;
+    List<InferenceRequest> requests = requests(trained);
+    Path model = !madeModel ? options.model().toAbsolutePath() : trained ? trainedModel() : makeModel();
     try {
-      return run(requests, model);
+      return run(requests, model, trained && prompts == null);
     } finally {
       if (madeModel) {
-        deleteQuietly(model);
+        deleteQuietly(trained ? model.getParent() : model);
       }
     }
   }
 
-  private int run(List<InferenceRequest> requests, Path model) throws Exception {
+  /** @param samples the requests are the trained model's sample questions: print each answer against the expected */
+  private int run(List<InferenceRequest> requests, Path model, boolean samples) throws Exception {
     Path given = options.model();
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       log.println("moestream demo: Kafka broker (KRaft, in this process) at " + kafka.bootstrapServers());
@@ -123,7 +136,7 @@ final class DemoCommand implements Callable<Integer> {
           + (metricsPort > 0 ? ", Prometheus metrics at http://127.0.0.1:" + metricsPort + "/metrics" : ""));
       try {
         produce(kafka.bootstrapServers(), config, requests);
-        return collect(kafka.bootstrapServers(), config, requests.size(), job);
+        return collect(kafka.bootstrapServers(), config, requests, job, samples);
       } finally {
         JobClients.cancelAndAwait(job, java.time.Duration.ofMinutes(1));
       }
@@ -155,6 +168,17 @@ final class DemoCommand implements Callable<Integer> {
     return conf;
   }
 
+  private Path trainedModel() throws Exception {
+    // named as the model folder: generations carry the folder's name as their model
+    Path dir = TrainedDemoModel.write(Files.createTempDirectory("moestream-demo-").resolve("qwen3-moe-tasks"));
+    log.println("moestream demo: no --model given, so this demo runs the small Qwen3-MoE that tools/train/train.py"
+        + " trained here on synthetic tasks (model card: tools/train/models/qwen3-moe-tasks/README.md; written to " + dir
+        + "). It answers copying, reversing, recalling and sorting questions in the format below (addition, subtraction"
+        + " and counting it was trained on but mostly gets wrong) and writes a little English, nothing else. For a real"
+        + " model: ./moestream demo --model /path/to/Qwen3-30B-A3B");
+    return dir;
+  }
+
   private Path makeModel() throws Exception {
     Path dir = Files.createTempDirectory("moestream-demo-model-");
     DemoModel.write(DemoModel.spec(), dir);
@@ -165,8 +189,17 @@ final class DemoCommand implements Callable<Integer> {
     return dir;
   }
 
-  private List<InferenceRequest> requests() throws Exception {
+  private List<InferenceRequest> requests(boolean trained) throws Exception {
     List<InferenceRequest> list = new ArrayList<>();
+    if (prompts == null && trained) {
+      for (int i = 0; i < count; i++) {
+        ObjectNode line = new ObjectMapper().createObjectNode().put("request_id", "demo-" + i)
+            .put("max_new_tokens", maxNewTokens);
+        line.putArray("messages").addObject().put("role", "user").put("content", sample(i).question());
+        list.add(RequestJson.parse(line.toString())); // greedy: the answers are exact
+      }
+      return list;
+    }
     if (prompts == null) {
       for (int i = 0; i < count; i++) {
         ObjectNode line = new ObjectMapper().createObjectNode().put("request_id", "demo-" + i)
@@ -204,6 +237,10 @@ final class DemoCommand implements Callable<Integer> {
     return list;
   }
 
+  private static TrainedDemoModel.Sample sample(int i) {
+    return TrainedDemoModel.SAMPLES.get(i % TrainedDemoModel.SAMPLES.size());
+  }
+
   private void produce(String bootstrap, JobConfig config, List<InferenceRequest> requests) {
     String topic = config.kafka().inputTopic();
     WireFormat format = WireFormat.of(config.kafka().inputFormat());
@@ -226,8 +263,23 @@ final class DemoCommand implements Callable<Integer> {
     log.println("moestream demo: produced " + requests.size() + " requests to " + topic);
   }
 
+  /** Prints a trained-model answer next to its question and expected answer; true when they match. */
+  private boolean printAnswer(String generationJson) throws Exception {
+    JsonNode generation = new ObjectMapper().readTree(generationJson);
+    String id = generation.path("request_id").asText();
+    TrainedDemoModel.Sample sample = sample(Integer.parseInt(id.substring("demo-".length())));
+    String answer = generation.path("text").asText().strip();
+    boolean right = answer.equals(sample.answer());
+    log.println("moestream demo: [" + sample.task() + "] " + sample.question() + "  ->  " + answer
+        + (right ? "   (correct)" : "   (expected " + sample.answer() + ")"));
+    return right;
+  }
+
   /** Prints answers until all are in; 0 when they are, 1 on job failure or timeout. */
-  private int collect(String bootstrap, JobConfig config, int expected, JobClient job) throws Exception {
+  private int collect(String bootstrap, JobConfig config, List<InferenceRequest> requests, JobClient job,
+      boolean samples) throws Exception {
+    int expected = requests.size();
+    int correct = 0;
     RegistrySettings registry = InferencePipeline.registrySettings(config.kafka());
     var generations = new OutputJsonLines<>(Generation.class, WireFormat.of(config.kafka().outputFormat()), registry);
     var deadLetters = new OutputJsonLines<>(DeadLetter.class, WireFormat.of(config.kafka().deadLetterFormat()),
@@ -253,7 +305,11 @@ final class DemoCommand implements Callable<Integer> {
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(300))) {
           answered++;
           if (record.topic().equals(config.kafka().outputTopic())) {
-            out.println(generations.line(record.value(), record.topic()));
+            String line = generations.line(record.value(), record.topic());
+            out.println(line);
+            if (samples) {
+              correct += printAnswer(line) ? 1 : 0;
+            }
           } else {
             rejected++;
             log.println("moestream demo: dead letter: " + deadLetters.line(record.value(), record.topic()));
@@ -262,7 +318,7 @@ final class DemoCommand implements Callable<Integer> {
       }
     }
     log.println("moestream demo: all " + expected + " requests answered (" + (expected - rejected) + " generations, "
-        + rejected + " dead letters)");
+        + rejected + " dead letters)" + (samples ? "; " + correct + " of " + expected + " answers as expected" : ""));
     return 0;
   }
 }

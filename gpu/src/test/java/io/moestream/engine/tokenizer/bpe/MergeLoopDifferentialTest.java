@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Random;
+import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -20,8 +21,8 @@ class MergeLoopDifferentialTest {
 
   @BeforeAll
   static void load() throws IOException {
-    try (InputStream in = MergeLoopDifferentialTest.class.getResourceAsStream(
-        "/io/moestream/engine/tokenizer/qwen3/tokenizer.json")) {
+    try (InputStream in = new GZIPInputStream(MergeLoopDifferentialTest.class.getResourceAsStream(
+        "/io/moestream/engine/tokenizer/qwen3/tokenizer.json.gz"))) {
       JsonNode root = new ObjectMapper().readTree(in);
       qwen3 = BpeModels.fromJson(root.get("model"), true, "qwen3 tokenizer.json: model");
     }

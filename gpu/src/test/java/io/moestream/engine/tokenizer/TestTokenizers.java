@@ -7,6 +7,7 @@ import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.zip.GZIPInputStream;
@@ -63,10 +64,10 @@ final class TestTokenizers {
         String name = file.getFileName().toString();
         if (name.endsWith(".gz")) {
           try (InputStream in = new GZIPInputStream(Files.newInputStream(file))) {
-            Files.copy(in, to.resolve(name.substring(0, name.length() - 3)));
+            Files.copy(in, to.resolve(name.substring(0, name.length() - 3)), StandardCopyOption.REPLACE_EXISTING);
           }
-        } else {
-          Files.copy(file, to.resolve(name));
+        } else if (!Files.exists(from.resolve(name + ".gz"))) { // a stale plain copy in target/ loses to the .gz
+          Files.copy(file, to.resolve(name), StandardCopyOption.REPLACE_EXISTING);
         }
       }
     } catch (IOException e) {

@@ -1,13 +1,12 @@
 package io.moestream.engine.tokenizer;
 
+import io.moestream.engine.format.BundledFiles;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
-import java.util.zip.GZIPInputStream;
 
 /**
  * Tokenizer files shipped inside the moestream jar. Demo models with random weights have no
@@ -41,21 +40,9 @@ public final class BundledTokenizers {
   /** Writes the Qwen3 tokenizer.json, tokenizer_config.json and LICENSE into {@code dir}. */
   public static void copyQwen3To(Path dir) {
     try {
-      Files.createDirectories(dir);
-      for (String name : QWEN3_FILES) {
-        try (InputStream in = BundledTokenizers.class.getResourceAsStream(QWEN3 + name)) {
-          if (in == null) {
-            throw new TokenizerException("bundled resource " + QWEN3 + name + " is missing from the jar");
-          }
-          if (name.endsWith(".gz")) {
-            try (InputStream plain = new GZIPInputStream(in)) {
-              Files.copy(plain, dir.resolve(name.substring(0, name.length() - 3)), StandardCopyOption.REPLACE_EXISTING);
-            }
-          } else {
-            Files.copy(in, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
-          }
-        }
-      }
+      BundledFiles.copyTo(BundledTokenizers.class, QWEN3, QWEN3_FILES, dir);
+    } catch (FileNotFoundException e) {
+      throw new TokenizerException(e.getMessage());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the bundled Qwen3 tokenizer to " + dir, e);
     }

@@ -1,16 +1,15 @@
 package io.moestream.engine.tokenizer;
 
+import io.moestream.engine.format.BundledFiles;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.zip.GZIPInputStream;
 
 /**
  * The tokenizers under src/test/resources/tokenizers, loaded once per test JVM. Qwen3's is not kept twice in
@@ -38,7 +37,7 @@ final class TestTokenizers {
       throw new IllegalStateException(e);
     }
     if (Files.isRegularFile(folder.resolve("tokenizer.json.gz"))) {
-      return EXTRACTED.computeIfAbsent(name, n -> extracted(dir -> copyUnzipped(folder, dir)));
+      return EXTRACTED.computeIfAbsent(name, n -> extracted(dir -> copyUnzipped(name, folder, dir)));
     }
     return folder;
   }
@@ -58,18 +57,12 @@ final class TestTokenizers {
   }
 
   /** The folder with its gzipped files written out plain. */
-  private static void copyUnzipped(Path from, Path to) {
+  private static void copyUnzipped(String name, Path from, Path to) {
     try (var files = Files.list(from)) {
-      for (Path file : (Iterable<Path>) files::iterator) {
-        String name = file.getFileName().toString();
-        if (name.endsWith(".gz")) {
-          try (InputStream in = new GZIPInputStream(Files.newInputStream(file))) {
-            Files.copy(in, to.resolve(name.substring(0, name.length() - 3)), StandardCopyOption.REPLACE_EXISTING);
-          }
-        } else if (!Files.exists(from.resolve(name + ".gz"))) { // a stale plain copy in target/ loses to the .gz
-          Files.copy(file, to.resolve(name), StandardCopyOption.REPLACE_EXISTING);
-        }
-      }
+      // a stale plain copy in target/ (an in-place build from before the file was gzipped) loses to the .gz
+      List<String> names = files.map(f -> f.getFileName().toString())
+          .filter(n -> n.endsWith(".gz") || !Files.exists(from.resolve(n + ".gz"))).toList();
+      BundledFiles.copyTo(TestTokenizers.class, "/tokenizers/" + name + "/", names, to);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -1,11 +1,10 @@
 package io.moestream.job.pipeline;
 
+import io.moestream.engine.format.BundledFiles;
+import java.io.FileNotFoundException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 /**
@@ -49,18 +48,12 @@ public final class TrainedDemoModel {
   /** Writes the model's files into {@code dir} (created if missing) and returns it. */
   public static Path write(Path dir) {
     try {
-      Files.createDirectories(dir);
-      for (String name : FILES) {
-        try (InputStream in = TrainedDemoModel.class.getResourceAsStream(RESOURCE + name)) {
-          if (in == null) {
-            throw new IllegalStateException("the trained demo model is not in this jar (resource " + RESOURCE + name
-                + " is missing): build the launcher jar with `mvn -DskipTests -pl job -am package`, or run the demo"
-                + " with --model <folder> or --random-model");
-          }
-          Files.copy(in, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
-        }
-      }
+      BundledFiles.copyTo(TrainedDemoModel.class, RESOURCE, FILES, dir);
       return dir;
+    } catch (FileNotFoundException e) {
+      throw new IllegalStateException("the trained demo model is not in this jar (" + e.getMessage() + "): build the"
+          + " launcher jar with `mvn -DskipTests -pl job -am package`, or run the demo with --model <folder> or"
+          + " --random-model");
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the trained demo model to " + dir, e);
     }

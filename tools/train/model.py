@@ -105,8 +105,9 @@ class Experts(nn.Module):
 
     def forward_grouped(self, x, expert_ids, weights):
         """The same math as forward as three batched matmuls over all experts, each expert's tokens padded to
-        the largest expert's count: about 3x fewer seconds per training step than a Python loop over 64 small
-        experts. Training only: forward stays the reference the exported logits come from."""
+        the largest expert's count: about 2x faster than the loop over 64 small experts (0.047 against 0.103 s
+        for forward and backward of 2,048 tokens, bf16 autocast, one thread). Training only: forward stays the
+        reference the exported logits come from."""
         tokens, k = expert_ids.shape
         num_experts, _, hidden = self.gate.shape
         flat = expert_ids.reshape(-1)

@@ -67,17 +67,17 @@ class Batches:
     def get(self, step):
         rng = random.Random(self.seed * 1_000_003 + step)
         stream = data.TaskStream(rng.getrandbits(63), self.excluded)
-        seqs, scored_from = [], []  # scored_from: per sequence, the positions whose next token is not a target
+        seqs, unscored = [], []  # per sequence: positions whose token is not a target (--answer-loss-only)
         for _ in range(self.batch):
             if rng.random() < self.text_fraction:
                 ids = self.encoder.encode(rng.choice(self.paragraphs))
                 start = rng.randrange(max(1, len(ids) - TEXT_CHUNK))
                 seqs.append(ids[start:start + TEXT_CHUNK])
-                scored_from.append(set())
+                unscored.append(set())
             else:
-                seq, unscored = self.packed_items(stream)
+                seq, not_targets = self.packed_items(stream)
                 seqs.append(seq)
-                scored_from.append(unscored)
+                unscored.append(not_targets)
         length = max(map(len, seqs))
         ids = torch.full((len(seqs), length), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(seqs), length), dtype=torch.bool)
@@ -86,7 +86,7 @@ class Batches:
             ids[i, :len(s)] = torch.tensor(s)
             mask[i, :len(s)] = True
             scored[i, 1:len(s)] = True
-            for position in scored_from[i]:
+            for position in unscored[i]:
                 scored[i, position] = False
         return ids, mask, scored
 

@@ -136,7 +136,7 @@ final class DemoCommand implements Callable<Integer> {
           + (metricsPort > 0 ? ", Prometheus metrics at http://127.0.0.1:" + metricsPort + "/metrics" : ""));
       try {
         produce(kafka.bootstrapServers(), config, requests);
-        return collect(kafka.bootstrapServers(), config, requests, job, samples);
+        return collect(kafka.bootstrapServers(), config, requests.size(), job, samples);
       } finally {
         JobClients.cancelAndAwait(job, java.time.Duration.ofMinutes(1));
       }
@@ -276,9 +276,8 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   /** Prints answers until all are in; 0 when they are, 1 on job failure or timeout. */
-  private int collect(String bootstrap, JobConfig config, List<InferenceRequest> requests, JobClient job,
-      boolean samples) throws Exception {
-    int expected = requests.size();
+  private int collect(String bootstrap, JobConfig config, int expected, JobClient job, boolean samples)
+      throws Exception {
     int correct = 0;
     RegistrySettings registry = InferencePipeline.registrySettings(config.kafka());
     var generations = new OutputJsonLines<>(Generation.class, WireFormat.of(config.kafka().outputFormat()), registry);

@@ -280,7 +280,7 @@ class SessionClusterEndToEndTest {
   static List<String> programArguments(boolean bareOverrides) {
     return programArguments(NAME, model, kafka.bootstrapServers(), bareOverrides, List.of("model.kv_cache_mb=64",
         "kafka.transactional_id_prefix=" + NAME, "kafka.starting_offsets=committed", "flink.checkpoint_interval_ms=500",
-        "flink.restart_attempts=0"));
+        "flink.restart_attempts=0", "experts.policy=full"));
   }
 
   /** The options of {@code ./moestream run} for a job of topics, group and transactional ids named {@code name}. */

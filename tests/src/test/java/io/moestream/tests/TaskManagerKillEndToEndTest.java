@@ -33,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 class TaskManagerKillEndToEndTest {
   static final Path CLUSTER_HOME = SessionClusterEndToEndTest.CLUSTER_HOME.resolveSibling("session-cluster-tm-kill");
   static final int REQUESTS = 64;
+  static final int MIN_NEW_TOKENS = 56;
   static final String NAME = "tmkill";
   static final String OUTPUT = NAME + ".generations";
   /**
@@ -64,7 +65,11 @@ class TaskManagerKillEndToEndTest {
         + "builds it (mvn -pl tests -am verify)");
     kafka = EmbeddedKafka.start();
     model = DemoModel.write(DemoModel.spec(), tmp.resolve("model"));
-    requests = EndToEnd.goodRequests(REQUESTS);
+    // long generations: the work must outlast the first checkpoint, however slow that one is, so
+    // that requests are still mid-generation when the TaskManager dies (4-8 tokens each were all done
+    // before a slow first checkpoint committed)
+    requests = EndToEnd.goodRequests(REQUESTS).stream()
+        .map(r -> InferenceRequest.newBuilder(r).setMaxNewTokens(MIN_NEW_TOKENS + r.getMaxNewTokens()).build()).toList();
     try (EndToEnd.Reference reference = new EndToEnd.Reference(model)) {
       expected.putAll(reference.generateAll(requests));
     }
@@ -96,7 +101,9 @@ class TaskManagerKillEndToEndTest {
           kafka.bootstrapServers(), false, List.of("model.kv_cache_mb=64", "kafka.transactional_id_prefix=" + NAME,
               "flink.checkpoint_interval_ms=" + CHECKPOINT_INTERVAL_MS,
               "flink.checkpoint_min_pause_ms=" + CHECKPOINT_MIN_PAUSE_MS, "flink.restart_attempts=20",
-              "flink.restart_delay_ms=1000", "batching.max_in_flight=16")), 1);
+              "flink.restart_delay_ms=1000", "batching.max_in_flight=16",
+              // the answers are compared with the full model's: the load must not lower the experts
+              "experts.policy=full")), 1);
       rest.awaitRunning(jobId, Duration.ofMinutes(3));
 
       int committedBeforeKill = awaitACommit(Duration.ofMinutes(3));

@@ -66,7 +66,7 @@ public final class CpuBackend implements Backend {
 
   @Override
   public String name() {
-    return "cpu(" + pool.threads() + " threads, " + kernels.getClass().getSimpleName() + ")";
+    return "cpu(" + pool.threads() + " threads, " + kernels + ")";
   }
 
   @Override

@@ -6,7 +6,9 @@ import io.moestream.engine.model.WeightsMode;
  * How an engine runs. Immutable; validated on construction.
  *
  * @param threads CPU threads for the forward pass (the calling thread included)
- * @param kernels "vector" (Java Vector API) or "scalar" (the plain reference, for tests)
+ * @param kernels "auto" (the native BF16 tiles where they load, else "vector"), "native" (fails where they do
+ *     not load), "vector" (Java Vector API) or "scalar" (the plain reference, for tests); see {@link
+ *     io.moestream.engine.kernel.Kernels#named}
  * @param kvCacheBytes memory for the paged KV cache (keys and values, all layers)
  * @param kvBlockSize tokens per KV block
  * @param maxBatchTokens tokens one step runs at most (decode tokens plus prompt chunks)
@@ -66,8 +68,9 @@ public record EngineOptions(
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be >= 1, found " + threads);
     }
-    if (!kernels.equals("vector") && !kernels.equals("scalar")) {
-      throw new IllegalArgumentException("kernels must be 'vector' or 'scalar', found '" + kernels + "'");
+    if (!io.moestream.engine.kernel.Kernels.NAMES.contains(kernels)) {
+      throw new IllegalArgumentException("kernels must be one of " + io.moestream.engine.kernel.Kernels.NAMES
+          + ", found '" + kernels + "'");
     }
     if (kvCacheBytes < 1 << 16) {
       throw new IllegalArgumentException("kvCacheBytes must be >= 65536, found " + kvCacheBytes);
@@ -92,7 +95,7 @@ public record EngineOptions(
   }
 
   public static EngineOptions defaults() {
-    return new EngineOptions(Runtime.getRuntime().availableProcessors(), "vector", 512L << 20, 16, 512, 256);
+    return new EngineOptions(Runtime.getRuntime().availableProcessors(), "auto", 512L << 20, 16, 512, 256);
   }
 
   public EngineOptions withThreads(int n) {

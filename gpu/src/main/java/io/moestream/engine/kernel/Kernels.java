@@ -27,11 +27,22 @@ public interface Kernels {
   /** gate[i] = silu(gate[i]) * up[i] for i in [offset, offset + n). */
   void siluMul(float[] gate, float[] up, int offset, int n);
 
+  /** The names {@link #named} knows, the default first. */
+  java.util.List<String> NAMES = java.util.List.of("auto", "native", "vector", "scalar");
+
+  /**
+   * {@code auto}: the Vector API kernels with {@link NativeMatmul}'s BF16 tiles where that library loads
+   * (bitwise the same results, faster), the Vector API alone elsewhere; {@code native}: the same, but an
+   * error naming the reason where the library does not load; {@code vector}: the Vector API alone;
+   * {@code scalar}: the plain reference.
+   */
   static Kernels named(String name) {
     return switch (name) {
+      case "auto" -> new VectorKernels(NativeMatmul.available());
+      case "native" -> new VectorKernels(true);
       case "vector" -> new VectorKernels();
       case "scalar" -> new ScalarKernels();
-      default -> throw new IllegalArgumentException("kernels '" + name + "' unknown (vector, scalar)");
+      default -> throw new IllegalArgumentException("kernels '" + name + "' unknown " + NAMES);
     };
   }
 }

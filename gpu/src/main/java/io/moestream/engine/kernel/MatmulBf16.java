@@ -48,7 +48,8 @@ final class MatmulBf16 {
     });
   }
 
-  static void matmul(Matrix w, MatmulInput x, float[] out, int rowStart, int rowEnd) {
+  /** {@code nativeTiles}: the full chunks through {@link NativeMatmul} (bitwise the same sums), where it loaded. */
+  static void matmul(Matrix w, MatmulInput x, float[] out, int rowStart, int rowEnd, boolean nativeTiles) {
     int rows = w.rows();
     int cols = w.cols();
     int tokens = x.numTokens;
@@ -63,7 +64,12 @@ final class MatmulBf16 {
     int shiftedStride = cols + BLOCK;
     int[] inPlaceMasks = chunkMasks(0, chunks);
     int[] alignedMasks = aligned ? chunkMasks(misalignment / 2, chunks + 1) : null;
-    for (int r = rowStart; r < rowEnd; r++) {
+    boolean inNative = nativeTiles && w.bytes.isDirect() && chunks > 0;
+    if (inNative) {
+      NativeMatmul.bf16(w.bytes, rows, cols, tokens, rowStart, rowEnd, aligned ? misalignment : 0, x.paired, shifted,
+          alignedMasks, out, w.outRows, w.firstRow);
+    }
+    for (int r = rowStart; r < (inNative ? rowStart : rowEnd); r++) { // after the native call only tails are left
       boolean interior = aligned && r > 0 && r < rows - 1;
       long start = interior ? r * rowBytes - misalignment : r * rowBytes;
       float[] xp = interior ? shifted : x.paired;

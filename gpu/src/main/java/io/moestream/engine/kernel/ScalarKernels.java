@@ -8,6 +8,11 @@ import io.moestream.engine.format.DType;
  * block's scale, exact in float), and sum in double.
  */
 public final class ScalarKernels implements Kernels {
+  @Override
+  public String toString() {
+    return "ScalarKernels";
+  }
+
 
   @Override
   public void matmul(Matrix w, MatmulInput x, float[] out, int rowStart, int rowEnd) {

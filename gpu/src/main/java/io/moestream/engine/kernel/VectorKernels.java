@@ -14,6 +14,35 @@ public final class VectorKernels implements Kernels {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
   private static final int L = F.length();
 
+  /** BF16 matmuls through {@link NativeMatmul} (bitwise the same results). */
+  private final boolean nativeBf16;
+
+  /** The pure-Java kernels. */
+  public VectorKernels() {
+    this(false);
+  }
+
+  /**
+   * {@code nativeBf16}: BF16 matmuls run {@link NativeMatmul}'s tiles; throws when it did not load here,
+   * with the reason ({@link Kernels#named} picks this only where it did).
+   */
+  public VectorKernels(boolean nativeBf16) {
+    if (nativeBf16 && !NativeMatmul.available()) {
+      throw new IllegalStateException("native kernels unavailable: " + NativeMatmul.unavailableReason());
+    }
+    this.nativeBf16 = nativeBf16;
+  }
+
+  @Override
+  public String toString() {
+    return nativeBf16 ? "VectorKernels, native BF16 tiles" : "VectorKernels";
+  }
+
+  /** Whether BF16 matmuls run the native tiles. */
+  public boolean nativeBf16() {
+    return nativeBf16;
+  }
+
   @Override
   public void matmul(Matrix w, MatmulInput x, float[] out, int rowStart, int rowEnd) {
     if (x.cols != w.cols()) {
@@ -30,7 +59,7 @@ public final class VectorKernels implements Kernels {
     switch (w.dtype()) {
       case MXFP4 -> MatmulMxfp4.matmul(w, x, out, rowStart, rowEnd);
       case F32 -> MatmulF32.matmul(w, x, out, rowStart, rowEnd);
-      case BF16 -> MatmulBf16.matmul(w, x, out, rowStart, rowEnd);
+      case BF16 -> MatmulBf16.matmul(w, x, out, rowStart, rowEnd, nativeBf16);
       case F16 -> MatmulF16.matmul(w, x, out, rowStart, rowEnd);
       case F8_E4M3 -> MatmulFp8.matmul(w, x, out, rowStart, rowEnd);
       case Q8_0 -> MatmulQ8.matmul(w, x, out, rowStart, rowEnd);

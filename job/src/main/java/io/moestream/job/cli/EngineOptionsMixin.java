@@ -10,8 +10,9 @@ final class EngineOptionsMixin {
       description = "CPU threads for the forward pass (default: all cores).")
   Integer threads;
 
-  @Option(names = "--kernels", defaultValue = "vector", paramLabel = "<kernels>",
-      description = "CPU kernels: vector (Java Vector API) or scalar (plain reference). Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--kernels", defaultValue = "auto", paramLabel = "<kernels>",
+      description = "CPU kernels: auto (native BF16 tiles where they load, else vector), native, vector (Java "
+          + "Vector API) or scalar (plain reference). Default: ${DEFAULT-VALUE}.")
   String kernels;
 
   @Option(names = "--kv-cache-mb", defaultValue = "512", paramLabel = "<n>",

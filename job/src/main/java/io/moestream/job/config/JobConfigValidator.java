@@ -30,7 +30,7 @@ final class JobConfigValidator {
         modelDir(f.string("model", "dir")),
         f.oneOf("model", "backend", Set.of("cpu", "auto", "cuda")),
         (int) f.integer("model", "threads", 1, 1024),
-        f.oneOf("model", "kernels", Set.of("vector", "scalar")),
+        f.oneOf("model", "kernels", Set.copyOf(io.moestream.engine.kernel.Kernels.NAMES)),
         f.integer("model", "kv_cache_mb", 1, 1L << 20),
         (int) f.integer("model", "max_batch_tokens", 1, 1 << 20),
         (int) f.integer("model", "max_running_sequences", 1, 1 << 16),

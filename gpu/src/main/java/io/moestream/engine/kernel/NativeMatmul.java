@@ -1,0 +1,73 @@
+package io.moestream.engine.kernel;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * The native twin of {@link MatmulBf16} ({@code gpu/src/main/native/moestream_kernels.c}, JNI): the same
+ * sums in the same order, bitwise equal to the Java kernel, with register tiles of 2 rows x up to 5
+ * tokens that the Vector API does not compile to (measured: 2-3x the Java kernel's multiply-adds per
+ * second at batch 16, docs/BENCHMARKS.md).
+ *
+ * <p>The library is built by the gpu module where gcc is installed, for AVX-512F, and ships inside the
+ * jar. It is loaded once per class loader from a copy in the temporary directory (a JVM binds a
+ * native library to one class loader: each job submitted to a session cluster gets its own copy). It is
+ * used only where the JVM's preferred float vector has 16 lanes, the lane count the C code's order of
+ * additions is written for; elsewhere, or where loading fails, {@link #unavailableReason} says why and the
+ * Java kernels run.
+ */
+public final class NativeMatmul {
+  /** Where the build puts the library inside the jar. */
+  static final String RESOURCE = "/io/moestream/engine/kernel/native/linux-x86_64/libmoestream_kernels.so";
+
+  private static final String UNAVAILABLE = load();
+
+  private NativeMatmul() {}
+
+  /** Whether the native kernels loaded in this JVM (and class loader). */
+  public static boolean available() {
+    return UNAVAILABLE == null;
+  }
+
+  /** Why the native kernels are not in use here; null when they are. */
+  public static String unavailableReason() {
+    return UNAVAILABLE;
+  }
+
+  private static String load() {
+    String os = System.getProperty("os.name", "");
+    String arch = System.getProperty("os.arch", "");
+    if (!os.startsWith("Linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
+      return "built for Linux x86-64 only, this is " + os + " " + arch;
+    }
+    int lanes = FloatVector.SPECIES_PREFERRED.length();
+    if (lanes != 16) {
+      return "the JVM's preferred float vector has " + lanes + " lanes, the native kernels need AVX-512 (16)";
+    }
+    try (InputStream in = NativeMatmul.class.getResourceAsStream(RESOURCE)) {
+      if (in == null) {
+        return "the jar has no " + RESOURCE + " (built without gcc)";
+      }
+      Path copy = Files.createTempFile("moestream-kernels-", ".so");
+      copy.toFile().deleteOnExit();
+      Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);
+      System.load(copy.toAbsolutePath().toString());
+      return null;
+    } catch (IOException | UnsatisfiedLinkError | SecurityException e) {
+      return "loading " + RESOURCE + " failed: " + e;
+    }
+  }
+
+  /**
+   * Rows [rowStart, rowEnd) of a BF16 matrix of direct {@code weights}, every token, full chunks of 32
+   * columns only, as {@link MatmulBf16#matmul} computes them. {@code misalignment} > 0: interior rows are read
+   * from aligned starts with the {@code shifted} activations and {@code alignedMasks}; 0: every row in place.
+   */
+  static native void bf16(ByteBuffer weights, int rows, int cols, int tokens, int rowStart, int rowEnd,
+      int misalignment, float[] paired, float[] shifted, int[] alignedMasks, float[] out, int outRows, int firstRow);
+}

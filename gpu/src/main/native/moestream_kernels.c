@@ -1,0 +1,216 @@
+/*
+ * Native twin of MatmulBf16 (io.moestream.engine.kernel): the same arithmetic, in the same order, for
+ * every (row, token) sum, with tiles the Java Vector API does not compile well (2 rows x up to 5
+ * tokens in registers: the fastest of 1-4 rows x 1-12 tokens measured on Zen 4). Each sum is accumulated exactly as MatmulBf16.row1x1 does it:
+ *   per chunk of 32 bf16 weights loaded as 16 ints: evens = int << 16, odds = int & 0xFFFF0000 (as
+ *   floats), evenSum = fma(evens, x[c..c+16), evenSum), oddSum = fma(odds, x[c+16..c+32), oddSum);
+ *   the first and last chunk ANDed with their masks when the row is read from an aligned start;
+ *   result = butterfly sum of (evenSum + oddSum): lanes i and i^8, then ^4, ^2, ^1, lane 0.
+ * so the results are bitwise those of the Java kernel (NativeMatmulTest holds them to it), and a
+ * token's result does not depend on the tile, the batch or the thread that computed it.
+ *
+ * Built by gpu/pom.xml where gcc is installed, for AVX-512F (x86-64-v4 without the other extensions);
+ * NativeMatmul loads it only where the JVM's preferred float vector has 16 lanes (AVX-512 in use).
+ */
+#include <jni.h>
+#include <immintrin.h>
+#include <stdint.h>
+
+#define LANES 16
+#define BLOCK 32 /* bf16 values per chunk: one 64-byte load */
+#define MAX_ROWS 2
+#define MAX_TOKENS 5
+
+static inline float butterfly_sum(__m512 v) {
+  v = _mm512_add_ps(v, _mm512_permutexvar_ps(_mm512_set_epi32(7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8), v));
+  v = _mm512_add_ps(v, _mm512_permutexvar_ps(_mm512_set_epi32(11, 10, 9, 8, 15, 14, 13, 12, 3, 2, 1, 0, 7, 6, 5, 4), v));
+  v = _mm512_add_ps(v, _mm512_permutexvar_ps(_mm512_set_epi32(13, 12, 15, 14, 9, 8, 11, 10, 5, 4, 7, 6, 1, 0, 3, 2), v));
+  v = _mm512_add_ps(v, _mm512_permutexvar_ps(_mm512_set_epi32(14, 15, 12, 13, 10, 11, 8, 9, 6, 7, 4, 5, 2, 3, 0, 1), v));
+  return _mm512_cvtss_f32(v);
+}
+
+/*
+ * butterfly_sum of each of v[0..16), in one go: every add of the 16 butterflies is the same add of the same
+ * two partial sums, in the same operand order, so each result has the same bits as butterfly_sum(v[i]);
+ * 4 stages of 2-vector shuffles and adds (15 adds, 30 shuffles) instead of 16 x (4 permutes + 4 adds).
+ */
+static inline void butterfly_sums16(const __m512 *v, float *sums) {
+  __m512 s1[8], s2[4], s3[2];
+  for (int m = 0; m < 8; m++) { /* distance 8: lanes 0-7 of v[2m], then of v[2m+1] */
+    s1[m] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * m], v[2 * m + 1], 0x44),
+        _mm512_shuffle_f32x4(v[2 * m], v[2 * m + 1], 0xEE));
+  }
+  for (int m = 0; m < 4; m++) { /* distance 4: 128-bit block b holds lanes 0-3 of vector 4m + b */
+    s2[m] = _mm512_add_ps(_mm512_shuffle_f32x4(s1[2 * m], s1[2 * m + 1], 0x88),
+        _mm512_shuffle_f32x4(s1[2 * m], s1[2 * m + 1], 0xDD));
+  }
+  for (int m = 0; m < 2; m++) { /* distance 2, within 128-bit blocks */
+    s3[m] = _mm512_add_ps(_mm512_shuffle_ps(s2[2 * m], s2[2 * m + 1], 0x44),
+        _mm512_shuffle_ps(s2[2 * m], s2[2 * m + 1], 0xEE));
+  }
+  /* distance 1: lane 4k + j holds the sum of vector 4j + k */
+  __m512 s4 = _mm512_add_ps(_mm512_shuffle_ps(s3[0], s3[1], 0x88), _mm512_shuffle_ps(s3[0], s3[1], 0xDD));
+  float lanes[16];
+  _mm512_storeu_ps(lanes, s4);
+  for (int i = 0; i < 16; i++) {
+    sums[i] = lanes[4 * (i % 4) + i / 4];
+  }
+}
+
+/*
+ * nrows rows (first at byte `start`, then every rowBytes) x ntokens tokens (first at x, then every
+ * xStride floats), `chunks` chunks each; masks (2 x 16 ints: first chunk, last chunk) or NULL.
+ * Writes out[t * outRows + row + r]. Inlined with constant nrows/ntokens, so the loops unroll and the
+ * accumulators stay in registers.
+ */
+static inline __attribute__((always_inline)) void tile(const char *weights, long start, long rowBytes, int nrows,
+    const float *x, long xStride, int ntokens, int chunks, const int32_t *firstMask, const int32_t *lastMask,
+    float *out, long outRows, long row) {
+  __m512 even[MAX_ROWS][MAX_TOKENS];
+  __m512 odd[MAX_ROWS][MAX_TOKENS];
+  for (int r = 0; r < nrows; r++) {
+    for (int t = 0; t < ntokens; t++) {
+      even[r][t] = _mm512_setzero_ps();
+      odd[r][t] = _mm512_setzero_ps();
+    }
+  }
+  const __m512i high = _mm512_set1_epi32((int32_t) 0xFFFF0000);
+  for (int i = 0; i < chunks; i++) {
+    __m512 ev[MAX_ROWS];
+    __m512 od[MAX_ROWS];
+    for (int r = 0; r < nrows; r++) {
+      __m512i packed = _mm512_loadu_si512(weights + start + r * rowBytes + (long) i * BLOCK * 2);
+      if (firstMask != NULL && (i == 0 || i == chunks - 1)) {
+        packed = _mm512_and_si512(packed, _mm512_loadu_si512(i == 0 ? firstMask : lastMask));
+      }
+      ev[r] = _mm512_castsi512_ps(_mm512_slli_epi32(packed, 16));
+      od[r] = _mm512_castsi512_ps(_mm512_and_si512(packed, high));
+    }
+    for (int t = 0; t < ntokens; t++) {
+      const float *xc = x + t * xStride + (long) i * BLOCK;
+      __m512 xe = _mm512_loadu_ps(xc);
+      __m512 xo = _mm512_loadu_ps(xc + LANES);
+      for (int r = 0; r < nrows; r++) {
+        even[r][t] = _mm512_fmadd_ps(ev[r], xe, even[r][t]);
+        odd[r][t] = _mm512_fmadd_ps(od[r], xo, odd[r][t]);
+      }
+    }
+  }
+  if (nrows * ntokens < 6) { /* too few to pay for the shuffles of a 16-vector reduction */
+    for (int r = 0; r < nrows; r++) {
+      for (int t = 0; t < ntokens; t++) {
+        out[t * outRows + row + r] = butterfly_sum(_mm512_add_ps(even[r][t], odd[r][t]));
+      }
+    }
+    return;
+  }
+  __m512 sumsOf[16];
+  float sums[16];
+  for (int i = 0; i < 16; i++) {
+    sumsOf[i] = i < nrows * ntokens ? _mm512_add_ps(even[i / ntokens][i % ntokens], odd[i / ntokens][i % ntokens])
+                                    : _mm512_setzero_ps();
+  }
+  butterfly_sums16(sumsOf, sums);
+  for (int r = 0; r < nrows; r++) {
+    for (int t = 0; t < ntokens; t++) {
+      out[t * outRows + row + r] = sums[r * ntokens + t];
+    }
+  }
+}
+
+#define TILE(R, T) tile(weights, start, rowBytes, R, x, xStride, T, chunks, firstMask, lastMask, out, outRows, r)
+
+/* One tile of nrows rows (up to MAX_ROWS) at row r, tokens [t0, t0 + ntokens), ntokens <= MAX_TOKENS. */
+static inline __attribute__((always_inline)) void tile_at(const char *weights, long rowBytes, long rowOffset, long r,
+    int nrows, const float *xAll, long xStride, int t0, int ntokens, int chunks, const int32_t *firstMask,
+    const int32_t *lastMask, float *outAll, long outRows) {
+  long start = r * rowBytes - rowOffset;
+  const float *x = xAll + t0 * xStride;
+  float *out = outAll + t0 * outRows;
+  if (nrows == MAX_ROWS) {
+    switch (ntokens) {
+      case 1: TILE(2, 1); break;
+      case 2: TILE(2, 2); break;
+      case 3: TILE(2, 3); break;
+      case 4: TILE(2, 4); break;
+      default: TILE(2, 5); break;
+    }
+  } else {
+    switch (ntokens) {
+      case 1: TILE(1, 1); break;
+      case 2: TILE(1, 2); break;
+      case 3: TILE(1, 3); break;
+      case 4: TILE(1, 4); break;
+      default: TILE(1, 5); break;
+    }
+  }
+}
+
+/*
+ * Rows [row, row + nrows) of one kind (same reading offset, activations and masks), every token. Rows
+ * outermost: a group of rows is read from memory once and stays in L1 while every token group uses it
+ * (tokens outermost streamed a large matrix such as the LM head once per token group).
+ */
+static void rows_of_one_kind(const char *weights, long rowBytes, long rowOffset, long row, int nrows,
+    const float *xAll, long xStride, int tokens, int chunks, const int32_t *firstMask, const int32_t *lastMask,
+    float *outAll, long outRows) {
+  int done = 0;
+  while (done < nrows) {
+    int group = nrows - done >= MAX_ROWS ? MAX_ROWS : 1;
+    for (int t0 = 0; t0 < tokens; t0 += MAX_TOKENS) {
+      int ntokens = tokens - t0 < MAX_TOKENS ? tokens - t0 : MAX_TOKENS;
+      tile_at(weights, rowBytes, rowOffset, row + done, group, xAll, xStride, t0, ntokens, chunks, firstMask, lastMask,
+          outAll, outRows);
+    }
+    done += group;
+  }
+}
+
+/*
+ * io.moestream.engine.kernel.NativeMatmul.bf16(ByteBuffer weights, int rows, int cols, int tokens,
+ *     int rowStart, int rowEnd, int misalignment, float[] paired, float[] shifted, int[] alignedMasks,
+ *     float[] out, int outRows, int firstRow)
+ * misalignment > 0: interior rows are read from (r * rowBytes - misalignment) with `shifted`
+ * activations (stride cols + 32) and (chunks + 1) chunks, the end chunks masked; 0: every row in place.
+ * Columns past the last full chunk are left to the caller (MatmulBf16 adds them in Java).
+ */
+JNIEXPORT void JNICALL Java_io_moestream_engine_kernel_NativeMatmul_bf16(JNIEnv *env, jclass cls, jobject weights,
+    jint rows, jint cols, jint tokens, jint rowStart, jint rowEnd, jint misalignment, jfloatArray paired,
+    jfloatArray shifted, jintArray alignedMasks, jfloatArray out, jint outRows, jint firstRow) {
+  (void) cls;
+  const char *w = (const char *) (*env)->GetDirectBufferAddress(env, weights);
+  if (w == NULL) {
+    return; /* NativeMatmul only passes direct buffers */
+  }
+  int chunks = cols / BLOCK;
+  long rowBytes = (long) cols * 2;
+  float *xPaired = (*env)->GetPrimitiveArrayCritical(env, paired, NULL);
+  float *xShifted = misalignment > 0 ? (*env)->GetPrimitiveArrayCritical(env, shifted, NULL) : NULL;
+  int32_t *masks = misalignment > 0 ? (*env)->GetPrimitiveArrayCritical(env, alignedMasks, NULL) : NULL;
+  float *o = (*env)->GetPrimitiveArrayCritical(env, out, NULL);
+  float *outBase = o + firstRow;
+  long r = rowStart;
+  while (r < rowEnd) {
+    int interior = misalignment > 0 && r > 0 && r < rows - 1;
+    long end = interior ? (rowEnd < rows - 1 ? rowEnd : rows - 1) : r + 1;
+    if (!interior && misalignment == 0) {
+      end = rowEnd;
+    }
+    if (interior) {
+      rows_of_one_kind(w, rowBytes, misalignment, r, (int) (end - r), xShifted, cols + BLOCK, tokens, chunks + 1,
+          masks, masks + (long) chunks * LANES, outBase, outRows);
+    } else {
+      rows_of_one_kind(w, rowBytes, 0, r, (int) (end - r), xPaired, cols, tokens, chunks, NULL, NULL, outBase,
+          outRows);
+    }
+    r = end;
+  }
+  (*env)->ReleasePrimitiveArrayCritical(env, out, o, 0);
+  if (masks != NULL) {
+    (*env)->ReleasePrimitiveArrayCritical(env, alignedMasks, masks, JNI_ABORT);
+  }
+  if (xShifted != NULL) {
+    (*env)->ReleasePrimitiveArrayCritical(env, shifted, xShifted, JNI_ABORT);
+  }
+  (*env)->ReleasePrimitiveArrayCritical(env, paired, xPaired, JNI_ABORT);
+}

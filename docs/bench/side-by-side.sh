@@ -9,6 +9,7 @@
 #                               place with SETTOPK (a command taking FILE K) for each K and set back at the end
 #   MOESTREAM                   the launcher to time (default: this checkout's ./moestream)
 #   ENGINES                     which to run (default "peer moestream")
+#   KERNELS                     moestream's --kernels (default auto; "vector" gives the pure-Java figures)
 #   TOKENS (default 64) decoded tokens per sequence at batch 16 and 64; 128 at batch 1. Prompts: 32 tokens, and one
 #   512-token prompt for prefill.
 set -euo pipefail
@@ -18,6 +19,7 @@ cd "$models" # the peer writes its llama.log into the working directory
 ms="${MOESTREAM:-$root/moestream}"
 tokens="${TOKENS:-64}"
 engines="${ENGINES:-peer moestream}"
+kernels="${KERNELS:-auto}"
 : "${IK_BIN:?set IK_BIN to the directory with ik_llama.cpp's llama-bench and llama-batched-bench}"
 : "${SETTOPK:?set SETTOPK to a command that sets a GGUF's expert_used_count in place: SETTOPK FILE K}"
 
@@ -39,12 +41,12 @@ for spec in "$@"; do
       -npp 32 -ntg "$tokens" -npl 16,64 2>&1 | grep -E '^\|'
     fi
     if [[ " $engines " == *" moestream "* ]]; then
-    echo "### moestream ($ms)"
-    "$ms" bench-decode --model "$models/$shape" --threads 2 --batch 1 --experts-per-token "$k" --max-new-tokens 128 \
+    echo "### moestream ($ms, --kernels $kernels)"
+    "$ms" bench-decode --model "$models/$shape" --kernels "$kernels" --threads 2 --batch 1 --experts-per-token "$k" --max-new-tokens 128 \
       --prompt-tokens 32 --profile 2>&1 | grep -v WARNING
-    "$ms" bench-decode --model "$models/$shape" --threads 2 --batch 16,64 --experts-per-token "$k" \
+    "$ms" bench-decode --model "$models/$shape" --kernels "$kernels" --threads 2 --batch 16,64 --experts-per-token "$k" \
       --max-new-tokens "$tokens" --prompt-tokens 32 --profile 2>&1 | grep -v WARNING
-    "$ms" bench-decode --model "$models/$shape" --threads 2 --batch 1 --experts-per-token "$k" --max-new-tokens 8 \
+    "$ms" bench-decode --model "$models/$shape" --kernels "$kernels" --threads 2 --batch 1 --experts-per-token "$k" --max-new-tokens 8 \
       --prompt-tokens 512 --warmup-tokens 8 2>&1 | grep -v WARNING
     fi
   done

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the native BF16 matmul tiles (moestream_kernels.c) into the gpu jar's classes, where
-# NativeMatmul loads them from. Run by gpu/pom.xml's native-kernels profile where gcc is installed.
+# NativeKernels loads them from. Run by gpu/pom.xml's native-kernels profile where gcc is installed.
 # Arguments: SOURCE_DIR JAVA_HOME OUTPUT_CLASSES_DIR
 set -euo pipefail
 src=$1 java_home=$2 classes=$3
@@ -12,6 +12,7 @@ fi
 out=$classes/io/moestream/engine/kernel/native/linux-x86_64
 mkdir -p "$out"
 # AVX-512F only (no -march=native): the library must run on any AVX-512 machine it is copied to.
-gcc -O3 -mavx512f -mfma -fPIC -shared -Wall -Wextra -Werror -I"$include" -I"$include/linux" \
+# -ffp-contract=off: a scalar a * b + c stays two roundings, as in Java (fused only where the code says so).
+gcc -O3 -mavx512f -mfma -ffp-contract=off -fPIC -shared -Wall -Wextra -Werror -I"$include" -I"$include/linux" \
   -o "$out/libmoestream_kernels.so" "$src/moestream_kernels.c"
 echo "native kernels: built $out/libmoestream_kernels.so"

@@ -7,11 +7,11 @@
  *   floats), evenSum = fma(evens, x[c..c+16), evenSum), oddSum = fma(odds, x[c+16..c+32), oddSum);
  *   the first and last chunk ANDed with their masks when the row is read from an aligned start;
  *   result = butterfly sum of (evenSum + oddSum): lanes i and i^8, then ^4, ^2, ^1, lane 0.
- * so the results are bitwise those of the Java kernel (NativeMatmulTest holds them to it), and a
+ * so the results are bitwise those of the Java kernel (NativeKernelsTest holds them to it), and a
  * token's result does not depend on the tile, the batch or the thread that computed it.
  *
  * Built by gpu/pom.xml where gcc is installed, for AVX-512F (x86-64-v4 without the other extensions);
- * NativeMatmul loads it only where the JVM's preferred float vector has 16 lanes (AVX-512 in use).
+ * NativeKernels loads it only where the JVM's preferred float vector has 16 lanes (AVX-512 in use).
  */
 #include <jni.h>
 #include <immintrin.h>
@@ -177,20 +177,20 @@ static void rows_of_one_kind(const char *weights, long rowBytes, long rowOffset,
 }
 
 /*
- * io.moestream.engine.kernel.NativeMatmul.bf16(ByteBuffer weights, int rows, int cols, int tokens,
+ * io.moestream.engine.kernel.NativeKernels.bf16(ByteBuffer weights, int rows, int cols, int tokens,
  *     int rowStart, int rowEnd, int misalignment, float[] paired, float[] shifted, int[] alignedMasks,
  *     float[] out, int outRows, int firstRow)
  * misalignment > 0: interior rows are read from (r * rowBytes - misalignment) with `shifted`
  * activations (stride cols + 32) and (chunks + 1) chunks, the end chunks masked; 0: every row in place.
  * Columns past the last full chunk are left to the caller (MatmulBf16 adds them in Java).
  */
-JNIEXPORT void JNICALL Java_io_moestream_engine_kernel_NativeMatmul_bf16(JNIEnv *env, jclass cls, jobject weights,
+JNIEXPORT void JNICALL Java_io_moestream_engine_kernel_NativeKernels_bf16(JNIEnv *env, jclass cls, jobject weights,
     jint rows, jint cols, jint tokens, jint rowStart, jint rowEnd, jint misalignment, jfloatArray paired,
     jfloatArray shifted, jintArray alignedMasks, jfloatArray out, jint outRows, jint firstRow) {
   (void) cls;
   const char *w = (const char *) (*env)->GetDirectBufferAddress(env, weights);
   if (w == NULL) {
-    return; /* NativeMatmul only passes direct buffers */
+    return; /* NativeKernels only passes direct buffers */
   }
   int chunks = cols / BLOCK;
   long rowBytes = (long) cols * 2;
@@ -223,4 +223,100 @@ JNIEXPORT void JNICALL Java_io_moestream_engine_kernel_NativeMatmul_bf16(JNIEnv 
     (*env)->ReleasePrimitiveArrayCritical(env, shifted, xShifted, JNI_ABORT);
   }
   (*env)->ReleasePrimitiveArrayCritical(env, paired, xPaired, JNI_ABORT);
+}
+
+/*
+ * Attention's inner loops, twins of VectorKernels.dot and VectorKernels.axpy as CpuAttention calls them
+ * key after key, with the same operations in the same order (so bitwise the same), but with the lane
+ * sums of 16 keys reduced together and one call per (token, head) instead of two per key.
+ *
+ * io.moestream.engine.kernel.NativeKernels.scaledDots(float[] q, int qOffset, float[] keys,
+ *     int[] keyOffsets, int count, int n, float scale, float[] out):
+ *   out[j] = dot(q[qOffset..+n), keys[keyOffsets[j]..+n)) * scale, j in [0, count), where dot is
+ *   VectorKernels.dot: acc = fma(q, k, acc) per 16 lanes, butterfly sum, then sum += q[i] * k[i] for the
+ *   columns past the last full vector (not fused: the build passes -ffp-contract=off).
+ */
+JNIEXPORT void JNICALL Java_io_moestream_engine_kernel_NativeKernels_scaledDots(JNIEnv *env, jclass cls,
+    jfloatArray qArray, jint qOffset, jfloatArray keysArray, jintArray offsetsArray, jint count, jint n, jfloat scale,
+    jfloatArray outArray) {
+  (void) cls;
+  int vectorCols = n - n % LANES;
+  float *qAll = (*env)->GetPrimitiveArrayCritical(env, qArray, NULL);
+  float *keys = (*env)->GetPrimitiveArrayCritical(env, keysArray, NULL);
+  int32_t *offsets = (*env)->GetPrimitiveArrayCritical(env, offsetsArray, NULL);
+  float *out = (*env)->GetPrimitiveArrayCritical(env, outArray, NULL);
+  const float *q = qAll + qOffset;
+  for (int j0 = 0; j0 < count; j0 += 16) {
+    int group = count - j0 < 16 ? count - j0 : 16;
+    __m512 acc[16];
+    float sums[16];
+    for (int g = 0; g < 16; g++) {
+      acc[g] = _mm512_setzero_ps();
+    }
+    for (int g = 0; g < group; g++) {
+      const float *k = keys + offsets[j0 + g];
+      for (int i = 0; i < vectorCols; i += LANES) {
+        acc[g] = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), _mm512_loadu_ps(k + i), acc[g]);
+      }
+    }
+    butterfly_sums16(acc, sums);
+    for (int g = 0; g < group; g++) {
+      const float *k = keys + offsets[j0 + g];
+      float sum = sums[g];
+      for (int i = vectorCols; i < n; i++) {
+        sum += q[i] * k[i];
+      }
+      out[j0 + g] = sum * scale;
+    }
+  }
+  (*env)->ReleasePrimitiveArrayCritical(env, outArray, out, 0);
+  (*env)->ReleasePrimitiveArrayCritical(env, offsetsArray, offsets, JNI_ABORT);
+  (*env)->ReleasePrimitiveArrayCritical(env, keysArray, keys, JNI_ABORT);
+  (*env)->ReleasePrimitiveArrayCritical(env, qArray, qAll, JNI_ABORT);
+}
+
+/*
+ * io.moestream.engine.kernel.NativeKernels.weightedSum(float[] weights, float[] values, int[] valueOffsets,
+ *     int count, float[] y, int yOffset, int n):
+ *   for j in [0, count): y[yOffset..+n) += weights[j] * values[valueOffsets[j]..+n), as VectorKernels.axpy
+ *   does it (y = fma(x, w, y) per 16 lanes, y += w * x past the last full vector), j in order, so every
+ *   element sees the same adds in the same order; y stays in registers across j, 8 vectors at a time.
+ */
+JNIEXPORT void JNICALL Java_io_moestream_engine_kernel_NativeKernels_weightedSum(JNIEnv *env, jclass cls,
+    jfloatArray weightsArray, jfloatArray valuesArray, jintArray offsetsArray, jint count, jfloatArray yArray,
+    jint yOffset, jint n) {
+  (void) cls;
+  int vectorCols = n - n % LANES;
+  float *weights = (*env)->GetPrimitiveArrayCritical(env, weightsArray, NULL);
+  float *values = (*env)->GetPrimitiveArrayCritical(env, valuesArray, NULL);
+  int32_t *offsets = (*env)->GetPrimitiveArrayCritical(env, offsetsArray, NULL);
+  float *yAll = (*env)->GetPrimitiveArrayCritical(env, yArray, NULL);
+  float *y = yAll + yOffset;
+  for (int c0 = 0; c0 < vectorCols; c0 += 8 * LANES) {
+    int vectors = (vectorCols - c0) / LANES < 8 ? (vectorCols - c0) / LANES : 8;
+    __m512 acc[8];
+    for (int v = 0; v < vectors; v++) {
+      acc[v] = _mm512_loadu_ps(y + c0 + v * LANES);
+    }
+    for (int j = 0; j < count; j++) {
+      const float *x = values + offsets[j] + c0;
+      __m512 w = _mm512_set1_ps(weights[j]);
+      for (int v = 0; v < vectors; v++) {
+        acc[v] = _mm512_fmadd_ps(_mm512_loadu_ps(x + v * LANES), w, acc[v]);
+      }
+    }
+    for (int v = 0; v < vectors; v++) {
+      _mm512_storeu_ps(y + c0 + v * LANES, acc[v]);
+    }
+  }
+  for (int j = 0; j < count; j++) {
+    const float *x = values + offsets[j];
+    for (int i = vectorCols; i < n; i++) {
+      y[i] += weights[j] * x[i];
+    }
+  }
+  (*env)->ReleasePrimitiveArrayCritical(env, yArray, yAll, 0);
+  (*env)->ReleasePrimitiveArrayCritical(env, offsetsArray, offsets, JNI_ABORT);
+  (*env)->ReleasePrimitiveArrayCritical(env, valuesArray, values, JNI_ABORT);
+  (*env)->ReleasePrimitiveArrayCritical(env, weightsArray, weights, JNI_ABORT);
 }

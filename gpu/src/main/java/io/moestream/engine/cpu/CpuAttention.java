@@ -111,13 +111,17 @@ final class CpuAttention implements AttentionLayer {
       PagedKvCache.Sequence sequence = batch.kvSequences()[t];
       int contextLength = batch.positions()[t] + 1;
       int first = window > 0 ? Math.max(0, contextLength - window) : 0;
-      float[] scores = new float[contextLength - first];
+      int keys = contextLength - first;
+      float[] scores = new float[keys];
+      int[] cacheOffsets = new int[keys]; // each key's (and its value's) offset in the caches
+      for (int j = first; j < contextLength; j++) {
+        cacheOffsets[j - first] = sequence.slot(layer, j) * kvDim + kvOffset;
+      }
       int qOffset = t * qDim + h * headDim;
       float sink = sinks == null ? Float.NEGATIVE_INFINITY : sinks[h];
+      kernels.scaledDots(q, qOffset, keyCache, cacheOffsets, keys, headDim, scale, scores);
       float max = sink;
-      for (int j = first; j < contextLength; j++) {
-        float score = kernels.dot(q, qOffset, keyCache, sequence.slot(layer, j) * kvDim + kvOffset, headDim) * scale;
-        scores[j - first] = score;
+      for (float score : scores) {
         max = Math.max(max, score);
       }
       float sum = sinks == null ? 0 : (float) Math.exp(sink - max);
@@ -126,11 +130,10 @@ final class CpuAttention implements AttentionLayer {
         sum += scores[i];
       }
       float inv = 1f / sum;
-      int outOffset = t * qDim + h * headDim;
-      for (int j = first; j < contextLength; j++) {
-        kernels.axpy(scores[j - first] * inv, valueCache, sequence.slot(layer, j) * kvDim + kvOffset, attended, outOffset,
-            headDim);
+      for (int i = 0; i < keys; i++) {
+        scores[i] *= inv;
       }
+      kernels.weightedSum(scores, valueCache, cacheOffsets, keys, attended, t * qDim + h * headDim, headDim);
     });
     project(w.oProj(), scratch.input(attended, numTokens, qDim), out);
     for (int t = 0; t < numTokens; t++) {

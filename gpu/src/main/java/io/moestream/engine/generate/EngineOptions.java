@@ -6,7 +6,7 @@ import io.moestream.engine.model.WeightsMode;
  * How an engine runs. Immutable; validated on construction.
  *
  * @param threads CPU threads for the forward pass (the calling thread included)
- * @param kernels "auto" (the native BF16 tiles where they load, else "vector"), "native" (fails where they do
+ * @param kernels "auto" (the native kernels where they load, else "vector"), "native" (fails where they do
  *     not load), "vector" (Java Vector API) or "scalar" (the plain reference, for tests); see {@link
  *     io.moestream.engine.kernel.Kernels#named}
  * @param kvCacheBytes memory for the paged KV cache (keys and values, all layers)

@@ -21,6 +21,28 @@ public interface Kernels {
   /** y[yOffset..+n) += alpha * x[xOffset..+n). */
   void axpy(float alpha, float[] x, int xOffset, float[] y, int yOffset, int n);
 
+  /**
+   * Attention's scores: {@code out[j] = dot(q, qOffset, keys, keyOffsets[j], n) * scale} for j in [0, count).
+   * Overrides must give the same bits as this loop.
+   */
+  default void scaledDots(float[] q, int qOffset, float[] keys, int[] keyOffsets, int count, int n, float scale,
+      float[] out) {
+    for (int j = 0; j < count; j++) {
+      out[j] = dot(q, qOffset, keys, keyOffsets[j], n) * scale;
+    }
+  }
+
+  /**
+   * Attention's weighted values: {@code axpy(weights[j], values, valueOffsets[j], y, yOffset, n)} for j in
+   * [0, count), in order. Overrides must give the same bits as this loop.
+   */
+  default void weightedSum(float[] weights, float[] values, int[] valueOffsets, int count, float[] y, int yOffset,
+      int n) {
+    for (int j = 0; j < count; j++) {
+      axpy(weights[j], values, valueOffsets[j], y, yOffset, n);
+    }
+  }
+
   /** out = x / sqrt(mean(x^2) + eps) * weight, over n values. {@code out} may be {@code x}. */
   void rmsNorm(float[] x, int xOffset, float[] weight, float eps, float[] out, int outOffset, int n);
 
@@ -31,14 +53,14 @@ public interface Kernels {
   java.util.List<String> NAMES = java.util.List.of("auto", "native", "vector", "scalar");
 
   /**
-   * {@code auto}: the Vector API kernels with {@link NativeMatmul}'s BF16 tiles where that library loads
+   * {@code auto}: the Vector API kernels with {@link NativeKernels}'s BF16 tiles where that library loads
    * (bitwise the same results, faster), the Vector API alone elsewhere; {@code native}: the same, but an
    * error naming the reason where the library does not load; {@code vector}: the Vector API alone;
    * {@code scalar}: the plain reference.
    */
   static Kernels named(String name) {
     return switch (name) {
-      case "auto" -> new VectorKernels(NativeMatmul.available());
+      case "auto" -> new VectorKernels(NativeKernels.available());
       case "native" -> new VectorKernels(true);
       case "vector" -> new VectorKernels();
       case "scalar" -> new ScalarKernels();

@@ -48,7 +48,7 @@ final class MatmulBf16 {
     });
   }
 
-  /** {@code nativeTiles}: the full chunks through {@link NativeMatmul} (bitwise the same sums), where it loaded. */
+  /** {@code nativeTiles}: the full chunks through {@link NativeKernels} (bitwise the same sums), where it loaded. */
   static void matmul(Matrix w, MatmulInput x, float[] out, int rowStart, int rowEnd, boolean nativeTiles) {
     int rows = w.rows();
     int cols = w.cols();
@@ -66,7 +66,7 @@ final class MatmulBf16 {
     int[] alignedMasks = aligned ? chunkMasks(misalignment / 2, chunks + 1) : null;
     boolean inNative = nativeTiles && w.bytes.isDirect() && chunks > 0;
     if (inNative) {
-      NativeMatmul.bf16(w.bytes, rows, cols, tokens, rowStart, rowEnd, aligned ? misalignment : 0, x.paired, shifted,
+      NativeKernels.bf16(w.bytes, rows, cols, tokens, rowStart, rowEnd, aligned ? misalignment : 0, x.paired, shifted,
           alignedMasks, out, w.outRows, w.firstRow);
     }
     for (int r = rowStart; r < (inNative ? rowStart : rowEnd); r++) { // after the native call only tails are left

@@ -14,8 +14,8 @@ public final class VectorKernels implements Kernels {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
   private static final int L = F.length();
 
-  /** BF16 matmuls through {@link NativeMatmul} (bitwise the same results). */
-  private final boolean nativeBf16;
+  /** BF16 matmuls and attention's loops through {@link NativeKernels} (bitwise the same results). */
+  private final boolean nativeKernels;
 
   /** The pure-Java kernels. */
   public VectorKernels() {
@@ -23,24 +23,45 @@ public final class VectorKernels implements Kernels {
   }
 
   /**
-   * {@code nativeBf16}: BF16 matmuls run {@link NativeMatmul}'s tiles; throws when it did not load here,
+   * {@code nativeKernels}: BF16 matmuls and attention's scores and weighted values run {@link NativeKernels};
+   * throws when it did not load here,
    * with the reason ({@link Kernels#named} picks this only where it did).
    */
-  public VectorKernels(boolean nativeBf16) {
-    if (nativeBf16 && !NativeMatmul.available()) {
-      throw new IllegalStateException("native kernels unavailable: " + NativeMatmul.unavailableReason());
+  public VectorKernels(boolean nativeKernels) {
+    if (nativeKernels && !NativeKernels.available()) {
+      throw new IllegalStateException("native kernels unavailable: " + NativeKernels.unavailableReason());
     }
-    this.nativeBf16 = nativeBf16;
+    this.nativeKernels = nativeKernels;
   }
 
   @Override
   public String toString() {
-    return nativeBf16 ? "VectorKernels, native BF16 tiles" : "VectorKernels";
+    return nativeKernels ? "VectorKernels, native tiles" : "VectorKernels";
   }
 
-  /** Whether BF16 matmuls run the native tiles. */
-  public boolean nativeBf16() {
-    return nativeBf16;
+  @Override
+  public void scaledDots(float[] q, int qOffset, float[] keys, int[] keyOffsets, int count, int n, float scale,
+      float[] out) {
+    if (nativeKernels && L == 16) {
+      NativeKernels.scaledDots(q, qOffset, keys, keyOffsets, count, n, scale, out);
+    } else {
+      Kernels.super.scaledDots(q, qOffset, keys, keyOffsets, count, n, scale, out);
+    }
+  }
+
+  @Override
+  public void weightedSum(float[] weights, float[] values, int[] valueOffsets, int count, float[] y, int yOffset,
+      int n) {
+    if (nativeKernels && L == 16) {
+      NativeKernels.weightedSum(weights, values, valueOffsets, count, y, yOffset, n);
+    } else {
+      Kernels.super.weightedSum(weights, values, valueOffsets, count, y, yOffset, n);
+    }
+  }
+
+  /** Whether BF16 matmuls and attention's loops run the native kernels. */
+  public boolean nativeKernels() {
+    return nativeKernels;
   }
 
   @Override
@@ -59,7 +80,7 @@ public final class VectorKernels implements Kernels {
     switch (w.dtype()) {
       case MXFP4 -> MatmulMxfp4.matmul(w, x, out, rowStart, rowEnd);
       case F32 -> MatmulF32.matmul(w, x, out, rowStart, rowEnd);
-      case BF16 -> MatmulBf16.matmul(w, x, out, rowStart, rowEnd, nativeBf16);
+      case BF16 -> MatmulBf16.matmul(w, x, out, rowStart, rowEnd, nativeKernels);
       case F16 -> MatmulF16.matmul(w, x, out, rowStart, rowEnd);
       case F8_E4M3 -> MatmulFp8.matmul(w, x, out, rowStart, rowEnd);
       case Q8_0 -> MatmulQ8.matmul(w, x, out, rowStart, rowEnd);

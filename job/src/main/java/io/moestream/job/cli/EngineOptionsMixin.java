@@ -11,7 +11,7 @@ final class EngineOptionsMixin {
   Integer threads;
 
   @Option(names = "--kernels", defaultValue = "auto", paramLabel = "<kernels>",
-      description = "CPU kernels: auto (native BF16 tiles where they load, else vector), native, vector (Java "
+      description = "CPU kernels: auto (native kernels where they load, else vector), native, vector (Java "
           + "Vector API) or scalar (plain reference). Default: ${DEFAULT-VALUE}.")
   String kernels;
 

@@ -13,13 +13,15 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The native BF16 tiles against the Java Vector API kernel they twin: bitwise equal (tolerance 0) for
+ * The native kernels against the Java Vector API kernels they twin. BF16 matmul tiles: bitwise equal (tolerance 0) for
  * every misalignment of the data, row count and range (2-row tiles and a remainder row), token count (1 to
  * 5-token tiles and remainders), columns with and without a tail past the last 32-column chunk; and a
- * token's result the same alone as in any batch. The Java kernel is held to the scalar reference by
+ * token's result the same alone as in any batch. Attention's scores and weighted values: bitwise the
+ * per-key loops of {@link VectorKernels#dot} and {@link VectorKernels#axpy} for head sizes with and without
+ * a tail past the last vector, 1 to 40 keys at scattered cache offsets. The Java kernel is held to the scalar reference by
  * VectorKernelsTest and MisalignedWeightsTest, so these tests tie the native kernel to it too.
  */
-class NativeMatmulTest {
+class NativeKernelsTest {
   private static final Kernels JAVA = new VectorKernels();
   private static Kernels tiles;
 
@@ -27,10 +29,10 @@ class NativeMatmulTest {
   static void load() {
     // the gpu build compiles the library wherever gcc is installed: there it must load
     if (Files.isExecutable(Path.of("/usr/bin/gcc")) && MatmulInput.LANES == 16) {
-      assertTrue(NativeMatmul.available(), "gcc is installed but the native kernels did not load: "
-          + NativeMatmul.unavailableReason());
+      assertTrue(NativeKernels.available(), "gcc is installed but the native kernels did not load: "
+          + NativeKernels.unavailableReason());
     }
-    assumeTrue(NativeMatmul.available(), () -> "native kernels unavailable: " + NativeMatmul.unavailableReason());
+    assumeTrue(NativeKernels.available(), () -> "native kernels unavailable: " + NativeKernels.unavailableReason());
     tiles = new VectorKernels(true);
   }
 
@@ -94,6 +96,39 @@ class NativeMatmulTest {
       tiles.matmul(w, MatmulInput.of(input, 1, cols), out, 0, rows);
       for (int r = 1; r < 4; r++) {
         assertEquals(32f, out[r], "row " + r + " at misalignment " + misalignment);
+      }
+    }
+  }
+
+  @Test
+  void attentionScoresAndWeightedValuesAreBitwiseTheJavaLoops() {
+    SplittableRandom random = new SplittableRandom(13);
+    VectorKernels java = new VectorKernels();
+    for (int n : new int[] {8, 16, 64, 72, 128, 200}) {
+      for (int count : new int[] {1, 2, 15, 16, 17, 33, 40}) {
+        float[] cache = randomFloats(random, 64 * n + 7);
+        int[] offsets = new int[count];
+        for (int j = 0; j < count; j++) {
+          offsets[j] = random.nextInt(64) * n + random.nextInt(7); // scattered, not in order, may repeat
+        }
+        float[] q = randomFloats(random, n + 5);
+        float[] expected = new float[count];
+        float[] actual = new float[count];
+        java.scaledDots(q, 5, cache, offsets, count, n, 0.125f, expected);
+        tiles.scaledDots(q, 5, cache, offsets, count, n, 0.125f, actual);
+        for (int j = 0; j < count; j++) {
+          assertEquals(Float.floatToRawIntBits(expected[j]), Float.floatToRawIntBits(actual[j]),
+              "n " + n + ", " + count + " keys: score " + j + ": Java " + expected[j] + ", native " + actual[j]);
+        }
+        float[] weights = randomFloats(random, count);
+        float[] yJava = randomFloats(random, n + 3);
+        float[] yNative = yJava.clone();
+        java.weightedSum(weights, cache, offsets, count, yJava, 3, n);
+        tiles.weightedSum(weights, cache, offsets, count, yNative, 3, n);
+        for (int i = 0; i < yJava.length; i++) {
+          assertEquals(Float.floatToRawIntBits(yJava[i]), Float.floatToRawIntBits(yNative[i]),
+              "n " + n + ", " + count + " values: element " + i + ": Java " + yJava[i] + ", native " + yNative[i]);
+        }
       }
     }
   }

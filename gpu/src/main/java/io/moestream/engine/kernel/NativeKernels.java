@@ -21,13 +21,13 @@ import jdk.incubator.vector.FloatVector;
  * additions is written for; elsewhere, or where loading fails, {@link #unavailableReason} says why and the
  * Java kernels run.
  */
-public final class NativeMatmul {
+public final class NativeKernels {
   /** Where the build puts the library inside the jar. */
   static final String RESOURCE = "/io/moestream/engine/kernel/native/linux-x86_64/libmoestream_kernels.so";
 
   private static final String UNAVAILABLE = load();
 
-  private NativeMatmul() {}
+  private NativeKernels() {}
 
   /** Whether the native kernels loaded in this JVM (and class loader). */
   public static boolean available() {
@@ -49,7 +49,7 @@ public final class NativeMatmul {
     if (lanes != 16) {
       return "the JVM's preferred float vector has " + lanes + " lanes, the native kernels need AVX-512 (16)";
     }
-    try (InputStream in = NativeMatmul.class.getResourceAsStream(RESOURCE)) {
+    try (InputStream in = NativeKernels.class.getResourceAsStream(RESOURCE)) {
       if (in == null) {
         return "the jar has no " + RESOURCE + " (built without gcc)";
       }
@@ -70,4 +70,12 @@ public final class NativeMatmul {
    */
   static native void bf16(ByteBuffer weights, int rows, int cols, int tokens, int rowStart, int rowEnd,
       int misalignment, float[] paired, float[] shifted, int[] alignedMasks, float[] out, int outRows, int firstRow);
+
+  /** {@link Kernels#scaledDots}, bitwise as {@link VectorKernels#dot} computes each. */
+  static native void scaledDots(float[] q, int qOffset, float[] keys, int[] keyOffsets, int count, int n, float scale,
+      float[] out);
+
+  /** {@link Kernels#weightedSum}, bitwise as {@link VectorKernels#axpy} computes each, j in order. */
+  static native void weightedSum(float[] weights, float[] values, int[] valueOffsets, int count, float[] y,
+      int yOffset, int n);
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the native BF16 matmul tiles (moestream_kernels.c) into the gpu jar's classes, where
+# Builds the native kernels (moestream_kernels.c: BF16 matmuls, attention loops) into the gpu jar's classes, where
 # NativeKernels loads them from. Run by gpu/pom.xml's native-kernels profile where gcc is installed.
 # Arguments: SOURCE_DIR JAVA_HOME OUTPUT_CLASSES_DIR
 set -euo pipefail

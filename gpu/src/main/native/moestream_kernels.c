@@ -202,10 +202,8 @@ JNIEXPORT void JNICALL Java_io_moestream_engine_kernel_NativeKernels_bf16(JNIEnv
   long r = rowStart;
   while (r < rowEnd) {
     int interior = misalignment > 0 && r > 0 && r < rows - 1;
-    long end = interior ? (rowEnd < rows - 1 ? rowEnd : rows - 1) : r + 1;
-    if (!interior && misalignment == 0) {
-      end = rowEnd;
-    }
+    /* the first and last row of a misaligned matrix are read in place, one at a time */
+    long end = interior ? (rowEnd < rows - 1 ? rowEnd : rows - 1) : misalignment > 0 ? r + 1 : rowEnd;
     if (interior) {
       rows_of_one_kind(w, rowBytes, misalignment, r, (int) (end - r), xShifted, cols + BLOCK, tokens, chunks + 1,
           masks, masks + (long) chunks * LANES, outBase, outRows);

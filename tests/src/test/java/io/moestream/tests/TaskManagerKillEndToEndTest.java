@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 class TaskManagerKillEndToEndTest {
   static final Path CLUSTER_HOME = SessionClusterEndToEndTest.CLUSTER_HOME.resolveSibling("session-cluster-tm-kill");
   static final int REQUESTS = 64;
-  static final int MIN_NEW_TOKENS = 56;
+  static final int EXTRA_NEW_TOKENS = 56; // added to each request's 4-8
   static final String NAME = "tmkill";
   static final String OUTPUT = NAME + ".generations";
   /**
@@ -69,7 +69,7 @@ class TaskManagerKillEndToEndTest {
     // that requests are still mid-generation when the TaskManager dies (4-8 tokens each were all done
     // before a slow first checkpoint committed)
     requests = EndToEnd.goodRequests(REQUESTS).stream()
-        .map(r -> InferenceRequest.newBuilder(r).setMaxNewTokens(MIN_NEW_TOKENS + r.getMaxNewTokens()).build()).toList();
+        .map(r -> InferenceRequest.newBuilder(r).setMaxNewTokens(EXTRA_NEW_TOKENS + r.getMaxNewTokens()).build()).toList();
     try (EndToEnd.Reference reference = new EndToEnd.Reference(model)) {
       expected.putAll(reference.generateAll(requests));
     }

@@ -53,10 +53,10 @@ public interface Kernels {
   java.util.List<String> NAMES = java.util.List.of("auto", "native", "vector", "scalar");
 
   /**
-   * {@code auto}: the Vector API kernels with {@link NativeKernels}'s BF16 tiles where that library loads
-   * (bitwise the same results, faster), the Vector API alone elsewhere; {@code native}: the same, but an
-   * error naming the reason where the library does not load; {@code vector}: the Vector API alone;
-   * {@code scalar}: the plain reference.
+   * {@code auto}: the Vector API kernels with {@link NativeKernels}' BF16 matmuls and attention loops where
+   * that library loads (bitwise the same results, faster), the Vector API alone elsewhere; {@code native}:
+   * the same, but an error naming the reason where the library does not load; {@code vector}: the Vector
+   * API alone; {@code scalar}: the plain reference.
    */
   static Kernels named(String name) {
     return switch (name) {

@@ -254,7 +254,8 @@ public final class Matrix {
 
   /** As {@link #fromFloats(String, DType, int, int, float[])}, with the data {@code misalignment} bytes past a 64-byte boundary. */
   public static Matrix fromFloats(String name, DType dtype, int rows, int cols, float[] values, int misalignment) {
-    ByteBuffer block = ByteBuffer.allocateDirect(rows * cols * dtype.byteSize() + 192).alignedSlice(64); // >= 129 bytes past the data: room for any misalignment
+    // 192 spare bytes leave at least 129 after aligning: room for any misalignment up to 63 and more
+    ByteBuffer block = ByteBuffer.allocateDirect(rows * cols * dtype.byteSize() + 192).alignedSlice(64);
     block.position(misalignment);
     ByteBuffer buffer = block.slice().order(ByteOrder.LITTLE_ENDIAN);
     buffer.limit(rows * cols * dtype.byteSize());

@@ -9,10 +9,11 @@ import java.nio.file.StandardCopyOption;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * The native twin of {@link MatmulBf16} ({@code gpu/src/main/native/moestream_kernels.c}, JNI): the same
- * sums in the same order, bitwise equal to the Java kernel, with register tiles of 2 rows x up to 5
- * tokens that the Vector API does not compile to (measured: 2-3x the Java kernel's multiply-adds per
- * second at batch 16, docs/BENCHMARKS.md).
+ * Native twins ({@code gpu/src/main/native/moestream_kernels.c}, JNI) of {@link MatmulBf16} and of
+ * attention's per-key {@code dot} / {@code axpy} loops: the same sums in the same order, bitwise equal to
+ * the Java kernels, with register tiles of 2 rows x up to 5 tokens that the Vector API does not compile to
+ * and lane sums reduced 16 at a time (measured: batch 16 decode 1.3-2.8x the pure-Java path,
+ * docs/BENCHMARKS.md).
  *
  * <p>The library is built by the gpu module where gcc is installed, for AVX-512F, and ships inside the
  * jar. It is loaded once per class loader from a copy in the temporary directory (a JVM binds a

@@ -13,7 +13,6 @@ public final class ScalarKernels implements Kernels {
     return "ScalarKernels";
   }
 
-
   @Override
   public void matmul(Matrix w, MatmulInput x, float[] out, int rowStart, int rowEnd) {
     if (w.parts != null) {

@@ -23,9 +23,8 @@ public final class VectorKernels implements Kernels {
   }
 
   /**
-   * {@code nativeKernels}: BF16 matmuls and attention's scores and weighted values run {@link NativeKernels};
-   * throws when it did not load here,
-   * with the reason ({@link Kernels#named} picks this only where it did).
+   * {@code nativeKernels}: BF16 matmuls and attention's scores and weighted values run {@link NativeKernels}
+   * (which loads only where the float vector has 16 lanes); throws, with the reason, where it did not load.
    */
   public VectorKernels(boolean nativeKernels) {
     if (nativeKernels && !NativeKernels.available()) {
@@ -42,7 +41,7 @@ public final class VectorKernels implements Kernels {
   @Override
   public void scaledDots(float[] q, int qOffset, float[] keys, int[] keyOffsets, int count, int n, float scale,
       float[] out) {
-    if (nativeKernels && L == 16) {
+    if (nativeKernels) {
       NativeKernels.scaledDots(q, qOffset, keys, keyOffsets, count, n, scale, out);
     } else {
       Kernels.super.scaledDots(q, qOffset, keys, keyOffsets, count, n, scale, out);
@@ -52,16 +51,11 @@ public final class VectorKernels implements Kernels {
   @Override
   public void weightedSum(float[] weights, float[] values, int[] valueOffsets, int count, float[] y, int yOffset,
       int n) {
-    if (nativeKernels && L == 16) {
+    if (nativeKernels) {
       NativeKernels.weightedSum(weights, values, valueOffsets, count, y, yOffset, n);
     } else {
       Kernels.super.weightedSum(weights, values, valueOffsets, count, y, yOffset, n);
     }
-  }
-
-  /** Whether BF16 matmuls and attention's loops run the native kernels. */
-  public boolean nativeKernels() {
-    return nativeKernels;
   }
 
   @Override

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the native kernels (moestream_kernels.c: BF16 matmuls, attention loops) into the gpu jar's classes, where
+# Builds the native kernels (moestream_kernels.c: BF16 matmuls, attention loops; moestream_amx.c: AMX BF16
+# matmuls, used only where the CPU has AMX) into the gpu jar's classes, where
 # NativeKernels loads them from. Run by gpu/pom.xml's native-kernels profile where gcc is installed.
 # Arguments: SOURCE_DIR JAVA_HOME OUTPUT_CLASSES_DIR
 set -euo pipefail
@@ -11,8 +12,9 @@ if [ ! -f "$include/jni.h" ]; then
 fi
 out=$classes/io/moestream/engine/kernel/native/linux-x86_64
 mkdir -p "$out"
-# AVX-512F only (no -march=native): the library must run on any AVX-512 machine it is copied to.
+# AVX-512F only (no -march=native): the library must run on any AVX-512 machine it is copied to; the AMX
+# functions carry their own target attribute and run only after NativeKernels.amxInit checked the CPU.
 # -ffp-contract=off: a scalar a * b + c stays two roundings, as in Java (fused only where the code says so).
 gcc -O3 -mavx512f -mfma -ffp-contract=off -fPIC -shared -Wall -Wextra -Werror -I"$include" -I"$include/linux" \
-  -o "$out/libmoestream_kernels.so" "$src/moestream_kernels.c"
+  -o "$out/libmoestream_kernels.so" "$src/moestream_kernels.c" "$src/moestream_amx.c"
 echo "native kernels: built $out/libmoestream_kernels.so"

@@ -61,7 +61,7 @@ final class CpuMoe {
     // Router: rank every token's candidates, let the selection rule pick each token's k, then weigh.
     float[] routerLogits = scratch.floats(numTokens * numExperts); // (numTokens, numExperts)
     Matrix routerWeight = w.router();
-    pool.runRanges(numExperts, 4, (start, end) -> kernels.matmul(routerWeight, input, routerLogits, start, end));
+    pool.runRanges(numExperts, 4, (start, end) -> kernels.routerMatmul(routerWeight, input, routerLogits, start, end));
     if (w.routerBias() != null) { // gpt-oss
       for (int t = 0; t < numTokens; t++) {
         for (int e = 0; e < numExperts; e++) {

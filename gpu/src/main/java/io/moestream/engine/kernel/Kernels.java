@@ -15,6 +15,15 @@ public interface Kernels {
    */
   void matmul(Matrix w, MatmulInput x, float[] out, int rowStart, int rowEnd);
 
+  /**
+   * {@link #matmul} for a router: its logits pick experts, a discrete choice that a rounded activation can flip,
+   * so kernels that round activations ({@code amx}) run the exact matmul here. The router is a small matrix
+   * (experts x hidden), so this costs nothing measurable.
+   */
+  default void routerMatmul(Matrix w, MatmulInput x, float[] out, int rowStart, int rowEnd) {
+    matmul(w, x, out, rowStart, rowEnd);
+  }
+
   /** a[aOffset..+n) . b[bOffset..+n). */
   float dot(float[] a, int aOffset, float[] b, int bOffset, int n);
 
@@ -50,18 +59,21 @@ public interface Kernels {
   void siluMul(float[] gate, float[] up, int offset, int n);
 
   /** The names {@link #named} knows, the default first. */
-  java.util.List<String> NAMES = java.util.List.of("auto", "native", "vector", "scalar");
+  java.util.List<String> NAMES = java.util.List.of("auto", "native", "amx", "vector", "scalar");
 
   /**
    * {@code auto}: the Vector API kernels with {@link NativeKernels}' BF16 matmuls and attention loops where
    * that library loads (bitwise the same results, faster), the Vector API alone elsewhere; {@code native}:
-   * the same, but an error naming the reason where the library does not load; {@code vector}: the Vector
-   * API alone; {@code scalar}: the plain reference.
+   * the same, but an error naming the reason where the library does not load; {@code amx}: as {@code native},
+   * but BF16 matmuls round the activations to BF16 and run on AMX tiles (faster at batch 16+ and prefill,
+   * results close to but not bitwise those of the others; an error where the CPU has no AMX);
+   * {@code vector}: the Vector API alone; {@code scalar}: the plain reference.
    */
   static Kernels named(String name) {
     return switch (name) {
       case "auto" -> new VectorKernels(NativeKernels.available());
       case "native" -> new VectorKernels(true);
+      case "amx" -> new VectorKernels(true, true);
       case "vector" -> new VectorKernels();
       case "scalar" -> new ScalarKernels();
       default -> throw new IllegalArgumentException("kernels '" + name + "' unknown " + NAMES);

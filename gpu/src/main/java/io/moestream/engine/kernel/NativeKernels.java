@@ -28,6 +28,11 @@ public final class NativeKernels {
 
   private static final String UNAVAILABLE = load();
 
+  /** Loaded on first use: asks Linux for the AMX tile state, which only {@code kernels: amx} needs. */
+  private static final class Amx {
+    static final String UNAVAILABLE = NativeKernels.UNAVAILABLE != null ? NativeKernels.UNAVAILABLE : amxInit();
+  }
+
   private NativeKernels() {}
 
   /** Whether the native kernels loaded in this JVM (and class loader). */
@@ -38,6 +43,16 @@ public final class NativeKernels {
   /** Why the native kernels are not in use here; null when they are. */
   public static String unavailableReason() {
     return UNAVAILABLE;
+  }
+
+  /** Whether the AMX BF16 matmuls ({@link MatmulBf16Amx}) can run here: the library loaded, the CPU has AMX-BF16. */
+  public static boolean amxAvailable() {
+    return Amx.UNAVAILABLE == null;
+  }
+
+  /** Why the AMX BF16 matmuls cannot run here; null when they can. */
+  public static String amxUnavailableReason() {
+    return Amx.UNAVAILABLE;
   }
 
   private static String load() {
@@ -71,6 +86,17 @@ public final class NativeKernels {
    */
   static native void bf16(ByteBuffer weights, int rows, int cols, int tokens, int rowStart, int rowEnd,
       int misalignment, float[] paired, float[] shifted, int[] alignedMasks, float[] out, int outRows, int firstRow);
+
+  /** Null where the CPU has AMX-BF16 and Linux granted this process the tile state, else why not. */
+  private static native String amxInit();
+
+  /**
+   * {@link MatmulBf16Amx#matmul}: rows [rowStart, rowEnd) of a BF16 matrix of direct {@code weights} times every
+   * token of {@code x} (tokens, cols) rounded to BF16, on AMX tiles, into {@code out[t * outRows + firstRow + r]}.
+   * False where no native memory could be had for the packed activations (nothing written).
+   */
+  static native boolean amxBf16(ByteBuffer weights, int rows, int cols, int tokens, int rowStart, int rowEnd,
+      float[] x, float[] out, int outRows, int firstRow);
 
   /** {@link Kernels#scaledDots}, bitwise as {@link VectorKernels#dot} computes each. */
   static native void scaledDots(float[] q, int qOffset, float[] keys, int[] keyOffsets, int count, int n, float scale,

@@ -16,26 +16,39 @@ public final class VectorKernels implements Kernels {
 
   /** BF16 matmuls and attention's loops through {@link NativeKernels} (bitwise the same results). */
   private final boolean nativeKernels;
+  /** BF16 matmuls through {@link MatmulBf16Amx} (BF16 activations: close to, not bitwise, the exact kernels). */
+  private final boolean amx;
 
   /** The pure-Java kernels. */
   public VectorKernels() {
     this(false);
   }
 
+  /** See {@link #VectorKernels(boolean, boolean)}, without AMX. */
+  public VectorKernels(boolean nativeKernels) {
+    this(nativeKernels, false);
+  }
+
   /**
    * {@code nativeKernels}: BF16 matmuls and attention's scores and weighted values run {@link NativeKernels}
-   * (which loads only where the float vector has 16 lanes); throws, with the reason, where it did not load.
+   * (which loads only where the float vector has 16 lanes); {@code amx}: BF16 matmuls with BF16 activations
+   * on AMX tiles instead ({@link MatmulBf16Amx}). Throws, with the reason, where either cannot run here.
    */
-  public VectorKernels(boolean nativeKernels) {
-    if (nativeKernels && !NativeKernels.available()) {
+  public VectorKernels(boolean nativeKernels, boolean amx) {
+    if ((nativeKernels || amx) && !NativeKernels.available()) {
       throw new IllegalStateException("native kernels unavailable: " + NativeKernels.unavailableReason());
     }
-    this.nativeKernels = nativeKernels;
+    if (amx && !NativeKernels.amxAvailable()) {
+      throw new IllegalStateException("AMX kernels unavailable: " + NativeKernels.amxUnavailableReason());
+    }
+    this.nativeKernels = nativeKernels || amx;
+    this.amx = amx;
   }
 
   @Override
   public String toString() {
-    return nativeKernels ? "VectorKernels, native tiles" : "VectorKernels";
+    return amx ? "VectorKernels, native tiles, AMX BF16 matmuls" : nativeKernels ? "VectorKernels, native tiles"
+        : "VectorKernels";
   }
 
   @Override
@@ -74,7 +87,13 @@ public final class VectorKernels implements Kernels {
     switch (w.dtype()) {
       case MXFP4 -> MatmulMxfp4.matmul(w, x, out, rowStart, rowEnd);
       case F32 -> MatmulF32.matmul(w, x, out, rowStart, rowEnd);
-      case BF16 -> MatmulBf16.matmul(w, x, out, rowStart, rowEnd, nativeKernels);
+      case BF16 -> {
+        if (amx) {
+          MatmulBf16Amx.matmul(w, x, out, rowStart, rowEnd);
+        } else {
+          MatmulBf16.matmul(w, x, out, rowStart, rowEnd, nativeKernels);
+        }
+      }
       case F16 -> MatmulF16.matmul(w, x, out, rowStart, rowEnd);
       case F8_E4M3 -> MatmulFp8.matmul(w, x, out, rowStart, rowEnd);
       case Q8_0 -> MatmulQ8.matmul(w, x, out, rowStart, rowEnd);
@@ -82,6 +101,15 @@ public final class VectorKernels implements Kernels {
     }
   }
 
+
+  @Override
+  public void routerMatmul(Matrix w, MatmulInput x, float[] out, int rowStart, int rowEnd) {
+    if (amx && w.parts == null && !w.transposed && w.dtype() == DType.BF16) {
+      MatmulBf16.matmul(w, x, out, rowStart, rowEnd, nativeKernels);
+    } else {
+      matmul(w, x, out, rowStart, rowEnd);
+    }
+  }
 
   // ---- element-wise kernels -------------------------------------------------------------------
 

@@ -1,0 +1,57 @@
+package io.moestream.engine.kernel;
+
+/**
+ * BF16 matmuls with BF16 activations on AMX tiles ({@code kernels: amx}, {@code gpu/src/main/native/moestream_amx.c}):
+ * each activation is rounded to BF16 (nearest even) and the tile unit multiplies BF16 by BF16 with FP32
+ * accumulation, as CPU engines such as ik_llama.cpp do on this hardware. Measured on an Intel Xeon with AMX
+ * (docs/BENCHMARKS.md): the LM head at batch 16 and prefill become weight streams instead of FP32 FMA
+ * work.
+ *
+ * <p>The price: results are not bitwise those of the exact kernels ({@link MatmulBf16}), only close to
+ * {@link #reference}, the plain twin ({@code MatmulBf16AmxTest} states the tolerance). What stays: a token's
+ * result depends on its own activations and the row only, never on the rest of its batch or on how rows
+ * are split across threads (the native code pads tokens and rows to whole tiles with zeros).
+ */
+final class MatmulBf16Amx {
+  private MatmulBf16Amx() {}
+
+  static void matmul(Matrix w, MatmulInput x, float[] out, int rowStart, int rowEnd) {
+    if (!w.bytes.isDirect()) {
+      throw new IllegalStateException(w.name() + ": kernels amx read weights from native memory only (a mapped "
+          + "file or a direct buffer), this one is on the Java heap");
+    }
+    if (!NativeKernels.amxBf16(w.bytes, w.rows(), w.cols(), x.numTokens, rowStart, rowEnd, x.plain, out, w.outRows,
+        w.firstRow)) {
+      throw new OutOfMemoryError(w.name() + ": no native memory for the AMX kernel's packed activations ("
+          + x.numTokens + " tokens x " + w.cols() + " columns)");
+    }
+  }
+
+  /** {@code value} rounded to BF16, nearest even, returned as a float; a NaN stays a NaN (the C code's to_bf16). */
+  static float toBf16(float value) {
+    int bits = Float.floatToRawIntBits(value);
+    if ((bits & 0x7FFFFFFF) > 0x7F800000) {
+      return Float.intBitsToFloat((bits | 0x00400000) & 0xFFFF0000);
+    }
+    int rounded = (bits + 0x7FFF + ((bits >>> 16) & 1)) & 0xFFFF0000;
+    return Float.intBitsToFloat(rounded);
+  }
+
+  /**
+   * The plain twin: row {@code r} of {@code w} . token {@code t} of {@code x} (tokens, cols), activations rounded
+   * to BF16, products and sum in double. Also returns, in {@code magnitude[0]}, the sum of the products' absolute
+   * values, which bounds the FP32 accumulation's error.
+   */
+  static double reference(Matrix w, float[] x, int t, int r, double[] magnitude) {
+    int cols = w.cols();
+    double sum = 0;
+    double abs = 0;
+    for (int c = 0; c < cols; c++) {
+      double product = (double) w.get(r, c) * toBf16(x[t * cols + c]);
+      sum += product;
+      abs += Math.abs(product);
+    }
+    magnitude[0] = abs;
+    return sum;
+  }
+}

@@ -9,7 +9,8 @@
 #                               place with SETTOPK (a command taking FILE K) for each K and set back at the end
 #   MOESTREAM                   the launcher to time (default: this checkout's ./moestream)
 #   ENGINES                     which to run (default "peer moestream")
-#   KERNELS                     moestream's --kernels (default auto; "vector" gives the pure-Java figures)
+#   KERNELS                     moestream's --kernels (default auto; "amx" BF16 activations on AMX tiles, as the peer
+#                               multiplies; "vector" gives the pure-Java figures)
 #   TOKENS (default 64) decoded tokens per sequence at batch 16 and 64; 128 at batch 1. Prompts: 32 tokens, and one
 #   512-token prompt for prefill.
 set -euo pipefail
@@ -47,7 +48,7 @@ for spec in "$@"; do
     "$ms" bench-decode --model "$models/$shape" --kernels "$kernels" --threads 2 --batch 16,64 --experts-per-token "$k" \
       --max-new-tokens "$tokens" --prompt-tokens 32 --profile 2>&1 | grep -v WARNING
     "$ms" bench-decode --model "$models/$shape" --kernels "$kernels" --threads 2 --batch 1 --experts-per-token "$k" --max-new-tokens 8 \
-      --prompt-tokens 512 --warmup-tokens 8 2>&1 | grep -v WARNING
+      --prompt-tokens 512 --warmup-tokens 8 --profile 2>&1 | grep -v WARNING
     fi
   done
   $SETTOPK "$gguf" "$default_k" > /dev/null

@@ -52,7 +52,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
       description = "Also write batch,experts_per_token,prefill_tok_s,decode_tok_s to this file.")
   Path csv;
 
-  @Option(names = "--profile", description = "Print where decode time goes (attention, router, experts, LM head).")
+  @Option(names = "--profile", description = "Print where prefill and decode time go (attention, router, experts, LM head).")
   boolean profile;
 
   @Mixin PolicyOptions policyOptions;
@@ -109,6 +109,8 @@ final class BenchDecodeCommand implements Callable<Integer> {
       engine.submit(new GenerationRequest("bench-" + s, prompt, SamplingParams.GREEDY, decodeTokens + 1,
           loaded.expertsPerLayer(k)));
     }
+    PhaseTimes times = loaded.backend().phaseTimes();
+    times.reset();
     long start = System.nanoTime();
     int firstTokens = 0;
     while (firstTokens < batch) {
@@ -119,7 +121,10 @@ final class BenchDecodeCommand implements Callable<Integer> {
       }
     }
     long prefillDone = System.nanoTime();
-    PhaseTimes times = loaded.backend().phaseTimes();
+    if (profile) {
+      System.err.printf(Locale.ROOT, "  prefill B=%d k=%d: %s | outside the backend %.1f ms%n", batch, k,
+          times.summary(), (prefillDone - start - inBackend(times)) / 1e6);
+    }
     times.reset();
     int decoded = 0;
     while (engine.hasWork()) {
@@ -131,16 +136,20 @@ final class BenchDecodeCommand implements Callable<Integer> {
     }
     long end = System.nanoTime();
     if (profile) {
-      long inBackend = 0;
-      for (PhaseTimes.Phase phase : PhaseTimes.Phase.values()) {
-        inBackend += times.nanos(phase);
-      }
       System.err.printf(Locale.ROOT, "  decode B=%d k=%d: %s | outside the backend (scheduling, sampling) %.1f ms%n",
-          batch, k, times.summary(), (end - prefillDone - inBackend) / 1e6);
+          batch, k, times.summary(), (end - prefillDone - inBackend(times)) / 1e6);
     }
     double prefill = batch * (double) promptTokens / ((prefillDone - start) / 1e9);
     double decode = decoded / ((end - prefillDone) / 1e9);
     double gbs = batch == 1 ? loaded.weights().bytesPerTokenAt(k) * decode / 1e9 : Double.NaN;
     return new Result(batch, k, prefill, decode, gbs);
+  }
+
+  private static long inBackend(PhaseTimes times) {
+    long nanos = 0;
+    for (PhaseTimes.Phase phase : PhaseTimes.Phase.values()) {
+      nanos += times.nanos(phase);
+    }
+    return nanos;
   }
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the native kernels (moestream_kernels.c: BF16 matmuls, attention loops; moestream_amx.c: AMX BF16
-# matmuls, used only where the CPU has AMX) into the gpu jar's classes, where
+# matmuls, used only where the CPU has AMX; moestream_activations.c: vectorized exp of kernels "amx") into the gpu jar's classes, where
 # NativeKernels loads them from. Run by gpu/pom.xml's native-kernels profile where gcc is installed.
 # Arguments: SOURCE_DIR JAVA_HOME OUTPUT_CLASSES_DIR
 set -euo pipefail
@@ -16,5 +16,6 @@ mkdir -p "$out"
 # functions carry their own target attribute and run only after NativeKernels.amxInit checked the CPU.
 # -ffp-contract=off: a scalar a * b + c stays two roundings, as in Java (fused only where the code says so).
 gcc -O3 -mavx512f -mfma -ffp-contract=off -fPIC -shared -Wall -Wextra -Werror -I"$include" -I"$include/linux" \
-  -o "$out/libmoestream_kernels.so" "$src/moestream_kernels.c" "$src/moestream_amx.c"
+  -o "$out/libmoestream_kernels.so" "$src/moestream_kernels.c" "$src/moestream_amx.c" \
+  "$src/moestream_activations.c" -lm
 echo "native kernels: built $out/libmoestream_kernels.so"

@@ -1,6 +1,7 @@
 /*
- * BF16 matmuls on AMX tiles (kernels "amx", io.moestream.engine.kernel.MatmulBf16Amx): the activations are
- * rounded to BF16 (nearest even) and multiplied with the BF16 weights by TDPBF16PS, which accumulates in FP32.
+ * BF16 matmuls on AMX tiles (kernels "amx", io.moestream.engine.kernel.MatmulBf16Amx): the activations,
+ * rounded to BF16 (nearest even) and laid out as tiles by MatmulInput.bf16Tiles once per input, are multiplied
+ * with the BF16 weights by TDPBF16PS, which accumulates in FP32.
  * Not bitwise the exact kernels (moestream_kernels.c): the activations lose their low 16 bits and the
  * tile unit sums its products in an order of its own; MatmulBf16AmxTest holds the results to the plain
  * twin (MatmulBf16Amx.reference) at a stated tolerance.
@@ -9,7 +10,7 @@
  * every C tile element is the dot product of one weight row (A tile row) and one token (B tile column), the
  * K loop is the same for every row and token, tokens are always packed 16 to a tile (absent ones are
  * zero), rows always 16 to a tile (the rows past the end of a matrix come from a zeroed copy), and the
- * columns past the last full 32 are a zeroed copy too. NativeKernelsTest / MatmulBf16AmxTest check it.
+ * columns past the last full 32 are a zeroed copy too. MatmulBf16AmxTest checks it.
  *
  * Compiled with the rest of the library for AVX-512F; only the functions below use AMX (target
  * attribute), and only after amxInit has checked the CPU and asked Linux for the tile state.
@@ -61,38 +62,6 @@ JNIEXPORT jstring JNICALL Java_io_moestream_engine_kernel_NativeKernels_amxInit(
     return (*env)->NewStringUTF(env, message);
   }
   return NULL;
-}
-
-/* FP32 to BF16, nearest even; a NaN stays a (quiet) NaN of the same sign. MatmulBf16Amx.toBf16 is its twin. */
-static inline uint16_t to_bf16(uint32_t bits) {
-  if ((bits & 0x7FFFFFFFu) > 0x7F800000u) {
-    return (uint16_t) ((bits >> 16) | 0x40);
-  }
-  return (uint16_t) ((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
-}
-
-/*
- * The activations (tokens, cols) as B tiles: per group of 16 tokens and chunk of 32 columns, 16 rows (column
- * pairs) x 16 tokens of (bf16 even, bf16 odd) pairs, zero where a token or a column does not exist.
- */
-static uint32_t *pack_activations(const float *x, int tokens, int cols, int groups, int chunks) {
-  size_t words = (size_t) groups * chunks * TILE_K / 2 * TILE_TOKENS;
-  uint32_t *packed = aligned_alloc(64, words * 4);
-  if (packed == NULL) {
-    return NULL;
-  }
-  memset(packed, 0, words * 4);
-  for (int t = 0; t < tokens; t++) {
-    const uint32_t *row = (const uint32_t *) (x + (size_t) t * cols);
-    uint32_t *group = packed + (size_t) (t / TILE_TOKENS) * chunks * (TILE_K / 2) * TILE_TOKENS;
-    int lane = t % TILE_TOKENS;
-    for (int c = 0; c < cols; c += 2) {
-      uint32_t even = to_bf16(row[c]);
-      uint32_t odd = c + 1 < cols ? to_bf16(row[c + 1]) : 0;
-      group[(size_t) (c / 2) * TILE_TOKENS + lane] = even | (odd << 16);
-    }
-  }
-  return packed;
 }
 
 /*
@@ -180,13 +149,15 @@ __attribute__((target("amx-tile,amx-bf16"))) static void row_block(const char *r
 
 /*
  * io.moestream.engine.kernel.NativeKernels.amxBf16(ByteBuffer weights, int rows, int cols, int tokens,
- *     int rowStart, int rowEnd, float[] x, float[] out, int outRows, int firstRow)
- * out[t * outRows + firstRow + r] = sum_c bf16(W[r, c]) * bf16(x[t, c]) for r in [rowStart, rowEnd), every t.
- * Returns false where memory for the packed activations could not be had (nothing written).
+ *     int rowStart, int rowEnd, int[] bf16Tiles, float[] out, int outRows, int firstRow)
+ * out[t * outRows + firstRow + r] = sum_c W[r, c] * bf16(x[t, c]) for r in [rowStart, rowEnd), every t, the
+ * activations packed by MatmulInput.bf16Tiles: per group of 16 tokens and chunk of 32 columns, 16 rows (column
+ * pairs) x 16 tokens of (bf16 even, bf16 odd) pairs, zero where a token or a column does not exist.
+ * Returns false where memory for a zero-padded copy of the tail rows or columns could not be had (nothing written).
  */
 __attribute__((target("amx-tile,amx-bf16"))) JNIEXPORT jboolean JNICALL
 Java_io_moestream_engine_kernel_NativeKernels_amxBf16(JNIEnv *env, jclass cls, jobject weights, jint rows, jint cols,
-    jint tokens, jint rowStart, jint rowEnd, jfloatArray xArray, jfloatArray outArray, jint outRows, jint firstRow) {
+    jint tokens, jint rowStart, jint rowEnd, jintArray tilesArray, jfloatArray outArray, jint outRows, jint firstRow) {
   (void) cls;
   (void) rows;
   const char *w = (const char *) (*env)->GetDirectBufferAddress(env, weights);
@@ -197,16 +168,12 @@ Java_io_moestream_engine_kernel_NativeKernels_amxBf16(JNIEnv *env, jclass cls, j
   int groups = (tokens + TILE_TOKENS - 1) / TILE_TOKENS;
   long rowBytes = (long) cols * 2;
   int fullChunks = cols % TILE_K == 0;
-  float *x = (*env)->GetPrimitiveArrayCritical(env, xArray, NULL);
-  uint32_t *packed = pack_activations(x, tokens, cols, groups, chunks);
-  (*env)->ReleasePrimitiveArrayCritical(env, xArray, x, JNI_ABORT);
   /* rows past the last full block, and the columns past the last full chunk, read from zero-padded copies */
   long paddedBytes = (long) chunks * TILE_K * 2;
   int tailRowCount = (rowEnd - rowStart) % TILE_ROWS;
   char *tailRows = tailRowCount > 0 ? aligned_alloc(64, (size_t) TILE_ROWS * paddedBytes) : NULL;
   char *lastChunk = fullChunks ? NULL : aligned_alloc(64, TILE_ROWS * TILE_K * 2);
-  if (packed == NULL || (tailRowCount > 0 && tailRows == NULL) || (!fullChunks && lastChunk == NULL)) {
-    free(packed);
+  if ((tailRowCount > 0 && tailRows == NULL) || (!fullChunks && lastChunk == NULL)) {
     free(tailRows);
     free(lastChunk);
     return JNI_FALSE;
@@ -218,6 +185,7 @@ Java_io_moestream_engine_kernel_NativeKernels_amxBf16(JNIEnv *env, jclass cls, j
     config.rows[t] = TILE_ROWS;
     config.colsb[t] = 64;
   }
+  const uint32_t *packed = (*env)->GetPrimitiveArrayCritical(env, tilesArray, NULL);
   float *o = (*env)->GetPrimitiveArrayCritical(env, outArray, NULL);
   float *outBase = o + firstRow;
   _tile_loadconfig(&config);
@@ -245,7 +213,7 @@ Java_io_moestream_engine_kernel_NativeKernels_amxBf16(JNIEnv *env, jclass cls, j
   }
   _tile_release();
   (*env)->ReleasePrimitiveArrayCritical(env, outArray, o, 0);
-  free(packed);
+  (*env)->ReleasePrimitiveArrayCritical(env, tilesArray, (void *) packed, JNI_ABORT);
   free(tailRows);
   free(lastChunk);
   return JNI_TRUE;

@@ -226,45 +226,49 @@ JNIEXPORT void JNICALL Java_io_moestream_engine_kernel_NativeKernels_bf16(JNIEnv
 /*
  * Attention's inner loops, twins of VectorKernels.dot and VectorKernels.axpy as CpuAttention calls them
  * key after key, with the same operations in the same order (so bitwise the same), but with the lane
- * sums of 16 keys reduced together and one call per (token, head) instead of two per key.
+ * sums of 16 keys reduced together and one call per (token, group of query heads sharing a KV head)
+ * instead of two per key and head: the heads reuse each key and value while it is in L1, and their
+ * independent sums keep the FMA units busy where one head's sum is a chain of dependent FMAs.
  *
- * io.moestream.engine.kernel.NativeKernels.scaledDots(float[] q, int qOffset, float[] keys,
+ * io.moestream.engine.kernel.NativeKernels.scaledDots(float[] q, int qOffset, int heads, float[] keys,
  *     int[] keyOffsets, int count, int n, float scale, float[] out):
- *   out[j] = dot(q[qOffset..+n), keys[keyOffsets[j]..+n)) * scale, j in [0, count), where dot is
- *   VectorKernels.dot: acc = fma(q, k, acc) per 16 lanes, butterfly sum, then sum += q[i] * k[i] for the
- *   columns past the last full vector (not fused: the build passes -ffp-contract=off).
+ *   out[h * count + j] = dot(q[qOffset + h * n..+n), keys[keyOffsets[j]..+n)) * scale, h in [0, heads),
+ *   j in [0, count), where dot is VectorKernels.dot: acc = fma(q, k, acc) per 16 lanes, butterfly sum,
+ *   then sum += q[i] * k[i] for the columns past the last full vector (not fused: -ffp-contract=off).
  */
 JNIEXPORT void JNICALL Java_io_moestream_engine_kernel_NativeKernels_scaledDots(JNIEnv *env, jclass cls,
-    jfloatArray qArray, jint qOffset, jfloatArray keysArray, jintArray offsetsArray, jint count, jint n, jfloat scale,
-    jfloatArray outArray) {
+    jfloatArray qArray, jint qOffset, jint heads, jfloatArray keysArray, jintArray offsetsArray, jint count, jint n,
+    jfloat scale, jfloatArray outArray) {
   (void) cls;
   int vectorCols = n - n % LANES;
   float *qAll = (*env)->GetPrimitiveArrayCritical(env, qArray, NULL);
   float *keys = (*env)->GetPrimitiveArrayCritical(env, keysArray, NULL);
   int32_t *offsets = (*env)->GetPrimitiveArrayCritical(env, offsetsArray, NULL);
   float *out = (*env)->GetPrimitiveArrayCritical(env, outArray, NULL);
-  const float *q = qAll + qOffset;
   for (int j0 = 0; j0 < count; j0 += 16) {
     int group = count - j0 < 16 ? count - j0 : 16;
-    __m512 acc[16];
-    float sums[16];
-    for (int g = 0; g < 16; g++) {
-      acc[g] = _mm512_setzero_ps();
-    }
-    for (int g = 0; g < group; g++) {
-      const float *k = keys + offsets[j0 + g];
-      for (int i = 0; i < vectorCols; i += LANES) {
-        acc[g] = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), _mm512_loadu_ps(k + i), acc[g]);
+    for (int h = 0; h < heads; h++) { /* the 16 keys stay in L1 from the first head on */
+      const float *q = qAll + qOffset + (long) h * n;
+      __m512 acc[16];
+      float sums[16];
+      for (int g = 0; g < 16; g++) {
+        acc[g] = _mm512_setzero_ps();
       }
-    }
-    butterfly_sums16(acc, sums);
-    for (int g = 0; g < group; g++) {
-      const float *k = keys + offsets[j0 + g];
-      float sum = sums[g];
-      for (int i = vectorCols; i < n; i++) {
-        sum += q[i] * k[i];
+      for (int g = 0; g < group; g++) {
+        const float *k = keys + offsets[j0 + g];
+        for (int i = 0; i < vectorCols; i += LANES) {
+          acc[g] = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), _mm512_loadu_ps(k + i), acc[g]);
+        }
       }
-      out[j0 + g] = sum * scale;
+      butterfly_sums16(acc, sums);
+      for (int g = 0; g < group; g++) {
+        const float *k = keys + offsets[j0 + g];
+        float sum = sums[g];
+        for (int i = vectorCols; i < n; i++) {
+          sum += q[i] * k[i];
+        }
+        out[(long) h * count + j0 + g] = sum * scale;
+      }
     }
   }
   (*env)->ReleasePrimitiveArrayCritical(env, outArray, out, 0);
@@ -274,43 +278,108 @@ JNIEXPORT void JNICALL Java_io_moestream_engine_kernel_NativeKernels_scaledDots(
 }
 
 /*
- * io.moestream.engine.kernel.NativeKernels.weightedSum(float[] weights, float[] values, int[] valueOffsets,
- *     int count, float[] y, int yOffset, int n):
- *   for j in [0, count): y[yOffset..+n) += weights[j] * values[valueOffsets[j]..+n), as VectorKernels.axpy
- *   does it (y = fma(x, w, y) per 16 lanes, y += w * x past the last full vector), j in order, so every
- *   element sees the same adds in the same order; y stays in registers across j, 8 vectors at a time.
+ * H heads x V vectors of y (from column c0) in registers while every value j is read once:
+ * y_h = fma(x_j, w_hj, y_h), j in order.
+ */
+static inline __attribute__((always_inline)) void weighted_block(int H, int V, const float *weights, long count,
+    const float *values, const int32_t *offsets, float *y, long n, int c0) {
+  __m512 acc[16];
+  for (int h = 0; h < H; h++) {
+    for (int v = 0; v < V; v++) {
+      acc[h * V + v] = _mm512_loadu_ps(y + h * n + c0 + v * LANES);
+    }
+  }
+  for (long j = 0; j < count; j++) {
+    const float *x = values + offsets[j] + c0;
+    __m512 xv[8];
+    for (int v = 0; v < V; v++) {
+      xv[v] = _mm512_loadu_ps(x + v * LANES);
+    }
+    for (int h = 0; h < H; h++) {
+      __m512 w = _mm512_set1_ps(weights[h * count + j]);
+      for (int v = 0; v < V; v++) {
+        acc[h * V + v] = _mm512_fmadd_ps(xv[v], w, acc[h * V + v]);
+      }
+    }
+  }
+  for (int h = 0; h < H; h++) {
+    for (int v = 0; v < V; v++) {
+      _mm512_storeu_ps(y + h * n + c0 + v * LANES, acc[h * V + v]);
+    }
+  }
+}
+
+#define WEIGHTED(H, V) weighted_block(H, V, w, count, values, offsets, yh, n, c0)
+
+/*
+ * io.moestream.engine.kernel.NativeKernels.weightedSum(float[] weights, int heads, float[] values,
+ *     int[] valueOffsets, int count, float[] y, int yOffset, int n):
+ *   for h in [0, heads), j in [0, count): y[yOffset + h * n..+n) += weights[h * count + j] *
+ *   values[valueOffsets[j]..+n), as VectorKernels.axpy does it (y = fma(x, w, y) per 16 lanes, y += w * x
+ *   past the last full vector), j in order, so every element sees the same adds in the same order; up to 8
+ *   heads' y stay in registers (16 vectors in all) across j.
  */
 JNIEXPORT void JNICALL Java_io_moestream_engine_kernel_NativeKernels_weightedSum(JNIEnv *env, jclass cls,
-    jfloatArray weightsArray, jfloatArray valuesArray, jintArray offsetsArray, jint count, jfloatArray yArray,
-    jint yOffset, jint n) {
+    jfloatArray weightsArray, jint heads, jfloatArray valuesArray, jintArray offsetsArray, jint count,
+    jfloatArray yArray, jint yOffset, jint n) {
   (void) cls;
   int vectorCols = n - n % LANES;
   float *weights = (*env)->GetPrimitiveArrayCritical(env, weightsArray, NULL);
   float *values = (*env)->GetPrimitiveArrayCritical(env, valuesArray, NULL);
   int32_t *offsets = (*env)->GetPrimitiveArrayCritical(env, offsetsArray, NULL);
   float *yAll = (*env)->GetPrimitiveArrayCritical(env, yArray, NULL);
-  float *y = yAll + yOffset;
-  for (int c0 = 0; c0 < vectorCols; c0 += 8 * LANES) {
-    int vectors = (vectorCols - c0) / LANES < 8 ? (vectorCols - c0) / LANES : 8;
-    __m512 acc[8];
-    for (int v = 0; v < vectors; v++) {
-      acc[v] = _mm512_loadu_ps(y + c0 + v * LANES);
-    }
-    for (int j = 0; j < count; j++) {
-      const float *x = values + offsets[j] + c0;
-      __m512 w = _mm512_set1_ps(weights[j]);
-      for (int v = 0; v < vectors; v++) {
-        acc[v] = _mm512_fmadd_ps(_mm512_loadu_ps(x + v * LANES), w, acc[v]);
+  for (int h0 = 0; h0 < heads; h0 += 8) {
+    int hs = heads - h0 < 8 ? heads - h0 : 8;
+    const float *w = weights + (long) h0 * count;
+    float *yh = yAll + yOffset + (long) h0 * n;
+    int perBlock = hs == 1 ? 8 : hs == 2 ? 8 : 16 / hs; /* vectors per head in registers */
+    for (int c0 = 0; c0 < vectorCols; c0 += perBlock * LANES) {
+      int vectors = (vectorCols - c0) / LANES < perBlock ? (vectorCols - c0) / LANES : perBlock;
+      switch (hs * 16 + vectors) { /* constant H and V, so the accumulators stay in registers */
+        case 1 * 16 + 1: WEIGHTED(1, 1); break;
+        case 1 * 16 + 2: WEIGHTED(1, 2); break;
+        case 1 * 16 + 3: WEIGHTED(1, 3); break;
+        case 1 * 16 + 4: WEIGHTED(1, 4); break;
+        case 1 * 16 + 5: WEIGHTED(1, 5); break;
+        case 1 * 16 + 6: WEIGHTED(1, 6); break;
+        case 1 * 16 + 7: WEIGHTED(1, 7); break;
+        case 1 * 16 + 8: WEIGHTED(1, 8); break;
+        case 2 * 16 + 1: WEIGHTED(2, 1); break;
+        case 2 * 16 + 2: WEIGHTED(2, 2); break;
+        case 2 * 16 + 3: WEIGHTED(2, 3); break;
+        case 2 * 16 + 4: WEIGHTED(2, 4); break;
+        case 2 * 16 + 5: WEIGHTED(2, 5); break;
+        case 2 * 16 + 6: WEIGHTED(2, 6); break;
+        case 2 * 16 + 7: WEIGHTED(2, 7); break;
+        case 2 * 16 + 8: WEIGHTED(2, 8); break;
+        case 3 * 16 + 1: WEIGHTED(3, 1); break;
+        case 3 * 16 + 2: WEIGHTED(3, 2); break;
+        case 3 * 16 + 3: WEIGHTED(3, 3); break;
+        case 3 * 16 + 4: WEIGHTED(3, 4); break;
+        case 3 * 16 + 5: WEIGHTED(3, 5); break;
+        case 4 * 16 + 1: WEIGHTED(4, 1); break;
+        case 4 * 16 + 2: WEIGHTED(4, 2); break;
+        case 4 * 16 + 3: WEIGHTED(4, 3); break;
+        case 4 * 16 + 4: WEIGHTED(4, 4); break;
+        case 5 * 16 + 1: WEIGHTED(5, 1); break;
+        case 5 * 16 + 2: WEIGHTED(5, 2); break;
+        case 5 * 16 + 3: WEIGHTED(5, 3); break;
+        case 6 * 16 + 1: WEIGHTED(6, 1); break;
+        case 6 * 16 + 2: WEIGHTED(6, 2); break;
+        case 7 * 16 + 1: WEIGHTED(7, 1); break;
+        case 7 * 16 + 2: WEIGHTED(7, 2); break;
+        case 8 * 16 + 1: WEIGHTED(8, 1); break;
+        default: WEIGHTED(8, 2); break;
       }
     }
-    for (int v = 0; v < vectors; v++) {
-      _mm512_storeu_ps(y + c0 + v * LANES, acc[v]);
-    }
-  }
-  for (int j = 0; j < count; j++) {
-    const float *x = values + offsets[j];
-    for (int i = vectorCols; i < n; i++) {
-      y[i] += weights[j] * x[i];
+    for (int h = 0; h < hs; h++) {
+      for (int j = 0; j < count; j++) {
+        const float *x = values + offsets[j];
+        float wj = w[(long) h * count + j];
+        for (int i = vectorCols; i < n; i++) {
+          yh[(long) h * n + i] += wj * x[i];
+        }
+      }
     }
   }
   (*env)->ReleasePrimitiveArrayCritical(env, yArray, yAll, 0);

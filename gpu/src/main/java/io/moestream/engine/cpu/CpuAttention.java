@@ -104,36 +104,29 @@ final class CpuAttention implements AttentionLayer {
     float scale = (float) (1.0 / Math.sqrt(headDim));
     int window = config.slidingWindow(layer);
     float[] sinks = w.sinks();
-    pool.run(numTokens * numHeads, task -> {
-      int t = task / numHeads;
-      int h = task % numHeads;
-      int kvOffset = (h / groupSize) * headDim;
+    int numKvHeads = config.numKvHeads();
+    // One task per (token, KV head): its group of query heads reads each key and value once.
+    pool.run(numTokens * numKvHeads, task -> {
+      int t = task / numKvHeads;
+      int kvHead = task % numKvHeads;
+      int kvOffset = kvHead * headDim;
       PagedKvCache.Sequence sequence = batch.kvSequences()[t];
       int contextLength = batch.positions()[t] + 1;
       int first = window > 0 ? Math.max(0, contextLength - window) : 0;
       int keys = contextLength - first;
-      float[] scores = new float[keys];
+      float[] scores = new float[groupSize * keys]; // (groupSize, keys)
       int[] cacheOffsets = new int[keys]; // each key's (and its value's) offset in the caches
       for (int j = first; j < contextLength; j++) {
         cacheOffsets[j - first] = sequence.slot(layer, j) * kvDim + kvOffset;
       }
-      int qOffset = t * qDim + h * headDim;
-      float sink = sinks == null ? Float.NEGATIVE_INFINITY : sinks[h];
-      kernels.scaledDots(q, qOffset, keyCache, cacheOffsets, keys, headDim, scale, scores);
-      float max = sink;
-      for (float score : scores) {
-        max = Math.max(max, score);
+      int firstHead = kvHead * groupSize;
+      int qOffset = t * qDim + firstHead * headDim;
+      kernels.scaledDots(q, qOffset, groupSize, keyCache, cacheOffsets, keys, headDim, scale, scores);
+      for (int g = 0; g < groupSize; g++) {
+        kernels.softmax(scores, g * keys, keys, sinks == null ? Float.NEGATIVE_INFINITY : sinks[firstHead + g],
+            sinks != null);
       }
-      float sum = sinks == null ? 0 : (float) Math.exp(sink - max);
-      for (int i = 0; i < scores.length; i++) {
-        scores[i] = (float) Math.exp(scores[i] - max);
-        sum += scores[i];
-      }
-      float inv = 1f / sum;
-      for (int i = 0; i < keys; i++) {
-        scores[i] *= inv;
-      }
-      kernels.weightedSum(scores, valueCache, cacheOffsets, keys, attended, t * qDim + h * headDim, headDim);
+      kernels.weightedSum(scores, groupSize, valueCache, cacheOffsets, keys, attended, qOffset, headDim);
     });
     project(w.oProj(), scratch.input(attended, numTokens, qDim), out);
     for (int t = 0; t < numTokens; t++) {

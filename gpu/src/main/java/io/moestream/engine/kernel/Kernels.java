@@ -31,24 +31,50 @@ public interface Kernels {
   void axpy(float alpha, float[] x, int xOffset, float[] y, int yOffset, int n);
 
   /**
-   * Attention's scores: {@code out[j] = dot(q, qOffset, keys, keyOffsets[j], n) * scale} for j in [0, count).
-   * Overrides must give the same bits as this loop.
+   * Attention's scores for {@code heads} query heads that share their keys (one KV head's group), head h's query
+   * at {@code qOffset + h * n}: {@code out[h * count + j] = dot(q, qOffset + h * n, keys, keyOffsets[j], n) *
+   * scale} for j in [0, count). Overrides must give the same bits as this loop.
    */
-  default void scaledDots(float[] q, int qOffset, float[] keys, int[] keyOffsets, int count, int n, float scale,
-      float[] out) {
-    for (int j = 0; j < count; j++) {
-      out[j] = dot(q, qOffset, keys, keyOffsets[j], n) * scale;
+  default void scaledDots(float[] q, int qOffset, int heads, float[] keys, int[] keyOffsets, int count, int n,
+      float scale, float[] out) {
+    for (int h = 0; h < heads; h++) {
+      for (int j = 0; j < count; j++) {
+        out[h * count + j] = dot(q, qOffset + h * n, keys, keyOffsets[j], n) * scale;
+      }
     }
   }
 
   /**
-   * Attention's weighted values: {@code axpy(weights[j], values, valueOffsets[j], y, yOffset, n)} for j in
-   * [0, count), in order. Overrides must give the same bits as this loop.
+   * Attention's weighted values for {@code heads} heads sharing their values: {@code axpy(weights[h * count + j],
+   * values, valueOffsets[j], y, yOffset + h * n, n)} for j in [0, count), in order, each head. Overrides must
+   * give the same bits as this loop.
    */
-  default void weightedSum(float[] weights, float[] values, int[] valueOffsets, int count, float[] y, int yOffset,
-      int n) {
-    for (int j = 0; j < count; j++) {
-      axpy(weights[j], values, valueOffsets[j], y, yOffset, n);
+  default void weightedSum(float[] weights, int heads, float[] values, int[] valueOffsets, int count, float[] y,
+      int yOffset, int n) {
+    for (int h = 0; h < heads; h++) {
+      for (int j = 0; j < count; j++) {
+        axpy(weights[h * count + j], values, valueOffsets[j], y, yOffset + h * n, n);
+      }
+    }
+  }
+
+  /**
+   * x[offset..+n) = e^(x - max) / sum in place, max and sum taking in {@code sink}'s logit too when
+   * {@code hasSink} (gpt-oss attention sinks take their share of the mass).
+   */
+  default void softmax(float[] x, int offset, int n, float sink, boolean hasSink) {
+    float max = hasSink ? sink : Float.NEGATIVE_INFINITY;
+    for (int i = offset; i < offset + n; i++) {
+      max = Math.max(max, x[i]);
+    }
+    float sum = hasSink ? (float) Math.exp(sink - max) : 0;
+    for (int i = offset; i < offset + n; i++) {
+      x[i] = (float) Math.exp(x[i] - max);
+      sum += x[i];
+    }
+    float inv = 1f / sum;
+    for (int i = offset; i < offset + n; i++) {
+      x[i] *= inv;
     }
   }
 

@@ -20,21 +20,25 @@ final class MatmulBf16Amx {
       throw new IllegalStateException(w.name() + ": kernels amx read weights from native memory only (a mapped "
           + "file or a direct buffer), this one is on the Java heap");
     }
-    if (!NativeKernels.amxBf16(w.bytes, w.rows(), w.cols(), x.numTokens, rowStart, rowEnd, x.plain, out, w.outRows,
-        w.firstRow)) {
-      throw new OutOfMemoryError(w.name() + ": no native memory for the AMX kernel's packed activations ("
-          + x.numTokens + " tokens x " + w.cols() + " columns)");
+    if (!NativeKernels.amxBf16(w.bytes, w.rows(), w.cols(), x.numTokens, rowStart, rowEnd, x.bf16Tiles(), out,
+        w.outRows, w.firstRow)) {
+      throw new OutOfMemoryError(w.name() + ": no native memory for the AMX kernel's zero-padded tail rows ("
+          + w.cols() + " columns)");
     }
   }
 
-  /** {@code value} rounded to BF16, nearest even, returned as a float; a NaN stays a NaN (the C code's to_bf16). */
-  static float toBf16(float value) {
+  /** The 16 bits of {@code value} rounded to BF16, nearest even; a NaN stays a (quiet) NaN of the same sign. */
+  static int toBf16Bits(float value) {
     int bits = Float.floatToRawIntBits(value);
     if ((bits & 0x7FFFFFFF) > 0x7F800000) {
-      return Float.intBitsToFloat((bits | 0x00400000) & 0xFFFF0000);
+      return ((bits >>> 16) | 0x40) & 0xFFFF;
     }
-    int rounded = (bits + 0x7FFF + ((bits >>> 16) & 1)) & 0xFFFF0000;
-    return Float.intBitsToFloat(rounded);
+    return ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16) & 0xFFFF;
+  }
+
+  /** {@code value} rounded to BF16 ({@link #toBf16Bits}), as a float. */
+  static float toBf16(float value) {
+    return Float.intBitsToFloat(toBf16Bits(value) << 16);
   }
 
   /**

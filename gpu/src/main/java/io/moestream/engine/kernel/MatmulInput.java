@@ -65,6 +65,47 @@ public final class MatmulInput {
   }
 
   private final float[][] shiftedByPhase = new float[PAIR_BLOCK][];
+  private int[] bf16Tiles;
+
+  /** Tokens per AMX activation tile (one C tile's columns) and columns per tile (64 bytes of BF16). */
+  static final int TILE_TOKENS = 16;
+  static final int TILE_COLS = 32;
+
+  /**
+   * Ints of {@link #bf16Tiles}: per group of 16 tokens and chunk of 32 columns, 16 x 16 BF16 pairs. Smaller than
+   * the shifted copies the memory plan counts for 16-bit weights (which kernels "amx" do not make), except under
+   * 16 tokens, where it is 8 x cols ints at most.
+   */
+  public static int bf16TileInts(int numTokens, int cols) {
+    int groups = (numTokens + TILE_TOKENS - 1) / TILE_TOKENS;
+    int chunks = (cols + TILE_COLS - 1) / TILE_COLS;
+    return groups * chunks * TILE_TOKENS * TILE_COLS / 2;
+  }
+
+  /**
+   * The activations rounded to BF16 ({@link MatmulBf16Amx#toBf16Bits}) as the AMX kernel's B tiles: per group of
+   * 16 tokens and chunk of 32 columns, 16 rows (column pairs) of 16 tokens, each int holding (even column) |
+   * (odd column) << 16, zero where a token or column does not exist. Built once, on first use (threads and
+   * matrices reading this input share it: q, k and v; an expert's gate and up).
+   */
+  synchronized int[] bf16Tiles() {
+    if (bf16Tiles != null) {
+      return bf16Tiles;
+    }
+    int chunks = (cols + TILE_COLS - 1) / TILE_COLS;
+    int[] tiles = new int[bf16TileInts(numTokens, cols)];
+    for (int t = 0; t < numTokens; t++) {
+      int base = (t / TILE_TOKENS) * chunks * TILE_TOKENS * TILE_COLS / 2 + t % TILE_TOKENS;
+      int row = t * cols;
+      for (int c = 0; c < cols; c += 2) {
+        int even = MatmulBf16Amx.toBf16Bits(plain[row + c]);
+        int odd = c + 1 < cols ? MatmulBf16Amx.toBf16Bits(plain[row + c + 1]) : 0;
+        tiles[base + (c / 2) * TILE_TOKENS] = even | (odd << 16);
+      }
+    }
+    bf16Tiles = tiles;
+    return tiles;
+  }
 
   /**
    * The paired activations for reading a matrix in aligned chunks that start {@code phase} elements

@@ -92,17 +92,24 @@ public final class NativeKernels {
 
   /**
    * {@link MatmulBf16Amx#matmul}: rows [rowStart, rowEnd) of a BF16 matrix of direct {@code weights} times every
-   * token of {@code x} (tokens, cols) rounded to BF16, on AMX tiles, into {@code out[t * outRows + firstRow + r]}.
-   * False where no native memory could be had for the packed activations (nothing written).
+   * token of the activations as {@link MatmulInput#bf16Tiles}, on AMX tiles, into
+   * {@code out[t * outRows + firstRow + r]}. False where no native memory could be had for a zero-padded copy of
+   * the tail rows or columns (nothing written).
    */
   static native boolean amxBf16(ByteBuffer weights, int rows, int cols, int tokens, int rowStart, int rowEnd,
-      float[] x, float[] out, int outRows, int firstRow);
+      int[] bf16Tiles, float[] out, int outRows, int firstRow);
+
+  /** {@link Kernels#siluMul} with a vectorized exp (a few ulp from Math.exp): kernels "amx" only. */
+  static native void siluMul(float[] gate, float[] up, int offset, int n);
+
+  /** {@link Kernels#softmax} with a vectorized exp and its own order of sums: kernels "amx" only. */
+  static native void softmax(float[] x, int offset, int n, float sink, boolean hasSink);
 
   /** {@link Kernels#scaledDots}, bitwise as {@link VectorKernels#dot} computes each. */
-  static native void scaledDots(float[] q, int qOffset, float[] keys, int[] keyOffsets, int count, int n, float scale,
-      float[] out);
+  static native void scaledDots(float[] q, int qOffset, int heads, float[] keys, int[] keyOffsets, int count, int n,
+      float scale, float[] out);
 
   /** {@link Kernels#weightedSum}, bitwise as {@link VectorKernels#axpy} computes each, j in order. */
-  static native void weightedSum(float[] weights, float[] values, int[] valueOffsets, int count, float[] y,
+  static native void weightedSum(float[] weights, int heads, float[] values, int[] valueOffsets, int count, float[] y,
       int yOffset, int n);
 }

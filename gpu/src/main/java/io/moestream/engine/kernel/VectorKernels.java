@@ -52,22 +52,22 @@ public final class VectorKernels implements Kernels {
   }
 
   @Override
-  public void scaledDots(float[] q, int qOffset, float[] keys, int[] keyOffsets, int count, int n, float scale,
-      float[] out) {
+  public void scaledDots(float[] q, int qOffset, int heads, float[] keys, int[] keyOffsets, int count, int n,
+      float scale, float[] out) {
     if (nativeKernels) {
-      NativeKernels.scaledDots(q, qOffset, keys, keyOffsets, count, n, scale, out);
+      NativeKernels.scaledDots(q, qOffset, heads, keys, keyOffsets, count, n, scale, out);
     } else {
-      Kernels.super.scaledDots(q, qOffset, keys, keyOffsets, count, n, scale, out);
+      Kernels.super.scaledDots(q, qOffset, heads, keys, keyOffsets, count, n, scale, out);
     }
   }
 
   @Override
-  public void weightedSum(float[] weights, float[] values, int[] valueOffsets, int count, float[] y, int yOffset,
-      int n) {
+  public void weightedSum(float[] weights, int heads, float[] values, int[] valueOffsets, int count, float[] y,
+      int yOffset, int n) {
     if (nativeKernels) {
-      NativeKernels.weightedSum(weights, values, valueOffsets, count, y, yOffset, n);
+      NativeKernels.weightedSum(weights, heads, values, valueOffsets, count, y, yOffset, n);
     } else {
-      Kernels.super.weightedSum(weights, values, valueOffsets, count, y, yOffset, n);
+      Kernels.super.weightedSum(weights, heads, values, valueOffsets, count, y, yOffset, n);
     }
   }
 
@@ -160,7 +160,20 @@ public final class VectorKernels implements Kernels {
   }
 
   @Override
+  public void softmax(float[] x, int offset, int n, float sink, boolean hasSink) {
+    if (amx) {
+      NativeKernels.softmax(x, offset, n, sink, hasSink);
+    } else {
+      Kernels.super.softmax(x, offset, n, sink, hasSink);
+    }
+  }
+
+  @Override
   public void siluMul(float[] gate, float[] up, int offset, int n) {
+    if (amx) { // the exact kernels keep Math.exp, one value at a time
+      NativeKernels.siluMul(gate, up, offset, n);
+      return;
+    }
     // exp is not vectorized on JDK 17 without SVML; the matmuls dominate, so keep this scalar.
     for (int i = offset; i < offset + n; i++) {
       float g = gate[i];

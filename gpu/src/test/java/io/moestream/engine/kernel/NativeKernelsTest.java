@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
  * every misalignment of the data, row count and range (2-row tiles and a remainder row), token count (1 to
  * 5-token tiles and remainders), columns with and without a tail past the last 32-column chunk; and a
  * token's result the same alone as in any batch. Attention's scores and weighted values: bitwise the
- * per-key loops of {@link VectorKernels#dot} and {@link VectorKernels#axpy} for head sizes with and without
- * a tail past the last vector, 1 to 40 keys at scattered cache offsets. The Java kernel is held to the scalar reference by
+ * per-key loops of {@link VectorKernels#dot} and {@link VectorKernels#axpy} for 1 to 12 query heads sharing
+ * their keys, head sizes with and without a tail past the last vector, 1 to 40 keys at scattered cache offsets. The Java kernel is held to the scalar reference by
  * VectorKernelsTest and MisalignedWeightsTest, so these tests tie the native kernel to it too.
  */
 class NativeKernelsTest {
@@ -104,33 +104,39 @@ class NativeKernelsTest {
   void attentionScoresAndWeightedValuesAreBitwiseTheJavaLoops() {
     SplittableRandom random = new SplittableRandom(13);
     VectorKernels java = new VectorKernels();
-    for (int n : new int[] {8, 16, 64, 72, 128, 200}) {
-      for (int count : new int[] {1, 2, 15, 16, 17, 33, 40}) {
-        float[] cache = randomFloats(random, 64 * n + 7);
-        int[] offsets = new int[count];
-        for (int j = 0; j < count; j++) {
-          offsets[j] = random.nextInt(64) * n + random.nextInt(7); // scattered, not in order, may repeat
-        }
-        float[] q = randomFloats(random, n + 5);
-        float[] expected = new float[count];
-        float[] actual = new float[count];
-        java.scaledDots(q, 5, cache, offsets, count, n, 0.125f, expected);
-        tiles.scaledDots(q, 5, cache, offsets, count, n, 0.125f, actual);
-        for (int j = 0; j < count; j++) {
-          assertEquals(Float.floatToRawIntBits(expected[j]), Float.floatToRawIntBits(actual[j]),
-              "n " + n + ", " + count + " keys: score " + j + ": Java " + expected[j] + ", native " + actual[j]);
-        }
-        float[] weights = randomFloats(random, count);
-        float[] yJava = randomFloats(random, n + 3);
-        float[] yNative = yJava.clone();
-        java.weightedSum(weights, cache, offsets, count, yJava, 3, n);
-        tiles.weightedSum(weights, cache, offsets, count, yNative, 3, n);
-        for (int i = 0; i < yJava.length; i++) {
-          assertEquals(Float.floatToRawIntBits(yJava[i]), Float.floatToRawIntBits(yNative[i]),
-              "n " + n + ", " + count + " values: element " + i + ": Java " + yJava[i] + ", native " + yNative[i]);
+    int checked = 0;
+    for (int heads : new int[] {1, 2, 3, 4, 5, 8, 12}) {
+      for (int n : new int[] {8, 16, 64, 72, 128, 200}) {
+        for (int count : new int[] {1, 2, 15, 16, 17, 33, 40}) {
+          float[] cache = randomFloats(random, 64 * n + 7);
+          int[] offsets = new int[count];
+          for (int j = 0; j < count; j++) {
+            offsets[j] = random.nextInt(64) * n + random.nextInt(7); // scattered, not in order, may repeat
+          }
+          String what = heads + " heads, n " + n + ", " + count + " keys";
+          float[] q = randomFloats(random, heads * n + 5);
+          float[] expected = new float[heads * count];
+          float[] actual = new float[heads * count];
+          java.scaledDots(q, 5, heads, cache, offsets, count, n, 0.125f, expected);
+          tiles.scaledDots(q, 5, heads, cache, offsets, count, n, 0.125f, actual);
+          for (int i = 0; i < expected.length; i++) {
+            assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[i]),
+                what + ": head " + i / count + " score " + i % count + ": Java " + expected[i] + ", native " + actual[i]);
+          }
+          float[] weights = randomFloats(random, heads * count);
+          float[] yJava = randomFloats(random, heads * n + 3);
+          float[] yNative = yJava.clone();
+          java.weightedSum(weights, heads, cache, offsets, count, yJava, 3, n);
+          tiles.weightedSum(weights, heads, cache, offsets, count, yNative, 3, n);
+          for (int i = 0; i < yJava.length; i++) {
+            assertEquals(Float.floatToRawIntBits(yJava[i]), Float.floatToRawIntBits(yNative[i]),
+                what + ": element " + i + ": Java " + yJava[i] + ", native " + yNative[i]);
+          }
+          checked++;
         }
       }
     }
+    assertEquals(7 * 6 * 7, checked);
   }
 
   private static void check(Matrix w, MatmulInput x, int rowStart, int rowEnd, String what) {

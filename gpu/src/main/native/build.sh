@@ -17,5 +17,5 @@ mkdir -p "$out"
 # -ffp-contract=off: a scalar a * b + c stays two roundings, as in Java (fused only where the code says so).
 gcc -O3 -mavx512f -mfma -ffp-contract=off -fPIC -shared -Wall -Wextra -Werror -I"$include" -I"$include/linux" \
   -o "$out/libmoestream_kernels.so" "$src/moestream_kernels.c" "$src/moestream_amx.c" \
-  "$src/moestream_activations.c" -lm
+  "$src/moestream_amx_q8.c" "$src/moestream_activations.c" -lm
 echo "native kernels: built $out/libmoestream_kernels.so"

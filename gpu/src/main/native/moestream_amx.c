@@ -26,6 +26,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "moestream_amx.h"
+
 #define ARCH_REQ_XCOMP_PERM 0x1023
 #define XFEATURE_XTILEDATA 18
 
@@ -37,23 +39,17 @@
 #define TILE_B0 4
 #define TILE_B1 5
 
-typedef struct {
-  uint8_t palette;
-  uint8_t startRow;
-  uint8_t reserved[14];
-  uint16_t colsb[16];
-  uint8_t rows[16];
-} tile_config;
 
 /*
- * io.moestream.engine.kernel.NativeKernels.amxInit(): null where the CPU has AMX-BF16 and Linux granted
+ * io.moestream.engine.kernel.NativeKernels.amxInit(): null where the CPU has AMX (BF16 and INT8) and Linux granted
  * this process the tile state, else why not.
  */
 JNIEXPORT jstring JNICALL Java_io_moestream_engine_kernel_NativeKernels_amxInit(JNIEnv *env, jclass cls) {
   (void) cls;
   unsigned int eax, ebx, ecx, edx;
-  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) || !(edx & (1u << 24)) || !(edx & (1u << 22))) {
-    return (*env)->NewStringUTF(env, "this CPU has no AMX-BF16 tiles (cpuid leaf 7: amx-tile, amx-bf16)");
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) || !(edx & (1u << 24)) || !(edx & (1u << 22))
+      || !(edx & (1u << 25))) {
+    return (*env)->NewStringUTF(env, "this CPU has no AMX tiles (cpuid leaf 7: amx-tile, amx-bf16, amx-int8)");
   }
   if (syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) != 0) {
     char message[160];
@@ -62,18 +58,6 @@ JNIEXPORT jstring JNICALL Java_io_moestream_engine_kernel_NativeKernels_amxInit(
     return (*env)->NewStringUTF(env, message);
   }
   return NULL;
-}
-
-/*
- * The next 16 rows' lines at this chunk are prefetched (into L1) while this block's are multiplied: the
- * streams of a new matrix otherwise start cold at every row block. Measured on the AMX Xeon, one thread,
- * 1.5 GB of 2-token matmuls streamed from memory: 512 x 1024 (an expert's gate) 8.3 -> 14.6 GB/s, 1024 x 512
- * 13.0 -> 13.5, 2048 x 768 14.1 -> 13.4, the LM head 14.7 -> 14.6 (the machine streams 15.3 per core).
- */
-static inline void prefetch_rows(const char *next, long stride, int nextRows) {
-  for (int m = 0; m < nextRows; m++) {
-    _mm_prefetch(next + m * stride, _MM_HINT_T0);
-  }
 }
 
 /*

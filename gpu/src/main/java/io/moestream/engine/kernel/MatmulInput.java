@@ -66,6 +66,56 @@ public final class MatmulInput {
 
   private final float[][] shiftedByPhase = new float[PAIR_BLOCK][];
   private int[] bf16Tiles;
+  private Q8Tiles q8Tiles;
+
+  /**
+   * The activations quantized to Q8_0 for the AMX int8 kernel: per group of 16 tokens and block of 32 columns,
+   * {@code codes} as a B tile (8 rows x 16 tokens x 4 codes: row k holds columns 4k..4k+3 of each token) and
+   * {@code scales} (16 floats, one a token), zero where a token does not exist.
+   */
+  record Q8Tiles(byte[] codes, float[] scales) {}
+
+  /**
+   * {@link Q8Tiles} of this input, built once, on first use (threads and matrices reading it share it). Per
+   * token and block, as {@code quantize_row_q8_0_ref}: scale = max|x| / 127 (kept as a float, not rounded to
+   * FP16: activations may exceed FP16's range), code = roundf(x * (1 / scale)) in [-127, 127]
+   * ({@link MatmulQ8Amx#reference} is the plain twin). Columns must be a whole number of blocks, as every Q8_0
+   * matrix's are.
+   */
+  synchronized Q8Tiles q8Tiles() {
+    if (q8Tiles != null) {
+      return q8Tiles;
+    }
+    int block = Q8Blocks.BLOCK;
+    if (cols % block != 0) {
+      throw new IllegalStateException("Q8_0 activations need a column count divisible by " + block + ", found " + cols);
+    }
+    int blocks = cols / block;
+    int groups = (numTokens + TILE_TOKENS - 1) / TILE_TOKENS;
+    byte[] codes = new byte[groups * blocks * block * TILE_TOKENS];
+    float[] scales = new float[groups * blocks * TILE_TOKENS];
+    for (int t = 0; t < numTokens; t++) {
+      int group = t / TILE_TOKENS;
+      int lane = t % TILE_TOKENS;
+      for (int b = 0; b < blocks; b++) {
+        int first = t * cols + b * block;
+        float max = 0f;
+        for (int i = 0; i < block; i++) {
+          max = Math.max(max, Math.abs(plain[first + i]));
+        }
+        float scale = max / 127f;
+        float inverse = scale != 0f ? 1f / scale : 0f;
+        int tile = (group * blocks + b) * block * TILE_TOKENS;
+        for (int i = 0; i < block; i++) {
+          int code = Q8Blocks.roundHalfAwayFromZero(plain[first + i] * inverse);
+          codes[tile + (i / 4) * TILE_TOKENS * 4 + lane * 4 + i % 4] = (byte) code;
+        }
+        scales[(group * blocks + b) * TILE_TOKENS + lane] = scale;
+      }
+    }
+    q8Tiles = new Q8Tiles(codes, scales);
+    return q8Tiles;
+  }
 
   /** Tokens per AMX activation tile (one C tile's columns) and columns per tile (64 bytes of BF16). */
   static final int TILE_TOKENS = 16;

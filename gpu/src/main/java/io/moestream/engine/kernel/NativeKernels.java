@@ -99,6 +99,15 @@ public final class NativeKernels {
   static native boolean amxBf16(ByteBuffer weights, int rows, int cols, int tokens, int rowStart, int rowEnd,
       int[] bf16Tiles, float[] out, int outRows, int firstRow);
 
+  /**
+   * {@link MatmulQ8Amx#matmul}: rows [rowStart, rowEnd) of a Q8_0 matrix ({@code codes} (rows, cols) int8 and
+   * {@code scales} (rows, cols / 32) floats, both direct) times every token of the activations as
+   * {@link MatmulInput#q8Tiles}, into {@code out[t * outRows + firstRow + r]}. False where no native memory
+   * could be had for a zero-padded copy of the last rows (nothing written).
+   */
+  static native boolean amxQ8(ByteBuffer codes, ByteBuffer scales, int rows, int cols, int tokens, int rowStart,
+      int rowEnd, byte[] xCodes, float[] xScales, float[] out, int outRows, int firstRow);
+
   /** {@link Kernels#siluMul} with a vectorized exp (a few ulp from Math.exp): kernels "amx" only. */
   static native void siluMul(float[] gate, float[] up, int offset, int n);
 

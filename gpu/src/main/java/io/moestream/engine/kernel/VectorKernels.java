@@ -16,7 +16,10 @@ public final class VectorKernels implements Kernels {
 
   /** BF16 matmuls and attention's loops through {@link NativeKernels} (bitwise the same results). */
   private final boolean nativeKernels;
-  /** BF16 matmuls through {@link MatmulBf16Amx} (BF16 activations: close to, not bitwise, the exact kernels). */
+  /**
+   * BF16 and Q8_0 matmuls through {@link MatmulBf16Amx} and {@link MatmulQ8Amx} (BF16 or Q8_0 activations: close
+   * to, not bitwise, the exact kernels).
+   */
   private final boolean amx;
 
   /** The pure-Java kernels. */
@@ -47,7 +50,7 @@ public final class VectorKernels implements Kernels {
 
   @Override
   public String toString() {
-    return amx ? "VectorKernels, native tiles, AMX BF16 matmuls" : nativeKernels ? "VectorKernels, native tiles"
+    return amx ? "VectorKernels, native tiles, AMX BF16/int8 matmuls" : nativeKernels ? "VectorKernels, native tiles"
         : "VectorKernels";
   }
 
@@ -73,11 +76,22 @@ public final class VectorKernels implements Kernels {
 
   @Override
   public void matmul(Matrix w, MatmulInput x, float[] out, int rowStart, int rowEnd) {
+    matmul(w, x, out, rowStart, rowEnd, amx);
+  }
+
+  /** The router's logits with float activations even on {@code amx}: see {@link Kernels#routerMatmul}. */
+  @Override
+  public void routerMatmul(Matrix w, MatmulInput x, float[] out, int rowStart, int rowEnd) {
+    matmul(w, x, out, rowStart, rowEnd, false);
+  }
+
+  /** {@code onAmx}: BF16 and Q8_0 matrices through the AMX kernels, with rounded or quantized activations. */
+  private void matmul(Matrix w, MatmulInput x, float[] out, int rowStart, int rowEnd, boolean onAmx) {
     if (x.cols != w.cols()) {
       throw new IllegalArgumentException(w.name() + ": input has " + x.cols + " columns, matrix " + w.cols());
     }
     if (w.parts != null) {
-      Matrix.forEachPart(w, rowStart, rowEnd, (part, start, end) -> matmul(part, x, out, start, end));
+      Matrix.forEachPart(w, rowStart, rowEnd, (part, start, end) -> matmul(part, x, out, start, end, onAmx));
       return;
     }
     if (w.transposed) {
@@ -88,7 +102,7 @@ public final class VectorKernels implements Kernels {
       case MXFP4 -> MatmulMxfp4.matmul(w, x, out, rowStart, rowEnd);
       case F32 -> MatmulF32.matmul(w, x, out, rowStart, rowEnd);
       case BF16 -> {
-        if (amx) {
+        if (onAmx) {
           MatmulBf16Amx.matmul(w, x, out, rowStart, rowEnd);
         } else {
           MatmulBf16.matmul(w, x, out, rowStart, rowEnd, nativeKernels);
@@ -96,18 +110,14 @@ public final class VectorKernels implements Kernels {
       }
       case F16 -> MatmulF16.matmul(w, x, out, rowStart, rowEnd);
       case F8_E4M3 -> MatmulFp8.matmul(w, x, out, rowStart, rowEnd);
-      case Q8_0 -> MatmulQ8.matmul(w, x, out, rowStart, rowEnd);
+      case Q8_0 -> {
+        if (onAmx) {
+          MatmulQ8Amx.matmul(w, x, out, rowStart, rowEnd);
+        } else {
+          MatmulQ8.matmul(w, x, out, rowStart, rowEnd);
+        }
+      }
       default -> throw new IllegalArgumentException(w.name() + ": no matmul for " + w.dtype());
-    }
-  }
-
-
-  @Override
-  public void routerMatmul(Matrix w, MatmulInput x, float[] out, int rowStart, int rowEnd) {
-    if (amx && w.parts == null && !w.transposed && w.dtype() == DType.BF16) {
-      MatmulBf16.matmul(w, x, out, rowStart, rowEnd, nativeKernels);
-    } else {
-      matmul(w, x, out, rowStart, rowEnd);
     }
   }
 

@@ -129,7 +129,7 @@ class MatmulBf16AmxTest {
 
   @Test
   void theKernelsSayTheyUseAmx() {
-    assertEquals("VectorKernels, native tiles, AMX BF16 matmuls", amx.toString());
+    assertEquals("VectorKernels, native tiles, AMX BF16/int8 matmuls", amx.toString());
   }
 
   private static void check(Matrix w, float[] x, int tokens, int rowStart, int rowEnd, String what) {

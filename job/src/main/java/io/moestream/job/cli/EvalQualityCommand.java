@@ -26,8 +26,12 @@ import picocli.CommandLine.Option;
             + " nats), top1_agreement, ppl_full, ppl_policy, tokens and experts_per_token. adaptive is evaluated at its"
             + " first level, what it runs with no load. With --weights int8 the evaluated model's weights are quantized"
             + " (with the policy, if any) and the reference keeps the checkpoint's weights: the KL then measures the"
-            + " quantization."})
+            + " quantization. With --kernels amx the evaluated model rounds its activations to BF16 (or Q8_0 with int8"
+            + " weights) and the reference runs the exact kernels: the KL then measures that rounding too."})
 final class EvalQualityCommand implements Callable<Integer> {
+  /** The kernels that round activations (Kernels.named), whose cost this command then measures. */
+  private static final String AMX_KERNELS = "amx";
+
   @Option(names = "--model", required = true, paramLabel = "<dir>", description = "Hugging Face model folder.")
   Path model;
 
@@ -67,10 +71,17 @@ final class EvalQualityCommand implements Callable<Integer> {
     }
     EngineOptions options = engineOptions.toOptions();
     boolean int8 = options.weights() == WeightsMode.INT8;
-    // The reference is always the model as the checkpoint stores it; the candidate carries the weights mode.
-    try (LoadedModel full = LoadedModel.load(model, options.withWeights(WeightsMode.CHECKPOINT));
+    boolean roundedActivations = AMX_KERNELS.equals(options.kernels());
+    // The reference is always the model as the checkpoint stores it, on exact kernels; the candidate carries the
+    // weights mode and the kernels.
+    EngineOptions referenceOptions = options.withWeights(WeightsMode.CHECKPOINT);
+    if (roundedActivations) {
+      referenceOptions = referenceOptions.withKernels("auto");
+    }
+    try (LoadedModel full = LoadedModel.load(model, referenceOptions);
         LoadedModel pruned = policyOptions.pruning() ? policyOptions.load(model, options) : null;
-        LoadedModel quantized = int8 && pruned == null ? LoadedModel.load(model, options) : null) {
+        LoadedModel quantized = (int8 || roundedActivations) && pruned == null ? LoadedModel.load(model, options)
+            : null) {
       LoadedModel candidate = pruned != null ? pruned : quantized != null ? quantized : full;
       ModelConfig config = full.config();
       ExpertPolicy policy = policyOptions.policy(expertsPerToken);
@@ -90,6 +101,7 @@ final class EvalQualityCommand implements Callable<Integer> {
         result.put("prune_experts", policyOptions.prune.pruneExperts);
       }
       result.put("weights", options.weights().optionValue());
+      result.put("kernels", options.kernels());
       result.put("experts_per_token", usage.expertsPerToken());
       System.out.println(result);
     }

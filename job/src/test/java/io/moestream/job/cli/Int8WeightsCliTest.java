@@ -2,9 +2,11 @@ package io.moestream.job.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.moestream.engine.kernel.NativeKernels;
 import io.moestream.engine.model.Architecture;
 import io.moestream.engine.testmodel.TestModelSpec;
 import io.moestream.engine.testmodel.TestModelWriter;
@@ -13,11 +15,16 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code --weights int8} on the commands: eval-quality's KL against the checkpoint, the memory plan, bad values. */
+/**
+ * {@code --weights int8} on the commands: eval-quality's KL against the checkpoint (and with {@code --kernels amx}
+ * against the exact kernels), the memory plan, bad values.
+ */
 class Int8WeightsCliTest {
   @TempDir static Path dir;
   static Path model;
@@ -49,9 +56,11 @@ class Int8WeightsCliTest {
     }
   }
 
-  private static JsonNode evalQuality(String weights) throws Exception {
-    Captured r = run("eval-quality", "--model", model.toString(), "--input", ids.toString(), "--token-ids-file",
-        "--threads", "2", "--kv-cache-mb", "4", "--weights", weights);
+  private static JsonNode evalQuality(String weights, String... more) throws Exception {
+    List<String> args = new ArrayList<>(List.of("eval-quality", "--model", model.toString(), "--input", ids.toString(),
+        "--token-ids-file", "--threads", "2", "--kv-cache-mb", "4", "--weights", weights));
+    args.addAll(List.of(more));
+    Captured r = run(args.toArray(String[]::new));
     assertEquals(0, r.code, r.out + r.err);
     return new ObjectMapper().readTree(r.out);
   }
@@ -67,6 +76,19 @@ class Int8WeightsCliTest {
     assertTrue(int8.get("kl_mean").asDouble() < 0.05, int8.toString());
     assertEquals(asStored.get("ppl_full").asDouble(), int8.get("ppl_full").asDouble(), "the reference is the same");
     assertEquals(15, int8.get("tokens").asInt());
+  }
+
+  @Test
+  void evalQualityMeasuresTheAmxKernelsAgainstTheExactOnes() throws Exception {
+    assumeTrue(NativeKernels.amxAvailable(), () -> "AMX kernels unavailable: " + NativeKernels.amxUnavailableReason());
+    JsonNode exact = evalQuality("int8");
+    JsonNode amx = evalQuality("int8", "--kernels", "amx");
+    assertEquals("amx", amx.get("kernels").asText());
+    assertEquals("auto", exact.get("kernels").asText());
+    assertEquals(exact.get("ppl_full").asDouble(), amx.get("ppl_full").asDouble(), "the reference runs the exact kernels");
+    // the candidate ran other kernels: its distributions moved (by how much on 15 tokens of a random model is noise)
+    assertTrue(amx.get("kl_mean").asDouble() != exact.get("kl_mean").asDouble(), amx + " vs " + exact);
+    assertTrue(amx.get("kl_mean").asDouble() < 0.05, amx.toString());
   }
 
   @Test

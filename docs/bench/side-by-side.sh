@@ -11,8 +11,11 @@
 #   ENGINES                     which to run (default "peer moestream")
 #   KERNELS                     moestream's --kernels (default auto; "amx" BF16 activations on AMX tiles, as the peer
 #                               multiplies; "vector" gives the pure-Java figures)
-#   TOKENS (default 64) decoded tokens per sequence at batch 16 and 64; 128 at batch 1. Prompts: 32 tokens, and one
-#   512-token prompt for prefill.
+#   PEER_DTYPE                  the peer's GGUF: MODELS_DIR/SHAPE-PEER_DTYPE.gguf (default bf16; q8_0 with WEIGHTS=int8)
+#   WEIGHTS                     moestream's --weights (default checkpoint; int8 quantizes to Q8_0 at load)
+#   TOKENS (default 64) decoded tokens per sequence at batch 16 and 64; 128 at batch 1. Prompts: 32 tokens, and
+#   512-token prompts for prefill: the peer's llama-bench averages 3 after its warm-up run; moestream prints 4 runs,
+#   the first of which warms the JIT (quote the median of the other 3).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 models="$(cd "$1" && pwd)"; shift
@@ -21,6 +24,8 @@ ms="${MOESTREAM:-$root/moestream}"
 tokens="${TOKENS:-64}"
 engines="${ENGINES:-peer moestream}"
 kernels="${KERNELS:-auto}"
+weights="${WEIGHTS:-checkpoint}"
+peer_dtype="${PEER_DTYPE:-bf16}"
 : "${IK_BIN:?set IK_BIN to the directory with ik_llama.cpp's llama-bench and llama-batched-bench}"
 : "${SETTOPK:?set SETTOPK to a command that sets a GGUF's expert_used_count in place: SETTOPK FILE K}"
 
@@ -28,7 +33,7 @@ for spec in "$@"; do
   shape="${spec%%:*}"
   ks="8,2"
   [[ "$spec" == *:* ]] && ks="${spec#*:}"
-  gguf="$models/$shape-bf16.gguf"
+  gguf="$models/$shape-$peer_dtype.gguf"
   default_k="$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['num_experts_per_tok'])" "$models/$shape/config.json")"
   # Both engines' files into the page cache first, so neither pays the first read.
   cat "$gguf" "$models/$shape"/*.safetensors > /dev/null
@@ -42,12 +47,12 @@ for spec in "$@"; do
       -npp 32 -ntg "$tokens" -npl 16,64 2>&1 | grep -E '^\|'
     fi
     if [[ " $engines " == *" moestream "* ]]; then
-    echo "### moestream ($ms, --kernels $kernels)"
-    "$ms" bench-decode --model "$models/$shape" --kernels "$kernels" --threads 2 --batch 1 --experts-per-token "$k" --max-new-tokens 128 \
+    echo "### moestream ($ms, --kernels $kernels --weights $weights)"
+    "$ms" bench-decode --model "$models/$shape" --kernels "$kernels" --weights "$weights" --threads 2 --batch 1 --experts-per-token "$k" --max-new-tokens 128 \
       --prompt-tokens 32 --profile 2>&1 | grep -v WARNING
-    "$ms" bench-decode --model "$models/$shape" --kernels "$kernels" --threads 2 --batch 16,64 --experts-per-token "$k" \
+    "$ms" bench-decode --model "$models/$shape" --kernels "$kernels" --weights "$weights" --threads 2 --batch 16,64 --experts-per-token "$k" \
       --max-new-tokens "$tokens" --prompt-tokens 32 --profile 2>&1 | grep -v WARNING
-    "$ms" bench-decode --model "$models/$shape" --kernels "$kernels" --threads 2 --batch 1 --experts-per-token "$k" --max-new-tokens 8 \
+    "$ms" bench-decode --model "$models/$shape" --kernels "$kernels" --weights "$weights" --threads 2 --batch 1,1,1,1 --experts-per-token "$k" --max-new-tokens 8 \
       --prompt-tokens 512 --warmup-tokens 8 --profile 2>&1 | grep -v WARNING
     fi
   done

@@ -10,7 +10,8 @@ import jdk.incubator.vector.FloatVector;
  * odd elements in the high halves. Shifting/masking gives two float vectors (evens, odds) without any
  * lane shuffle, so the activations are stored per block of 2L columns as L evens then L odds. Columns
  * past the last full block keep their plain order. Built once per matmul input, shared by every
- * matrix that reads it (q/k/v, or an expert's gate and up projections).
+ * matrix that reads it (q/k/v, or an expert's gate and up projections). Kernels "amx" read their own copies,
+ * built on first use: {@link #bf16Tiles} and {@link #q8Tiles}.
  */
 public final class MatmulInput {
   static final int LANES = FloatVector.SPECIES_PREFERRED.length();

@@ -13,7 +13,10 @@ import jdk.incubator.vector.FloatVector;
  * attention's per-key {@code dot} / {@code axpy} loops: the same sums in the same order, bitwise equal to
  * the Java kernels, with register tiles of 2 rows x up to 5 tokens that the Vector API does not compile to
  * and lane sums reduced 16 at a time (measured: batch 16 decode 1.3-2.8x the pure-Java path,
- * docs/BENCHMARKS.md).
+ * docs/BENCHMARKS.md). The same library holds the opt-in AMX kernels of {@code kernels: amx}
+ * ({@code moestream_amx*.c}, {@code moestream_activations.c}: {@link MatmulBf16Amx}, {@link MatmulQ8Amx}, SiLU and
+ * softmax), which round or quantize activations and are therefore not twins of the exact kernels; they run
+ * only where {@link #amxAvailable}.
  *
  * <p>The library is built by the gpu module where gcc is installed, for AVX-512F, and ships inside the
  * jar. It is loaded once per class loader from a copy in the temporary directory (a JVM binds a
@@ -30,7 +33,15 @@ public final class NativeKernels {
 
   /** Loaded on first use: asks Linux for the AMX tile state, which only {@code kernels: amx} needs. */
   private static final class Amx {
-    static final String UNAVAILABLE = NativeKernels.UNAVAILABLE != null ? NativeKernels.UNAVAILABLE : amxInit();
+    static final String UNAVAILABLE = NativeKernels.UNAVAILABLE != null ? NativeKernels.UNAVAILABLE : init();
+
+    private static String init() {
+      try {
+        return amxInit();
+      } catch (UnsatisfiedLinkError e) { // build.sh leaves the AMX files out where gcc cannot compile them
+        return "the native library was built without the AMX kernels (gcc 11 or later needed): " + e.getMessage();
+      }
+    }
   }
 
   private NativeKernels() {}

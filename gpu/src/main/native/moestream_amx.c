@@ -39,7 +39,6 @@
 #define TILE_B0 4
 #define TILE_B1 5
 
-
 /*
  * io.moestream.engine.kernel.NativeKernels.amxInit(): null where the CPU has AMX (BF16 and INT8) and Linux granted
  * this process the tile state, else why not.
@@ -132,7 +131,7 @@ __attribute__((target("amx-tile,amx-bf16"))) static void row_block(const char *r
 }
 
 /*
- * io.moestream.engine.kernel.NativeKernels.amxBf16(ByteBuffer weights, int rows, int cols, int tokens,
+ * io.moestream.engine.kernel.NativeKernels.amxBf16(ByteBuffer weights, int cols, int tokens,
  *     int rowStart, int rowEnd, int[] bf16Tiles, float[] out, int outRows, int firstRow)
  * out[t * outRows + firstRow + r] = sum_c W[r, c] * bf16(x[t, c]) for r in [rowStart, rowEnd), every t, the
  * activations packed by MatmulInput.bf16Tiles: per group of 16 tokens and chunk of 32 columns, 16 rows (column
@@ -140,10 +139,8 @@ __attribute__((target("amx-tile,amx-bf16"))) static void row_block(const char *r
  * Returns false where memory for a zero-padded copy of the tail rows or columns could not be had (nothing written).
  */
 __attribute__((target("amx-tile,amx-bf16"))) JNIEXPORT jboolean JNICALL
-Java_io_moestream_engine_kernel_NativeKernels_amxBf16(JNIEnv *env, jclass cls, jobject weights, jint rows, jint cols,
-    jint tokens, jint rowStart, jint rowEnd, jintArray tilesArray, jfloatArray outArray, jint outRows, jint firstRow) {
+Java_io_moestream_engine_kernel_NativeKernels_amxBf16(JNIEnv *env, jclass cls, jobject weights, jint cols, jint tokens, jint rowStart, jint rowEnd, jintArray tilesArray, jfloatArray outArray, jint outRows, jint firstRow) {
   (void) cls;
-  (void) rows;
   const char *w = (const char *) (*env)->GetDirectBufferAddress(env, weights);
   if (w == NULL || tokens <= 0 || rowEnd <= rowStart) {
     return w != NULL;

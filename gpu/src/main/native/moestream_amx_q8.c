@@ -109,7 +109,7 @@ __attribute__((target("amx-tile,amx-int8"))) static void row_block(const int8_t 
 }
 
 /*
- * io.moestream.engine.kernel.NativeKernels.amxQ8(ByteBuffer codes, ByteBuffer scales, int rows, int cols,
+ * io.moestream.engine.kernel.NativeKernels.amxQ8(ByteBuffer codes, ByteBuffer scales, int cols,
  *     int tokens, int rowStart, int rowEnd, byte[] xCodes, float[] xScales, float[] out, int outRows, int firstRow)
  * codes: (rows, cols) int8; scales: (rows, cols / 32) float; xCodes / xScales: MatmulInput.q8Tiles, per group
  * of 16 tokens and block: 8 rows x 16 tokens x 4 codes, and 16 scales. False where no memory could be had for
@@ -117,10 +117,9 @@ __attribute__((target("amx-tile,amx-int8"))) static void row_block(const int8_t 
  */
 __attribute__((target("amx-tile,amx-int8"))) JNIEXPORT jboolean JNICALL
 Java_io_moestream_engine_kernel_NativeKernels_amxQ8(JNIEnv *env, jclass cls, jobject codesBuffer,
-    jobject scalesBuffer, jint rows, jint cols, jint tokens, jint rowStart, jint rowEnd, jbyteArray xCodesArray,
+    jobject scalesBuffer, jint cols, jint tokens, jint rowStart, jint rowEnd, jbyteArray xCodesArray,
     jfloatArray xScalesArray, jfloatArray outArray, jint outRows, jint firstRow) {
   (void) cls;
-  (void) rows;
   const int8_t *codes = (*env)->GetDirectBufferAddress(env, codesBuffer);
   const float *scales = (*env)->GetDirectBufferAddress(env, scalesBuffer);
   if (codes == NULL || scales == NULL || tokens <= 0 || rowEnd <= rowStart) {

@@ -332,7 +332,7 @@ JNIEXPORT void JNICALL Java_io_moestream_engine_kernel_NativeKernels_weightedSum
     int hs = heads - h0 < 8 ? heads - h0 : 8;
     const float *w = weights + (long) h0 * count;
     float *yh = yAll + yOffset + (long) h0 * n;
-    int perBlock = hs == 1 ? 8 : hs == 2 ? 8 : 16 / hs; /* vectors per head in registers */
+    int perBlock = 16 / hs < 8 ? 16 / hs : 8; /* vectors per head in registers: 16 accumulators, xv[8] */
     for (int c0 = 0; c0 < vectorCols; c0 += perBlock * LANES) {
       int vectors = (vectorCols - c0) / LANES < perBlock ? (vectorCols - c0) / LANES : perBlock;
       switch (hs * 16 + vectors) { /* constant H and V, so the accumulators stay in registers */

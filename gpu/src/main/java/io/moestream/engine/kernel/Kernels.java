@@ -84,22 +84,28 @@ public interface Kernels {
   /** gate[i] = silu(gate[i]) * up[i] for i in [offset, offset + n). */
   void siluMul(float[] gate, float[] up, int offset, int n);
 
+  /** The default: exact results, native where the library loads. */
+  String AUTO = "auto";
+
+  /** The kernels that round (BF16) or quantize (Q8_0) activations: results close to, not bitwise, the others'. */
+  String AMX = "amx";
+
   /** The names {@link #named} knows, the default first. */
-  java.util.List<String> NAMES = java.util.List.of("auto", "native", "amx", "vector", "scalar");
+  java.util.List<String> NAMES = java.util.List.of(AUTO, "native", AMX, "vector", "scalar");
 
   /**
    * {@code auto}: the Vector API kernels with {@link NativeKernels}' BF16 matmuls and attention loops where
    * that library loads (bitwise the same results, faster), the Vector API alone elsewhere; {@code native}:
    * the same, but an error naming the reason where the library does not load; {@code amx}: as {@code native},
-   * but BF16 matmuls round the activations to BF16 and run on AMX tiles (faster at batch 16+ and prefill,
-   * results close to but not bitwise those of the others; an error where the CPU has no AMX);
+   * but BF16 and Q8_0 matmuls round or quantize the activations and run on AMX tiles (faster at batch 16+ and
+   * prefill, results close to but not bitwise those of the others; an error where the CPU has no AMX);
    * {@code vector}: the Vector API alone; {@code scalar}: the plain reference.
    */
   static Kernels named(String name) {
     return switch (name) {
-      case "auto" -> new VectorKernels(NativeKernels.available());
+      case AUTO -> new VectorKernels(NativeKernels.available());
       case "native" -> new VectorKernels(true);
-      case "amx" -> new VectorKernels(true, true);
+      case AMX -> new VectorKernels(true, true);
       case "vector" -> new VectorKernels();
       case "scalar" -> new ScalarKernels();
       default -> throw new IllegalArgumentException("kernels '" + name + "' unknown " + NAMES);

@@ -1,5 +1,7 @@
 package io.moestream.engine.kernel;
 
+import io.moestream.engine.format.Numerics;
+
 /**
  * BF16 matmuls with BF16 activations on AMX tiles ({@code kernels: amx}, {@code gpu/src/main/native/moestream_amx.c}):
  * each activation is rounded to BF16 (nearest even) and the tile unit multiplies BF16 by BF16 with FP32
@@ -20,25 +22,16 @@ final class MatmulBf16Amx {
       throw new IllegalStateException(w.name() + ": kernels amx read weights from native memory only (a mapped "
           + "file or a direct buffer), this one is on the Java heap");
     }
-    if (!NativeKernels.amxBf16(w.bytes, w.rows(), w.cols(), x.numTokens, rowStart, rowEnd, x.bf16Tiles(), out,
+    if (!NativeKernels.amxBf16(w.bytes, w.cols(), x.numTokens, rowStart, rowEnd, x.bf16Tiles(), out,
         w.outRows, w.firstRow)) {
       throw new OutOfMemoryError(w.name() + ": no native memory for the AMX kernel's zero-padded tail rows ("
           + w.cols() + " columns)");
     }
   }
 
-  /** The 16 bits of {@code value} rounded to BF16, nearest even; a NaN stays a (quiet) NaN of the same sign. */
-  static int toBf16Bits(float value) {
-    int bits = Float.floatToRawIntBits(value);
-    if ((bits & 0x7FFFFFFF) > 0x7F800000) {
-      return ((bits >>> 16) | 0x40) & 0xFFFF;
-    }
-    return ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16) & 0xFFFF;
-  }
-
-  /** {@code value} rounded to BF16 ({@link #toBf16Bits}), as a float. */
+  /** {@code value} rounded to BF16 as {@link MatmulInput#bf16Tiles} rounds activations, as a float. */
   static float toBf16(float value) {
-    return Float.intBitsToFloat(toBf16Bits(value) << 16);
+    return Numerics.bf16ToFloat(Numerics.floatToBf16(value));
   }
 
   /**

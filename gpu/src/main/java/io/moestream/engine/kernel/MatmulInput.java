@@ -1,5 +1,7 @@
 package io.moestream.engine.kernel;
 
+import io.moestream.engine.format.Numerics;
+
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -127,14 +129,14 @@ public final class MatmulInput {
    * the shifted copies the memory plan counts for 16-bit weights (which kernels "amx" do not make), except under
    * 16 tokens, where it is 8 x cols ints at most.
    */
-  public static int bf16TileInts(int numTokens, int cols) {
+  static int bf16TileInts(int numTokens, int cols) {
     int groups = (numTokens + TILE_TOKENS - 1) / TILE_TOKENS;
     int chunks = (cols + TILE_COLS - 1) / TILE_COLS;
     return groups * chunks * TILE_TOKENS * TILE_COLS / 2;
   }
 
   /**
-   * The activations rounded to BF16 ({@link MatmulBf16Amx#toBf16Bits}) as the AMX kernel's B tiles: per group of
+   * The activations rounded to BF16 ({@link Numerics#floatToBf16}: nearest even) as the AMX kernel's B tiles: per group of
    * 16 tokens and chunk of 32 columns, 16 rows (column pairs) of 16 tokens, each int holding (even column) |
    * (odd column) << 16, zero where a token or column does not exist. Built once, on first use (threads and
    * matrices reading this input share it: q, k and v; an expert's gate and up).
@@ -149,8 +151,8 @@ public final class MatmulInput {
       int base = (t / TILE_TOKENS) * chunks * TILE_TOKENS * TILE_COLS / 2 + t % TILE_TOKENS;
       int row = t * cols;
       for (int c = 0; c < cols; c += 2) {
-        int even = MatmulBf16Amx.toBf16Bits(plain[row + c]);
-        int odd = c + 1 < cols ? MatmulBf16Amx.toBf16Bits(plain[row + c + 1]) : 0;
+        int even = Numerics.floatToBf16(plain[row + c]) & 0xFFFF;
+        int odd = c + 1 < cols ? Numerics.floatToBf16(plain[row + c + 1]) & 0xFFFF : 0;
         tiles[base + (c / 2) * TILE_TOKENS] = even | (odd << 16);
       }
     }

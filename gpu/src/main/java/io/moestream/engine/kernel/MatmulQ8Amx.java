@@ -21,7 +21,7 @@ final class MatmulQ8Amx {
       throw new IllegalStateException(w.name() + ": kernels amx read int8 weights from direct buffers only");
     }
     MatmulInput.Q8Tiles tiles = x.q8Tiles();
-    if (!NativeKernels.amxQ8(w.bytes, w.q8Scales, w.rows(), w.cols(), x.numTokens, rowStart, rowEnd, tiles.codes(),
+    if (!NativeKernels.amxQ8(w.bytes, w.q8Scales, w.cols(), x.numTokens, rowStart, rowEnd, tiles.codes(),
         tiles.scales(), out, w.outRows, w.firstRow)) {
       throw new OutOfMemoryError(w.name() + ": no native memory for the AMX kernel's zero-padded last rows");
     }

@@ -56,12 +56,15 @@ public final class NativeKernels {
     return UNAVAILABLE;
   }
 
-  /** Whether the AMX BF16 matmuls ({@link MatmulBf16Amx}) can run here: the library loaded, the CPU has AMX-BF16. */
+  /**
+   * Whether kernels "amx" ({@link MatmulBf16Amx}, {@link MatmulQ8Amx}) can run here: the library loaded with its AMX
+   * files, the CPU has AMX-BF16 and AMX-INT8, and Linux granted the tile state.
+   */
   public static boolean amxAvailable() {
     return Amx.UNAVAILABLE == null;
   }
 
-  /** Why the AMX BF16 matmuls cannot run here; null when they can. */
+  /** Why kernels "amx" cannot run here; null when they can. */
   public static String amxUnavailableReason() {
     return Amx.UNAVAILABLE;
   }
@@ -98,7 +101,7 @@ public final class NativeKernels {
   static native void bf16(ByteBuffer weights, int rows, int cols, int tokens, int rowStart, int rowEnd,
       int misalignment, float[] paired, float[] shifted, int[] alignedMasks, float[] out, int outRows, int firstRow);
 
-  /** Null where the CPU has AMX-BF16 and Linux granted this process the tile state, else why not. */
+  /** Null where the CPU has AMX-BF16 and AMX-INT8 and Linux granted this process the tile state, else why not. */
   private static native String amxInit();
 
   /**
@@ -107,7 +110,7 @@ public final class NativeKernels {
    * {@code out[t * outRows + firstRow + r]}. False where no native memory could be had for a zero-padded copy of
    * the tail rows or columns (nothing written).
    */
-  static native boolean amxBf16(ByteBuffer weights, int rows, int cols, int tokens, int rowStart, int rowEnd,
+  static native boolean amxBf16(ByteBuffer weights, int cols, int tokens, int rowStart, int rowEnd,
       int[] bf16Tiles, float[] out, int outRows, int firstRow);
 
   /**
@@ -116,7 +119,7 @@ public final class NativeKernels {
    * {@link MatmulInput#q8Tiles}, into {@code out[t * outRows + firstRow + r]}. False where no native memory
    * could be had for a zero-padded copy of the last rows (nothing written).
    */
-  static native boolean amxQ8(ByteBuffer codes, ByteBuffer scales, int rows, int cols, int tokens, int rowStart,
+  static native boolean amxQ8(ByteBuffer codes, ByteBuffer scales, int cols, int tokens, int rowStart,
       int rowEnd, byte[] xCodes, float[] xScales, float[] out, int outRows, int firstRow);
 
   /** {@link Kernels#siluMul} with a vectorized exp (a few ulp from Math.exp): kernels "amx" only. */

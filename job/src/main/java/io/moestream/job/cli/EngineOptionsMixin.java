@@ -12,7 +12,7 @@ final class EngineOptionsMixin {
 
   @Option(names = "--kernels", defaultValue = "auto", paramLabel = "<kernels>",
       description = "CPU kernels: auto (native kernels where they load, else vector), native, amx (BF16 "
-          + "activations on AMX tiles: faster at batch 16+ and prefill, results close to but not bitwise the others'), "
+          + "or, with int8 weights, Q8_0 activations on AMX tiles: faster at batch 16+ and prefill, results close to but not bitwise the others'), "
           + "vector (Java Vector API) or scalar (plain reference). Default: ${DEFAULT-VALUE}.")
   String kernels;
 

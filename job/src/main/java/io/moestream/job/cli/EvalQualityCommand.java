@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.moestream.engine.generate.EngineOptions;
 import io.moestream.engine.generate.LoadedModel;
+import io.moestream.engine.kernel.Kernels;
 import io.moestream.engine.model.ModelConfig;
 import io.moestream.engine.model.WeightsMode;
 import io.moestream.engine.policy.ExpertPolicy;
@@ -29,9 +30,6 @@ import picocli.CommandLine.Option;
             + " quantization. With --kernels amx the evaluated model rounds its activations to BF16 (or Q8_0 with int8"
             + " weights) and the reference runs the exact kernels: the KL then measures that rounding too."})
 final class EvalQualityCommand implements Callable<Integer> {
-  /** The kernels that round activations (Kernels.named), whose cost this command then measures. */
-  private static final String AMX_KERNELS = "amx";
-
   @Option(names = "--model", required = true, paramLabel = "<dir>", description = "Hugging Face model folder.")
   Path model;
 
@@ -71,12 +69,12 @@ final class EvalQualityCommand implements Callable<Integer> {
     }
     EngineOptions options = engineOptions.toOptions();
     boolean int8 = options.weights() == WeightsMode.INT8;
-    boolean roundedActivations = AMX_KERNELS.equals(options.kernels());
+    boolean roundedActivations = Kernels.AMX.equals(options.kernels());
     // The reference is always the model as the checkpoint stores it, on exact kernels; the candidate carries the
     // weights mode and the kernels.
     EngineOptions referenceOptions = options.withWeights(WeightsMode.CHECKPOINT);
     if (roundedActivations) {
-      referenceOptions = referenceOptions.withKernels("auto");
+      referenceOptions = referenceOptions.withKernels(Kernels.AUTO);
     }
     try (LoadedModel full = LoadedModel.load(model, referenceOptions);
         LoadedModel pruned = policyOptions.pruning() ? policyOptions.load(model, options) : null;

@@ -13,7 +13,7 @@ import jdk.incubator.vector.FloatVector;
  * lane shuffle, so the activations are stored per block of 2L columns as L evens then L odds. Columns
  * past the last full block keep their plain order. Built once per matmul input, shared by every
  * matrix that reads it (q/k/v, or an expert's gate and up projections). Kernels "amx" read their own copies,
- * built on first use: {@link #bf16Tiles} and {@link #q8Tiles}.
+ * built on first use: {@link #bf16Tiles} and {@link #q8Activations}.
  */
 public final class MatmulInput {
   static final int LANES = FloatVector.SPECIES_PREFERRED.length();
@@ -69,37 +69,40 @@ public final class MatmulInput {
 
   private final float[][] shiftedByPhase = new float[PAIR_BLOCK][];
   private int[] bf16Tiles;
-  private Q8Tiles q8Tiles;
+  private Q8Activations q8Activations;
 
   /**
-   * The activations quantized to Q8_0 for the AMX int8 kernel: per group of 16 tokens and block of 32 columns,
-   * {@code codes} as a B tile (8 rows x 16 tokens x 4 codes: row k holds columns 4k..4k+3 of each token) and
-   * {@code scales} (16 floats, one a token), zero where a token does not exist.
+   * The activations quantized to Q8_0 for the AMX int8 kernel, the A tiles it multiplies (one token a tile row):
+   * {@code codes} (paddedTokens, cols) int8 and {@code scales} (paddedTokens, cols / 32) floats, row-major, where
+   * paddedTokens is the token count up to 16 and whole groups of 16 beyond (the absent tokens zero).
    */
-  record Q8Tiles(byte[] codes, float[] scales) {}
+  record Q8Activations(byte[] codes, float[] scales) {}
+
+  /** Tokens the Q8_0 activation copy holds: the tokens up to one tile, whole tiles of 16 beyond. */
+  static int q8PaddedTokens(int numTokens) {
+    return numTokens <= TILE_TOKENS ? numTokens : (numTokens + TILE_TOKENS - 1) / TILE_TOKENS * TILE_TOKENS;
+  }
 
   /**
-   * {@link Q8Tiles} of this input, built once, on first use (threads and matrices reading it share it). Per
+   * {@link Q8Activations} of this input, built once, on first use (threads and matrices reading it share it). Per
    * token and block, as {@code quantize_row_q8_0_ref}: scale = max|x| / 127 (kept as a float, not rounded to
    * FP16: activations may exceed FP16's range), code = roundf(x * (1 / scale)) in [-127, 127]
    * ({@link MatmulQ8Amx#reference} is the plain twin). Columns must be a whole number of blocks, as every Q8_0
    * matrix's are.
    */
-  synchronized Q8Tiles q8Tiles() {
-    if (q8Tiles != null) {
-      return q8Tiles;
+  synchronized Q8Activations q8Activations() {
+    if (q8Activations != null) {
+      return q8Activations;
     }
     int block = Q8Blocks.BLOCK;
     if (cols % block != 0) {
       throw new IllegalStateException("Q8_0 activations need a column count divisible by " + block + ", found " + cols);
     }
     int blocks = cols / block;
-    int groups = (numTokens + TILE_TOKENS - 1) / TILE_TOKENS;
-    byte[] codes = new byte[groups * blocks * block * TILE_TOKENS];
-    float[] scales = new float[groups * blocks * TILE_TOKENS];
+    int padded = q8PaddedTokens(numTokens);
+    byte[] codes = new byte[padded * cols];
+    float[] scales = new float[padded * blocks];
     for (int t = 0; t < numTokens; t++) {
-      int group = t / TILE_TOKENS;
-      int lane = t % TILE_TOKENS;
       for (int b = 0; b < blocks; b++) {
         int first = t * cols + b * block;
         float max = 0f;
@@ -108,16 +111,14 @@ public final class MatmulInput {
         }
         float scale = max / 127f;
         float inverse = scale != 0f ? 1f / scale : 0f;
-        int tile = (group * blocks + b) * block * TILE_TOKENS;
         for (int i = 0; i < block; i++) {
-          int code = Q8Blocks.roundHalfAwayFromZero(plain[first + i] * inverse);
-          codes[tile + (i / 4) * TILE_TOKENS * 4 + lane * 4 + i % 4] = (byte) code;
+          codes[first + i] = (byte) Q8Blocks.roundHalfAwayFromZero(plain[first + i] * inverse);
         }
-        scales[(group * blocks + b) * TILE_TOKENS + lane] = scale;
+        scales[t * blocks + b] = scale;
       }
     }
-    q8Tiles = new Q8Tiles(codes, scales);
-    return q8Tiles;
+    q8Activations = new Q8Activations(codes, scales);
+    return q8Activations;
   }
 
   /** Tokens per AMX activation tile (one C tile's columns) and columns per tile (64 bytes of BF16). */

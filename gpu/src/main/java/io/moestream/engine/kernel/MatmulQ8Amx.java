@@ -2,7 +2,7 @@ package io.moestream.engine.kernel;
 
 /**
  * Q8_0 matmuls ({@code --weights int8}) on AMX tiles ({@code kernels: amx}, {@code gpu/src/main/native/moestream_amx_q8.c}):
- * the activations are quantized to Q8_0 as well ({@link MatmulInput#q8Tiles}), as CPU engines such as
+ * the activations are quantized to Q8_0 as well ({@link MatmulInput#q8Activations}), as CPU engines such as
  * llama.cpp do for q8_0 weights, so the tile unit multiplies int8 by int8 into exact int32 block sums.
  *
  * <p>Each (row, token) result is {@code sum over blocks b, in order, of fma((float) intDot_b, wScale_b * xScale_b,
@@ -20,10 +20,10 @@ final class MatmulQ8Amx {
     if (!w.bytes.isDirect() || !w.q8Scales.isDirect()) {
       throw new IllegalStateException(w.name() + ": kernels amx read int8 weights from direct buffers only");
     }
-    MatmulInput.Q8Tiles tiles = x.q8Tiles();
-    if (!NativeKernels.amxQ8(w.bytes, w.q8Scales, w.cols(), x.numTokens, rowStart, rowEnd, tiles.codes(),
-        tiles.scales(), out, w.outRows, w.firstRow)) {
-      throw new OutOfMemoryError(w.name() + ": no native memory for the AMX kernel's zero-padded last rows");
+    MatmulInput.Q8Activations activations = x.q8Activations();
+    if (!NativeKernels.amxQ8(w.bytes, w.q8Scales, w.cols(), x.numTokens, rowStart, rowEnd,
+        activations.codes(), activations.scales(), out, w.outRows, w.firstRow)) {
+      throw new IllegalStateException(w.name() + ": the AMX kernel found no address for its int8 buffers");
     }
   }
 
@@ -47,10 +47,10 @@ final class MatmulQ8Amx {
       int dot = 0;
       for (int i = 0; i < BLOCK; i++) {
         int xCode = Q8Blocks.roundHalfAwayFromZero(x[t * cols + b * BLOCK + i] * inverse);
-        int wCode = w.bytes.get(r * cols + b * BLOCK + i);
+        int wCode = w.q8Code(r, b * BLOCK + i);
         dot += xCode * wCode;
       }
-      float wScale = w.q8Scales.getFloat((r * blocks + b) * Float.BYTES);
+      float wScale = w.q8Scale(r, b);
       acc = Math.fma((float) dot, wScale * xScale, acc);
     }
     return acc;

@@ -25,7 +25,8 @@ import java.nio.ByteOrder;
  * {@code gate_up_proj} as (hidden, 2 * intermediate), the input dimension first).
  *
  * <p>One kind lives in memory rather than in the mapping: Q8_0 ({@code --weights int8}, {@link Q8Blocks}),
- * int8 codes row-major plus one float scale per 32 values of a row, quantized at load.
+ * int8 codes plus one float scale per 32 values of a row, quantized at load, in groups of 16 rows interleaved
+ * by 4 codes (the layout {@link Q8Blocks} describes).
  */
 public final class Matrix {
   private final String name;
@@ -49,8 +50,10 @@ public final class Matrix {
   private final int partRows;
   /** MXFP4 only: (rows, cols / 32) E8M0 exponents, row-major, mapped in place; else null. */
   final ByteBuffer e8m0Scales;
-  /** Q8_0 only: (rows, cols / 32) float32 scales, row-major, in direct memory; else null. */
+  /** Q8_0 only: float32 scales, per group of 16 rows and block one a row ({@link Q8Blocks}), in direct memory; else null. */
   final ByteBuffer q8Scales;
+  /** Q8_0 only: {@link #q8Scales} as a memory segment where the JDK has them ({@link VectorLoads}), else null. */
+  final Object q8ScaleSegment;
   /** The bytes hold W's transpose, row-major (cols, rows); kernels read W[r, c] at {@code c * rows + r}. */
   final boolean transposed;
 
@@ -67,7 +70,8 @@ public final class Matrix {
 
   private Matrix(String name, DType dtype, int rows, int cols, ByteBuffer bytes, float[] blockScales, int blockRows,
       int blockCols, int firstRow, int outRows, ByteBuffer byteScales, boolean transposed) {
-    long dataBytes = dtype == DType.MXFP4 ? (long) rows * cols / 2 : (long) rows * cols * dtype.byteSize();
+    long dataBytes = dtype == DType.MXFP4 ? (long) rows * cols / 2
+        : dtype == DType.Q8_0 ? Q8Blocks.paddedRows(rows) * cols : (long) rows * cols * dtype.byteSize();
     if (dataBytes != bytes.remaining()) {
       throw new IllegalArgumentException(name + ": " + rows + "x" + cols + " " + dtype + " needs "
           + dataBytes + " bytes, buffer has " + bytes.remaining());
@@ -75,6 +79,7 @@ public final class Matrix {
     ByteBuffer scales = byteScales == null ? null : byteScales.slice().order(ByteOrder.LITTLE_ENDIAN);
     this.e8m0Scales = dtype == DType.MXFP4 ? scales : null;
     this.q8Scales = dtype == DType.Q8_0 ? scales : null;
+    this.q8ScaleSegment = q8Scales == null ? null : VectorLoads.segmentOf(q8Scales);
     this.transposed = transposed;
     this.name = name;
     this.dtype = dtype;
@@ -110,6 +115,7 @@ public final class Matrix {
     this.outRows = rows;
     this.e8m0Scales = null;
     this.q8Scales = null;
+    this.q8ScaleSegment = null;
     this.transposed = false;
     this.partRows = Math.toIntExact(tensor.rowsPerChunk());
     this.parts = new Matrix[tensor.rowChunks()];
@@ -149,14 +155,15 @@ public final class Matrix {
   }
 
   /**
-   * A Q8_0 weight (rows, cols): {@code codes} rows * cols int8 values row-major, {@code scales} rows * cols / 32
-   * little-endian float32 scales; W[r, c] = codes[r, c] * scales[r, c / 32]. Built by {@link Q8Blocks}.
+   * A Q8_0 weight (rows, cols) in {@link Q8Blocks}'s layout, rows padded to groups of 16: {@code codes}
+   * paddedRows * cols int8 values, {@code scales} paddedRows * cols / 32 little-endian float32 scales;
+   * W[r, c] = code(r, c) * scale(r, c / 32). Built by {@link Q8Blocks}.
    */
   static Matrix q8(String name, int rows, int cols, ByteBuffer codes, ByteBuffer scales) {
-    if (cols % Q8Blocks.BLOCK != 0 || scales.remaining() != (long) rows * (cols / Q8Blocks.BLOCK) * Float.BYTES) {
+    long scaleBytes = Q8Blocks.paddedRows(rows) * (cols / Q8Blocks.BLOCK) * Float.BYTES;
+    if (cols % Q8Blocks.BLOCK != 0 || scales.remaining() != scaleBytes) {
       throw new IllegalArgumentException(name + ": " + rows + "x" + cols + " Q8_0 needs cols divisible by "
-          + Q8Blocks.BLOCK + " and " + rows * (cols / Q8Blocks.BLOCK) * Float.BYTES + " scale bytes, found "
-          + scales.remaining());
+          + Q8Blocks.BLOCK + " and " + scaleBytes + " scale bytes, found " + scales.remaining());
     }
     return new Matrix(name, DType.Q8_0, rows, cols, codes, null, 0, 0, 0, rows, scales, false);
   }
@@ -337,7 +344,12 @@ public final class Matrix {
 
   /** Q8_0: the scale of block {@code block} of row {@code row}. */
   float q8Scale(int row, int block) {
-    return q8Scales.getFloat((row * (cols / Q8Blocks.BLOCK) + block) * Float.BYTES);
+    return q8Scales.getFloat(Q8Blocks.scaleIndex(row, block, cols / Q8Blocks.BLOCK) * Float.BYTES);
+  }
+
+  /** Q8_0: the int8 code of (row, col). */
+  byte q8Code(int row, int col) {
+    return bytes.get(Q8Blocks.codeIndex(row, col, cols));
   }
 
   /** Split matrices: the part holding {@code row}. */
@@ -384,7 +396,7 @@ public final class Matrix {
       case BF16 -> Numerics.bf16ToFloat(bytes.getShort(index));
       case F16 -> Numerics.halfToFloat(bytes.getShort(index));
       case F8_E4M3 -> E4M3[bytes.get(index) & 0xFF] * blockScale(row, col);
-      case Q8_0 -> bytes.get(index) * q8Scale(row, col / Q8Blocks.BLOCK);
+      case Q8_0 -> q8Code(row, col) * q8Scale(row, col / Q8Blocks.BLOCK);
       default -> throw new IllegalStateException();
     };
   }
@@ -431,7 +443,7 @@ public final class Matrix {
         for (int c0 = 0; c0 < cols; c0 += Q8Blocks.BLOCK) {
           float scale = q8Scale(row, c0 / Q8Blocks.BLOCK);
           for (int c = c0; c < c0 + Q8Blocks.BLOCK; c++) {
-            out[outOffset + c] = bytes.get(base + c) * scale;
+            out[outOffset + c] = q8Code(row, c) * scale;
           }
         }
       }

@@ -114,10 +114,10 @@ public final class NativeKernels {
       int[] bf16Tiles, float[] out, int outRows, int firstRow);
 
   /**
-   * {@link MatmulQ8Amx#matmul}: rows [rowStart, rowEnd) of a Q8_0 matrix ({@code codes} (rows, cols) int8 and
-   * {@code scales} (rows, cols / 32) floats, both direct) times every token of the activations as
-   * {@link MatmulInput#q8Tiles}, into {@code out[t * outRows + firstRow + r]}. False where no native memory
-   * could be had for a zero-padded copy of the last rows (nothing written).
+   * {@link MatmulQ8Amx#matmul}: rows [rowStart, rowEnd) of a Q8_0 matrix ({@code codes} and {@code scales} in
+   * {@link Q8Blocks}'s layout of groups of 16 interleaved rows, both direct) times every token of the activations
+   * as {@link MatmulInput#q8Activations}, into {@code out[t * outRows + firstRow + r]}. Returns false only where
+   * a buffer has no address (nothing written).
    */
   static native boolean amxQ8(ByteBuffer codes, ByteBuffer scales, int cols, int tokens, int rowStart,
       int rowEnd, byte[] xCodes, float[] xScales, float[] out, int outRows, int firstRow);

@@ -21,6 +21,15 @@ import java.nio.ByteOrder;
  * <p>Rows must be a whole number of blocks: a matrix whose column count is not a multiple of 32 is an
  * error naming it (every projection of the supported model families is), rather than a ragged tail
  * block whose layout no other engine shares.
+ *
+ * <p>In memory the codes are interleaved by groups of 16 rows (the rows padded with zero codes and scales to a
+ * multiple of 16): per group and block of 32 columns, 8 runs of 64 bytes, run k holding columns 4k..4k+3 of
+ * the group's 16 rows, row after row; the scales per group and block as 16 floats, one a row. Why: a 64-byte
+ * vector then holds 4 codes of each of 16 rows, so kernels keep one row per int lane and add each row's blocks
+ * in order without a horizontal sum (the same per-row order for every kernel and batch), and it is the layout
+ * AMX reads as a B tile, so the tile unit multiplies weights by however many tokens a step has (1 to 16 rows
+ * of A) instead of 16 weight rows by 16 token slots mostly empty. The codes of a whole group are one
+ * contiguous stream.
  */
 public final class Q8Blocks {
   /** Values of a row sharing one scale. */
@@ -28,9 +37,31 @@ public final class Q8Blocks {
 
   private Q8Blocks() {}
 
-  /** Bytes a (rows, cols) Q8_0 matrix holds in memory: one code a value and one float32 scale a block. */
+  /** Rows interleaved in memory (see the class comment): a 64-byte vector's 16 int lanes, an AMX B tile's 16 columns. */
+  public static final int GROUP_ROWS = 16;
+  /** Consecutive codes of one row stored together: one int lane, one VNNI dword. */
+  static final int RUN = 4;
+
+  /** {@code rows} rounded up to whole groups: the rows a Q8_0 matrix holds in memory. */
+  public static long paddedRows(long rows) {
+    return (rows + GROUP_ROWS - 1) / GROUP_ROWS * GROUP_ROWS;
+  }
+
+  /** Bytes a (rows, cols) Q8_0 matrix holds in memory: one code a value and one float32 scale a block, rows padded to groups of 16. */
   public static long bytes(long rows, long cols) {
-    return rows * cols + rows * (cols / BLOCK) * Float.BYTES;
+    long padded = paddedRows(rows);
+    return padded * cols + padded * (cols / BLOCK) * Float.BYTES;
+  }
+
+  /** Byte offset of W[row, col]'s code in a matrix of {@code cols} columns (the class comment's layout). */
+  static int codeIndex(int row, int col, int cols) {
+    return (row / GROUP_ROWS) * GROUP_ROWS * cols + (col / BLOCK) * BLOCK * GROUP_ROWS
+        + ((col % BLOCK) / RUN) * RUN * GROUP_ROWS + (row % GROUP_ROWS) * RUN + col % RUN;
+  }
+
+  /** Float offset of the scale of block {@code block} of row {@code row} in a matrix of {@code blocks} blocks a row. */
+  static int scaleIndex(int row, int block, int blocks) {
+    return ((row / GROUP_ROWS) * blocks + block) * GROUP_ROWS + row % GROUP_ROWS;
   }
 
   /**
@@ -45,8 +76,8 @@ public final class Q8Blocks {
       throw new IllegalArgumentException(name + ": int8 (Q8_0) weights need a column count divisible by " + BLOCK
           + ", found " + rows + "x" + cols + " (load this model with weights: checkpoint)");
     }
-    long codeBytes = (long) rows * cols;
-    long scaleBytes = (long) rows * (cols / BLOCK) * Float.BYTES;
+    long codeBytes = paddedRows(rows) * cols;
+    long scaleBytes = paddedRows(rows) * (cols / BLOCK) * Float.BYTES;
     long alignedCodes = (codeBytes + 63) & ~63L;
     long alignedScales = (scaleBytes + 63) & ~63L; // alignedSlice also rounds the end down to 64 bytes
     if (alignedCodes + alignedScales + 64 > Integer.MAX_VALUE) {
@@ -101,9 +132,11 @@ public final class Q8Blocks {
           throw notQuantizable(source, r, b, row);
         }
       }
-      codeBuffer.put(r * cols, codes);
+      for (int c = 0; c < cols; c += RUN) {
+        codeBuffer.put(codeIndex(r, c, cols), codes, c, RUN);
+      }
       for (int b = 0; b < scales.length; b++) {
-        scaleBuffer.putFloat((r * scales.length + b) * Float.BYTES, scales[b]);
+        scaleBuffer.putFloat(scaleIndex(r, b, scales.length) * Float.BYTES, scales[b]);
       }
     }
   }

@@ -57,10 +57,10 @@ public record WeightBytes(Map<WeightKind, Long> mappedByKind, long heapCopiedByt
       }
       long elements = tensor.numElements();
       if (copyEmbedding && tensor.name().equals("model.embed_tokens.weight") && Int8Weights.quantizes(tensor.dtype())) {
-        int8 += Q8Blocks.bytes(1, elements); // the tied LM head's copy; the embedding stays mapped
+        int8 += int8Bytes(tensor); // the tied LM head's copy; the embedding stays mapped
       }
       if (int8Mode && quantizedAtLoad(tensor)) {
-        int8 += Q8Blocks.bytes(1, elements); // rows * cols codes and a float per 32 of them
+        int8 += int8Bytes(tensor);
         device += elements * DType.BF16.byteSize();
         continue;
       }
@@ -77,6 +77,18 @@ public record WeightBytes(Map<WeightKind, Long> mappedByKind, long heapCopiedByt
       }
     }
     return new WeightBytes(mapped, heap, device, int8);
+  }
+
+  /**
+   * What {@link Q8Blocks} holds for a quantized tensor: codes and a float per 32 of them, rows padded to groups of
+   * 16. A rank-3 tensor is gpt-oss's stacked experts, (numExperts, in, out): each expert a transposed (out, in)
+   * matrix.
+   */
+  private static long int8Bytes(TensorData tensor) {
+    if (tensor.rank() == 3) {
+      return tensor.dim(0) * Q8Blocks.bytes(tensor.dim(2), tensor.dim(1));
+    }
+    return Q8Blocks.bytes(tensor.dim(0), tensor.numElements() / tensor.dim(0));
   }
 
   /**

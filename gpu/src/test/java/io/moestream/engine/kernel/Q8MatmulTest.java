@@ -39,24 +39,24 @@ class Q8MatmulTest {
     assertEquals(DType.Q8_0, w.dtype());
     int[] codes = {127, 3, -3, 1, -1, 0, -127};
     for (int c = 0; c < codes.length; c++) {
-      assertEquals(codes[c], w.bytes.get(c), "code " + c);
+      assertEquals(codes[c], w.q8Code(0, c), "code " + c);
       assertEquals(codes[c] * 0.5f, w.get(0, c), 0f, "value " + c);
     }
     assertEquals(0.5f, w.q8Scale(0, 0), 0f);
     assertEquals(0f, w.q8Scale(0, 1), 0f);
     for (int c = 32; c < 64; c++) {
-      assertEquals(0, w.bytes.get(c));
+      assertEquals(0, w.q8Code(0, c));
       assertEquals(0f, w.get(0, c), 0f);
     }
     float d = 0.0078735352f;
     assertEquals(d, w.q8Scale(0, 2), 0f);
-    assertEquals(127, w.bytes.get(64));
-    assertEquals(38, w.bytes.get(65));
-    assertEquals(-127, w.bytes.get(66));
+    assertEquals(127, w.q8Code(0, 64));
+    assertEquals(38, w.q8Code(0, 65));
+    assertEquals(-127, w.q8Code(0, 66));
     assertEquals(0.99993896f, w.get(0, 64), 0f);
     assertEquals(38 * d, w.get(0, 65), 0f);
     assertEquals(-0.99993896f, w.get(0, 66), 0f);
-    assertEquals(96 + 3 * Float.BYTES, w.byteSize());
+    assertEquals(16 * (96 + 3 * Float.BYTES), w.byteSize()); // one row padded to a group of 16
     assertEquals(w.byteSize(), w.ownedBytes());
   }
 
@@ -159,6 +159,67 @@ class Q8MatmulTest {
       new VectorKernels().matmul(w, one, alone, 0, rows);
       for (int r = 0; r < rows; r++) {
         assertEquals(Float.floatToRawIntBits(batch[t * rows + r]), Float.floatToRawIntBits(alone[r]),
+            "token " + t + " row " + r);
+      }
+    }
+  }
+
+  /**
+   * The layout: W[17, 37] of a 64-column matrix is in group 1 (bytes from 16 * 64), block 1 (+512), run 1 (+64),
+   * row 1 of the group (+4), position 1 (+1); its scale is float (1 * 2 + 1) * 16 + 1. Rows past the end (the
+   * padding of the last group) hold zero codes and scales.
+   */
+  @Test
+  void storesGroupsOf16RowsInterleavedByRunsOf4Codes() {
+    assertEquals(1024 + 512 + 64 + 4 + 1, Q8Blocks.codeIndex(17, 37, 64));
+    assertEquals(49, Q8Blocks.scaleIndex(17, 1, 2));
+    int rows = 20;
+    int cols = 64;
+    float[] values = random(rows * cols, 11);
+    Matrix w = Q8Blocks.fromFloats("w", rows, cols, values);
+    assertEquals(32 * cols, w.bytes.capacity()); // 20 rows padded to 32
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        assertEquals(w.bytes.get(Q8Blocks.codeIndex(r, c, cols)), w.q8Code(r, c));
+        assertEquals(w.q8Code(r, c) * w.q8Scale(r, c / 32), w.get(r, c), 0f);
+        assertTrue(Math.abs(w.get(r, c) - values[r * cols + c]) <= w.q8Scale(r, c / 32), r + "," + c);
+      }
+    }
+    for (int r = rows; r < 32; r++) {
+      for (int c = 0; c < cols; c++) {
+        assertEquals(0, w.bytes.get(Q8Blocks.codeIndex(r, c, cols)), "padding row " + r);
+      }
+      assertEquals(0f, w.q8Scales.getFloat(Q8Blocks.scaleIndex(r, 0, 2) * Float.BYTES), 0f);
+    }
+  }
+
+  /**
+   * The Vector API kernel is bitwise its definition (whatever the lane count): per row and block, four fma chains
+   * over columns 4k + i, summed (p0 + p1) + (p2 + p3), folded into the row's sum with one fma by the scale; also
+   * when the row range starts and ends inside a group and with 1-9 tokens (tiles of 4 and single tokens).
+   */
+  @ParameterizedTest
+  @CsvSource({"1, 32, 1", "5, 64, 3", "16, 96, 4", "45, 160, 9", "70, 256, 5"})
+  void vectorKernelIsBitwiseItsDefinition(int rows, int cols, int tokens) {
+    Matrix w = Q8Blocks.fromFloats("w", rows, cols, random(rows * cols, 12));
+    float[] xs = random(tokens * cols, 13);
+    float[] actual = new float[tokens * rows];
+    Arrays.fill(actual, Float.NaN);
+    int[] cuts = {0, rows / 3, rows / 3 + 1, rows};
+    for (int i = 0; i + 1 < cuts.length; i++) {
+      new VectorKernels().matmul(w, MatmulInput.of(xs, tokens, cols), actual, cuts[i], cuts[i + 1]);
+    }
+    for (int t = 0; t < tokens; t++) {
+      for (int r = 0; r < rows; r++) {
+        float acc = 0f;
+        for (int b = 0; b < cols / 32; b++) {
+          float[] partial = new float[4];
+          for (int c = b * 32; c < (b + 1) * 32; c++) {
+            partial[c % 4] = Math.fma((float) w.q8Code(r, c), xs[t * cols + c], partial[c % 4]);
+          }
+          acc = Math.fma((partial[0] + partial[1]) + (partial[2] + partial[3]), w.q8Scale(r, b), acc);
+        }
+        assertEquals(Float.floatToRawIntBits(acc), Float.floatToRawIntBits(actual[t * rows + r]),
             "token " + t + " row " + r);
       }
     }

@@ -144,3 +144,63 @@ Java_io_moestream_engine_kernel_NativeKernels_amxQ8(JNIEnv *env, jclass cls, job
   (*env)->ReleasePrimitiveArrayCritical(env, xCodesArray, (void *) xCodes, JNI_ABORT);
   return JNI_TRUE;
 }
+
+/* Java's (int) d for 8 doubles: truncation, NaN to 0, beyond the int range saturated (cvttpd gives INT_MIN for all three). */
+static inline __m256i java_double_to_int(__m512d d) {
+  __m256i truncated = _mm512_cvttpd_epi32(d);
+  __mmask8 nan = _mm512_cmp_pd_mask(d, d, _CMP_UNORD_Q);
+  __mmask8 above = _mm512_cmp_pd_mask(d, _mm512_set1_pd(2147483647.0), _CMP_GT_OQ);
+  __m512i wide = _mm512_castsi256_si512(truncated);
+  wide = _mm512_mask_mov_epi32(wide, (__mmask16) above, _mm512_set1_epi32(2147483647));
+  wide = _mm512_mask_mov_epi32(wide, (__mmask16) nan, _mm512_setzero_si512());
+  return _mm512_castsi512_si256(wide);
+}
+
+/* Q8Blocks.roundHalfAwayFromZero of 8 floats: (int) ((double) v + copySign(0.5, v)). */
+static inline __m256i round_half_away(__m256 v) {
+  __m512d d = _mm512_cvtps_pd(v);
+  __m512i sign = _mm512_and_si512(_mm512_castpd_si512(d), _mm512_set1_epi64((long long) 0x8000000000000000ULL));
+  __m512d half = _mm512_castsi512_pd(_mm512_or_si512(sign, _mm512_castpd_si512(_mm512_set1_pd(0.5))));
+  return java_double_to_int(_mm512_add_pd(d, half));
+}
+
+/*
+ * io.moestream.engine.kernel.NativeKernels.quantizeQ8(float[] x, int tokens, int cols, byte[] codes, float[] scales)
+ * MatmulInput.q8Activations' loop (bitwise, NaN and overflow included): per token and block of 32,
+ * scale = max|x| / 127 (Math.max: a NaN wins), inverse = scale != 0 ? 1 / scale : 0,
+ * code = (byte) roundHalfAwayFromZero(x * inverse); codes (tokens, cols), scales (tokens, cols / 32).
+ */
+JNIEXPORT void JNICALL Java_io_moestream_engine_kernel_NativeKernels_quantizeQ8(JNIEnv *env, jclass cls,
+    jfloatArray xArray, jint tokens, jint cols, jbyteArray codesArray, jfloatArray scalesArray) {
+  (void) cls;
+  int blocks = cols / BLOCK;
+  float *x = (*env)->GetPrimitiveArrayCritical(env, xArray, NULL);
+  int8_t *codes = (*env)->GetPrimitiveArrayCritical(env, codesArray, NULL);
+  float *scales = (*env)->GetPrimitiveArrayCritical(env, scalesArray, NULL);
+  for (long i = 0; i < (long) tokens * blocks; i++) {
+    const float *block = x + i * BLOCK;
+    __m512 lo = _mm512_loadu_ps(block);
+    __m512 hi = _mm512_loadu_ps(block + 16);
+    float max;
+    if (_mm512_cmp_ps_mask(lo, lo, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(hi, hi, _CMP_UNORD_Q)) {
+      max = __builtin_nanf("");
+    } else { /* no NaN: the largest |x| (all non-negative), as the Math.max loop */
+      max = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(lo), _mm512_abs_ps(hi)));
+    }
+    float scale = max / 127.0f;
+    float inverse = scale != 0.0f ? 1.0f / scale : 0.0f;
+    __m512 inv = _mm512_set1_ps(inverse);
+    lo = _mm512_mul_ps(lo, inv);
+    hi = _mm512_mul_ps(hi, inv);
+    __m512i codesLo = _mm512_inserti64x4(_mm512_castsi256_si512(round_half_away(_mm512_castps512_ps256(lo))),
+        round_half_away(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(lo), 1))), 1);
+    __m512i codesHi = _mm512_inserti64x4(_mm512_castsi256_si512(round_half_away(_mm512_castps512_ps256(hi))),
+        round_half_away(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(hi), 1))), 1);
+    _mm_storeu_si128((__m128i *) (codes + i * BLOCK), _mm512_cvtepi32_epi8(codesLo)); /* (byte): the low 8 bits */
+    _mm_storeu_si128((__m128i *) (codes + i * BLOCK + 16), _mm512_cvtepi32_epi8(codesHi));
+    scales[i] = scale;
+  }
+  (*env)->ReleasePrimitiveArrayCritical(env, scalesArray, scales, 0);
+  (*env)->ReleasePrimitiveArrayCritical(env, codesArray, codes, 0);
+  (*env)->ReleasePrimitiveArrayCritical(env, xArray, x, JNI_ABORT);
+}

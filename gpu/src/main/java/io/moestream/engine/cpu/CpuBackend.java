@@ -150,7 +150,7 @@ public final class CpuBackend implements Backend {
     float[] logits = scratch.floats(logitTokens.length * vocab);
     if (logitTokens.length > 0) {
       MatmulInput input = scratch.input(finalNormed, logitTokens.length, hidden);
-      pool.runRanges(vocab, 4, (start, end) -> kernels.matmul(weights.lmHead(), input, logits, start, end));
+      pool.runRanges(vocab, Kernels.ROW_ALIGN, (start, end) -> kernels.matmul(weights.lmHead(), input, logits, start, end));
     }
     lap(Phase.LM_HEAD, clock);
     scratch.endStage(StepScratchSizes.Part.LM_HEAD, lmHeadStage);

@@ -15,12 +15,12 @@ final class DenseMlp {
     int inter = w.intermediateSize();
     float[] gate = scratch.floats(numTokens * inter);
     float[] up = scratch.floats(numTokens * inter);
-    pool.runRanges(inter, 4, (start, end) -> {
+    pool.runRanges(inter, Kernels.ROW_ALIGN, (start, end) -> {
       kernels.matmul(w.gateProj(), x, gate, start, end);
       kernels.matmul(w.upProj(), x, up, start, end);
     });
     kernels.siluMul(gate, up, 0, numTokens * inter);
     MatmulInput h = scratch.input(gate, numTokens, inter);
-    pool.runRanges(hidden, 4, (start, end) -> kernels.matmul(w.downProj(), h, out, start, end));
+    pool.runRanges(hidden, Kernels.ROW_ALIGN, (start, end) -> kernels.matmul(w.downProj(), h, out, start, end));
   }
 }

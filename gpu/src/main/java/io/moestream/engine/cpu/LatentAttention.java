@@ -193,6 +193,6 @@ final class LatentAttention implements AttentionLayer {
   }
 
   private void project(Matrix w, MatmulInput input, float[] out) {
-    pool.runRanges(w.rows(), 4, (start, end) -> kernels.matmul(w, input, out, start, end));
+    pool.runRanges(w.rows(), Kernels.ROW_ALIGN, (start, end) -> kernels.matmul(w, input, out, start, end));
   }
 }

@@ -84,6 +84,12 @@ public interface Kernels {
   /** gate[i] = silu(gate[i]) * up[i] for i in [offset, offset + n). */
   void siluMul(float[] gate, float[] up, int offset, int n);
 
+  /**
+   * Row ranges of a matmul handed to threads start at multiples of this: the AMX kernels' 16-row tiles and int8's
+   * 16-row groups are then never split (a split one is multiplied by both threads, or copied to pad it).
+   */
+  int ROW_ALIGN = 16;
+
   /** The default: exact results, native where the library loads. */
   String AUTO = "auto";
 

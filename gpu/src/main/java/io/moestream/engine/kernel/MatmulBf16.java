@@ -61,18 +61,19 @@ final class MatmulBf16 {
     int misalignment = w.misalignment();
     boolean aligned = misalignment > 0 && misalignment % 2 == 0 && cols % BLOCK == 0 && rows > 2;
     float[] shifted = aligned ? x.pairedShifted(misalignment / 2) : null;
+    float[] paired = x.paired();
     int shiftedStride = cols + BLOCK;
     int[] inPlaceMasks = chunkMasks(0, chunks);
     int[] alignedMasks = aligned ? chunkMasks(misalignment / 2, chunks + 1) : null;
     boolean inNative = nativeTiles && w.bytes.isDirect() && chunks > 0;
     if (inNative) {
-      NativeKernels.bf16(w.bytes, rows, cols, tokens, rowStart, rowEnd, aligned ? misalignment : 0, x.paired, shifted,
+      NativeKernels.bf16(w.bytes, rows, cols, tokens, rowStart, rowEnd, aligned ? misalignment : 0, paired, shifted,
           alignedMasks, out, w.outRows, w.firstRow);
     }
     for (int r = rowStart; r < (inNative ? rowStart : rowEnd); r++) { // after the native call only tails are left
       boolean interior = aligned && r > 0 && r < rows - 1;
       long start = interior ? r * rowBytes - misalignment : r * rowBytes;
-      float[] xp = interior ? shifted : x.paired;
+      float[] xp = interior ? shifted : paired;
       int stride = interior ? shiftedStride : cols;
       int rowChunks = interior ? chunks + 1 : chunks;
       int[] masks = interior ? alignedMasks : inPlaceMasks;
@@ -90,7 +91,7 @@ final class MatmulBf16 {
         for (int r = rowStart; r < rowEnd; r++) {
           float tail = 0;
           for (int c = vectorCols; c < cols; c++) {
-            tail += w.get(r, c) * x.paired[t * cols + c];
+            tail += w.get(r, c) * paired[t * cols + c];
           }
           out[t * w.outRows + w.firstRow + r] += tail;
         }

@@ -21,7 +21,7 @@ public final class MatmulInput {
   static final int PAIR_BLOCK = 2 * LANES;
 
   final float[] plain; // (numTokens, cols)
-  final float[] paired; // (numTokens, cols), blocks of PAIR_BLOCK stored as evens then odds
+  private float[] paired; // (numTokens, cols), blocks of PAIR_BLOCK stored as evens then odds; built on first use
   final int numTokens;
   final int cols;
 
@@ -29,21 +29,33 @@ public final class MatmulInput {
     this.plain = plain;
     this.numTokens = numTokens;
     this.cols = cols;
-    this.paired = new float[pairedFloats(numTokens, cols)];
+  }
+
+  /**
+   * The values in paired order, built once, on first use (threads and matrices reading this input share it; the
+   * AMX kernels never ask for it).
+   */
+  synchronized float[] paired() {
+    if (paired != null) {
+      return paired;
+    }
+    float[] values = new float[pairedFloats(numTokens, cols)];
     int fullBlocks = cols / PAIR_BLOCK;
     for (int t = 0; t < numTokens; t++) {
       int base = t * cols;
       for (int b = 0; b < fullBlocks; b++) {
         int blockStart = base + b * PAIR_BLOCK;
         for (int i = 0; i < LANES; i++) {
-          paired[blockStart + i] = plain[blockStart + 2 * i];
-          paired[blockStart + LANES + i] = plain[blockStart + 2 * i + 1];
+          values[blockStart + i] = plain[blockStart + 2 * i];
+          values[blockStart + LANES + i] = plain[blockStart + 2 * i + 1];
         }
       }
       for (int c = fullBlocks * PAIR_BLOCK; c < cols; c++) {
-        paired[base + c] = plain[base + c];
+        values[base + c] = plain[base + c];
       }
     }
+    paired = values;
+    return values;
   }
 
   /** Floats of the paired copy every input makes of its (numTokens, cols) values (the memory plan counts it). */
@@ -102,23 +114,34 @@ public final class MatmulInput {
     int padded = q8PaddedTokens(numTokens);
     byte[] codes = new byte[padded * cols];
     float[] scales = new float[padded * blocks];
-    for (int t = 0; t < numTokens; t++) {
-      for (int b = 0; b < blocks; b++) {
-        int first = t * cols + b * block;
-        float max = 0f;
-        for (int i = 0; i < block; i++) {
-          max = Math.max(max, Math.abs(plain[first + i]));
-        }
-        float scale = max / 127f;
-        float inverse = scale != 0f ? 1f / scale : 0f;
-        for (int i = 0; i < block; i++) {
-          codes[first + i] = (byte) Q8Blocks.roundHalfAwayFromZero(plain[first + i] * inverse);
-        }
-        scales[t * blocks + b] = scale;
-      }
+    if (NativeKernels.amxAvailable()) {
+      NativeKernels.quantizeQ8(plain, numTokens, cols, codes, scales);
+    } else {
+      quantizeQ8(plain, numTokens, cols, codes, scales);
     }
     q8Activations = new Q8Activations(codes, scales);
     return q8Activations;
+  }
+
+  /**
+   * The plain loop of {@link #q8Activations} (the native one, {@link NativeKernels#quantizeQ8}, is bitwise it):
+   * tokens rows of x (cols values) to codes (tokens, cols) and scales (tokens, cols / 32).
+   */
+  static void quantizeQ8(float[] x, int tokens, int cols, byte[] codes, float[] scales) {
+    int block = Q8Blocks.BLOCK;
+    for (int i = 0; i < tokens * (cols / block); i++) {
+      int first = i * block;
+      float max = 0f;
+      for (int j = 0; j < block; j++) {
+        max = Math.max(max, Math.abs(x[first + j]));
+      }
+      float scale = max / 127f;
+      float inverse = scale != 0f ? 1f / scale : 0f;
+      for (int j = 0; j < block; j++) {
+        codes[first + j] = (byte) Q8Blocks.roundHalfAwayFromZero(x[first + j] * inverse);
+      }
+      scales[i] = scale;
+    }
   }
 
   /** Tokens per AMX activation tile (one C tile's columns) and columns per tile (64 bytes of BF16). */

@@ -40,13 +40,14 @@ final class MatmulMxfp4 {
       return;
     }
     int tokens = x.numTokens;
+    float[] paired = x.paired();
     for (int r = rowStart; r < rowEnd; r++) {
       int t = 0;
       for (; t + 4 <= tokens; t += 4) {
-        row1x4(w, x.paired, out, r, t);
+        row1x4(w, paired, out, r, t);
       }
       for (; t < tokens; t++) {
-        out[t * w.outRows + w.firstRow + r] = row1x1(w, x.paired, r, t * w.cols());
+        out[t * w.outRows + w.firstRow + r] = row1x1(w, paired, r, t * w.cols());
       }
     }
   }

@@ -122,6 +122,12 @@ public final class NativeKernels {
   static native boolean amxQ8(ByteBuffer codes, ByteBuffer scales, int cols, int tokens, int rowStart,
       int rowEnd, byte[] xCodes, float[] xScales, float[] out, int outRows, int firstRow);
 
+  /**
+   * {@link MatmulInput#quantizeQ8} with AVX-512, bitwise (NaN and out-of-range codes included): x (tokens, cols)
+   * to Q8_0 codes (tokens, cols) and scales (tokens, cols / 32). Kernels "amx" only.
+   */
+  static native void quantizeQ8(float[] x, int tokens, int cols, byte[] codes, float[] scales);
+
   /** {@link Kernels#siluMul} with a vectorized exp (a few ulp from Math.exp): kernels "amx" only. */
   static native void siluMul(float[] gate, float[] up, int offset, int n);
 

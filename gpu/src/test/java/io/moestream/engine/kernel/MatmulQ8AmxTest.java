@@ -95,6 +95,55 @@ class MatmulQ8AmxTest {
     }
   }
 
+  /**
+   * The native activation quantizer is bitwise the plain loop: random blocks of every magnitude, ties (a block whose
+   * scale is exactly 1), NaN and infinities, a subnormal maximum whose reciprocal scale overflows (codes past the int
+   * range, which Java's casts saturate), all-zero blocks.
+   */
+  @Test
+  void theNativeActivationQuantizerIsBitwiseThePlainLoop() {
+    SplittableRandom random = new SplittableRandom(44);
+    int tokens = 37;
+    int cols = 256;
+    float[] x = new float[tokens * cols];
+    for (int b = 0; b < x.length / 32; b++) {
+      double magnitude = Math.pow(10, random.nextInt(-40, 38));
+      for (int i = 0; i < 32; i++) {
+        x[b * 32 + i] = (float) ((random.nextDouble() * 2 - 1) * magnitude);
+      }
+    }
+    Arrays.fill(x, 0, 32, 0f);
+    float[] ties = {127f, -127f, 2.5f, -2.5f, 0.5f, -0.5f, 0.49999997f, -0.49999997f, 126.5f, -126.5f, -0f, 1.5f};
+    System.arraycopy(ties, 0, x, 0, ties.length);
+    x[32 + 3] = Float.NaN;
+    x[64 + 7] = Float.POSITIVE_INFINITY;
+    x[96 + 9] = Float.NEGATIVE_INFINITY;
+    Arrays.fill(x, 128, 160, 0f);
+    Arrays.fill(x, 160, 192, 0f);
+    x[160] = Float.MIN_VALUE * 3; // scale 3 * 2^-149 / 127 rounds to 0: codes 0
+    Arrays.fill(x, 192, 224, 0f);
+    x[192] = 0x1p-126f; // scale subnormal, 1 / scale overflows to infinity
+    x[193] = -0x1p-126f;
+    x[194] = 0x1p-130f;
+    float[] scales = new float[tokens * cols / 32];
+    byte[] codes = new byte[tokens * cols];
+    float[] plainScales = scales.clone();
+    byte[] plainCodes = codes.clone();
+    NativeKernels.quantizeQ8(x, tokens, cols, codes, scales);
+    MatmulInput.quantizeQ8(x, tokens, cols, plainCodes, plainScales);
+    for (int i = 0; i < scales.length; i++) {
+      assertEquals(Float.floatToRawIntBits(plainScales[i]), Float.floatToRawIntBits(scales[i]), "scale of block " + i);
+    }
+    for (int i = 0; i < codes.length; i++) {
+      assertEquals(plainCodes[i], codes[i], "code " + i + " (block " + i / 32 + ") of " + x[i]);
+    }
+    assertEquals(-1, plainCodes[192], "Java's (int) of +infinity is Integer.MAX_VALUE, whose low byte is -1");
+    byte[] expectedTies = {127, -127, 3, -3, 1, -1, 0, 0, 127, -127, 0, 2};
+    for (int i = 0; i < expectedTies.length; i++) {
+      assertEquals(expectedTies[i], codes[i], "tie " + ties[i]);
+    }
+  }
+
   private static void check(Matrix w, float[] x, int tokens, int rowStart, int rowEnd, String what) {
     int rows = w.rows();
     float[] out = new float[tokens * rows];

@@ -6,7 +6,9 @@
 # Usage: IK_BIN=DIR docs/bench/side-by-side.sh MODELS_DIR SHAPE[:K,K...] ...
 #   MODELS_DIR/SHAPE            the model folder from `./moestream make-test-model` (docs/bench/engine.sh's flags)
 #   MODELS_DIR/SHAPE-bf16.gguf  a GGUF of the same shape for the peer (random weights too); its top-k is changed in
-#                               place with SETTOPK (a command taking FILE K) for each K and set back at the end
+#                               place with SETTOPK (a command taking FILE K) for each K and set back at the end.
+#                               For a deepseek_v2 model, docs/bench/deepseek2_gguf.py writes it from the model's
+#                               config.json ("gen"), and its "settopk" is the SETTOPK
 #   MOESTREAM                   the launcher to time (default: this checkout's ./moestream)
 #   ENGINES                     which to run (default "peer moestream")
 #   KERNELS                     moestream's --kernels (default auto; "amx" BF16 activations on AMX tiles, as the peer

@@ -434,11 +434,7 @@ public final class Matrix {
           out[outOffset + c] = bytes.getFloat((base + c) * 4);
         }
       }
-      case BF16 -> {
-        for (int c = 0; c < cols; c++) {
-          out[outOffset + c] = Float.intBitsToFloat((bytes.getShort((base + c) * 2) & 0xFFFF) << 16);
-        }
-      }
+      case BF16 -> VectorLoads.bf16sToFloats(bytes, segment, (long) base * 2, out, outOffset, cols);
       case Q8_0 -> {
         for (int c0 = 0; c0 < cols; c0 += Q8Blocks.BLOCK) {
           float scale = q8Scale(row, c0 / Q8Blocks.BLOCK);

@@ -10,6 +10,8 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -122,6 +124,26 @@ final class VectorLoads {
       }
     }
     return ShortVector.fromByteBuffer(species, buffer, (int) byteOffset, ByteOrder.LITTLE_ENDIAN);
+  }
+
+  private static final VectorSpecies<Float> WIDE = FloatVector.SPECIES_PREFERRED;
+  private static final VectorSpecies<Integer> WIDE_INTS = IntVector.SPECIES_PREFERRED;
+  private static final VectorSpecies<Short> HALF_SHORTS =
+      VectorSpecies.of(short.class, VectorShape.forBitSize(WIDE.length() * 16));
+
+  /**
+   * n BF16 values from {@code byteOffset} widened to floats into out[outOffset, outOffset + n): exact (a bf16 is the
+   * top half of a float), L at a time (MLA's absorbed keys and embedding rows read whole rows this way).
+   */
+  static void bf16sToFloats(ByteBuffer buffer, Object segment, long byteOffset, float[] out, int outOffset, int n) {
+    int c = 0;
+    for (; c + WIDE.length() <= n; c += WIDE.length()) {
+      IntVector ints = (IntVector) shorts(HALF_SHORTS, buffer, segment, byteOffset + 2L * c).castShape(WIDE_INTS, 0);
+      ints.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(out, outOffset + c);
+    }
+    for (; c < n; c++) {
+      out[outOffset + c] = Float.intBitsToFloat((buffer.getShort((int) (byteOffset + 2L * c)) & 0xFFFF) << 16);
+    }
   }
 
   private static RuntimeException rethrow(Throwable e) {

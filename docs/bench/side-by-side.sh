@@ -15,6 +15,9 @@
 #                               multiplies; "vector" gives the pure-Java figures)
 #   PEER_DTYPE                  the peer's GGUF: MODELS_DIR/SHAPE-PEER_DTYPE.gguf (default bf16; q8_0 with WEIGHTS=int8)
 #   WEIGHTS                     moestream's --weights (default checkpoint; int8 quantizes to Q8_0 at load)
+#   WARMUP (default 512) untimed decode tokens before moestream's batch-1 run, for its steady state: the JIT is
+#   still compiling after bench-decode's default 32 (tiny B=1 k=8, one after the other: 113.5 tok/s after none,
+#   140.2 after 64, 144.5 after 128, 161.2 after 256, 169.8 after 512); the peer has no JIT to warm.
 #   TOKENS (default 64) decoded tokens per sequence at batch 16 and 64; 128 at batch 1. Prompts: 32 tokens, and
 #   512-token prompts for prefill: the peer's llama-bench averages 3 after its warm-up run; moestream prints 4 runs,
 #   the first of which warms the JIT (quote the median of the other 3).
@@ -51,7 +54,7 @@ for spec in "$@"; do
     if [[ " $engines " == *" moestream "* ]]; then
     echo "### moestream ($ms, --kernels $kernels --weights $weights)"
     "$ms" bench-decode --model "$models/$shape" --kernels "$kernels" --weights "$weights" --threads 2 --batch 1 --experts-per-token "$k" --max-new-tokens 128 \
-      --prompt-tokens 32 --profile 2>&1 | grep -v WARNING
+      --prompt-tokens 32 --warmup-tokens "${WARMUP:-512}" --profile 2>&1 | grep -v WARNING
     "$ms" bench-decode --model "$models/$shape" --kernels "$kernels" --weights "$weights" --threads 2 --batch 16,64 --experts-per-token "$k" \
       --max-new-tokens "$tokens" --prompt-tokens 32 --profile 2>&1 | grep -v WARNING
     "$ms" bench-decode --model "$models/$shape" --kernels "$kernels" --weights "$weights" --threads 2 --batch 1,1,1,1 --experts-per-token "$k" --max-new-tokens 8 \

@@ -8,8 +8,9 @@
  *
  * Why each result depends on its own row and token only (so a token's logits do not depend on its batch):
  * every C tile element is the dot product of one weight row (A tile row) and one token (B tile column), the
- * K loop is the same for every row and token, tokens are always packed 16 to a tile (absent ones are
- * zero), rows always 16 to a tile (the rows past the end of a matrix come from a zeroed copy), and the
+ * K loop is the same for every row and token and the tile unit computes each C element on its own (a token's
+ * sum is the same in a tile of 16 tokens as in a narrow one of 1-15: MatmulBf16AmxTest checks it), rows always
+ * 16 to a tile (the rows past the end of a matrix come from a zeroed copy), and the
  * columns past the last full 32 are a zeroed copy too. MatmulBf16AmxTest checks it.
  *
  * Compiled with the rest of the library for AVX-512F; only the functions below use AMX (target
@@ -38,6 +39,7 @@
 #define TILE_A 6
 #define TILE_B0 4
 #define TILE_B1 5
+#define TILE_NARROW 7 /* the B tile of a group of fewer than 16 tokens */
 
 /*
  * io.moestream.engine.kernel.NativeKernels.amxInit(): null where the CPU has AMX (BF16 and INT8) and Linux granted
@@ -60,25 +62,33 @@ JNIEXPORT jstring JNICALL Java_io_moestream_engine_kernel_NativeKernels_amxInit(
 }
 
 /*
- * C tiles 0..groups-1 += A (16 rows x 32 columns from `a`, rows `stride` bytes apart) . B tiles of the
- * token groups, chunk by chunk. The tile numbers of the AMX intrinsics are immediates, hence the unrolling.
+ * A tile rows: 16 weight rows x 32 columns from `a` (rows `stride` bytes apart); C tiles 0..full-1 += A . the B
+ * tiles of `full` whole groups of 16 tokens (`groupStride` ints apart), and C tile 3 += A . the B tile of the narrow
+ * last group (fewer than 16 tokens) where `narrow` is not null. The tile numbers of the AMX intrinsics are
+ * immediates, hence the unrolling.
  */
 __attribute__((target("amx-tile,amx-bf16"))) static inline void multiply_chunk(const char *a, long stride,
-    const uint32_t *b, size_t groupStride, int groups) {
+    const uint32_t *b, size_t groupStride, int full, const uint32_t *narrow, int narrowWidth) {
   _tile_loadd(TILE_A, a, stride);
-  _tile_loadd(TILE_B0, b, TILE_TOKENS * 4);
-  _tile_dpbf16ps(0, TILE_A, TILE_B0);
-  if (groups > 1) {
+  if (full > 0) {
+    _tile_loadd(TILE_B0, b, TILE_TOKENS * 4);
+    _tile_dpbf16ps(0, TILE_A, TILE_B0);
+  }
+  if (full > 1) {
     _tile_loadd(TILE_B1, b + groupStride, TILE_TOKENS * 4);
     _tile_dpbf16ps(1, TILE_A, TILE_B1);
   }
-  if (groups > 2) {
+  if (full > 2) {
     _tile_loadd(TILE_B0, b + 2 * groupStride, TILE_TOKENS * 4);
     _tile_dpbf16ps(2, TILE_A, TILE_B0);
   }
-  if (groups > 3) {
+  if (full > 3) {
     _tile_loadd(TILE_B1, b + 3 * groupStride, TILE_TOKENS * 4);
     _tile_dpbf16ps(3, TILE_A, TILE_B1);
+  }
+  if (narrow != NULL) {
+    _tile_loadd(TILE_NARROW, narrow, narrowWidth * 4);
+    _tile_dpbf16ps(3, TILE_A, TILE_NARROW);
   }
 }
 
@@ -94,15 +104,22 @@ __attribute__((target("amx-tile,amx-bf16"))) static inline void store_c(int tile
 /*
  * 16 weight rows (from `rowsAt`, `stride` bytes apart; all `chunks` chunks readable, or the last from
  * `lastChunk` when it is not null) times every token: out[t * outRows + row + m] for m < validRows. The
- * `nextRows` rows after them (same stride) are prefetched chunk by chunk.
+ * `nextRows` rows after them (same stride) are prefetched chunk by chunk. Each pass over the rows takes up to
+ * 4 whole groups of 16 tokens when the tokens fill whole groups, else up to 3 and, in the last pass, the narrow group
+ * (C tile 3, configured that narrow).
  */
 __attribute__((target("amx-tile,amx-bf16"))) static void row_block(const char *rowsAt, long stride,
-    const char *lastChunk, int chunks, int nextRows, const uint32_t *packed, int tokens, int groupsAll, float *out,
+    const char *lastChunk, int chunks, int nextRows, const uint32_t *packed, int tokens, float *out,
     long outRows, long row, int validRows) {
+  int fullGroups = tokens / TILE_TOKENS;
+  int narrowWidth = tokens % TILE_TOKENS;
+  int perPass = narrowWidth == 0 ? MAX_GROUPS : MAX_GROUPS - 1;
   size_t groupStride = (size_t) chunks * (TILE_K / 2) * TILE_TOKENS;
+  const uint32_t *narrowTiles = narrowWidth == 0 ? NULL : packed + fullGroups * groupStride;
   float c[TILE_ROWS][TILE_TOKENS] __attribute__((aligned(64)));
-  for (int g0 = 0; g0 < groupsAll; g0 += MAX_GROUPS) {
-    int groups = groupsAll - g0 < MAX_GROUPS ? groupsAll - g0 : MAX_GROUPS;
+  for (int g0 = 0; g0 < fullGroups || (g0 == 0 && narrowWidth > 0); g0 += perPass) {
+    int full = fullGroups - g0 < perPass ? fullGroups - g0 : perPass;
+    int withNarrow = narrowWidth > 0 && g0 + full == fullGroups;
     _tile_zero(0);
     _tile_zero(1);
     _tile_zero(2);
@@ -114,12 +131,14 @@ __attribute__((target("amx-tile,amx-bf16"))) static void row_block(const char *r
       if (g0 == 0) {
         prefetch_rows(rowsAt + TILE_ROWS * stride + (long) k * TILE_K * 2, stride, nextRows);
       }
-      multiply_chunk(a, aStride, b + (size_t) k * (TILE_K / 2) * TILE_TOKENS, groupStride, groups);
+      multiply_chunk(a, aStride, b + (size_t) k * (TILE_K / 2) * TILE_TOKENS, groupStride, full,
+          withNarrow ? narrowTiles + (size_t) k * (TILE_K / 2) * narrowWidth : NULL, narrowWidth);
     }
-    for (int g = 0; g < groups; g++) {
-      store_c(g, &c[0][0]);
-      int first = (g0 + g) * TILE_TOKENS;
-      int count = tokens - first < TILE_TOKENS ? tokens - first : TILE_TOKENS;
+    for (int g = 0; g < full + withNarrow; g++) {
+      int tile = g < full ? g : 3;
+      store_c(tile, &c[0][0]);
+      int first = (g < full ? g0 + g : fullGroups) * TILE_TOKENS;
+      int count = g < full ? TILE_TOKENS : narrowWidth;
       for (int n = 0; n < count; n++) { /* a token's 16 results are adjacent in out: one cache line */
         float *tokenOut = out + (long) (first + n) * outRows + row;
         for (int m = 0; m < validRows; m++) {
@@ -134,8 +153,9 @@ __attribute__((target("amx-tile,amx-bf16"))) static void row_block(const char *r
  * io.moestream.engine.kernel.NativeKernels.amxBf16(ByteBuffer weights, int cols, int tokens,
  *     int rowStart, int rowEnd, int[] bf16Tiles, float[] out, int outRows, int firstRow)
  * out[t * outRows + firstRow + r] = sum_c W[r, c] * bf16(x[t, c]) for r in [rowStart, rowEnd), every t, the
- * activations packed by MatmulInput.bf16Tiles: per group of 16 tokens and chunk of 32 columns, 16 rows (column
- * pairs) x 16 tokens of (bf16 even, bf16 odd) pairs, zero where a token or a column does not exist.
+ * activations packed by MatmulInput.bf16Tiles: per group of 16 tokens (the last one 1-15 where the tokens do not
+ * fill it) and chunk of 32 columns, 16 rows (column pairs) x the group's tokens of (bf16 even, bf16 odd) pairs,
+ * zero where a column does not exist.
  * Returns false where memory for a zero-padded copy of the tail rows or columns could not be had (nothing written).
  */
 __attribute__((target("amx-tile,amx-bf16"))) JNIEXPORT jboolean JNICALL
@@ -146,7 +166,6 @@ Java_io_moestream_engine_kernel_NativeKernels_amxBf16(JNIEnv *env, jclass cls, j
     return w != NULL;
   }
   int chunks = (cols + TILE_K - 1) / TILE_K;
-  int groups = (tokens + TILE_TOKENS - 1) / TILE_TOKENS;
   long rowBytes = (long) cols * 2;
   int fullChunks = cols % TILE_K == 0;
   /* rows past the last full block, and the columns past the last full chunk, read from zero-padded copies */
@@ -162,9 +181,13 @@ Java_io_moestream_engine_kernel_NativeKernels_amxBf16(JNIEnv *env, jclass cls, j
   tile_config config;
   memset(&config, 0, sizeof config);
   config.palette = 1;
-  for (int t = 0; t < 7; t++) { /* C 0-3 and B 4-5: 16 x 16 fp32 / pairs; A 6: 16 rows x 32 bf16 */
+  for (int t = 0; t < 8; t++) { /* C 0-3 and B 4-5: 16 x 16 fp32 / pairs; A 6: 16 rows x 32 bf16 */
     config.rows[t] = TILE_ROWS;
     config.colsb[t] = 64;
+  }
+  if (tokens % TILE_TOKENS != 0) { /* C 3 and B 7: 16 x (the narrow group's tokens) */
+    config.colsb[3] = (uint16_t) (tokens % TILE_TOKENS * 4);
+    config.colsb[TILE_NARROW] = (uint16_t) (tokens % TILE_TOKENS * 4);
   }
   const uint32_t *packed = (*env)->GetPrimitiveArrayCritical(env, tilesArray, NULL);
   float *o = (*env)->GetPrimitiveArrayCritical(env, outArray, NULL);
@@ -182,7 +205,7 @@ Java_io_moestream_engine_kernel_NativeKernels_amxBf16(JNIEnv *env, jclass cls, j
     }
     long following = rowEnd - r - TILE_ROWS;
     int nextRows = following < TILE_ROWS ? (int) following : TILE_ROWS;
-    row_block(rowsAt, rowBytes, lastChunk, chunks, nextRows, packed, tokens, groups, outBase, outRows, r, TILE_ROWS);
+    row_block(rowsAt, rowBytes, lastChunk, chunks, nextRows, packed, tokens, outBase, outRows, r, TILE_ROWS);
   }
   if (r < rowEnd) {
     int validRows = (int) (rowEnd - r);
@@ -190,7 +213,7 @@ Java_io_moestream_engine_kernel_NativeKernels_amxBf16(JNIEnv *env, jclass cls, j
     for (int m = 0; m < validRows; m++) {
       memcpy(tailRows + m * paddedBytes, w + (r + m) * rowBytes, (size_t) rowBytes);
     }
-    row_block(tailRows, paddedBytes, NULL, chunks, 0, packed, tokens, groups, outBase, outRows, r, validRows);
+    row_block(tailRows, paddedBytes, NULL, chunks, 0, packed, tokens, outBase, outRows, r, validRows);
   }
   _tile_release();
   (*env)->ReleasePrimitiveArrayCritical(env, outArray, o, 0);
@@ -198,4 +221,51 @@ Java_io_moestream_engine_kernel_NativeKernels_amxBf16(JNIEnv *env, jclass cls, j
   free(tailRows);
   free(lastChunk);
   return JNI_TRUE;
+}
+
+/* 16 floats to their BF16 bits in the low halves of 32-bit lanes, as Numerics.floatToBf16: nearest even by integer
+ * arithmetic (subnormals kept), a NaN keeps its top bits with the quiet bit set. */
+static inline __m512i to_bf16_lanes(__m512 x) {
+  __m512i bits = _mm512_castps_si512(x);
+  __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
+  __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(bits, _mm512_set1_epi32(0x7FFF)), lsb), 16);
+  __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+  __m512i quiet = _mm512_or_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(0x40));
+  return _mm512_mask_mov_epi32(rounded, nan, quiet);
+}
+
+/*
+ * io.moestream.engine.kernel.NativeKernels.packBf16Tiles(float[] x, int tokens, int cols, int[] tiles)
+ * MatmulInput.packBf16Tiles, bitwise: per token, 32 columns at a time become 16 (even | odd << 16) pairs, stored
+ * `width` ints apart (the token's group's width) from the token's base.
+ */
+JNIEXPORT void JNICALL Java_io_moestream_engine_kernel_NativeKernels_packBf16Tiles(JNIEnv *env, jclass cls,
+    jfloatArray xArray, jint tokens, jint cols, jintArray tilesArray) {
+  (void) cls;
+  int chunks = (cols + TILE_K - 1) / TILE_K;
+  float *x = (*env)->GetPrimitiveArrayCritical(env, xArray, NULL);
+  uint32_t *tiles = (*env)->GetPrimitiveArrayCritical(env, tilesArray, NULL);
+  uint32_t pairs[TILE_K / 2] __attribute__((aligned(64)));
+  for (int t = 0; t < tokens; t++) {
+    int first = t / TILE_TOKENS * TILE_TOKENS;
+    int width = tokens - first < TILE_TOKENS ? tokens - first : TILE_TOKENS;
+    uint32_t *base = tiles + (long) first * chunks * (TILE_K / 2) + (t - first);
+    const float *row = x + (long) t * cols;
+    for (int c = 0; c < cols; c += TILE_K) {
+      int left = cols - c;
+      __mmask16 lowMask = left >= 16 ? 0xFFFF : (__mmask16) ((1u << left) - 1);
+      __mmask16 highMask = left >= 32 ? 0xFFFF : left <= 16 ? 0 : (__mmask16) ((1u << (left - 16)) - 1);
+      __m256i low = _mm512_cvtepi32_epi16(to_bf16_lanes(_mm512_maskz_loadu_ps(lowMask, row + c)));
+      __m256i high = _mm512_cvtepi32_epi16(to_bf16_lanes(_mm512_maskz_loadu_ps(highMask, row + c + 16)));
+      _mm256_store_si256((__m256i *) pairs, low);
+      _mm256_store_si256((__m256i *) (pairs + 8), high);
+      int count = left >= TILE_K ? TILE_K / 2 : (left + 1) / 2;
+      uint32_t *to = base + (long) (c / 2) * width;
+      for (int p = 0; p < count; p++) {
+        to[(long) p * width] = pairs[p];
+      }
+    }
+  }
+  (*env)->ReleasePrimitiveArrayCritical(env, tilesArray, tiles, 0);
+  (*env)->ReleasePrimitiveArrayCritical(env, xArray, x, JNI_ABORT);
 }

@@ -149,39 +149,54 @@ public final class MatmulInput {
   static final int TILE_COLS = 32;
 
   /**
-   * Ints of {@link #bf16Tiles}: per group of 16 tokens and chunk of 32 columns, 16 x 16 BF16 pairs. Smaller than
-   * the shifted copies the memory plan counts for 16-bit weights (which kernels "amx" do not make), except under
-   * 16 tokens, where it is 8 x cols ints at most.
+   * Ints of {@link #bf16Tiles}: one BF16 pair per token and two columns (the columns padded to whole chunks of 32).
+   * Smaller than the shifted copies the memory plan counts for 16-bit weights (which kernels "amx" do not make).
    */
   static int bf16TileInts(int numTokens, int cols) {
-    int groups = (numTokens + TILE_TOKENS - 1) / TILE_TOKENS;
     int chunks = (cols + TILE_COLS - 1) / TILE_COLS;
-    return groups * chunks * TILE_TOKENS * TILE_COLS / 2;
+    return numTokens * chunks * TILE_COLS / 2;
   }
 
   /**
    * The activations rounded to BF16 ({@link Numerics#floatToBf16}: nearest even) as the AMX kernel's B tiles: per group of
-   * 16 tokens and chunk of 32 columns, 16 rows (column pairs) of 16 tokens, each int holding (even column) |
-   * (odd column) << 16, zero where a token or column does not exist. Built once, on first use (threads and
-   * matrices reading this input share it: q, k and v; an expert's gate and up).
+   * 16 tokens (the last group holds the remaining 1-15, a narrower tile) and chunk of 32 columns, 16 rows (column
+   * pairs) of the group's tokens, each int holding (even column) | (odd column) << 16, zero where a column does not
+   * exist. A group of w tokens starts at 16 * (its first token) * chunks ints; token n of it, columns c and c + 1,
+   * are at {@code start + (c / 2) * w + n}. Narrow groups keep a small batch's B tiles to what it holds: one token
+   * is 64 bytes a chunk, not 1 KiB. Built once, on first use (threads and matrices reading this input share it: q,
+   * k and v; an expert's gate and up).
    */
   synchronized int[] bf16Tiles() {
     if (bf16Tiles != null) {
       return bf16Tiles;
     }
-    int chunks = (cols + TILE_COLS - 1) / TILE_COLS;
     int[] tiles = new int[bf16TileInts(numTokens, cols)];
-    for (int t = 0; t < numTokens; t++) {
-      int base = (t / TILE_TOKENS) * chunks * TILE_TOKENS * TILE_COLS / 2 + t % TILE_TOKENS;
-      int row = t * cols;
-      for (int c = 0; c < cols; c += 2) {
-        int even = Numerics.floatToBf16(plain[row + c]) & 0xFFFF;
-        int odd = c + 1 < cols ? Numerics.floatToBf16(plain[row + c + 1]) & 0xFFFF : 0;
-        tiles[base + (c / 2) * TILE_TOKENS] = even | (odd << 16);
-      }
+    if (NativeKernels.amxAvailable()) {
+      NativeKernels.packBf16Tiles(plain, numTokens, cols, tiles);
+    } else {
+      packBf16Tiles(plain, numTokens, cols, tiles);
     }
     bf16Tiles = tiles;
     return tiles;
+  }
+
+  /**
+   * The plain loop of {@link #bf16Tiles} (the native one, {@link NativeKernels#packBf16Tiles}, is bitwise it): x
+   * (tokens, cols) into {@code tiles} (zeroed, {@link #bf16TileInts} long).
+   */
+  static void packBf16Tiles(float[] x, int numTokens, int cols, int[] tiles) {
+    int chunks = (cols + TILE_COLS - 1) / TILE_COLS;
+    for (int t = 0; t < numTokens; t++) {
+      int first = t / TILE_TOKENS * TILE_TOKENS;
+      int width = Math.min(TILE_TOKENS, numTokens - first);
+      int base = first * chunks * TILE_COLS / 2 + (t - first);
+      int row = t * cols;
+      for (int c = 0; c < cols; c += 2) {
+        int even = Numerics.floatToBf16(x[row + c]) & 0xFFFF;
+        int odd = c + 1 < cols ? Numerics.floatToBf16(x[row + c + 1]) & 0xFFFF : 0;
+        tiles[base + (c / 2) * width] = even | (odd << 16);
+      }
+    }
   }
 
   /**

@@ -128,6 +128,13 @@ public final class NativeKernels {
    */
   static native void quantizeQ8(float[] x, int tokens, int cols, byte[] codes, float[] scales);
 
+  /**
+   * {@link MatmulInput#packBf16Tiles} with AVX-512 integer arithmetic, bitwise (NaN, infinities, subnormals and
+   * ties included; not the BF16 conversion instruction, which flushes subnormals): x (tokens, cols) into the zeroed
+   * {@code tiles}. Only where {@link #amxAvailable}.
+   */
+  static native void packBf16Tiles(float[] x, int tokens, int cols, int[] tiles);
+
   /** {@link Kernels#siluMul} with a vectorized exp (a few ulp from Math.exp): kernels "amx" only. */
   static native void siluMul(float[] gate, float[] up, int offset, int n);
 

@@ -68,23 +68,26 @@ class MatmulBf16AmxTest {
     int rows = 45;
     int cols = 200;
     Matrix w = Matrix.fromFloats("w", DType.BF16, rows, cols, randomFloats(random, rows * cols), 14);
-    int tokens = 37;
-    float[] batch = randomFloats(random, tokens * cols);
-    float[] all = new float[tokens * rows];
-    amx.matmul(w, MatmulInput.of(batch, tokens, cols), all, 0, rows);
-    float[] split = new float[tokens * rows];
-    amx.matmul(w, MatmulInput.of(batch, tokens, cols), split, 0, 7);
-    amx.matmul(w, MatmulInput.of(batch, tokens, cols), split, 7, 30);
-    amx.matmul(w, MatmulInput.of(batch, tokens, cols), split, 30, rows);
-    for (int t = 0; t < tokens; t++) {
-      float[] alone = new float[rows];
-      amx.matmul(w, MatmulInput.of(Arrays.copyOfRange(batch, t * cols, (t + 1) * cols), 1, cols), alone, 0, rows);
-      for (int r = 0; r < rows; r++) {
-        assertEquals(Float.floatToRawIntBits(alone[r]), Float.floatToRawIntBits(all[t * rows + r]),
-            "token " + t + " row " + r + ": alone " + alone[r] + ", in a batch of " + tokens + " " + all[t * rows + r]);
-        assertEquals(Float.floatToRawIntBits(split[t * rows + r]), Float.floatToRawIntBits(all[t * rows + r]),
-            "token " + t + " row " + r + ": rows split in three " + split[t * rows + r] + ", all at once "
-                + all[t * rows + r]);
+    // Whole groups of 16 and a narrow last one (1-15 tokens) in the same pass or the next: 37 = 2 x 16 + 5,
+    // 64 = 4 x 16 in one pass, 70 = 3 x 16 then 16 + 6.
+    for (int tokens : new int[] {2, 15, 16, 17, 37, 64, 70}) {
+      float[] batch = randomFloats(random, tokens * cols);
+      float[] all = new float[tokens * rows];
+      amx.matmul(w, MatmulInput.of(batch, tokens, cols), all, 0, rows);
+      float[] split = new float[tokens * rows];
+      amx.matmul(w, MatmulInput.of(batch, tokens, cols), split, 0, 7);
+      amx.matmul(w, MatmulInput.of(batch, tokens, cols), split, 7, 30);
+      amx.matmul(w, MatmulInput.of(batch, tokens, cols), split, 30, rows);
+      for (int t = 0; t < tokens; t++) {
+        float[] alone = new float[rows];
+        amx.matmul(w, MatmulInput.of(Arrays.copyOfRange(batch, t * cols, (t + 1) * cols), 1, cols), alone, 0, rows);
+        for (int r = 0; r < rows; r++) {
+          assertEquals(Float.floatToRawIntBits(alone[r]), Float.floatToRawIntBits(all[t * rows + r]),
+              "token " + t + " row " + r + ": alone " + alone[r] + ", in a batch of " + tokens + " " + all[t * rows + r]);
+          assertEquals(Float.floatToRawIntBits(split[t * rows + r]), Float.floatToRawIntBits(all[t * rows + r]),
+              "token " + t + " of " + tokens + " row " + r + ": rows split in three " + split[t * rows + r]
+                  + ", all at once " + all[t * rows + r]);
+        }
       }
     }
   }
@@ -125,6 +128,35 @@ class MatmulBf16AmxTest {
     assertEquals(-3.0f, MatmulBf16Amx.toBf16(-3.0f));
     assertEquals(Float.POSITIVE_INFINITY, MatmulBf16Amx.toBf16(Float.MAX_VALUE)); // rounds past the largest bf16
     assertTrue(Float.isNaN(MatmulBf16Amx.toBf16(Float.intBitsToFloat(0x7F800001)))); // a NaN with low payload only
+  }
+
+  @Test
+  void nativeTilePackingIsBitwiseThePlainLoop() {
+    SplittableRandom random = new SplittableRandom(23);
+    int[] specials = {0x7FC00000, 0xFFC00001, 0x7F800001, 0xFF812345, 0x7F800000, 0xFF800000, 0x00000000, 0x80000000,
+        0x00000001, 0x807FFFFF, 0x00400000, 0x3F808000, 0x3F818000, 0xBF808000, 0x3F80FFFF, 0x7F7FFFFF, 0xFF7FFFFF,
+        0x7F7F8000, 0x0000FFFF, 0x00008000};
+    for (int tokens : new int[] {1, 2, 15, 16, 17, 37}) {
+      for (int cols : new int[] {1, 2, 15, 16, 17, 31, 32, 33, 64, 100}) {
+        float[] x = randomFloats(random, tokens * cols);
+        for (int i = 0; i < x.length; i++) {
+          if (random.nextInt(4) == 0) {
+            x[i] = Float.intBitsToFloat(specials[random.nextInt(specials.length)]);
+          } else if (random.nextInt(4) == 0) {
+            x[i] = Float.intBitsToFloat(random.nextInt()); // any bits: every exponent, NaN payloads
+          }
+        }
+        int[] plain = new int[MatmulInput.bf16TileInts(tokens, cols)];
+        int[] vector = new int[plain.length];
+        MatmulInput.packBf16Tiles(x, tokens, cols, plain);
+        NativeKernels.packBf16Tiles(x, tokens, cols, vector);
+        for (int i = 0; i < plain.length; i++) {
+          int index = i;
+          assertEquals(plain[i], vector[i], () -> tokens + " tokens x " + cols + " columns, int " + index + ": plain "
+              + Integer.toHexString(plain[index]) + ", native " + Integer.toHexString(vector[index]));
+        }
+      }
+    }
   }
 
   @Test

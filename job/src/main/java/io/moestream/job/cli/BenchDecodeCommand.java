@@ -59,7 +59,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
 
   @Mixin EngineOptionsMixin engineOptions;
 
-  record Result(int batch, int k, double prefillTokS, double decodeTokS, double weightGbS) {}
+  record Result(int batch, int k, double prefillTokS, double decodeTokS, double distinctExperts, double weightGbS) {}
 
   @Override
   public Integer call() throws Exception {
@@ -69,31 +69,35 @@ final class BenchDecodeCommand implements Callable<Integer> {
       System.err.printf(Locale.ROOT, "model %s, %s, backend %s, Java %s%n", model, config, loaded.backend().name(),
           Runtime.version());
       // End-of-sequence ids are left out so every sequence decodes exactly --max-new-tokens tokens.
-      Engine engine = new Engine(loaded.backend(), engineOptions.toOptions().withMaxRunningSequences(1024), new int[0]);
+      CountingBackend counting = new CountingBackend(loaded.backend());
+      Engine engine = new Engine(counting, engineOptions.toOptions().withMaxRunningSequences(1024), new int[0]);
       io.moestream.engine.policy.ExpertPolicy policy = policyOptions.policy(0);
       if (policy != null) { // caps every k below (adaptive: its first level)
         new io.moestream.engine.policy.PolicyDriver(engine, policy);
         System.err.println("policy " + policy.spec());
       }
-      run(engine, loaded, 1, ks.get(0), warmupTokens);
+      run(engine, loaded, counting, 1, ks.get(0), warmupTokens);
       List<Result> results = new ArrayList<>();
-      System.out.printf(Locale.ROOT, "%6s %4s %14s %14s %22s%n", "batch", "k", "prefill tok/s", "decode tok/s",
-          "decode weight GB/s*");
+      System.out.printf(Locale.ROOT, "%6s %4s %14s %14s %18s %22s%n", "batch", "k", "prefill tok/s", "decode tok/s",
+          "experts/layer*", "decode weight GB/s**");
       for (int batch : batches) {
         for (int k : ks) {
           ExpertsOption.check(k, config);
-          Result r = run(engine, loaded, batch, k, tokens);
+          Result r = run(engine, loaded, counting, batch, k, tokens);
           results.add(r);
-          System.out.printf(Locale.ROOT, "%6d %4d %14.1f %14.1f %22.1f%n", r.batch, r.k, r.prefillTokS, r.decodeTokS,
-              r.weightGbS);
+          System.out.printf(Locale.ROOT, "%6d %4d %14.1f %14.1f %18.1f %22.1f%n", r.batch, r.k, r.prefillTokS,
+              r.decodeTokS, r.distinctExperts, r.weightGbS);
         }
       }
-      System.out.println("* B=1 only: bytes of weights one decode token reads x decode tok/s (memory-bandwidth use)");
+      System.out.println("* distinct experts a decode step read per sparse layer, mean over the steps (B=1: k)");
+      System.out.println("** bytes of weights a decode step reads (those experts, attention, LM head) x decode steps a"
+          + " second (memory-bandwidth use)");
       if (csv != null) {
         try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(csv))) {
-          w.println("batch,experts_per_token,prefill_tok_s,decode_tok_s");
+          w.println("batch,experts_per_token,prefill_tok_s,decode_tok_s,distinct_experts_per_layer,decode_weight_gb_s");
           for (Result r : results) {
-            w.printf(Locale.ROOT, "%d,%d,%.2f,%.2f%n", r.batch, r.k, r.prefillTokS, r.decodeTokS);
+            w.printf(Locale.ROOT, "%d,%d,%.2f,%.2f,%.2f,%.2f%n", r.batch, r.k, r.prefillTokS, r.decodeTokS,
+                r.distinctExperts, r.weightGbS);
           }
         }
       }
@@ -101,7 +105,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
     return 0;
   }
 
-  private Result run(Engine engine, LoadedModel loaded, int batch, int k, int decodeTokens) {
+  private Result run(Engine engine, LoadedModel loaded, CountingBackend counting, int batch, int k, int decodeTokens) {
     SplittableRandom random = new SplittableRandom(batch * 31L + k);
     int vocab = loaded.config().vocabSize();
     for (int s = 0; s < batch; s++) {
@@ -126,6 +130,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
           times.summary(), (prefillDone - start - inBackend(times)) / 1e6);
     }
     times.reset();
+    counting.resetDistinct();
     int decoded = 0;
     while (engine.hasWork()) {
       for (TokenEvent e : engine.step()) {
@@ -141,8 +146,11 @@ final class BenchDecodeCommand implements Callable<Integer> {
     }
     double prefill = batch * (double) promptTokens / ((prefillDone - start) / 1e9);
     double decode = decoded / ((end - prefillDone) / 1e9);
-    double gbs = batch == 1 ? loaded.weights().bytesPerTokenAt(k) * decode / 1e9 : Double.NaN;
-    return new Result(batch, k, prefill, decode, gbs);
+    // Every sequence decodes the same number of tokens, so each decode step holds the whole batch.
+    double distinct = counting.distinctExpertsPerLayer();
+    long withoutExperts = loaded.weights().bytesPerTokenAt(0);
+    double bytesPerStep = withoutExperts + distinct * (loaded.weights().bytesPerTokenAt(1) - withoutExperts);
+    return new Result(batch, k, prefill, decode, distinct, bytesPerStep * (decode / batch) / 1e9);
   }
 
   private static long inBackend(PhaseTimes times) {

@@ -3,12 +3,14 @@
  * them: the ceiling a memory-bound decode step can reach (docs/BENCHMARKS.md, "batch 16"). Not part of the build.
  *
  *   gcc -O2 -march=native -pthread docs/bench/amx_stream.c -o /tmp/amx_stream
- *   /tmp/amx_stream THREADS TOKENS [ROWS COLS] [4k]
+ *   /tmp/amx_stream THREADS TOKENS [ROWS COLS] [4k|scalar|vector]
  *
  * 4 GiB of BF16 weights (2 MiB pages unless "4k") are cut into ROWS x COLS matrices (default 512 x 1024, an
  * expert's gate of the "small" shape) that THREADS threads multiply, in a shuffled order, by TOKENS tokens (1-16),
  * 16 weight rows at a time as the engine's kernel does (moestream_amx.c: weights as the A tile, read in place, the
- * next 16 rows prefetched). Prints GB/s of weights read, 3 repetitions.
+ * next 16 rows prefetched). Prints GB/s of weights read, 3 repetitions. "scalar" and "vector" also write the results
+ * out, token-major as the engine does (out[token * ROWS + row]): by scalar copies out of the C tile, or by the
+ * kernel's 16x16 transposition and one vector store per token.
  */
 #include <immintrin.h>
 #include <pthread.h>
@@ -29,6 +31,8 @@ typedef struct {
 
 static int tokens = 2, rows = 512, cols = 1024;
 static char *weights;
+static int writeMode; /* 0: results dropped, 1: scalar copies, 2: transposed */
+static __thread float *results;
 static long matrixBytes;
 static uint32_t packed[64 * 16 * 16] __attribute__((aligned(64)));
 
@@ -42,6 +46,34 @@ static double now(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* The kernel's transposition (moestream_amx.c transpose16). */
+static inline void transpose16(const float *c, __m512 *byToken) {
+  __m512 r[16], t[16], u[16], v[16];
+  for (int i = 0; i < 16; i++) {
+    r[i] = _mm512_load_ps(c + 16 * i);
+  }
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; i++) {
+    u[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+    u[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+    u[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+    u[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+  }
+  for (int i = 0; i < 2; i++) {
+    for (int j = 0; j < 4; j++) {
+      v[8 * i + j] = _mm512_shuffle_f32x4(u[8 * i + j], u[8 * i + 4 + j], 0x88);
+      v[8 * i + 4 + j] = _mm512_shuffle_f32x4(u[8 * i + j], u[8 * i + 4 + j], 0xDD);
+    }
+  }
+  for (int j = 0; j < 8; j++) {
+    byToken[j] = _mm512_shuffle_f32x4(v[j], v[8 + j], 0x88);
+    byToken[8 + j] = _mm512_shuffle_f32x4(v[j], v[8 + j], 0xDD);
+  }
 }
 
 __attribute__((target("amx-tile,amx-bf16"))) static void multiply(const char *m, float *sink) {
@@ -62,6 +94,19 @@ __attribute__((target("amx-tile,amx-bf16"))) static void multiply(const char *m,
       _tile_dpbf16ps(0, 6, 4);
     }
     _tile_stored(0, &c[0][0], 64);
+    if (writeMode == 1) {
+      for (int n = 0; n < tokens; n++) {
+        for (int i = 0; i < 16; i++) {
+          results[(long) n * rows + r + i] = c[i][n];
+        }
+      }
+    } else if (writeMode == 2) {
+      __m512 byToken[16];
+      transpose16(&c[0][0], byToken);
+      for (int n = 0; n < tokens; n++) {
+        _mm512_storeu_ps(results + (long) n * rows + r, byToken[n]);
+      }
+    }
     *sink += c[0][0];
   }
 }
@@ -82,6 +127,7 @@ __attribute__((target("amx-tile,amx-bf16"))) static void *run(void *argument) {
   config.colsb[0] = config.colsb[4] = (uint16_t) (tokens * 4);
   _tile_loadconfig(&config);
   float sink = 0;
+  results = writeMode ? aligned_alloc(64, (size_t) 16 * rows * 4) : NULL;
   double start = now();
   for (long i = 0; i < w->count; i++) {
     multiply(weights + w->order[i] * matrixBytes, &sink);
@@ -103,6 +149,7 @@ int main(int argc, char **argv) {
     cols = atoi(argv[4]);
   }
   int smallPages = argc >= 6 && strcmp(argv[5], "4k") == 0;
+  writeMode = argc >= 6 && strcmp(argv[5], "scalar") == 0 ? 1 : argc >= 6 && strcmp(argv[5], "vector") == 0 ? 2 : 0;
   if (threads < 1 || threads > 64 || tokens < 1 || tokens > 16 || rows % 16 || cols % 32 || rows < 16 || cols > 2048) {
     fprintf(stderr, "amx_stream: THREADS 1-64, TOKENS 1-16, ROWS a multiple of 16, COLS of 32 up to 2048\n");
     return 2;
@@ -142,8 +189,9 @@ int main(int argc, char **argv) {
       pthread_join(thread[t], NULL);
       slowest = w[t].seconds > slowest ? w[t].seconds : slowest;
     }
-    printf("%d threads, %d tokens, %d x %d matrices, %s pages: %.1f GB/s\n", threads, tokens, rows, cols,
-        smallPages ? "4 KiB" : "2 MiB", (double) each * threads * matrixBytes / slowest / 1e9);
+    printf("%d threads, %d tokens, %d x %d matrices, %s pages, results %s: %.1f GB/s\n", threads, tokens, rows,
+        cols, smallPages ? "4 KiB" : "2 MiB", writeMode == 1 ? "written (scalar)" : writeMode == 2 ? "written (vector)"
+        : "dropped", (double) each * threads * matrixBytes / slowest / 1e9);
   }
   return 0;
 }

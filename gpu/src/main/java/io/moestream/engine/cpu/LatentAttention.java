@@ -96,30 +96,55 @@ final class LatentAttention implements AttentionLayer {
 
     float[] qLatent = absorbKeys(w.kvBProj(), q, numTokens, scratch); // (numTokens, heads, r)
     float[] latentOut = scratch.floats(numTokens * heads * rank); // (numTokens, heads, r): sum_j p_j c_j
-    pool.run(numTokens * heads, task -> {
-      int t = task / heads;
+    // Every head of a token reads the same latent rows (MLA shares one latent KV across heads, as MQA), so a task
+    // takes a group of heads and the shared-key kernels read each row once for the group. Groups only split the
+    // heads for parallelism: each head's sums are the same whatever its group.
+    int groups = Math.min(heads, Math.max(1, (2 * pool.threads() + numTokens - 1) / numTokens));
+    int headsPerGroup = (heads + groups - 1) / groups;
+    pool.run(numTokens * groups, task -> {
+      int t = task / groups;
+      int firstHead = task % groups * headsPerGroup;
+      int groupHeads = Math.min(headsPerGroup, heads - firstHead);
+      if (groupHeads <= 0) {
+        return;
+      }
       PagedKvCache.Sequence sequence = batch.kvSequences()[t];
       int contextLength = batch.positions()[t] + 1;
-      int qLatOffset = task * rank;
-      int qPeOffset = task * qHead + nope;
-      float[] scores = new float[contextLength];
-      float max = Float.NEGATIVE_INFINITY;
+      int[] latentRows = new int[contextLength]; // [c_j | k_pe_j] of each position in the cache
+      int[] ropeRows = new int[contextLength];
       for (int j = 0; j < contextLength; j++) {
-        int row = sequence.slot(j) * width;
-        float score = (kernels.dot(qLatent, qLatOffset, cacheRows, row, rank)
-            + kernels.dot(q, qPeOffset, cacheRows, row + rank, ropeDim)) * softmaxScale;
-        scores[j] = score;
-        max = Math.max(max, score);
+        latentRows[j] = sequence.slot(j) * width;
+        ropeRows[j] = latentRows[j] + rank;
       }
-      float sum = 0;
-      for (int j = 0; j < contextLength; j++) {
-        scores[j] = (float) Math.exp(scores[j] - max);
-        sum += scores[j];
+      float[] qPe = new float[groupHeads * ropeDim]; // the group's rope queries, contiguous per head
+      for (int h = 0; h < groupHeads; h++) {
+        System.arraycopy(q, (t * heads + firstHead + h) * qHead + nope, qPe, h * ropeDim, ropeDim);
       }
-      float inv = 1f / sum;
-      for (int j = 0; j < contextLength; j++) {
-        kernels.axpy(scores[j] * inv, cacheRows, sequence.slot(j) * width, latentOut, qLatOffset, rank);
+      float[] latentScores = new float[groupHeads * contextLength]; // (groupHeads, contextLength)
+      float[] ropeScores = new float[groupHeads * contextLength];
+      int qLatOffset = (t * heads + firstHead) * rank;
+      kernels.scaledDots(qLatent, qLatOffset, groupHeads, cacheRows, latentRows, contextLength, rank, 1f, latentScores);
+      kernels.scaledDots(qPe, 0, groupHeads, cacheRows, ropeRows, contextLength, ropeDim, 1f, ropeScores);
+      float[] probabilities = latentScores; // overwritten in place, head by head
+      for (int h = 0; h < groupHeads; h++) {
+        int at = h * contextLength;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < contextLength; j++) {
+          float score = (latentScores[at + j] + ropeScores[at + j]) * softmaxScale;
+          ropeScores[at + j] = score;
+          max = Math.max(max, score);
+        }
+        float sum = 0;
+        for (int j = 0; j < contextLength; j++) {
+          ropeScores[at + j] = (float) Math.exp(ropeScores[at + j] - max);
+          sum += ropeScores[at + j];
+        }
+        float inv = 1f / sum;
+        for (int j = 0; j < contextLength; j++) {
+          probabilities[at + j] = ropeScores[at + j] * inv;
+        }
       }
+      kernels.weightedSum(probabilities, groupHeads, cacheRows, latentRows, contextLength, latentOut, qLatOffset, rank);
     });
 
     float[] attended = expandValues(w.kvBProj(), latentOut, numTokens, scratch); // (numTokens, heads * v)
@@ -173,22 +198,24 @@ final class LatentAttention implements AttentionLayer {
     int rank = mla.kvLoraRank();
     int rowsPerHead = nope + v;
     float[] attended = scratch.floats(numTokens * heads * v);
-    pool.run(heads, h -> {
-      int first = h * rowsPerHead + nope;
-      // The matmul writes full kv_b_proj rows per token; chunks of tokens bound that scratch.
-      for (int t0 = 0; t0 < numTokens; t0 += EXPAND_CHUNK) {
-        int n = Math.min(EXPAND_CHUNK, numTokens - t0);
+    // The matmul writes full kv_b_proj rows per token, each head its own v of them: one buffer per chunk of tokens
+    // serves every head (chunks bound its size).
+    for (int t0 = 0; t0 < numTokens; t0 += EXPAND_CHUNK) {
+      int start = t0;
+      int n = Math.min(EXPAND_CHUNK, numTokens - t0);
+      float[] expanded = new float[n * kvB.rows()];
+      pool.run(heads, h -> {
+        int first = h * rowsPerHead + nope;
         float[] headLatent = new float[n * rank];
         for (int t = 0; t < n; t++) {
-          System.arraycopy(latentOut, ((t0 + t) * heads + h) * rank, headLatent, t * rank, rank);
+          System.arraycopy(latentOut, ((start + t) * heads + h) * rank, headLatent, t * rank, rank);
         }
-        float[] expanded = new float[n * kvB.rows()];
         kernels.matmul(kvB, MatmulInput.of(headLatent, n, rank), expanded, first, first + v);
         for (int t = 0; t < n; t++) {
-          System.arraycopy(expanded, t * kvB.rows() + first, attended, ((t0 + t) * heads + h) * v, v);
+          System.arraycopy(expanded, t * kvB.rows() + first, attended, ((start + t) * heads + h) * v, v);
         }
-      }
-    });
+      });
+    }
     return attended;
   }
 

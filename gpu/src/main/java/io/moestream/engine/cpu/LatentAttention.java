@@ -32,6 +32,8 @@ final class LatentAttention implements AttentionLayer {
   private static final float LATENT_NORM_EPS = 1e-6f;
   /** Tokens per value-expansion matmul (a multiple of the kernels' 4-token tile). */
   private static final int EXPAND_CHUNK = 16;
+  /** W_UK rows decoded at a time in absorbKeys: 16 rows of a 512-value latent are 32 KiB, an L1's worth. */
+  private static final int ABSORB_ROWS = 16;
 
   private final ModelConfig config;
   private final MlaConfig mla;
@@ -179,11 +181,16 @@ final class LatentAttention implements AttentionLayer {
     int rowsPerHead = nope + mla.vHeadDim();
     float[] qLatent = scratch.floats(numTokens * heads * rank);
     pool.run(heads, h -> {
-      float[] row = new float[rank];
-      for (int i = 0; i < nope; i++) {
-        kvB.copyRow(h * rowsPerHead + i, row, 0);
+      // W_UK_h decoded ABSORB_ROWS rows at a time; each token sums them with y in registers (axpyRows: the same
+      // bits as one axpy per row).
+      float[] rows = new float[ABSORB_ROWS * rank];
+      for (int i0 = 0; i0 < nope; i0 += ABSORB_ROWS) {
+        int count = Math.min(ABSORB_ROWS, nope - i0);
+        for (int i = 0; i < count; i++) {
+          kvB.copyRow(h * rowsPerHead + i0 + i, rows, i * rank);
+        }
         for (int t = 0; t < numTokens; t++) {
-          kernels.axpy(q[(t * heads + h) * qHead + i], row, 0, qLatent, (t * heads + h) * rank, rank);
+          kernels.axpyRows(q, (t * heads + h) * qHead + i0, rows, 0, count, qLatent, (t * heads + h) * rank, rank);
         }
       }
     });

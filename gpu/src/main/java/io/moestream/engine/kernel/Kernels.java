@@ -31,6 +31,18 @@ public interface Kernels {
   void axpy(float alpha, float[] x, int xOffset, float[] y, int yOffset, int n);
 
   /**
+   * {@code count} axpys into one y, in order: {@code axpy(alphas[alphaOffset + i], rows, rowsOffset + i * n, y,
+   * yOffset, n)} for i in [0, count) (a matrix's rows weighted and summed: latent attention's absorbed keys).
+   * Overrides must give the same bits as this loop.
+   */
+  default void axpyRows(float[] alphas, int alphaOffset, float[] rows, int rowsOffset, int count, float[] y,
+      int yOffset, int n) {
+    for (int i = 0; i < count; i++) {
+      axpy(alphas[alphaOffset + i], rows, rowsOffset + i * n, y, yOffset, n);
+    }
+  }
+
+  /**
    * Attention's scores for {@code heads} query heads that share their keys (one KV head's group), head h's query
    * at {@code qOffset + h * n}: {@code out[h * count + j] = dot(q, qOffset + h * n, keys, keyOffsets[j], n) *
    * scale} for j in [0, count). Overrides must give the same bits as this loop.

@@ -152,6 +152,51 @@ public final class VectorKernels implements Kernels {
     }
   }
 
+  /**
+   * {@link Kernels#axpyRows} with y held in registers, four vectors at a time, across the rows: each element sees the
+   * same fused multiply-adds in the same order as the loop of {@link #axpy} calls, without loading and storing y
+   * once per row.
+   */
+  @Override
+  public void axpyRows(float[] alphas, int alphaOffset, float[] rows, int rowsOffset, int count, float[] y,
+      int yOffset, int n) {
+    int bound = F.loopBound(n);
+    int c = 0;
+    for (; c + 4 * L <= bound; c += 4 * L) {
+      FloatVector y0 = FloatVector.fromArray(F, y, yOffset + c);
+      FloatVector y1 = FloatVector.fromArray(F, y, yOffset + c + L);
+      FloatVector y2 = FloatVector.fromArray(F, y, yOffset + c + 2 * L);
+      FloatVector y3 = FloatVector.fromArray(F, y, yOffset + c + 3 * L);
+      for (int i = 0; i < count; i++) {
+        FloatVector alpha = FloatVector.broadcast(F, alphas[alphaOffset + i]);
+        int row = rowsOffset + i * n + c;
+        y0 = FloatVector.fromArray(F, rows, row).fma(alpha, y0);
+        y1 = FloatVector.fromArray(F, rows, row + L).fma(alpha, y1);
+        y2 = FloatVector.fromArray(F, rows, row + 2 * L).fma(alpha, y2);
+        y3 = FloatVector.fromArray(F, rows, row + 3 * L).fma(alpha, y3);
+      }
+      y0.intoArray(y, yOffset + c);
+      y1.intoArray(y, yOffset + c + L);
+      y2.intoArray(y, yOffset + c + 2 * L);
+      y3.intoArray(y, yOffset + c + 3 * L);
+    }
+    for (; c < bound; c += L) {
+      FloatVector acc = FloatVector.fromArray(F, y, yOffset + c);
+      for (int i = 0; i < count; i++) {
+        acc = FloatVector.fromArray(F, rows, rowsOffset + i * n + c).fma(FloatVector.broadcast(F, alphas[alphaOffset + i]),
+            acc);
+      }
+      acc.intoArray(y, yOffset + c);
+    }
+    for (; c < n; c++) { // axpy's scalar tail: a multiply and an add, not fused
+      float acc = y[yOffset + c];
+      for (int i = 0; i < count; i++) {
+        acc += alphas[alphaOffset + i] * rows[rowsOffset + i * n + c];
+      }
+      y[yOffset + c] = acc;
+    }
+  }
+
   @Override
   public void rmsNorm(float[] x, int xOffset, float[] weight, float eps, float[] out, int outOffset, int n) {
     float sumSquares = dot(x, xOffset, x, xOffset, n);

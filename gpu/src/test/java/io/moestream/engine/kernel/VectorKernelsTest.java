@@ -285,6 +285,30 @@ class VectorKernelsTest {
   }
 
   @Test
+  void axpyRowsIsBitwiseItsLoopOfAxpysAndTouchesOnlyItsRange() {
+    SplittableRandom random = new SplittableRandom(14);
+    for (int n : new int[] {1, 15, 16, 17, 63, 64, 65, 100, 512, 513}) {
+      for (int count : new int[] {1, 2, 16, 17}) {
+        int yOffset = 3;
+        float[] alphas = uniform(random, count + 2, 2.0);
+        float[] rows = uniform(random, count * n + 5, 1.0);
+        float[] looped = poisoned(n + 2 * yOffset);
+        float[] init = uniform(random, n, 1.0);
+        System.arraycopy(init, 0, looped, yOffset, n);
+        float[] blocked = looped.clone();
+        for (int i = 0; i < count; i++) {
+          vector.axpy(alphas[2 + i], rows, 5 + i * n, looped, yOffset, n);
+        }
+        vector.axpyRows(alphas, 2, rows, 5, count, blocked, yOffset, n);
+        for (int i = 0; i < blocked.length; i++) {
+          assertEquals(Float.floatToRawIntBits(looped[i]), Float.floatToRawIntBits(blocked[i]),
+              "axpyRows n=" + n + " count=" + count + " at " + i + ": " + blocked[i] + ", axpys " + looped[i]);
+        }
+      }
+    }
+  }
+
+  @Test
   void axpyMatchesScalarAndTouchesOnlyItsRange() {
     SplittableRandom random = new SplittableRandom(13);
     for (int n : LENGTHS) {

@@ -18,6 +18,10 @@
 #   WARMUP (default 512) untimed decode tokens before moestream's batch-1 run, for its steady state: the JIT is
 #   still compiling after bench-decode's default 32 (tiny B=1 k=8, one after the other: 113.5 tok/s after none,
 #   140.2 after 64, 144.5 after 128, 161.2 after 256, 169.8 after 512); the peer has no JIT to warm.
+#   DROP_CACHES=1 (root only) empties the page cache before each shape: a file read fresh sits in 2 MiB folios that
+#   both engines then map with 2 MiB pages, while a file just written by a tool sits in small ones (the peer's
+#   dsv2cut batch 1: 15.5 tok/s from a just-written GGUF, 22.1 after a drop and a fresh read). Without it, read
+#   the two engines' files the same way before comparing them.
 #   TOKENS (default 64) decoded tokens per sequence at batch 16 and 64; 128 at batch 1. Prompts: 32 tokens, and
 #   512-token prompts for prefill: the peer's llama-bench averages 3 after its warm-up run; moestream prints 4 runs,
 #   the first of which warms the JIT (quote the median of the other 3).
@@ -41,6 +45,10 @@ for spec in "$@"; do
   gguf="$models/$shape-$peer_dtype.gguf"
   default_k="$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['num_experts_per_tok'])" "$models/$shape/config.json")"
   # Both engines' files into the page cache first, so neither pays the first read.
+  if [[ "${DROP_CACHES:-0}" == 1 ]]; then
+    sync
+    echo 1 > /proc/sys/vm/drop_caches
+  fi
   cat "$gguf" "$models/$shape"/*.safetensors > /dev/null
   for k in ${ks//,/ }; do
     echo "## $shape k=$k"

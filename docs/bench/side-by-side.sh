@@ -22,6 +22,10 @@
 #   both engines then map with 2 MiB pages, while a file just written by a tool sits in small ones (the peer's
 #   dsv2cut batch 1: 15.5 tok/s from a just-written GGUF, 22.1 after a drop and a fresh read). Without it, read
 #   the two engines' files the same way before comparing them.
+#   Each engine's file is read again (cat) right before each of its commands: a VM that reclaims idle page cache
+#   (this machine's kdamond pages out file pages unused for about a minute) would otherwise leave the first
+#   engine's file on disk while the other runs, and the next command pays the reads (and small pages) in its
+#   timed part.
 #   TOKENS (default 64) decoded tokens per sequence at batch 16 and 64; 128 at batch 1. Prompts: 32 tokens, and
 #   512-token prompts for prefill: the peer's llama-bench averages 3 after its warm-up run; moestream prints 4 runs,
 #   the first of which warms the JIT (quote the median of the other 3).
@@ -55,16 +59,21 @@ for spec in "$@"; do
     $SETTOPK "$gguf" "$k" > /dev/null
     if [[ " $engines " == *" peer "* ]]; then
     echo "### ik_llama.cpp"
+    cat "$gguf" > /dev/null
     "$IK_BIN/llama-bench" -m "$gguf" -t 2 -p 512 -n 128 -r 3 -o md 2>/dev/null
+    cat "$gguf" > /dev/null
     "$IK_BIN/llama-batched-bench" -m "$gguf" -t 2 -c $((64 * (32 + tokens) + 64)) -b 2048 -ub 512 \
       -npp 32 -ntg "$tokens" -npl 16,64 2>&1 | grep -E '^\|'
     fi
     if [[ " $engines " == *" moestream "* ]]; then
     echo "### moestream ($ms, --kernels $kernels --weights $weights)"
+    cat "$models/$shape"/*.safetensors > /dev/null
     "$ms" bench-decode --model "$models/$shape" --kernels "$kernels" --weights "$weights" --threads 2 --batch 1 --experts-per-token "$k" --max-new-tokens 128 \
       --prompt-tokens 32 --warmup-tokens "${WARMUP:-512}" --profile 2>&1 | grep -v WARNING
+    cat "$models/$shape"/*.safetensors > /dev/null
     "$ms" bench-decode --model "$models/$shape" --kernels "$kernels" --weights "$weights" --threads 2 --batch 16,64 --experts-per-token "$k" \
       --max-new-tokens "$tokens" --prompt-tokens 32 --profile 2>&1 | grep -v WARNING
+    cat "$models/$shape"/*.safetensors > /dev/null
     "$ms" bench-decode --model "$models/$shape" --kernels "$kernels" --weights "$weights" --threads 2 --batch 1,1,1,1 --experts-per-token "$k" --max-new-tokens 8 \
       --prompt-tokens 512 --warmup-tokens 8 --profile 2>&1 | grep -v WARNING
     fi

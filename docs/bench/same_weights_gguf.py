@@ -63,50 +63,35 @@ class Checkpoint:
         sys.exit(f"same_weights_gguf: tensor {name} is {dtype}; only BF16, F16 and F32 convert")
 
 
-def qwen3_sources(name, layers, experts):
-    """GGUF qwen3moe tensor -> the checkpoint tensors it is made of (several: experts stacked)."""
-    fixed = {"token_embd.weight": "model.embed_tokens.weight", "output_norm.weight": "model.norm.weight",
-             "output.weight": "lm_head.weight"}
-    if name in fixed:
-        return [fixed[name]]
-    _, layer, part = name.split(".", 2)
-    p = f"model.layers.{layer}."
-    simple = {"attn_norm.weight": "input_layernorm.weight", "attn_q.weight": "self_attn.q_proj.weight",
-              "attn_k.weight": "self_attn.k_proj.weight", "attn_v.weight": "self_attn.v_proj.weight",
-              "attn_output.weight": "self_attn.o_proj.weight", "attn_q_norm.weight": "self_attn.q_norm.weight",
-              "attn_k_norm.weight": "self_attn.k_norm.weight", "ffn_norm.weight": "post_attention_layernorm.weight",
-              "ffn_gate_inp.weight": "mlp.gate.weight"}
-    if part in simple:
-        return [p + simple[part]]
-    stacked = {"ffn_gate_exps.weight": "gate_proj", "ffn_up_exps.weight": "up_proj", "ffn_down_exps.weight": "down_proj"}
-    if part in stacked:
-        return [f"{p}mlp.experts.{e}.{stacked[part]}.weight" for e in range(experts)]
-    sys.exit(f"same_weights_gguf: no checkpoint tensor for {name}")
+FIXED = {"token_embd.weight": "model.embed_tokens.weight", "output_norm.weight": "model.norm.weight",
+         "output.weight": "lm_head.weight"}
+STACKED = {"ffn_gate_exps.weight": "gate_proj", "ffn_up_exps.weight": "up_proj", "ffn_down_exps.weight": "down_proj"}
+COMMON = {"attn_norm.weight": "input_layernorm.weight", "attn_q.weight": "self_attn.q_proj.weight",
+          "attn_output.weight": "self_attn.o_proj.weight", "ffn_norm.weight": "post_attention_layernorm.weight",
+          "ffn_gate_inp.weight": "mlp.gate.weight"}
+QWEN3 = dict(COMMON, **{"attn_k.weight": "self_attn.k_proj.weight", "attn_v.weight": "self_attn.v_proj.weight",
+                        "attn_q_norm.weight": "self_attn.q_norm.weight",
+                        "attn_k_norm.weight": "self_attn.k_norm.weight"})
+DEEPSEEK2 = dict(COMMON, **{
+    "attn_q_a.weight": "self_attn.q_a_proj.weight", "attn_q_a_norm.weight": "self_attn.q_a_layernorm.weight",
+    "attn_q_b.weight": "self_attn.q_b_proj.weight", "attn_kv_a_mqa.weight": "self_attn.kv_a_proj_with_mqa.weight",
+    "attn_kv_a_norm.weight": "self_attn.kv_a_layernorm.weight", "attn_kv_b.weight": "self_attn.kv_b_proj.weight",
+    "ffn_gate.weight": "mlp.gate_proj.weight", "ffn_up.weight": "mlp.up_proj.weight",
+    "ffn_down.weight": "mlp.down_proj.weight", "ffn_gate_shexp.weight": "mlp.shared_experts.gate_proj.weight",
+    "ffn_up_shexp.weight": "mlp.shared_experts.up_proj.weight",
+    "ffn_down_shexp.weight": "mlp.shared_experts.down_proj.weight"})
 
 
-def deepseek2_sources(name, layers, experts):
-    fixed = {"token_embd.weight": "model.embed_tokens.weight", "output_norm.weight": "model.norm.weight",
-             "output.weight": "lm_head.weight"}
-    if name in fixed:
-        return [fixed[name]]
+def sources(per_layer, name, experts):
+    """GGUF tensor -> the checkpoint tensors it is made of (several: experts stacked along the slowest axis)."""
+    if name in FIXED:
+        return [FIXED[name]]
     _, layer, part = name.split(".", 2)
     p = f"model.layers.{layer}."
-    simple = {"attn_norm.weight": "input_layernorm.weight", "attn_q_a.weight": "self_attn.q_a_proj.weight",
-              "attn_q_a_norm.weight": "self_attn.q_a_layernorm.weight", "attn_q_b.weight": "self_attn.q_b_proj.weight",
-              "attn_q.weight": "self_attn.q_proj.weight",
-              "attn_kv_a_mqa.weight": "self_attn.kv_a_proj_with_mqa.weight",
-              "attn_kv_a_norm.weight": "self_attn.kv_a_layernorm.weight",
-              "attn_kv_b.weight": "self_attn.kv_b_proj.weight", "attn_output.weight": "self_attn.o_proj.weight",
-              "ffn_norm.weight": "post_attention_layernorm.weight", "ffn_gate.weight": "mlp.gate_proj.weight",
-              "ffn_up.weight": "mlp.up_proj.weight", "ffn_down.weight": "mlp.down_proj.weight",
-              "ffn_gate_inp.weight": "mlp.gate.weight", "ffn_gate_shexp.weight": "mlp.shared_experts.gate_proj.weight",
-              "ffn_up_shexp.weight": "mlp.shared_experts.up_proj.weight",
-              "ffn_down_shexp.weight": "mlp.shared_experts.down_proj.weight"}
-    if part in simple:
-        return [p + simple[part]]
-    stacked = {"ffn_gate_exps.weight": "gate_proj", "ffn_up_exps.weight": "up_proj", "ffn_down_exps.weight": "down_proj"}
-    if part in stacked:
-        return [f"{p}mlp.experts.{e}.{stacked[part]}.weight" for e in range(experts)]
+    if part in per_layer:
+        return [p + per_layer[part]]
+    if part in STACKED:
+        return [f"{p}mlp.experts.{e}.{STACKED[part]}.weight" for e in range(experts)]
     sys.exit(f"same_weights_gguf: no checkpoint tensor for {name}")
 
 
@@ -135,25 +120,24 @@ def main():
         tok = g.load_tokenizer(a.tokenizer, vocab)
         specs = g.tensor_specs(cfg, len(tok[0]), a.dtype)
         kvs = g.build_kvs(cfg, a.dtype, tok, f"moestream-qwen3moe-{a.dtype}")
-        sources, experts = qwen3_sources, c["num_experts"]
+        per_layer, experts = QWEN3, c["num_experts"]
     elif arch in ("deepseek_v2", "deepseek_v3"):
         d = load_module("deepseek2_gguf", os.path.join(HERE, "deepseek2_gguf.py"))
         tok = d.fit_tokenizer(g.load_tokenizer(a.tokenizer, vocab), vocab)
         specs = d.tensor_specs(g, c, a.dtype, len(tok[0]))
         kvs = d.build_kvs(g, c, a.dtype, tok, f"moestream-deepseek2-{a.dtype}")
-        sources, experts = deepseek2_sources, c["n_routed_experts"]
+        per_layer, experts = DEEPSEEK2, c["n_routed_experts"]
     else:
         sys.exit(f"same_weights_gguf: model_type {arch} is not mapped (qwen3_moe, deepseek_v2)")
     if len(tok[0]) != vocab:
         sys.exit(f"same_weights_gguf: the tokenizer gives {len(tok[0])} ids, the model has {vocab}")
 
-    layers = c["num_hidden_layers"]
     written = [0]
 
     def chunks(name, ne, init, seed, std, chunk_elems=0):
         """Replaces the writer's random generator: the checkpoint's values, whole source tensors in order."""
         total = int(np.prod(ne))
-        parts = sources(name, layers, experts)
+        parts = sources(per_layer, name, experts)
         size = 0
         for part in parts:
             shape = checkpoint.header[part]["shape"] if part in checkpoint.header else None

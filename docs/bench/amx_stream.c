@@ -23,11 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-typedef struct {
-  uint8_t palette, startRow, reserved[14];
-  uint16_t colsb[16];
-  uint8_t rows[16];
-} tile_config;
+#include "../../gpu/src/main/native/moestream_amx.h" /* tile_config, prefetch_rows, transpose16 */
 
 static int tokens = 2, rows = 512, cols = 1024;
 static char *weights;
@@ -48,34 +44,6 @@ static double now(void) {
   return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
-/* The kernel's transposition (moestream_amx.c transpose16). */
-static inline void transpose16(const float *c, __m512 *byToken) {
-  __m512 r[16], t[16], u[16], v[16];
-  for (int i = 0; i < 16; i++) {
-    r[i] = _mm512_load_ps(c + 16 * i);
-  }
-  for (int i = 0; i < 8; i++) {
-    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  for (int i = 0; i < 4; i++) {
-    u[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
-    u[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
-    u[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
-    u[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
-  }
-  for (int i = 0; i < 2; i++) {
-    for (int j = 0; j < 4; j++) {
-      v[8 * i + j] = _mm512_shuffle_f32x4(u[8 * i + j], u[8 * i + 4 + j], 0x88);
-      v[8 * i + 4 + j] = _mm512_shuffle_f32x4(u[8 * i + j], u[8 * i + 4 + j], 0xDD);
-    }
-  }
-  for (int j = 0; j < 8; j++) {
-    byToken[j] = _mm512_shuffle_f32x4(v[j], v[8 + j], 0x88);
-    byToken[8 + j] = _mm512_shuffle_f32x4(v[j], v[8 + j], 0xDD);
-  }
-}
-
 __attribute__((target("amx-tile,amx-bf16"))) static void multiply(const char *m, float *sink) {
   long rowBytes = (long) cols * 2;
   int chunks = cols / 32;
@@ -84,11 +52,7 @@ __attribute__((target("amx-tile,amx-bf16"))) static void multiply(const char *m,
     const char *at = m + r * rowBytes;
     _tile_zero(0);
     for (int k = 0; k < chunks; k++) {
-      if (r + 16 < rows) {
-        for (int i = 0; i < 16; i++) {
-          _mm_prefetch(at + (16 + i) * rowBytes + k * 64, _MM_HINT_T0);
-        }
-      }
+      prefetch_rows(at + 16 * rowBytes + k * 64, rowBytes, r + 16 < rows ? 16 : 0);
       _tile_loadd(6, at + k * 64, rowBytes);
       _tile_loadd(4, packed + k * 16 * tokens, tokens * 4);
       _tile_dpbf16ps(0, 6, 4);

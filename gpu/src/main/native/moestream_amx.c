@@ -102,38 +102,6 @@ __attribute__((target("amx-tile,amx-bf16"))) static inline void store_c(int tile
 }
 
 /*
- * C tile (16 weight rows x 16 tokens, row-major) to 16 vectors, one per token, of its 16 rows' results. A scalar
- * loop of this transposition took a quarter of a 16-token LM head's time (docs/bench/amx_stream.c with the
- * results written out: 29 -> 21 GB/s).
- */
-static inline void transpose16(const float *c, __m512 *byToken) {
-  __m512 r[16], t[16], u[16], v[16];
-  for (int i = 0; i < 16; i++) {
-    r[i] = _mm512_load_ps(c + 16 * i);
-  }
-  for (int i = 0; i < 8; i++) { /* pairs of rows interleaved: (r0[0], r1[0], r0[1], r1[1]) per 128-bit lane */
-    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  for (int i = 0; i < 4; i++) { /* quads of rows: each 128-bit lane holds one column of 4 rows */
-    u[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
-    u[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
-    u[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
-    u[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
-  }
-  for (int i = 0; i < 2; i++) { /* 128-bit lanes gathered across quads */
-    for (int j = 0; j < 4; j++) {
-      v[8 * i + j] = _mm512_shuffle_f32x4(u[8 * i + j], u[8 * i + 4 + j], 0x88);
-      v[8 * i + 4 + j] = _mm512_shuffle_f32x4(u[8 * i + j], u[8 * i + 4 + j], 0xDD);
-    }
-  }
-  for (int j = 0; j < 8; j++) {
-    byToken[j] = _mm512_shuffle_f32x4(v[j], v[8 + j], 0x88);
-    byToken[8 + j] = _mm512_shuffle_f32x4(v[j], v[8 + j], 0xDD);
-  }
-}
-
-/*
  * 16 weight rows (from `rowsAt`, `stride` bytes apart; all `chunks` chunks readable, or the last from
  * `lastChunk` when it is not null) times every token: out[t * outRows + row + m] for m < validRows. The
  * `nextRows` rows after them (same stride) are prefetched chunk by chunk. Each pass over the rows takes up to

@@ -101,15 +101,13 @@ final class LatentAttention implements AttentionLayer {
     // Every head of a token reads the same latent rows (MLA shares one latent KV across heads, as MQA), so a task
     // takes a group of heads and the shared-key kernels read each row once for the group. Groups only split the
     // heads for parallelism: each head's sums are the same whatever its group.
-    int groups = Math.min(heads, Math.max(1, (2 * pool.threads() + numTokens - 1) / numTokens));
-    int headsPerGroup = (heads + groups - 1) / groups;
+    int wanted = Math.min(heads, Math.max(1, (2 * pool.threads() + numTokens - 1) / numTokens));
+    int headsPerGroup = (heads + wanted - 1) / wanted;
+    int groups = (heads + headsPerGroup - 1) / headsPerGroup; // none empty
     pool.run(numTokens * groups, task -> {
       int t = task / groups;
       int firstHead = task % groups * headsPerGroup;
       int groupHeads = Math.min(headsPerGroup, heads - firstHead);
-      if (groupHeads <= 0) {
-        return;
-      }
       PagedKvCache.Sequence sequence = batch.kvSequences()[t];
       int contextLength = batch.positions()[t] + 1;
       int[] latentRows = new int[contextLength]; // [c_j | k_pe_j] of each position in the cache

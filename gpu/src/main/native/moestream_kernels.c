@@ -38,11 +38,11 @@ static inline float butterfly_sum(__m512 v) {
 }
 
 /*
- * butterfly_sum of each of v[0..16), in one go: every add of the 16 butterflies is the same add of the same
+ * butterfly_sum of each of v[0..16), in one go, lane i of the result holding v[i]'s: every add of the 16 butterflies is the same add of the same
  * two partial sums, in the same operand order, so each result has the same bits as butterfly_sum(v[i]);
  * 4 stages of 2-vector shuffles and adds (15 adds, 30 shuffles) instead of 16 x (4 permutes + 4 adds).
  */
-static inline void butterfly_sums16(const __m512 *v, float *sums) {
+static inline __attribute__((always_inline)) __m512 butterfly_sums16_vector(const __m512 *v) {
   __m512 s1[8], s2[4], s3[2];
   for (int m = 0; m < 8; m++) { /* distance 8: lanes 0-7 of v[2m], then of v[2m+1] */
     s1[m] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * m], v[2 * m + 1], 0x44),
@@ -56,13 +56,14 @@ static inline void butterfly_sums16(const __m512 *v, float *sums) {
     s3[m] = _mm512_add_ps(_mm512_shuffle_ps(s2[2 * m], s2[2 * m + 1], 0x44),
         _mm512_shuffle_ps(s2[2 * m], s2[2 * m + 1], 0xEE));
   }
-  /* distance 1: lane 4k + j holds the sum of vector 4j + k */
+  /* distance 1: lane 4k + j holds the sum of vector 4j + k; lane i of the result takes lane 4(i % 4) + i / 4 */
   __m512 s4 = _mm512_add_ps(_mm512_shuffle_ps(s3[0], s3[1], 0x88), _mm512_shuffle_ps(s3[0], s3[1], 0xDD));
-  float lanes[16];
-  _mm512_storeu_ps(lanes, s4);
-  for (int i = 0; i < 16; i++) {
-    sums[i] = lanes[4 * (i % 4) + i / 4];
-  }
+  return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), s4);
+}
+
+/* The same sums, sums[i] = butterfly_sum(v[i]), stored. */
+static inline void butterfly_sums16(const __m512 *v, float *sums) {
+  _mm512_storeu_ps(sums, butterfly_sums16_vector(v));
 }
 
 /*
@@ -229,45 +230,88 @@ JNIEXPORT void JNICALL Java_io_moestream_engine_kernel_NativeKernels_bf16(JNIEnv
  * sums of 16 keys reduced together and one call per (token, group of query heads sharing a KV head)
  * instead of two per key and head: the heads reuse each key and value while it is in L1, and their
  * independent sums keep the FMA units busy where one head's sum is a chain of dependent FMAs.
- *
+ */
+
+/*
+ * One head's dots with 16 keys: q's columns V vectors at a time in registers (V constant when inlined),
+ * the 16 keys' accumulators in registers across all columns, each acc = fma(q, k, acc) in column order.
+ * Lane g of the result is key g's butterfly sum. A key is read once per head (from L1 after the first).
+ */
+static inline __attribute__((always_inline)) __m512 dots16(int V, const float *q, const float *const *k,
+    int vectorCols) {
+  __m512 acc[16];
+  for (int g = 0; g < 16; g++) {
+    acc[g] = _mm512_setzero_ps();
+  }
+  for (int c0 = 0; c0 < vectorCols; c0 += V * LANES) {
+    __m512 qv[8];
+    for (int v = 0; v < V; v++) {
+      qv[v] = _mm512_loadu_ps(q + c0 + v * LANES);
+    }
+    for (int g = 0; g < 16; g++) {
+      for (int v = 0; v < V; v++) {
+        acc[g] = _mm512_fmadd_ps(qv[v], _mm512_loadu_ps(k[g] + c0 + v * LANES), acc[g]);
+      }
+    }
+  }
+  return butterfly_sums16_vector(acc);
+}
+
+/*
  * io.moestream.engine.kernel.NativeKernels.scaledDots(float[] q, int qOffset, int heads, float[] keys,
  *     int[] keyOffsets, int count, int n, float scale, float[] out):
  *   out[h * count + j] = dot(q[qOffset + h * n..+n), keys[keyOffsets[j]..+n)) * scale, h in [0, heads),
  *   j in [0, count), where dot is VectorKernels.dot: acc = fma(q, k, acc) per 16 lanes, butterfly sum,
  *   then sum += q[i] * k[i] for the columns past the last full vector (not fused: -ffp-contract=off).
+ * A last block of fewer than 16 keys repeats its first key in the missing slots and stores only its own.
  */
 JNIEXPORT void JNICALL Java_io_moestream_engine_kernel_NativeKernels_scaledDots(JNIEnv *env, jclass cls,
     jfloatArray qArray, jint qOffset, jint heads, jfloatArray keysArray, jintArray offsetsArray, jint count, jint n,
     jfloat scale, jfloatArray outArray) {
   (void) cls;
   int vectorCols = n - n % LANES;
+  int vectors = vectorCols / LANES;
+  int chunk = vectors < 8 ? vectors : 8; /* vectors of q in registers at a time: a divisor of vectors */
+  while (chunk > 1 && vectors % chunk != 0) {
+    chunk--;
+  }
+  __m512 scaleV = _mm512_set1_ps(scale);
   float *qAll = (*env)->GetPrimitiveArrayCritical(env, qArray, NULL);
   float *keys = (*env)->GetPrimitiveArrayCritical(env, keysArray, NULL);
   int32_t *offsets = (*env)->GetPrimitiveArrayCritical(env, offsetsArray, NULL);
   float *out = (*env)->GetPrimitiveArrayCritical(env, outArray, NULL);
   for (int j0 = 0; j0 < count; j0 += 16) {
     int group = count - j0 < 16 ? count - j0 : 16;
-    for (int h = 0; h < heads; h++) { /* the 16 keys stay in L1 from the first head on */
+    const float *k[16];
+    for (int g = 0; g < 16; g++) {
+      k[g] = keys + offsets[j0 + (g < group ? g : 0)];
+    }
+    for (int h = 0; h < heads; h++) {
       const float *q = qAll + qOffset + (long) h * n;
-      __m512 acc[16];
-      float sums[16];
-      for (int g = 0; g < 16; g++) {
-        acc[g] = _mm512_setzero_ps();
+      __m512 sums;
+      switch (chunk) { /* constant V, so the loops unroll and q stays in registers */
+        case 1: sums = dots16(1, q, k, vectorCols); break;
+        case 2: sums = dots16(2, q, k, vectorCols); break;
+        case 3: sums = dots16(3, q, k, vectorCols); break;
+        case 4: sums = dots16(4, q, k, vectorCols); break;
+        case 5: sums = dots16(5, q, k, vectorCols); break;
+        case 6: sums = dots16(6, q, k, vectorCols); break;
+        case 7: sums = dots16(7, q, k, vectorCols); break;
+        default: sums = dots16(8, q, k, vectorCols); break;
       }
-      for (int g = 0; g < group; g++) {
-        const float *k = keys + offsets[j0 + g];
-        for (int i = 0; i < vectorCols; i += LANES) {
-          acc[g] = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), _mm512_loadu_ps(k + i), acc[g]);
+      float *o = out + (long) h * count + j0;
+      if (vectorCols == n) {
+        _mm512_mask_storeu_ps(o, (__mmask16) ((1u << group) - 1), _mm512_mul_ps(sums, scaleV));
+      } else {
+        float s16[16];
+        _mm512_storeu_ps(s16, sums);
+        for (int g = 0; g < group; g++) {
+          float sum = s16[g];
+          for (int i = vectorCols; i < n; i++) {
+            sum += q[i] * k[g][i];
+          }
+          o[g] = sum * scale;
         }
-      }
-      butterfly_sums16(acc, sums);
-      for (int g = 0; g < group; g++) {
-        const float *k = keys + offsets[j0 + g];
-        float sum = sums[g];
-        for (int i = vectorCols; i < n; i++) {
-          sum += q[i] * k[i];
-        }
-        out[(long) h * count + j0 + g] = sum * scale;
       }
     }
   }

@@ -106,7 +106,7 @@ class NativeKernelsTest {
     VectorKernels java = new VectorKernels();
     int checked = 0;
     for (int heads : new int[] {1, 2, 3, 4, 5, 8, 12}) {
-      for (int n : new int[] {8, 16, 64, 72, 128, 200}) {
+      for (int n : new int[] {8, 16, 64, 72, 112, 128, 200, 576}) { // 576: a latent row; 112 and 200: odd chunks
         for (int count : new int[] {1, 2, 15, 16, 17, 33, 40}) {
           float[] cache = randomFloats(random, 64 * n + 7);
           int[] offsets = new int[count];
@@ -136,7 +136,7 @@ class NativeKernelsTest {
         }
       }
     }
-    assertEquals(7 * 6 * 7, checked);
+    assertEquals(7 * 8 * 7, checked);
   }
 
   private static void check(Matrix w, MatmulInput x, int rowStart, int rowEnd, String what) {

@@ -116,9 +116,7 @@ final class CpuAttention implements AttentionLayer {
       int keys = contextLength - first;
       float[] scores = new float[groupSize * keys]; // (groupSize, keys)
       int[] cacheOffsets = new int[keys]; // each key's (and its value's) offset in the caches
-      for (int j = first; j < contextLength; j++) {
-        cacheOffsets[j - first] = sequence.slot(layer, j) * kvDim + kvOffset;
-      }
+      sequence.rowOffsets(layer, first, keys, kvDim, kvOffset, cacheOffsets);
       int firstHead = kvHead * groupSize;
       int qOffset = t * qDim + firstHead * headDim;
       kernels.scaledDots(q, qOffset, groupSize, keyCache, cacheOffsets, keys, headDim, scale, scores);

@@ -112,10 +112,8 @@ final class LatentAttention implements AttentionLayer {
       int contextLength = batch.positions()[t] + 1;
       int[] latentRows = new int[contextLength]; // [c_j | k_pe_j] of each position in the cache
       int[] ropeRows = new int[contextLength];
-      for (int j = 0; j < contextLength; j++) {
-        latentRows[j] = sequence.slot(j) * width;
-        ropeRows[j] = latentRows[j] + rank;
-      }
+      sequence.rowOffsets(layer, 0, contextLength, width, 0, latentRows);
+      sequence.rowOffsets(layer, 0, contextLength, width, rank, ropeRows);
       float[] qPe = new float[groupHeads * ropeDim]; // the group's rope queries, contiguous per head
       for (int h = 0; h < groupHeads; h++) {
         System.arraycopy(q, (t * heads + firstHead + h) * qHead + nope, qPe, h * ropeDim, ropeDim);

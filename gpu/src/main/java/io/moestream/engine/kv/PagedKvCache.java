@@ -136,6 +136,25 @@ public final class PagedKvCache {
       return slotIn(layerPool[layer], position);
     }
 
+    /**
+     * {@code offsets[i] = slot(layer, first + i) * width + column} for i in [0, count): where each of those
+     * positions' rows starts in layer {@code layer}'s arrays of rows {@code width} wide, plus a column. One
+     * table lookup per block, not per position (attention asks this of every cached position at every step).
+     */
+    public void rowOffsets(int layer, int first, int count, int width, int column, int[] offsets) {
+      int pool = layerPool[layer];
+      int i = 0;
+      while (i < count) {
+        int position = first + i;
+        int rowOffset = slotIn(pool, position) * width + column; // checks the block is still cached
+        int run = Math.min(count - i, blockSize - position % blockSize); // the rest of this block
+        for (int j = 0; j < run; j++) {
+          offsets[i + j] = rowOffset + j * width;
+        }
+        i += run;
+      }
+    }
+
     private int slotIn(int pool, int position) {
       int block = tables[pool][position / blockSize];
       if (block < 0) {

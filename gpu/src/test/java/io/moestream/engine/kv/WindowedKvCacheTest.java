@@ -76,6 +76,40 @@ class WindowedKvCacheTest {
     assertEquals(100, cache.freeBlocks(1));
   }
 
+  /** The bulk offsets attention reads are slot by slot what {@code slot} gives, across blocks and pools. */
+  @Test
+  void rowOffsetsAreEachPositionsSlotTimesWidthPlusTheColumn() {
+    int window = 6;
+    PagedKvCache cache = new PagedKvCache(new KvCacheLayout(BLOCK, 3, new int[] {0, 1}, new int[] {0, window},
+        new int[] {100, 100}), WIDTH, WIDTH);
+    PagedKvCache.Sequence other = cache.newSequence();
+    PagedKvCache.Sequence s = cache.newSequence();
+    for (int length = 3; length <= 30; length += 3) { // two sequences growing in turn: scattered blocks
+      assertTrue(cache.reserve(other, length));
+      assertTrue(cache.reserve(s, length));
+      s.setLength(length);
+    }
+    for (int layer = 0; layer < 2; layer++) {
+      int firstCached = layer == 0 ? 0 : 30 - window;
+      for (int first = firstCached; first < 30; first += 3) {
+        for (int count : new int[] {0, 1, BLOCK - 1, BLOCK + 1, 30 - first}) {
+          if (first + count > 30) {
+            continue;
+          }
+          int[] offsets = new int[count + 1];
+          offsets[count] = -7; // past count: untouched
+          s.rowOffsets(layer, first, count, WIDTH, 2, offsets);
+          for (int i = 0; i < count; i++) {
+            assertEquals(s.slot(layer, first + i) * WIDTH + 2, offsets[i], "layer " + layer + " position " + (first + i));
+          }
+          assertEquals(-7, offsets[count]);
+        }
+      }
+    }
+    assertThrows(IllegalStateException.class, () -> s.rowOffsets(1, 0, 30, WIDTH, 0, new int[30]),
+        "positions behind the window have no rows");
+  }
+
   /** Sequences interleaved at random never share a live slot, and release returns every block. */
   @Test
   void liveSlotsAreNeverShared() {

@@ -26,6 +26,14 @@
 #   (this machine's kdamond pages out file pages unused for about a minute) would otherwise leave the first
 #   engine's file on disk while the other runs, and the next command pays the reads (and small pages) in its
 #   timed part.
+#   Batch 16 and 64 run two workloads. llama-batched-bench feeds token id 0 at every position of every sequence,
+#   so its sequences are identical and a step routes all of them to the same k experts per layer; moestream's
+#   default batches hold different random prompts, which read up to B x k experts per layer (small k=8 at batch 16:
+#   82.8 of 128). So moestream also runs --identical-sequences (every prompt token 0, greedy: identical
+#   sequences; --max-batch-tokens 2048 prefills a batch in one step, as the peer's -b 2048 does, so they stay in
+#   step), the like-for-like match of the peer's unmodified tool. PEER_DISTINCT: a llama-batched-bench you built
+#   from a local edit that feeds distinct token ids (docs/BENCHMARKS.md says which), run with the same flags for
+#   the like-for-like match of moestream's default batches.
 #   TOKENS (default 64) decoded tokens per sequence at batch 16 and 64; 128 at batch 1. Prompts: 32 tokens, and
 #   512-token prompts for prefill: the peer's llama-bench averages 3 after its warm-up run; moestream prints 4 runs,
 #   the first of which warms the JIT (quote the median of the other 3).
@@ -64,6 +72,12 @@ for spec in "$@"; do
     cat "$gguf" > /dev/null
     "$IK_BIN/llama-batched-bench" -m "$gguf" -t 2 -c $((64 * (32 + tokens) + 64)) -b 2048 -ub 512 \
       -npp 32 -ntg "$tokens" -npl 16,64 2>&1 | grep -E '^\|'
+    if [[ -n "${PEER_DISTINCT:-}" ]]; then
+    echo "### ik_llama.cpp, distinct sequences"
+    cat "$gguf" > /dev/null
+    "$PEER_DISTINCT" -m "$gguf" -t 2 -c $((64 * (32 + tokens) + 64)) -b 2048 -ub 512 \
+      -npp 32 -ntg "$tokens" -npl 16,64 2>&1 | grep -E '^\|'
+    fi
     fi
     if [[ " $engines " == *" moestream "* ]]; then
     echo "### moestream ($ms, --kernels $kernels --weights $weights)"
@@ -73,6 +87,10 @@ for spec in "$@"; do
     cat "$models/$shape"/*.safetensors > /dev/null
     "$ms" bench-decode --model "$models/$shape" --kernels "$kernels" --weights "$weights" --threads 2 --batch 16,64 --experts-per-token "$k" \
       --max-new-tokens "$tokens" --prompt-tokens 32 --profile 2>&1 | grep -v WARNING
+    echo "### moestream, identical sequences"
+    cat "$models/$shape"/*.safetensors > /dev/null
+    "$ms" bench-decode --model "$models/$shape" --kernels "$kernels" --weights "$weights" --threads 2 --batch 16,64 --experts-per-token "$k" \
+      --max-new-tokens "$tokens" --prompt-tokens 32 --identical-sequences --max-batch-tokens 2048 2>&1 | grep -v WARNING
     cat "$models/$shape"/*.safetensors > /dev/null
     "$ms" bench-decode --model "$models/$shape" --kernels "$kernels" --weights "$weights" --threads 2 --batch 1,1,1,1 --experts-per-token "$k" --max-new-tokens 8 \
       --prompt-tokens 512 --warmup-tokens 8 --profile 2>&1 | grep -v WARNING

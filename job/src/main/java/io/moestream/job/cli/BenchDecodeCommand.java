@@ -23,7 +23,10 @@ import picocli.CommandLine.Option;
     description = {"Measures engine prefill and decode throughput.",
         "%nIt measures each batch size and experts per token: for each batch size B, B sequences of --prompt-tokens"
             + " random ids are prefilled together, then each decodes --max-new-tokens more (end-of-sequence"
-            + " ignored). Decode tok/s is the aggregate over the batch."})
+            + " ignored). Decode tok/s is the aggregate over the batch."
+            + "%nWith --identical-sequences every prompt is token id 0 repeated, as llama-batched-bench feeds:"
+            + " greedy decoding then keeps the B sequences identical, so a step routes all of them to the same k"
+            + " experts per layer (the experts/layer column says so) instead of up to B x k."})
 final class BenchDecodeCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, paramLabel = "<dir>", description = "Hugging Face model folder.")
   Path model;
@@ -43,6 +46,12 @@ final class BenchDecodeCommand implements Callable<Integer> {
   @Option(names = "--prompt-tokens", defaultValue = "32", paramLabel = "<n>",
       description = "Prompt length in tokens. Default: ${DEFAULT-VALUE}.")
   int promptTokens;
+
+  @Option(names = "--identical-sequences",
+      description = "Every prompt token id 0, as llama-batched-bench feeds: all sequences of a batch stay identical"
+          + " and read the same k experts per layer (its workload, for a like-for-like comparison; real batches"
+          + " hold different sequences).")
+  boolean identicalSequences;
 
   @Option(names = "--warmup-tokens", defaultValue = "32", paramLabel = "<n>",
       description = "Untimed decode tokens first, for the JIT to warm up. Default: ${DEFAULT-VALUE}.")
@@ -109,7 +118,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
     SplittableRandom random = new SplittableRandom(batch * 31L + k);
     int vocab = loaded.config().vocabSize();
     for (int s = 0; s < batch; s++) {
-      int[] prompt = random.ints(promptTokens, 0, vocab).toArray();
+      int[] prompt = identicalSequences ? new int[promptTokens] : random.ints(promptTokens, 0, vocab).toArray();
       engine.submit(new GenerationRequest("bench-" + s, prompt, SamplingParams.GREEDY, decodeTokens + 1,
           loaded.expertsPerLayer(k)));
     }

@@ -135,6 +135,18 @@ public final class NativeKernels {
    */
   static native void packBf16Tiles(float[] x, int tokens, int cols, int[] tiles);
 
+  /**
+   * {@code bytes} zeroed bytes (at most {@code Integer.MAX_VALUE}) in an anonymous mapping advised for 2 MiB pages,
+   * 2 MiB aligned; null where the mapping failed. Give it back with {@link #unmap} ({@link Q8Arena} does).
+   */
+  static native ByteBuffer mapHugePages(long bytes);
+
+  /** Where a direct buffer's bytes start. */
+  static native long address(ByteBuffer buffer);
+
+  /** Gives back a mapping of {@link #mapHugePages}; nothing may use its buffer afterwards. */
+  static native void unmap(long address, long bytes);
+
   /** {@link Kernels#siluMul} with a vectorized exp (a few ulp from Math.exp): kernels "amx" only. */
   static native void siluMul(float[] gate, float[] up, int offset, int n);
 

@@ -72,18 +72,12 @@ public final class Q8Blocks {
    *     exceed one buffer (2 GiB)
    */
   public static Matrix allocate(String name, int rows, int cols) {
-    if (cols % BLOCK != 0) {
-      throw new IllegalArgumentException(name + ": int8 (Q8_0) weights need a column count divisible by " + BLOCK
-          + ", found " + rows + "x" + cols + " (load this model with weights: checkpoint)");
-    }
+    checkColumns(name, rows, cols);
     long codeBytes = paddedRows(rows) * cols;
     long scaleBytes = paddedRows(rows) * (cols / BLOCK) * Float.BYTES;
     long alignedCodes = (codeBytes + 63) & ~63L;
     long alignedScales = (scaleBytes + 63) & ~63L; // alignedSlice also rounds the end down to 64 bytes
-    if (alignedCodes + alignedScales + 64 > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException(name + ": " + rows + "x" + cols + " is too large for one int8 buffer ("
-          + codeBytes + " bytes; at most 2 GiB a matrix)");
-    }
+    checkSize(name, rows, cols);
     ByteBuffer block;
     try {
       block = ByteBuffer.allocateDirect((int) (alignedCodes + alignedScales + 64)).alignedSlice(64);
@@ -94,6 +88,30 @@ public final class Q8Blocks {
     ByteBuffer codes = block.slice(0, (int) codeBytes).order(ByteOrder.LITTLE_ENDIAN);
     ByteBuffer scales = block.slice((int) alignedCodes, (int) scaleBytes).order(ByteOrder.LITTLE_ENDIAN);
     return Matrix.q8(name, rows, cols, codes, scales);
+  }
+
+  /** @throws IllegalArgumentException naming the matrix when cols is not a multiple of 32 */
+  static void checkColumns(String name, int rows, int cols) {
+    if (cols % BLOCK != 0) {
+      throw new IllegalArgumentException(name + ": int8 (Q8_0) weights need a column count divisible by " + BLOCK
+          + ", found " + rows + "x" + cols + " (load this model with weights: checkpoint)");
+    }
+  }
+
+  /** @throws IllegalArgumentException naming the matrix when it does not fit one int8 buffer (2 GiB) */
+  public static void checkSize(String name, int rows, int cols) {
+    checkColumns(name, rows, cols);
+    if (bytes(rows, cols) + 64 > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(name + ": " + rows + "x" + cols + " is too large for one int8 buffer ("
+          + paddedRows(rows) * cols + " bytes; at most 2 GiB a matrix)");
+    }
+  }
+
+  /** What a (rows, cols) Q8_0 matrix takes of a {@link Q8Arena}: its codes and its scales, each to 64 bytes. */
+  public static long bytes(int rows, int cols) {
+    long codeBytes = paddedRows(rows) * cols;
+    long scaleBytes = paddedRows(rows) * (cols / BLOCK) * Float.BYTES;
+    return ((codeBytes + 63) & ~63L) + ((scaleBytes + 63) & ~63L);
   }
 
   /** {@code source} quantized whole, on the calling thread (tests, small matrices). */

@@ -2,6 +2,7 @@ package io.moestream.engine.model;
 
 import io.moestream.engine.format.DType;
 import io.moestream.engine.kernel.Matrix;
+import io.moestream.engine.kernel.Q8Arena;
 import io.moestream.engine.kernel.Q8Blocks;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,7 +46,19 @@ public final class Int8Weights {
   /** A matrix as loaded and the Q8_0 matrix it is quantized into. */
   private record Job(Matrix source, Matrix target) {}
 
+  /**
+   * Matrices are cut from blocks of up to this many bytes ({@link Q8Arena}: 2 MiB pages where the native library
+   * loads); a larger matrix gets a block of its own.
+   */
+  private static final long BLOCK_BYTES = 1L << 30;
+
   private final List<Job> jobs = new ArrayList<>();
+  /** First pass of {@link #replace}: the block sizes its matrices need, in the order the second pass cuts them. */
+  private final List<Long> blockSizes = new ArrayList<>();
+  private boolean sizing;
+  private int nextBlock;
+  private Q8Arena block;
+  private boolean hugePages = true;
 
   private Int8Weights() {}
 
@@ -58,12 +71,16 @@ public final class Int8Weights {
   public static Result quantize(ModelWeights weights, int threads) {
     long start = System.nanoTime();
     Int8Weights plan = new Int8Weights();
+    plan.sizing = true;
+    plan.replace(weights); // sizes the blocks only
+    plan.sizing = false;
     ModelWeights quantized = plan.replace(weights);
     long bytes = plan.run(threads);
     double seconds = (System.nanoTime() - start) / 1e9;
-    LOG.info("weights int8: quantized {} matrices ({} values) to Q8_0 in {} s on {} threads; {} MiB in direct memory",
-        plan.jobs.size(), plan.elements(), String.format(java.util.Locale.ROOT, "%.2f", seconds), threads,
-        bytes >> 20);
+    LOG.info("weights int8: quantized {} matrices ({} values) to Q8_0 in {} s on {} threads; {} MiB in direct memory"
+        + " ({})", plan.jobs.size(), plan.elements(), String.format(java.util.Locale.ROOT, "%.2f", seconds), threads,
+        bytes >> 20, plan.hugePages ? "2 MiB pages advised" : "the native library is not loaded: pages as the JVM gets"
+        + " them");
     return new Result(quantized, plan.jobs.size(), bytes, seconds);
   }
 
@@ -101,7 +118,22 @@ public final class Int8Weights {
     if (source == null || !quantizes(source.dtype())) {
       return source;
     }
-    Matrix target = Q8Blocks.allocate(source.name(), source.rows(), source.cols());
+    long need = Q8Blocks.bytes(source.rows(), source.cols());
+    if (sizing) {
+      Q8Blocks.checkSize(source.name(), source.rows(), source.cols());
+      int last = blockSizes.size() - 1;
+      if (last >= 0 && blockSizes.get(last) + need <= BLOCK_BYTES) {
+        blockSizes.set(last, blockSizes.get(last) + need);
+      } else {
+        blockSizes.add(need);
+      }
+      return source;
+    }
+    if (block == null || block.remaining() < need) { // the first pass's packing, block by block
+      block = Q8Arena.reserve(blockSizes.get(nextBlock++));
+      hugePages &= block.hugePages();
+    }
+    Matrix target = block.allocate(source.name(), source.rows(), source.cols());
     jobs.add(new Job(source, target));
     return target;
   }

@@ -50,6 +50,13 @@ peer_dtype="${PEER_DTYPE:-bf16}"
 : "${IK_BIN:?set IK_BIN to the directory with ik_llama.cpp's llama-bench and llama-batched-bench}"
 : "${SETTOPK:?set SETTOPK to a command that sets a GGUF's expert_used_count in place: SETTOPK FILE K}"
 
+# The peer's batch 16 and 64 decode with a llama-batched-bench binary (its own, or PEER_DISTINCT's).
+batched_bench() {
+  cat "$gguf" > /dev/null
+  "$1" -m "$gguf" -t 2 -c $((64 * (32 + tokens) + 64)) -b 2048 -ub 512 -npp 32 -ntg "$tokens" -npl 16,64 2>&1 \
+    | grep -E '^\|'
+}
+
 for spec in "$@"; do
   shape="${spec%%:*}"
   ks="8,2"
@@ -69,14 +76,10 @@ for spec in "$@"; do
     echo "### ik_llama.cpp"
     cat "$gguf" > /dev/null
     "$IK_BIN/llama-bench" -m "$gguf" -t 2 -p 512 -n 128 -r 3 -o md 2>/dev/null
-    cat "$gguf" > /dev/null
-    "$IK_BIN/llama-batched-bench" -m "$gguf" -t 2 -c $((64 * (32 + tokens) + 64)) -b 2048 -ub 512 \
-      -npp 32 -ntg "$tokens" -npl 16,64 2>&1 | grep -E '^\|'
+    batched_bench "$IK_BIN/llama-batched-bench"
     if [[ -n "${PEER_DISTINCT:-}" ]]; then
     echo "### ik_llama.cpp, distinct sequences"
-    cat "$gguf" > /dev/null
-    "$PEER_DISTINCT" -m "$gguf" -t 2 -c $((64 * (32 + tokens) + 64)) -b 2048 -ub 512 \
-      -npp 32 -ntg "$tokens" -npl 16,64 2>&1 | grep -E '^\|'
+    batched_bench "$PEER_DISTINCT"
     fi
     fi
     if [[ " $engines " == *" moestream "* ]]; then

@@ -43,13 +43,14 @@ static inline void add_block(__m512 *acc, const int32_t (*c)[ROWS], __m512 rowSc
  */
 #define AHEAD_BYTES 2048
 
-/* Blocks [k, k + n) of a group being multiplied: the lines AHEAD_BYTES past their codes and their scales' lines. */
+/* Blocks [k, k + n) of a group being multiplied: the codes and scales of the blocks AHEAD_BYTES of codes later. */
 static inline void prefetch_ahead(const int8_t *codes, const float *scales, int k, int n) {
-  const char *nextCodes = (const char *) codes + (long) k * GROUP_BLOCK_BYTES + AHEAD_BYTES;
+  long ahead = k + AHEAD_BYTES / GROUP_BLOCK_BYTES; /* the first block to prefetch */
+  const char *nextCodes = (const char *) (codes + ahead * GROUP_BLOCK_BYTES);
   for (int line = 0; line < n * GROUP_BLOCK_BYTES; line += 64) {
     _mm_prefetch(nextCodes + line, _MM_HINT_T0);
   }
-  const char *nextScales = (const char *) (scales + (long) k * ROWS) + AHEAD_BYTES / (GROUP_BLOCK_BYTES / (ROWS * 4));
+  const char *nextScales = (const char *) (scales + ahead * ROWS);
   for (int line = 0; line < n * ROWS * 4; line += 64) {
     _mm_prefetch(nextScales + line, _MM_HINT_T0);
   }

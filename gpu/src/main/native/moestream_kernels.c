@@ -39,8 +39,9 @@ static inline float butterfly_sum(__m512 v) {
 }
 
 /*
- * butterfly_sum of each of v[0..16), in one go, lane i of the result holding v[i]'s: every add of the 16 butterflies is the same add of the same
- * two partial sums, in the same operand order, so each result has the same bits as butterfly_sum(v[i]);
+ * butterfly_sum of each of v[0..16), in one go, lane i of the result holding v[i]'s: every add of the 16
+ * butterflies is the same add of the same two partial sums, in the same operand order, so each result has the
+ * same bits as butterfly_sum(v[i]);
  * 4 stages of 2-vector shuffles and adds (15 adds, 30 shuffles) instead of 16 x (4 permutes + 4 adds).
  */
 static inline __attribute__((always_inline)) __m512 butterfly_sums16_vector(const __m512 *v) {

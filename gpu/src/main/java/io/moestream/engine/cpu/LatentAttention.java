@@ -113,7 +113,9 @@ final class LatentAttention implements AttentionLayer {
       int[] latentRows = new int[contextLength]; // [c_j | k_pe_j] of each position in the cache
       int[] ropeRows = new int[contextLength];
       sequence.rowOffsets(layer, 0, contextLength, width, 0, latentRows);
-      sequence.rowOffsets(layer, 0, contextLength, width, rank, ropeRows);
+      for (int j = 0; j < contextLength; j++) {
+        ropeRows[j] = latentRows[j] + rank;
+      }
       float[] qPe = new float[groupHeads * ropeDim]; // the group's rope queries, contiguous per head
       for (int h = 0; h < groupHeads; h++) {
         System.arraycopy(q, (t * heads + firstHead + h) * qHead + nope, qPe, h * ropeDim, ropeDim);

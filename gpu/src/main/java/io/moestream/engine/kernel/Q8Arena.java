@@ -27,7 +27,7 @@ public final class Q8Arena {
   }
 
   /**
-   * A block that holds matrices of {@link Q8Blocks#bytes} summing to {@code bytes}.
+   * A block that holds matrices of {@link Q8Blocks#blockBytes} summing to {@code bytes}.
    *
    * @throws IllegalArgumentException when {@code bytes} exceeds one buffer (2 GiB)
    * @throws OutOfMemoryError naming the size where no memory could be had
@@ -44,10 +44,19 @@ public final class Q8Arena {
         return new Q8Arena(mapped, true);
       }
     }
+    return direct(bytes, "int8 weights");
+  }
+
+  /**
+   * A block in a plain direct buffer ({@code bytes} at most {@code Integer.MAX_VALUE - 64}), as the JVM pages it.
+   *
+   * @throws OutOfMemoryError naming {@code what} where no direct memory could be had
+   */
+  static Q8Arena direct(long bytes, String what) {
     try {
       return new Q8Arena(ByteBuffer.allocateDirect((int) bytes + ALIGN).alignedSlice(ALIGN), false);
     } catch (OutOfMemoryError e) {
-      throw new OutOfMemoryError("no direct memory for " + bytes + " bytes of int8 weights (" + e.getMessage()
+      throw new OutOfMemoryError("no direct memory for " + bytes + " bytes of " + what + " (" + e.getMessage()
           + "); raise -XX:MaxDirectMemorySize");
     }
   }
@@ -69,11 +78,11 @@ public final class Q8Arena {
    */
   public Matrix allocate(String name, int rows, int cols) {
     Q8Blocks.checkColumns(name, rows, cols);
-    long codeBytes = Q8Blocks.paddedRows(rows) * cols;
-    long scaleBytes = Q8Blocks.paddedRows(rows) * (cols / Q8Blocks.BLOCK) * Float.BYTES;
+    long codeBytes = Q8Blocks.codeBytes(rows, cols);
+    long scaleBytes = Q8Blocks.scaleBytes(rows, cols);
     long alignedCodes = align(codeBytes);
     if (used + alignedCodes + scaleBytes > block.capacity()) {
-      throw new IllegalArgumentException(name + ": " + rows + "x" + cols + " needs " + Q8Blocks.bytes(rows, cols)
+      throw new IllegalArgumentException(name + ": " + rows + "x" + cols + " needs " + Q8Blocks.blockBytes(rows, cols)
           + " bytes of int8 block, " + remaining() + " left");
     }
     ByteBuffer codes = block.slice((int) used, (int) codeBytes).order(ByteOrder.LITTLE_ENDIAN);
@@ -82,7 +91,7 @@ public final class Q8Arena {
     return Matrix.q8(name, rows, cols, codes, scales);
   }
 
-  private static long align(long bytes) {
+  static long align(long bytes) {
     return (bytes + ALIGN - 1) & -ALIGN;
   }
 

@@ -49,8 +49,22 @@ public final class Q8Blocks {
 
   /** Bytes a (rows, cols) Q8_0 matrix holds in memory: one code a value and one float32 scale a block, rows padded to groups of 16. */
   public static long bytes(long rows, long cols) {
-    long padded = paddedRows(rows);
-    return padded * cols + padded * (cols / BLOCK) * Float.BYTES;
+    return codeBytes(rows, cols) + scaleBytes(rows, cols);
+  }
+
+  /** The codes of a (rows, cols) Q8_0 matrix: one byte a value, rows padded to groups of 16. */
+  static long codeBytes(long rows, long cols) {
+    return paddedRows(rows) * cols;
+  }
+
+  /** The scales of a (rows, cols) Q8_0 matrix: one float32 a block of 32, rows padded to groups of 16. */
+  static long scaleBytes(long rows, long cols) {
+    return paddedRows(rows) * (cols / BLOCK) * Float.BYTES;
+  }
+
+  /** What a (rows, cols) Q8_0 matrix takes of a {@link Q8Arena} block: its codes and its scales, each to 64 bytes. */
+  public static long blockBytes(int rows, int cols) {
+    return Q8Arena.align(codeBytes(rows, cols)) + Q8Arena.align(scaleBytes(rows, cols));
   }
 
   /** Byte offset of W[row, col]'s code in a matrix of {@code cols} columns (the class comment's layout). */
@@ -72,22 +86,8 @@ public final class Q8Blocks {
    *     exceed one buffer (2 GiB)
    */
   public static Matrix allocate(String name, int rows, int cols) {
-    checkColumns(name, rows, cols);
-    long codeBytes = paddedRows(rows) * cols;
-    long scaleBytes = paddedRows(rows) * (cols / BLOCK) * Float.BYTES;
-    long alignedCodes = (codeBytes + 63) & ~63L;
-    long alignedScales = (scaleBytes + 63) & ~63L; // alignedSlice also rounds the end down to 64 bytes
     checkSize(name, rows, cols);
-    ByteBuffer block;
-    try {
-      block = ByteBuffer.allocateDirect((int) (alignedCodes + alignedScales + 64)).alignedSlice(64);
-    } catch (OutOfMemoryError e) {
-      throw new OutOfMemoryError(name + ": no direct memory for its " + (alignedCodes + scaleBytes)
-          + " int8 bytes (" + e.getMessage() + "); raise -XX:MaxDirectMemorySize");
-    }
-    ByteBuffer codes = block.slice(0, (int) codeBytes).order(ByteOrder.LITTLE_ENDIAN);
-    ByteBuffer scales = block.slice((int) alignedCodes, (int) scaleBytes).order(ByteOrder.LITTLE_ENDIAN);
-    return Matrix.q8(name, rows, cols, codes, scales);
+    return Q8Arena.direct(blockBytes(rows, cols), name).allocate(name, rows, cols);
   }
 
   /** @throws IllegalArgumentException naming the matrix when cols is not a multiple of 32 */
@@ -101,17 +101,10 @@ public final class Q8Blocks {
   /** @throws IllegalArgumentException naming the matrix when it does not fit one int8 buffer (2 GiB) */
   public static void checkSize(String name, int rows, int cols) {
     checkColumns(name, rows, cols);
-    if (bytes(rows, cols) + 64 > Integer.MAX_VALUE) {
+    if (blockBytes(rows, cols) + 64 > Integer.MAX_VALUE) {
       throw new IllegalArgumentException(name + ": " + rows + "x" + cols + " is too large for one int8 buffer ("
-          + paddedRows(rows) * cols + " bytes; at most 2 GiB a matrix)");
+          + codeBytes(rows, cols) + " bytes; at most 2 GiB a matrix)");
     }
-  }
-
-  /** What a (rows, cols) Q8_0 matrix takes of a {@link Q8Arena}: its codes and its scales, each to 64 bytes. */
-  public static long bytes(int rows, int cols) {
-    long codeBytes = paddedRows(rows) * cols;
-    long scaleBytes = paddedRows(rows) * (cols / BLOCK) * Float.BYTES;
-    return ((codeBytes + 63) & ~63L) + ((scaleBytes + 63) & ~63L);
   }
 
   /** {@code source} quantized whole, on the calling thread (tests, small matrices). */

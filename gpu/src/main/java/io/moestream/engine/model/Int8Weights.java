@@ -118,7 +118,7 @@ public final class Int8Weights {
     if (source == null || !quantizes(source.dtype())) {
       return source;
     }
-    long need = Q8Blocks.bytes(source.rows(), source.cols());
+    long need = Q8Blocks.blockBytes(source.rows(), source.cols());
     if (sizing) {
       Q8Blocks.checkSize(source.name(), source.rows(), source.cols());
       int last = blockSizes.size() - 1;

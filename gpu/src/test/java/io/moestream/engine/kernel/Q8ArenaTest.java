@@ -21,7 +21,7 @@ class Q8ArenaTest {
     int[][] shapes = {{16, 32}, {40, 64}, {3, 96}, {33, 128}};
     long bytes = 0;
     for (int[] shape : shapes) {
-      bytes += Q8Blocks.bytes(shape[0], shape[1]);
+      bytes += Q8Blocks.blockBytes(shape[0], shape[1]);
     }
     Q8Arena arena = Q8Arena.reserve(bytes);
     assertEquals(NativeKernels.available(), arena.hugePages());
@@ -50,7 +50,7 @@ class Q8ArenaTest {
         assertEquals(Float.floatToRawIntBits(fromAlone[v]), Float.floatToRawIntBits(fromArena[v]), "m" + i + " " + v);
       }
     }
-    assertEquals(0, arena.remaining(), "the block is exactly the sum of Q8Blocks.bytes");
+    assertEquals(0, arena.remaining(), "the block is exactly the sum of Q8Blocks.blockBytes");
     for (int i = 0; i < shapes.length; i++) { // quantizing a later matrix left the earlier ones as they were
       assertTrue(cut[i].ownedBytes() > 0);
     }

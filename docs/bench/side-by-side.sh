@@ -12,7 +12,8 @@
 #   MOESTREAM                   the launcher to time (default: this checkout's ./moestream)
 #   ENGINES                     which to run (default "peer moestream")
 #   KERNELS                     moestream's --kernels (default auto; "amx" BF16 activations on AMX tiles, as the peer
-#                               multiplies; "vector" gives the pure-Java figures)
+#                               multiplies; "avx512bf16" BF16 activations by AVX512_BF16 dot products, the peer's own
+#                               instruction, for CPUs without AMX; "vector" gives the pure-Java figures)
 #   PEER_DTYPE                  the peer's GGUF: MODELS_DIR/SHAPE-PEER_DTYPE.gguf (default bf16; q8_0 with WEIGHTS=int8)
 #   WEIGHTS                     moestream's --weights (default checkpoint; int8 quantizes to Q8_0 at load)
 #   WARMUP (default 512) untimed decode tokens before moestream's batch-1 run, for its steady state: the JIT is

@@ -108,8 +108,16 @@ public interface Kernels {
   /** The kernels that round (BF16) or quantize (Q8_0) activations: results close to, not bitwise, the others'. */
   String AMX = "amx";
 
+  /** BF16 activations by AVX512_BF16 dot products, for CPUs without AMX: close to, not bitwise, the others'. */
+  String AVX512_BF16 = "avx512bf16";
+
   /** The names {@link #named} knows, the default first. */
-  java.util.List<String> NAMES = java.util.List.of(AUTO, "native", AMX, "vector", "scalar");
+  java.util.List<String> NAMES = java.util.List.of(AUTO, "native", AMX, AVX512_BF16, "vector", "scalar");
+
+  /** Whether kernels {@code name} round or quantize activations (their results are not bitwise the exact ones). */
+  static boolean roundsActivations(String name) {
+    return AMX.equals(name) || AVX512_BF16.equals(name);
+  }
 
   /**
    * {@code auto}: the Vector API kernels with {@link NativeKernels}' BF16 matmuls and attention loops where
@@ -117,13 +125,16 @@ public interface Kernels {
    * the same, but an error naming the reason where the library does not load; {@code amx}: as {@code native},
    * but BF16 and Q8_0 matmuls round or quantize the activations and run on AMX tiles (faster at batch 16+ and
    * prefill, results close to but not bitwise those of the others; an error where the CPU has no AMX);
-   * {@code vector}: the Vector API alone; {@code scalar}: the plain reference.
+   * {@code avx512bf16}: as {@code native}, but BF16 matmuls round the activations to BF16 and multiply by
+   * AVX512_BF16 dot products (for CPUs with that and no AMX; Q8_0 matrices stay exact; an error where the CPU lacks
+   * it); {@code vector}: the Vector API alone; {@code scalar}: the plain reference.
    */
   static Kernels named(String name) {
     return switch (name) {
       case AUTO -> new VectorKernels(NativeKernels.available());
       case "native" -> new VectorKernels(true);
       case AMX -> new VectorKernels(true, true);
+      case AVX512_BF16 -> VectorKernels.avx512Bf16();
       case "vector" -> new VectorKernels();
       case "scalar" -> new ScalarKernels();
       default -> throw new IllegalArgumentException("kernels '" + name + "' unknown " + NAMES);

@@ -81,6 +81,7 @@ public final class MatmulInput {
 
   private final float[][] shiftedByPhase = new float[PAIR_BLOCK][];
   private int[] bf16Tiles;
+  private int[] bf16Rows;
   private Q8Activations q8Activations;
 
   /**
@@ -178,6 +179,46 @@ public final class MatmulInput {
     }
     bf16Tiles = tiles;
     return tiles;
+  }
+
+  /** Ints of {@link #bf16Rows}: per token, its columns padded to whole chunks of 32 as BF16 pairs. */
+  static int bf16RowInts(int numTokens, int cols) {
+    return bf16TileInts(numTokens, cols);
+  }
+
+  /**
+   * The activations rounded to BF16 as {@link #bf16Tiles} rounds them, row-major for the AVX512_BF16 kernel
+   * ({@link MatmulBf16Dot}): token t's columns c and c + 1 in the int at {@code t * chunks * 16 + c / 2} as
+   * (even column) | (odd column) << 16, zero past the last column. Built once, on first use (threads and matrices
+   * reading this input share it).
+   */
+  synchronized int[] bf16Rows() {
+    if (bf16Rows != null) {
+      return bf16Rows;
+    }
+    int[] rows = new int[bf16RowInts(numTokens, cols)];
+    if (NativeKernels.bf16DotAvailable()) {
+      NativeKernels.packBf16Rows(plain, numTokens, cols, rows);
+    } else {
+      packBf16Rows(plain, numTokens, cols, rows);
+    }
+    bf16Rows = rows;
+    return rows;
+  }
+
+  /**
+   * The plain loop of {@link #bf16Rows} (the native one, {@link NativeKernels#packBf16Rows}, is bitwise it): x
+   * (tokens, cols) into {@code rows} (zeroed, {@link #bf16RowInts} long).
+   */
+  static void packBf16Rows(float[] x, int numTokens, int cols, int[] rows) {
+    int rowInts = (cols + TILE_COLS - 1) / TILE_COLS * TILE_COLS / 2;
+    for (int t = 0; t < numTokens; t++) {
+      for (int c = 0; c < cols; c += 2) {
+        int even = Numerics.floatToBf16(x[t * cols + c]) & 0xFFFF;
+        int odd = c + 1 < cols ? Numerics.floatToBf16(x[t * cols + c + 1]) & 0xFFFF : 0;
+        rows[t * rowInts + c / 2] = even | (odd << 16);
+      }
+    }
   }
 
   /**

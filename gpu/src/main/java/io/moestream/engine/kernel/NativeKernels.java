@@ -15,8 +15,9 @@ import jdk.incubator.vector.FloatVector;
  * and lane sums reduced 16 at a time (measured: batch 16 decode 1.3-2.8x the pure-Java path,
  * docs/BENCHMARKS.md). The same library holds the opt-in AMX kernels of {@code kernels: amx}
  * ({@code moestream_amx*.c}, {@code moestream_activations.c}: {@link MatmulBf16Amx}, {@link MatmulQ8Amx}, SiLU and
- * softmax), which round or quantize activations and are therefore not twins of the exact kernels; they run
- * only where {@link #amxAvailable}.
+ * softmax) and of {@code kernels: avx512bf16} ({@code moestream_dpbf16.c}: {@link MatmulBf16Dot}), which round or
+ * quantize activations and are therefore not twins of the exact kernels; they run only where
+ * {@link #amxAvailable} or {@link #bf16DotAvailable}.
  *
  * <p>The library is built by the gpu module where gcc is installed, for AVX-512F, and ships inside the
  * jar. It is loaded once per class loader from a copy in the temporary directory (a JVM binds a
@@ -44,6 +45,20 @@ public final class NativeKernels {
     }
   }
 
+  /** Checked on first use: the CPU features {@code kernels: avx512bf16} needs. */
+  private static final class Bf16Dot {
+    static final String UNAVAILABLE = NativeKernels.UNAVAILABLE != null ? NativeKernels.UNAVAILABLE : init();
+
+    private static String init() {
+      try {
+        return bf16DotInit();
+      } catch (UnsatisfiedLinkError e) { // build.sh leaves the file out where gcc cannot compile it
+        return "the native library was built without the AVX512_BF16 kernels (gcc 11 or later needed): "
+            + e.getMessage();
+      }
+    }
+  }
+
   private NativeKernels() {}
 
   /** Whether the native kernels loaded in this JVM (and class loader). */
@@ -67,6 +82,19 @@ public final class NativeKernels {
   /** Why kernels "amx" cannot run here; null when they can. */
   public static String amxUnavailableReason() {
     return Amx.UNAVAILABLE;
+  }
+
+  /**
+   * Whether kernels "avx512bf16" ({@link MatmulBf16Dot}) can run here: the library loaded with its AVX512_BF16
+   * file and the CPU has AVX512_BF16 and AVX512BW.
+   */
+  public static boolean bf16DotAvailable() {
+    return Bf16Dot.UNAVAILABLE == null;
+  }
+
+  /** Why kernels "avx512bf16" cannot run here; null when they can. */
+  public static String bf16DotUnavailableReason() {
+    return Bf16Dot.UNAVAILABLE;
   }
 
   private static String load() {
@@ -113,6 +141,23 @@ public final class NativeKernels {
   static native boolean amxBf16(ByteBuffer weights, int cols, int tokens, int rowStart, int rowEnd,
       int[] bf16Tiles, float[] out, int outRows, int firstRow);
 
+  /** Null where the CPU has AVX512_BF16 and AVX512BW, else why not. */
+  private static native String bf16DotInit();
+
+  /**
+   * {@link MatmulBf16Dot#matmul}: rows [rowStart, rowEnd) of a BF16 matrix of direct {@code weights} times every
+   * token of the activations as {@link MatmulInput#bf16Rows}, by AVX512_BF16 dot products, into
+   * {@code out[t * outRows + firstRow + r]}.
+   */
+  static native void dotBf16(ByteBuffer weights, int cols, int tokens, int rowStart, int rowEnd, int[] bf16Rows,
+      float[] out, int outRows, int firstRow);
+
+  /**
+   * {@link MatmulInput#packBf16Rows} with AVX-512 integer arithmetic, bitwise (NaN, infinities, subnormals and ties
+   * included): x (tokens, cols) into {@code rows}. Only where {@link #bf16DotAvailable}.
+   */
+  static native void packBf16Rows(float[] x, int tokens, int cols, int[] rows);
+
   /**
    * {@link MatmulQ8Amx#matmul}: rows [rowStart, rowEnd) of a Q8_0 matrix ({@code codes} and {@code scales} in
    * {@link Q8Blocks}'s layout of groups of 16 interleaved rows, both direct) times every token of the activations
@@ -147,10 +192,10 @@ public final class NativeKernels {
   /** Gives back a mapping of {@link #mapHugePages}; nothing may use its buffer afterwards. */
   static native void unmap(long address, long bytes);
 
-  /** {@link Kernels#siluMul} with a vectorized exp (a few ulp from Math.exp): kernels "amx" only. */
+  /** {@link Kernels#siluMul} with a vectorized exp (a few ulp from Math.exp): kernels "amx" and "avx512bf16" only. */
   static native void siluMul(float[] gate, float[] up, int offset, int n);
 
-  /** {@link Kernels#softmax} with a vectorized exp and its own order of sums: kernels "amx" only. */
+  /** {@link Kernels#softmax} with a vectorized exp and its own order of sums: kernels "amx" and "avx512bf16" only. */
   static native void softmax(float[] x, int offset, int n, float sink, boolean hasSink);
 
   /** {@link Kernels#scaledDots}, bitwise as {@link VectorKernels#dot} computes each. */

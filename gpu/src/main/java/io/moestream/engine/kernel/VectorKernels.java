@@ -21,6 +21,10 @@ public final class VectorKernels implements Kernels {
    * to, not bitwise, the exact kernels).
    */
   private final boolean amx;
+  /** BF16 matmuls through {@link MatmulBf16Dot} (BF16 activations, AVX512_BF16 dot products). */
+  private final boolean bf16Dot;
+  /** Either of the two above: SiLU and softmax take the vectorized exp as well. */
+  private final boolean roundsActivations;
 
   /** The pure-Java kernels. */
   public VectorKernels() {
@@ -38,20 +42,38 @@ public final class VectorKernels implements Kernels {
    * on AMX tiles instead ({@link MatmulBf16Amx}). Throws, with the reason, where either cannot run here.
    */
   public VectorKernels(boolean nativeKernels, boolean amx) {
-    if ((nativeKernels || amx) && !NativeKernels.available()) {
+    this(nativeKernels, amx, false);
+  }
+
+  /**
+   * The native kernels with BF16 matmuls by AVX512_BF16 dot products ({@link MatmulBf16Dot}, BF16 activations);
+   * Q8_0 matrices keep the exact kernel. Throws, with the reason, where the CPU or the library cannot.
+   */
+  public static VectorKernels avx512Bf16() {
+    return new VectorKernels(true, false, true);
+  }
+
+  private VectorKernels(boolean nativeKernels, boolean amx, boolean bf16Dot) {
+    if ((nativeKernels || amx || bf16Dot) && !NativeKernels.available()) {
       throw new IllegalStateException("native kernels unavailable: " + NativeKernels.unavailableReason());
     }
     if (amx && !NativeKernels.amxAvailable()) {
       throw new IllegalStateException("AMX kernels unavailable: " + NativeKernels.amxUnavailableReason());
     }
-    this.nativeKernels = nativeKernels || amx;
+    if (bf16Dot && !NativeKernels.bf16DotAvailable()) {
+      throw new IllegalStateException("AVX512_BF16 kernels unavailable: " + NativeKernels.bf16DotUnavailableReason());
+    }
+    this.nativeKernels = nativeKernels || amx || bf16Dot;
     this.amx = amx;
+    this.bf16Dot = bf16Dot;
+    this.roundsActivations = amx || bf16Dot;
   }
 
   @Override
   public String toString() {
-    return amx ? "VectorKernels, native tiles, AMX BF16/int8 matmuls" : nativeKernels ? "VectorKernels, native tiles"
-        : "VectorKernels";
+    return amx ? "VectorKernels, native tiles, AMX BF16/int8 matmuls"
+        : bf16Dot ? "VectorKernels, native tiles, AVX512_BF16 BF16 matmuls"
+        : nativeKernels ? "VectorKernels, native tiles" : "VectorKernels";
   }
 
   @Override
@@ -76,22 +98,28 @@ public final class VectorKernels implements Kernels {
 
   @Override
   public void matmul(Matrix w, MatmulInput x, float[] out, int rowStart, int rowEnd) {
-    matmul(w, x, out, rowStart, rowEnd, amx);
+    matmul(w, x, out, rowStart, rowEnd, roundsActivations);
   }
 
-  /** The router's logits with float activations even on {@code amx}: see {@link Kernels#routerMatmul}. */
+  /**
+   * The router's logits with float activations even on {@code amx} and {@code avx512bf16}: see
+   * {@link Kernels#routerMatmul}.
+   */
   @Override
   public void routerMatmul(Matrix w, MatmulInput x, float[] out, int rowStart, int rowEnd) {
     matmul(w, x, out, rowStart, rowEnd, false);
   }
 
-  /** {@code onAmx}: BF16 and Q8_0 matrices through the AMX kernels, with rounded or quantized activations. */
-  private void matmul(Matrix w, MatmulInput x, float[] out, int rowStart, int rowEnd, boolean onAmx) {
+  /**
+   * {@code rounded}: BF16 matrices (and Q8_0 ones on AMX) through the kernels that round or quantize the
+   * activations.
+   */
+  private void matmul(Matrix w, MatmulInput x, float[] out, int rowStart, int rowEnd, boolean rounded) {
     if (x.cols != w.cols()) {
       throw new IllegalArgumentException(w.name() + ": input has " + x.cols + " columns, matrix " + w.cols());
     }
     if (w.parts != null) {
-      Matrix.forEachPart(w, rowStart, rowEnd, (part, start, end) -> matmul(part, x, out, start, end, onAmx));
+      Matrix.forEachPart(w, rowStart, rowEnd, (part, start, end) -> matmul(part, x, out, start, end, rounded));
       return;
     }
     if (w.transposed) {
@@ -102,8 +130,10 @@ public final class VectorKernels implements Kernels {
       case MXFP4 -> MatmulMxfp4.matmul(w, x, out, rowStart, rowEnd);
       case F32 -> MatmulF32.matmul(w, x, out, rowStart, rowEnd);
       case BF16 -> {
-        if (onAmx) {
+        if (rounded && amx) {
           MatmulBf16Amx.matmul(w, x, out, rowStart, rowEnd);
+        } else if (rounded && bf16Dot) {
+          MatmulBf16Dot.matmul(w, x, out, rowStart, rowEnd);
         } else {
           MatmulBf16.matmul(w, x, out, rowStart, rowEnd, nativeKernels);
         }
@@ -111,7 +141,7 @@ public final class VectorKernels implements Kernels {
       case F16 -> MatmulF16.matmul(w, x, out, rowStart, rowEnd);
       case F8_E4M3 -> MatmulFp8.matmul(w, x, out, rowStart, rowEnd);
       case Q8_0 -> {
-        if (onAmx) {
+        if (rounded && amx) {
           MatmulQ8Amx.matmul(w, x, out, rowStart, rowEnd);
         } else {
           MatmulQ8.matmul(w, x, out, rowStart, rowEnd);
@@ -216,7 +246,7 @@ public final class VectorKernels implements Kernels {
 
   @Override
   public void softmax(float[] x, int offset, int n, float sink, boolean hasSink) {
-    if (amx) {
+    if (roundsActivations) {
       NativeKernels.softmax(x, offset, n, sink, hasSink);
     } else {
       Kernels.super.softmax(x, offset, n, sink, hasSink);
@@ -225,7 +255,7 @@ public final class VectorKernels implements Kernels {
 
   @Override
   public void siluMul(float[] gate, float[] up, int offset, int n) {
-    if (amx) { // the exact kernels keep Math.exp, one value at a time
+    if (roundsActivations) { // the exact kernels keep Math.exp, one value at a time
       NativeKernels.siluMul(gate, up, offset, n);
       return;
     }

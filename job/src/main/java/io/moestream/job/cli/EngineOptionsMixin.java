@@ -13,7 +13,8 @@ final class EngineOptionsMixin {
   @Option(names = "--kernels", defaultValue = "auto", paramLabel = "<kernels>",
       description = "CPU kernels: auto (native kernels where they load, else vector), native, amx (BF16 "
           + "or, with int8 weights, Q8_0 activations on AMX tiles: faster at batch 16+ and prefill, results close to but not bitwise the others'), "
-          + "vector (Java Vector API) or scalar (plain reference). Default: ${DEFAULT-VALUE}.")
+          + "avx512bf16 (BF16 activations by AVX512_BF16 dot products, for CPUs without AMX such as AMD Zen 4: the same "
+          + "trade; int8 weights stay exact), vector (Java Vector API) or scalar (plain reference). Default: ${DEFAULT-VALUE}.")
   String kernels;
 
   @Option(names = "--kv-cache-mb", defaultValue = "512", paramLabel = "<n>",

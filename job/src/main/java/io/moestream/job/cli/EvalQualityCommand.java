@@ -69,7 +69,7 @@ final class EvalQualityCommand implements Callable<Integer> {
     }
     EngineOptions options = engineOptions.toOptions();
     boolean int8 = options.weights() == WeightsMode.INT8;
-    boolean roundedActivations = Kernels.AMX.equals(options.kernels());
+    boolean roundedActivations = Kernels.roundsActivations(options.kernels());
     // The reference is always the model as the checkpoint stores it, on exact kernels; the candidate carries the
     // weights mode and the kernels.
     EngineOptions referenceOptions = options.withWeights(WeightsMode.CHECKPOINT);

@@ -10,7 +10,7 @@ import java.io.Serializable;
  * @param modelDir the model folder, readable on every TaskManager
  * @param maxInFlight requests accepted and not yet answered, at most; input stops at the cap
  * @param threads CPU threads of the forward pass
- * @param kernels "auto", "native", "amx", "vector" or "scalar" ({@code Kernels.named})
+ * @param kernels "auto", "native", "amx", "avx512bf16", "vector" or "scalar" ({@code Kernels.named})
  * @param kvCacheBytes memory of the paged KV cache
  * @param maxBatchTokens tokens one engine step runs at most
  * @param maxRunningSequences sequences decoding together at most

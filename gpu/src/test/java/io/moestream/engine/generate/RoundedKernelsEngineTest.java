@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.moestream.engine.format.DType;
+import io.moestream.engine.kernel.Kernels;
 import io.moestream.engine.kernel.NativeKernels;
 import io.moestream.engine.model.Architecture;
 import io.moestream.engine.testmodel.GlmSpec;
@@ -19,21 +20,22 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The engine on {@code kernels: amx} (BF16 activations on AMX tiles): a batch generates what each request
- * generates alone, token for token (the kernel gives a token the same bits in any batch), and the logits stay
- * close to the exact kernels' (BF16 activations keep 8 significant bits: tolerances below). Skipped
- * where the CPU has no AMX; MatmulBf16AmxTest fails where it has and the kernels do not load.
+ * The engine on the kernels that round activations to BF16 ({@code kernels: amx}, on AMX tiles, and
+ * {@code avx512bf16}, by AVX512_BF16 dot products): a batch generates what each request generates alone, token for
+ * token (the kernels give a token the same bits in any batch), and the logits stay close to the exact kernels'
+ * (BF16 activations keep 8 significant bits: tolerances below). Each is skipped where the CPU cannot run it;
+ * MatmulBf16AmxTest and MatmulBf16DotTest fail where it can and the kernels do not load.
  */
-class AmxKernelsEngineTest {
+class RoundedKernelsEngineTest {
   private static final EngineOptions EXACT = EngineOptions.defaults().withBackend("cpu").withThreads(2)
       .withKvCacheBytes(4 << 20);
-  private static final EngineOptions AMX = EXACT.withKernels("amx");
   /**
-   * Per position, max |amx - exact| / max |exact| of the logits: the median at most this (measured 0.8-0.9e-2 on these
+   * Per position, max |rounded - exact| / max |exact| of the logits: the median at most this (measured 0.8-0.9e-2 on these
    * random-weight models)...
    */
   private static final double MEDIAN_TOLERANCE = 0.02;
@@ -52,7 +54,6 @@ class AmxKernelsEngineTest {
 
   @BeforeAll
   static void writeModels() throws IOException {
-    assumeTrue(NativeKernels.amxAvailable(), () -> "AMX kernels unavailable: " + NativeKernels.amxUnavailableReason());
     qwen3 = models.resolve("qwen3-bf16");
     TestModelWriter.write(TestModelSpec.defaults(Architecture.QWEN3_MOE).withExperts(8, 3, 32).withDType(DType.BF16),
         qwen3);
@@ -76,34 +77,50 @@ class AmxKernelsEngineTest {
     return list;
   }
 
-  @Test
-  void aBatchGeneratesWhatSeparateRunsGenerate() {
+  /** The options of {@code kernels}, or the test skipped where this CPU cannot run them. */
+  private static EngineOptions rounded(String kernels) {
+    if (kernels.equals(Kernels.AMX)) {
+      assumeTrue(NativeKernels.amxAvailable(), () -> "AMX kernels unavailable: " + NativeKernels.amxUnavailableReason());
+    } else {
+      assumeTrue(NativeKernels.bf16DotAvailable(),
+          () -> "AVX512_BF16 kernels unavailable: " + NativeKernels.bf16DotUnavailableReason());
+    }
+    return EXACT.withKernels(kernels);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {Kernels.AMX, Kernels.AVX512_BF16})
+  void aBatchGeneratesWhatSeparateRunsGenerate(String kernels) {
+    EngineOptions options = rounded(kernels);
     for (Path model : List.of(qwen3, qwen2, glm)) {
       List<GenerationRequest> requests = requests();
-      assertSameGenerations(runAlone(model, AMX, requests), runTogether(model, AMX, requests));
+      assertSameGenerations(runAlone(model, options, requests), runTogether(model, options, requests));
     }
   }
 
-  @Test
-  void logitsStayCloseToTheExactKernels() {
+  @ParameterizedTest
+  @ValueSource(strings = {Kernels.AMX, Kernels.AVX512_BF16})
+  void logitsStayCloseToTheExactKernels(String kernels) {
+    EngineOptions options = rounded(kernels);
+    String marker = kernels.equals(Kernels.AMX) ? "AMX" : "AVX512_BF16";
     for (Path model : List.of(qwen3, qwen2, glm)) {
       int[] tokens = prompt(77, 30);
       float[][] exact;
-      float[][] amx;
+      float[][] rounded;
       try (LoadedModel loaded = LoadedModel.load(model, EXACT)) {
         exact = loaded.logits(tokens, loaded.expertsPerLayer(0), true);
       }
-      try (LoadedModel loaded = LoadedModel.load(model, AMX)) {
-        assertTrue(loaded.backend().name().contains("AMX"), loaded.backend().name());
-        amx = loaded.logits(tokens, loaded.expertsPerLayer(0), true);
+      try (LoadedModel loaded = LoadedModel.load(model, options)) {
+        assertTrue(loaded.backend().name().contains(marker), loaded.backend().name());
+        rounded = loaded.logits(tokens, loaded.expertsPerLayer(0), true);
       }
-      // per position: max |amx - exact| / max |exact|
+      // per position: max |rounded - exact| / max |exact|
       double[] relative = new double[exact.length];
       for (int p = 0; p < exact.length; p++) {
         double maxDiff = 0;
         double maxRef = 0;
         for (int v = 0; v < exact[p].length; v++) {
-          maxDiff = Math.max(maxDiff, Math.abs(exact[p][v] - amx[p][v]));
+          maxDiff = Math.max(maxDiff, Math.abs(exact[p][v] - rounded[p][v]));
           maxRef = Math.max(maxRef, Math.abs(exact[p][v]));
         }
         relative[p] = maxDiff / maxRef;
@@ -112,8 +129,8 @@ class AmxKernelsEngineTest {
       Arrays.sort(sorted);
       double median = sorted[sorted.length / 2];
       long far = Arrays.stream(relative).filter(r -> r > FAR).count();
-      System.out.printf("%s: per-position max|amx - exact| / max|exact|: median %.2e, max %.2e, %d of %d over %.2f%n",
-          model.getFileName(), median, sorted[sorted.length - 1], far, relative.length, FAR);
+      System.out.printf("%s, %s: per-position max|rounded - exact| / max|exact|: median %.2e, max %.2e, %d of %d over "
+          + "%.2f%n", kernels, model.getFileName(), median, sorted[sorted.length - 1], far, relative.length, FAR);
       assertTrue(median <= MEDIAN_TOLERANCE, model.getFileName() + ": median " + median + " > " + MEDIAN_TOLERANCE
           + " " + Arrays.toString(relative));
       assertTrue(far <= relative.length / 10, model.getFileName() + ": " + far + " positions over " + FAR + " "

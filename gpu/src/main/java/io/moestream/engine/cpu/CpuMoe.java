@@ -27,6 +27,15 @@ final class CpuMoe {
   private final WorkerPool pool;
   private final IntFunction<Router> routers; // by layer
   private final int maxK;
+  /**
+   * Each thread's expert buffers, kept between experts, layers and steps: allocated per expert they were most of
+   * what a step allocated (a 512-token prefill of the small shape: about 400 of 600 MB, a young collection every
+   * prefill). Grown to the largest group a thread has run; every element a group reads is written first, so a
+   * buffer's old contents never reach a result.
+   */
+  private final ThreadLocal<ExpertBuffers> expertBuffers = ThreadLocal.withInitial(ExpertBuffers::new);
+  /** (tokens, maxK, hiddenSize) slot rows, kept between layers and steps for the same reason (metered each layer). */
+  private float[] slotOutputs = new float[0];
 
   CpuMoe(ModelConfig config, Kernels kernels, WorkerPool pool, Router router) {
     this(config, kernels, pool, layer -> router, router.maxK());
@@ -136,7 +145,8 @@ final class CpuMoe {
     times.add(PhaseTimes.Phase.ROUTER, routed - started);
 
     // Experts
-    float[] slotOutputs = scratch.floats(numTokens * maxK * hidden); // (numTokens, maxK, hiddenSize)
+    float[] slotOutputs = scratch.reuse(this.slotOutputs, numTokens * maxK * hidden); // (numTokens, maxK, hiddenSize)
+    this.slotOutputs = slotOutputs;
     pool.run(active, i -> {
       int expert = order[i];
       ExpertWeights weights = w.experts()[expert];
@@ -184,17 +194,18 @@ final class CpuMoe {
     int hidden = config.hiddenSize();
     int inter = w.intermediateSize();
     int n = entries.length;
-    float[] gathered = new float[n * hidden];
+    ExpertBuffers buffers = expertBuffers.get();
+    float[] gathered = buffers.gathered(n * hidden);
     for (int i = 0; i < n; i++) {
       System.arraycopy(normed, (entries[i] / maxK) * hidden, gathered, i * hidden, hidden);
     }
     MatmulInput x = MatmulInput.of(gathered, n, hidden);
-    float[] gate = new float[n * inter];
-    float[] up = new float[n * inter];
+    float[] gate = buffers.gate(n * inter);
+    float[] up = buffers.up(n * inter);
     kernels.matmul(w.gateProj(), x, gate, 0, inter);
     kernels.matmul(w.upProj(), x, up, 0, inter);
     kernels.siluMul(gate, up, 0, n * inter);
-    float[] down = new float[n * hidden];
+    float[] down = buffers.down(n * hidden);
     kernels.matmul(w.downProj(), MatmulInput.of(gate, n, inter), down, 0, hidden);
     for (int i = 0; i < n; i++) {
       System.arraycopy(down, i * hidden, slotOutputs, entries[i] * hidden, hidden);
@@ -247,6 +258,37 @@ final class CpuMoe {
     for (int t = 0; t < numTokens; t++) {
       float scale = w.sharedExpertGate() == null ? 1f : (float) (1.0 / (1.0 + Math.exp(-gateLogit[t])));
       kernels.axpy(scale, shared, t * hidden, out, t * hidden, hidden);
+    }
+  }
+
+  /**
+   * One thread's buffers for an expert's group of n tokens (gpt-oss's fused experts allocate theirs): each at least
+   * the size asked, its first elements the group's.
+   */
+  private static final class ExpertBuffers {
+    private float[] gathered = new float[0]; // (n, hiddenSize)
+    private float[] gate = new float[0]; // (n, intermediateSize)
+    private float[] up = new float[0]; // (n, intermediateSize)
+    private float[] down = new float[0]; // (n, hiddenSize)
+
+    float[] gathered(int size) {
+      return gathered = atLeast(gathered, size);
+    }
+
+    float[] gate(int size) {
+      return gate = atLeast(gate, size);
+    }
+
+    float[] up(int size) {
+      return up = atLeast(up, size);
+    }
+
+    float[] down(int size) {
+      return down = atLeast(down, size);
+    }
+
+    private static float[] atLeast(float[] buffer, int size) {
+      return buffer.length >= size ? buffer : new float[size];
     }
   }
 }

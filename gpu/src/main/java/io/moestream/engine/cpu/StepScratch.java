@@ -34,6 +34,15 @@ final class StepScratch {
     return new float[n];
   }
 
+  /**
+   * {@code buffer} where it holds at least {@code n} floats, else a new one of {@code n}: a buffer its owner keeps
+   * between steps, metered as if allocated here (the memory plan counts it the same). Its old contents remain.
+   */
+  float[] reuse(float[] buffer, int n) {
+    add(n);
+    return buffer.length >= n ? buffer : new float[n];
+  }
+
   int[] ints(int n) {
     add(n);
     return new int[n];

@@ -5,7 +5,8 @@ import io.moestream.engine.format.Numerics;
 /**
  * BF16 matmuls with BF16 activations on AMX tiles ({@code kernels: amx}, {@code gpu/src/main/native/moestream_amx.c}):
  * each activation is rounded to BF16 (nearest even) and the tile unit multiplies BF16 by BF16 with FP32
- * accumulation, as CPU engines such as ik_llama.cpp do on this hardware. Measured on an Intel Xeon with AMX
+ * accumulation, as ik_llama.cpp multiplies BF16 models (it does so with AVX512_BF16 dot products, not AMX: see
+ * {@link MatmulBf16Dot}). Measured on an Intel Xeon with AMX
  * (docs/BENCHMARKS.md): the LM head at batch 16 and prefill become weight streams instead of FP32 FMA
  * work.
  *

@@ -8,7 +8,8 @@ import io.moestream.engine.model.WeightsMode;
  * @param threads CPU threads for the forward pass (the calling thread included)
  * @param kernels "auto" (the native kernels where they load, else "vector"), "native" (fails where they do
  *     not load), "amx" (BF16 and Q8_0 matmuls with BF16 / Q8_0 activations on AMX tiles; fails without AMX),
- *     "avx512bf16" (BF16 matmuls with BF16 activations by AVX512_BF16 dot products; fails without it), "vector" (Java Vector API) or "scalar" (the plain reference, for tests); see {@link
+ *     "avx512bf16" (BF16 matmuls with BF16 activations by AVX512_BF16 dot products; fails without it), "vector"
+ *     (Java Vector API) or "scalar" (the plain reference, for tests); see {@link
  *     io.moestream.engine.kernel.Kernels#named}
  * @param kvCacheBytes memory for the paged KV cache (keys and values, all layers)
  * @param kvBlockSize tokens per KV block

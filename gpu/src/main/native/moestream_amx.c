@@ -243,12 +243,7 @@ JNIEXPORT void JNICALL Java_io_moestream_engine_kernel_NativeKernels_packBf16Til
     const float *row = x + (long) t * cols;
     for (int c = 0; c < cols; c += TILE_K) {
       int left = cols - c;
-      __mmask16 lowMask = left >= 16 ? 0xFFFF : (__mmask16) ((1u << left) - 1);
-      __mmask16 highMask = left >= 32 ? 0xFFFF : left <= 16 ? 0 : (__mmask16) ((1u << (left - 16)) - 1);
-      __m256i low = _mm512_cvtepi32_epi16(to_bf16_lanes(_mm512_maskz_loadu_ps(lowMask, row + c)));
-      __m256i high = _mm512_cvtepi32_epi16(to_bf16_lanes(_mm512_maskz_loadu_ps(highMask, row + c + 16)));
-      _mm256_store_si256((__m256i *) pairs, low);
-      _mm256_store_si256((__m256i *) (pairs + 8), high);
+      _mm512_store_si512(pairs, bf16_chunk(row + c, left));
       int count = left >= TILE_K ? TILE_K / 2 : (left + 1) / 2;
       uint32_t *to = base + (long) (c / 2) * width;
       for (int p = 0; p < count; p++) {

@@ -191,15 +191,7 @@ JNIEXPORT void JNICALL Java_io_moestream_engine_kernel_NativeKernels_packBf16Row
     const float *from = x + (long) t * cols;
     uint32_t *to = rows + (long) t * chunks * (DOT_K / 2);
     for (int c = 0; c < cols; c += DOT_K) {
-      int left = cols - c;
-      __mmask16 lowMask = left >= 16 ? 0xFFFF : (__mmask16) ((1u << left) - 1);
-      __mmask16 highMask = left >= 32 ? 0xFFFF : left <= 16 ? 0 : (__mmask16) ((1u << (left - 16)) - 1);
-      __m512i low = to_bf16_lanes(_mm512_maskz_loadu_ps(lowMask, from + c)); /* columns past the end: +0.0 */
-      __m512i high = to_bf16_lanes(_mm512_maskz_loadu_ps(highMask, from + c + 16));
-      /* 32 bf16 in column order: the low halves of low's 16 lanes, then high's */
-      __m512i pairs = _mm512_castsi256_si512(_mm512_cvtepi32_epi16(low));
-      pairs = _mm512_inserti64x4(pairs, _mm512_cvtepi32_epi16(high), 1);
-      _mm512_storeu_si512(to + c / 2, pairs);
+      _mm512_storeu_si512(to + c / 2, bf16_chunk(from + c, cols - c));
     }
   }
   (*env)->ReleasePrimitiveArrayCritical(env, rowsArray, rows, 0);

@@ -213,11 +213,20 @@ public final class MatmulInput {
   static void packBf16Rows(float[] x, int numTokens, int cols, int[] rows) {
     int rowInts = (cols + TILE_COLS - 1) / TILE_COLS * TILE_COLS / 2;
     for (int t = 0; t < numTokens; t++) {
-      for (int c = 0; c < cols; c += 2) {
-        int even = Numerics.floatToBf16(x[t * cols + c]) & 0xFFFF;
-        int odd = c + 1 < cols ? Numerics.floatToBf16(x[t * cols + c + 1]) & 0xFFFF : 0;
-        rows[t * rowInts + c / 2] = even | (odd << 16);
-      }
+      packBf16Pairs(x, t, cols, rows, t * rowInts, 1);
+    }
+  }
+
+  /**
+   * Token t's columns of x (tokens, cols) rounded to BF16 as (even column) | (odd column) << 16, the pair of columns
+   * 2p and 2p + 1 at {@code to[base + p * stride]} (zero for a missing odd column): both packers' rounding.
+   */
+  private static void packBf16Pairs(float[] x, int t, int cols, int[] to, int base, int stride) {
+    int row = t * cols;
+    for (int c = 0; c < cols; c += 2) {
+      int even = Numerics.floatToBf16(x[row + c]) & 0xFFFF;
+      int odd = c + 1 < cols ? Numerics.floatToBf16(x[row + c + 1]) & 0xFFFF : 0;
+      to[base + (c / 2) * stride] = even | (odd << 16);
     }
   }
 
@@ -230,13 +239,7 @@ public final class MatmulInput {
     for (int t = 0; t < numTokens; t++) {
       int first = t / TILE_TOKENS * TILE_TOKENS;
       int width = Math.min(TILE_TOKENS, numTokens - first);
-      int base = first * chunks * TILE_COLS / 2 + (t - first);
-      int row = t * cols;
-      for (int c = 0; c < cols; c += 2) {
-        int even = Numerics.floatToBf16(x[row + c]) & 0xFFFF;
-        int odd = c + 1 < cols ? Numerics.floatToBf16(x[row + c + 1]) & 0xFFFF : 0;
-        tiles[base + (c / 2) * width] = even | (odd << 16);
-      }
+      packBf16Pairs(x, t, cols, tiles, first * chunks * TILE_COLS / 2 + (t - first), width);
     }
   }
 
